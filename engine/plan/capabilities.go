@@ -1,0 +1,47 @@
+package plan
+
+import "sort"
+
+// Capability is something a runner can do beyond deploy and teardown. Plan
+// validation rejects a scenario that needs one its runner lacks.
+type Capability string
+
+// The capabilities a plan may need.
+const (
+	CapRestart   Capability = "restart"    // restart a node (chaos_restart)
+	CapKill      Capability = "kill"       // crash a node and start it again
+	CapPause     Capability = "pause"      // freeze and resume a node
+	CapIsolate   Capability = "isolate"    // cut a node off from every peer
+	CapPartition Capability = "partition"  // cut the network into groups
+	CapLatency   Capability = "latency"    // delay and drop messages on links
+	CapClockSkew Capability = "clock_skew" // shift a node's clock
+	CapLogs      Capability = "logs"       // read node logs (expect_log)
+	CapDA        Capability = "da"         // executors that disperse blobs
+)
+
+// Capabilities is a set of capabilities.
+type Capabilities map[Capability]bool
+
+// NewCapabilities returns the set holding caps.
+func NewCapabilities(caps ...Capability) Capabilities {
+	s := make(Capabilities, len(caps))
+	for _, c := range caps {
+		s[c] = true
+	}
+	return s
+}
+
+// Has reports whether c is in the set.
+func (s Capabilities) Has(c Capability) bool { return s[c] }
+
+// Sorted returns the capabilities in name order.
+func (s Capabilities) Sorted() []Capability {
+	out := make([]Capability, 0, len(s))
+	for c, ok := range s {
+		if ok {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}

@@ -1,0 +1,171 @@
+package plan
+
+// Plan is a scenario turned into data: what to deploy, what to drive, what to
+// break and what to expect. Slices keep script order; ids are sequential
+// within their kind (w1.., f1.., e1..).
+type Plan struct {
+	Scenario     string            `json:"scenario"`
+	Seed         int64             `json:"seed"`
+	Params       map[string]string `json:"params,omitempty"`
+	Topology     Topology          `json:"topology"`
+	Wallets      Wallets           `json:"wallets"`
+	Workloads    []Workload        `json:"workloads"`
+	Faults       []Fault           `json:"faults"`
+	Expectations []Expectation     `json:"expectations"`
+	Run          Run               `json:"run"`
+	Derived      Derived           `json:"derived"`
+	Warnings     []Warning         `json:"warnings,omitempty"`
+}
+
+// Warning is a non-fatal remark about the script, such as a clamped value.
+type Warning struct {
+	Pos Pos    `json:"pos"`
+	Msg string `json:"msg"`
+}
+
+// String formats the warning as file:line:col: message.
+func (w Warning) String() string { return w.Pos.String() + ": " + w.Msg }
+
+// Run is the run window as requested: wall time or a number of blocks (one of them).
+type Run struct {
+	Duration Duration `json:"duration,omitempty"`
+	Blocks   int      `json:"blocks,omitempty"`
+	Pos      Pos      `json:"pos"`
+}
+
+// Derived holds the figures computed from the topology and run window, so
+// every runner and report uses the same numbers.
+type Derived struct {
+	// BlockInterval is the mean time between blocks: slot / active_slot_coeff.
+	BlockInterval Duration `json:"block_interval"`
+	// RunDuration is the wall-time run window after clamping to at least 2 blocks.
+	RunDuration Duration `json:"run_duration"`
+	// ExpectedBlocks is ceil(run / slot * coeff).
+	ExpectedBlocks int `json:"expected_blocks"`
+	// Cooldown is how long workloads keep running after the window before evaluation.
+	Cooldown Duration `json:"cooldown"`
+	// PlannedTxs is the number of transactions the tx workload will submit.
+	PlannedTxs int `json:"planned_txs,omitempty"`
+	// PlannedBlobs and PlannedChannels are the DA workload's planned counts.
+	PlannedChannels int `json:"planned_channels,omitempty"`
+	PlannedBlobs    int `json:"planned_blobs,omitempty"`
+}
+
+// WorkloadKind names a workload.
+type WorkloadKind string
+
+// The workload kinds.
+const (
+	WorkloadTransactions WorkloadKind = "transactions"
+	WorkloadDA           WorkloadKind = "da"
+	WorkloadChaosRestart WorkloadKind = "chaos_restart"
+)
+
+// Workload is a load or chaos generator running for the whole drive phase.
+// Exactly one of the kind-specific fields is set.
+type Workload struct {
+	ID           string        `json:"id"`
+	Kind         WorkloadKind  `json:"kind"`
+	Pos          Pos           `json:"pos"`
+	Transactions *Transactions `json:"transactions,omitempty"`
+	DA           *DA           `json:"da,omitempty"`
+	ChaosRestart *ChaosRestart `json:"chaos_restart,omitempty"`
+}
+
+// Transactions submits Rate transactions per block from Users wallets
+// (0 means all wallets).
+type Transactions struct {
+	Rate  int `json:"rate"`
+	Users int `json:"users,omitempty"`
+}
+
+// DA inscribes channels and disperses blobs through the executors.
+type DA struct {
+	ChannelRate int `json:"channel_rate"`
+	BlobRate    int `json:"blob_rate"`
+	Headroom    int `json:"headroom"`
+}
+
+// ChaosRestart restarts random nodes with a random delay between restarts and
+// a cooldown per target.
+type ChaosRestart struct {
+	Validators     bool     `json:"validators"`
+	Executors      bool     `json:"executors"`
+	MinDelay       Duration `json:"min_delay"`
+	MaxDelay       Duration `json:"max_delay"`
+	TargetCooldown Duration `json:"target_cooldown"`
+	Targets        []string `json:"targets"`
+}
+
+// FaultKind names a scheduled fault.
+type FaultKind string
+
+// The fault kinds.
+const (
+	FaultKill      FaultKind = "kill"
+	FaultPause     FaultKind = "pause"
+	FaultPartition FaultKind = "partition"
+	FaultIsolate   FaultKind = "isolate"
+	FaultLatency   FaultKind = "latency"
+	FaultClockSkew FaultKind = "clock_skew"
+)
+
+// Fault is one scheduled perturbation: it starts At and heals after Duration
+// (or at the end of the run when Duration is zero).
+type Fault struct {
+	ID   string    `json:"id"`
+	Kind FaultKind `json:"kind"`
+	Pos  Pos       `json:"pos"`
+	// Targets are the affected nodes (all kinds but partition).
+	Targets Selector `json:"targets,omitempty"`
+	// Groups are the sides of a partition, each a list of node names.
+	Groups   [][]string `json:"groups,omitempty"`
+	At       Span       `json:"at"`
+	Duration Span       `json:"duration"`
+	// RestartAfter brings a killed node back after this long (zero: never).
+	RestartAfter Span `json:"restart_after,omitempty"`
+	// Delay, Jitter and Loss shape the links of a latency fault.
+	Delay  Duration `json:"delay,omitempty"`
+	Jitter Duration `json:"jitter,omitempty"`
+	Loss   float64  `json:"loss,omitempty"`
+	// Offset shifts the targets' clocks (clock_skew); may be negative.
+	Offset Duration `json:"offset,omitempty"`
+}
+
+// ExpectKind names an expectation.
+type ExpectKind string
+
+// The expectation kinds.
+const (
+	ExpectLiveness    ExpectKind = "liveness"
+	ExpectTxInclusion ExpectKind = "tx_inclusion"
+	ExpectDAInclusion ExpectKind = "da_inclusion"
+	ExpectAgreement   ExpectKind = "consensus_agreement"
+	ExpectMetric      ExpectKind = "metric"
+	ExpectLog         ExpectKind = "log"
+	ExpectCustom      ExpectKind = "custom"
+)
+
+// Expectation is a check evaluated after the run. Implicit ones were attached
+// by a workload (transactions attaches tx_inclusion, da attaches da_inclusion).
+type Expectation struct {
+	ID       string     `json:"id"`
+	Kind     ExpectKind `json:"kind"`
+	Name     string     `json:"name"`
+	Pos      Pos        `json:"pos"`
+	Implicit bool       `json:"implicit,omitempty"`
+	// Tolerance and Lag parameterise liveness.
+	Tolerance float64 `json:"tolerance,omitempty"`
+	Lag       int     `json:"lag,omitempty"`
+	// MinRatio is the required inclusion ratio.
+	MinRatio float64 `json:"min_ratio,omitempty"`
+	// Query, Op and Value form a metric threshold: Query Op Value.
+	Query string  `json:"query,omitempty"`
+	Op    string  `json:"op,omitempty"`
+	Value float64 `json:"value,omitempty"`
+	// Targets and Pattern form a log assertion.
+	Targets Selector `json:"targets,omitempty"`
+	Pattern string   `json:"pattern,omitempty"`
+	// Func is the name of a custom Starlark expectation function.
+	Func string `json:"func,omitempty"`
+}

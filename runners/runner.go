@@ -1,0 +1,95 @@
+// Package runners defines what a backend must do to run a plan: deploy a
+// topology, hand back its nodes, and tear it down. Optional node control and
+// network faults are separate small interfaces, found by type assertion and
+// announced through Capabilities so plans are checked before anything starts.
+package runners
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/nomosrun/nomosrun/engine/plan"
+)
+
+// Runner deploys clusters on one backend (host processes, Compose, Kubernetes).
+type Runner interface {
+	// Name is the runner's name as given to --runner.
+	Name() string
+	// Capabilities lists what the clusters of this runner can do.
+	Capabilities() plan.Capabilities
+	// Deploy starts every node of the plan's topology and returns once the
+	// processes, containers or pods exist. Readiness is the engine's job.
+	Deploy(ctx context.Context, spec DeploySpec) (Cluster, error)
+}
+
+// DeploySpec is everything a runner needs to deploy a plan.
+type DeploySpec struct {
+	// Plan is the validated plan; runners read its Topology, Wallets and Seed.
+	Plan *plan.Plan
+	// RunDir is this run's directory for configs, data and logs.
+	RunDir string
+	// ChainStart is the genesis time every node's slot clock counts from.
+	ChainStart time.Time
+	// Logger receives the runner's progress.
+	Logger *slog.Logger
+}
+
+// Cluster is a deployed topology.
+type Cluster interface {
+	// Nodes returns the nodes in topology order.
+	Nodes() []Node
+	// Teardown stops every node and removes what the runner created. It is
+	// safe to call more than once and must be called on every exit path.
+	Teardown(ctx context.Context) error
+}
+
+// Node is one deployed node and how to reach it.
+type Node interface {
+	// Name is the plan's node name (validator-0, executor-1, ...).
+	Name() string
+	// Role is the node's role.
+	Role() plan.Role
+	// API is the base URL of the node's main HTTP API, reachable from nomosrun.
+	API() string
+	// TestingAPI is the base URL of the node's testing HTTP API (fault hooks).
+	TestingAPI() string
+}
+
+// Restarter restarts a node: a graceful stop, then a start with the same
+// config and data.
+type Restarter interface {
+	Restart(ctx context.Context, node string) error
+}
+
+// Killer crashes a node without a graceful shutdown (SIGKILL-style). A killed
+// node is brought back with StopStarter.Start.
+type Killer interface {
+	Kill(ctx context.Context, node string) error
+}
+
+// StopStarter stops a node gracefully and starts it again later with the
+// same config and data.
+type StopStarter interface {
+	Stop(ctx context.Context, node string) error
+	Start(ctx context.Context, node string) error
+}
+
+// Pauser freezes a node's processes and resumes them.
+type Pauser interface {
+	Pause(ctx context.Context, node string) error
+	Resume(ctx context.Context, node string) error
+}
+
+// Isolator cuts a node off from every peer at the network level of the
+// backend and reconnects it. Runners without it isolate through the node's
+// fault hooks.
+type Isolator interface {
+	Isolate(ctx context.Context, node string) error
+	Reconnect(ctx context.Context, node string) error
+}
+
+// LogCollector copies every node's logs into dir (one file per node).
+type LogCollector interface {
+	CollectLogs(ctx context.Context, dir string) error
+}
