@@ -1,0 +1,26 @@
+package host
+
+import (
+	"time"
+
+	"github.com/nomosrun/nomosrun/engine/plan"
+)
+
+// ConfigSpec is what a config generator needs to write one deploy's node
+// configs. Slices are in topology order.
+type ConfigSpec struct {
+	Plan       *plan.Plan
+	ChainStart time.Time
+	// Ports are each node's loopback ports; peers dial 127.0.0.1:P2P.
+	Ports []Ports
+	// ConfigDir is where the config files go.
+	ConfigDir string
+	// DataDirs are the nodes' data directories (also their working directories).
+	DataDirs []string
+	// LogDir is the directory NOMOS_LOG_DIR points at.
+	LogDir string
+}
+
+// ConfigWriter writes one config file per node and returns their paths in
+// topology order.
+type ConfigWriter func(spec ConfigSpec) ([]string, error)

@@ -1,0 +1,272 @@
+// Package host runs a plan's nodes as child processes on this machine.
+//
+// Each node runs in its own process group with its own loopback ports, config
+// file, data directory and log file under the run directory:
+//
+//	RunDir/configs/<node>.yaml   generated config
+//	RunDir/data/<node>/          data directory (the node's working directory)
+//	RunDir/logs/<node>.log       stdout and stderr (NOMOS_LOG_DIR points at RunDir/logs)
+//
+// Nodes never outlive the runner: Teardown stops every process group, and on
+// Linux each node also gets a parent-death signal, so a nomosrun killed with
+// SIGKILL takes its nodes with it. The run directory itself is never deleted
+// here; keeping or removing it is the caller's choice.
+//
+// The node command is, in order of precedence: topology(node_binary=...) from
+// the plan, NOMOS_NODE_BIN (validators; also executors unless
+// NOMOS_EXECUTOR_BIN is set), Options.NodeCommand, and by default the running
+// executable's hidden "node" subcommand (the embedded reference node). The
+// runner appends "--config <file>".
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/runners"
+)
+
+// Name is the runner's name as given to --runner.
+const Name = "host"
+
+// Environment variables read by the runner.
+const (
+	EnvNodeBin     = "NOMOS_NODE_BIN"     // node binary for validators (and executors by default)
+	EnvExecutorBin = "NOMOS_EXECUTOR_BIN" // node binary for executors
+	EnvLogDir      = "NOMOS_LOG_DIR"      // set for every node to RunDir/logs
+	EnvSlowTest    = "SLOW_TEST_ENV"      // "true" doubles the start and stop timeouts
+)
+
+// passthroughEnv are the variables handed from nomosrun's environment to
+// every node. Nodes otherwise get a small fixed environment, so a run does
+// not depend on whatever else the caller's shell holds.
+var passthroughEnv = []string{
+	"NOMOS_LOG_LEVEL", "NOMOS_LOG_FILTER", "NOMOS_KZGRS_PARAMS_PATH", "POL_PROOF_DEV_MODE",
+	"PATH", "HOME", "TMPDIR", "TZ", "GOCOVERDIR",
+}
+
+func init() {
+	runners.Register(Name, func() (runners.Runner, error) { return New(Options{}) })
+}
+
+// Options configure the host runner. The zero value is ready to use.
+type Options struct {
+	// NodeCommand starts a validator (and an executor unless ExecutorCommand
+	// is set); "--config <file>" is appended. Default: this executable's
+	// hidden "node" subcommand. NOMOS_NODE_BIN overrides it.
+	NodeCommand []string
+	// ExecutorCommand starts an executor. NOMOS_EXECUTOR_BIN overrides it.
+	ExecutorCommand []string
+	// WriteConfigs generates the node config files. Default: the reference
+	// node's config generator.
+	WriteConfigs ConfigWriter
+	// StartTimeout bounds how long a started node may take to listen on its
+	// API ports. Default 60 s (doubled by SLOW_TEST_ENV=true).
+	StartTimeout time.Duration
+	// StopTimeout is how long a graceful stop waits before SIGKILL.
+	// Default 10 s (doubled by SLOW_TEST_ENV=true).
+	StopTimeout time.Duration
+	// TeardownGrace is how long Teardown lets nodes stop gracefully before
+	// SIGKILL. Default 2 s.
+	TeardownGrace time.Duration
+	// Env adds KEY=VALUE entries to every node's environment.
+	Env []string
+}
+
+// Runner deploys plans as host processes.
+type Runner struct {
+	opts Options
+}
+
+var _ runners.Runner = (*Runner)(nil)
+
+// New returns a host runner. Environment overrides are read here.
+func New(opts Options) (*Runner, error) {
+	if v := os.Getenv(EnvNodeBin); v != "" {
+		opts.NodeCommand = []string{v}
+	}
+	if v := os.Getenv(EnvExecutorBin); v != "" {
+		opts.ExecutorCommand = []string{v}
+	}
+	if len(opts.NodeCommand) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("locate the nomosrun executable for the embedded node: %w", err)
+		}
+		opts.NodeCommand = []string{exe, "node"}
+	}
+	if len(opts.ExecutorCommand) == 0 {
+		opts.ExecutorCommand = opts.NodeCommand
+	}
+	if opts.WriteConfigs == nil {
+		opts.WriteConfigs = defaultConfigWriter
+	}
+	slow := 1
+	if strings.EqualFold(os.Getenv(EnvSlowTest), "true") {
+		slow = 2
+	}
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = time.Duration(slow) * 60 * time.Second
+	}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = time.Duration(slow) * 10 * time.Second
+	}
+	if opts.TeardownGrace <= 0 {
+		opts.TeardownGrace = 2 * time.Second
+	}
+	return &Runner{opts: opts}, nil
+}
+
+// Name returns "host".
+func (r *Runner) Name() string { return Name }
+
+// Capabilities lists what host clusters can do. Restart, kill, pause and logs
+// are process signals and files; isolate, partition, latency and clock skew
+// go through the node's fault hooks, which the engine drives on any runner.
+func (r *Runner) Capabilities() plan.Capabilities {
+	return plan.NewCapabilities(
+		plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
+		plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
+	)
+}
+
+// deployAttempts is how many times Deploy picks new ports when a node
+// cannot bind one (another process took it in the meantime).
+const deployAttempts = 3
+
+// Deploy writes the configs, starts every node and returns once each one
+// listens on its API ports. On error nothing is left running.
+func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.Cluster, error) {
+	if spec.Plan == nil {
+		return nil, errors.New("host deploy: no plan")
+	}
+	if spec.RunDir == "" {
+		return nil, errors.New("host deploy: no run directory")
+	}
+	topo := spec.Plan.Topology
+	if len(topo.Nodes) == 0 {
+		return nil, errors.New("host deploy: the topology has no nodes")
+	}
+	log := spec.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	runDir, err := filepath.Abs(spec.RunDir)
+	if err != nil {
+		return nil, fmt.Errorf("host deploy: run directory: %w", err)
+	}
+	layout := newLayout(runDir, topo.Nodes)
+	if err := layout.create(); err != nil {
+		return nil, fmt.Errorf("host deploy: %w", err)
+	}
+	var lastErr error
+	for attempt := 1; attempt <= deployAttempts; attempt++ {
+		c, err := r.deployOnce(ctx, spec, layout, log)
+		if err == nil {
+			log.Info("host cluster deployed", "nodes", len(topo.Nodes), "run_dir", runDir)
+			return c, nil
+		}
+		lastErr = err
+		var se *startError
+		if !errors.As(err, &se) || !se.bindFailed() || ctx.Err() != nil {
+			break
+		}
+		log.Warn("a node could not bind its port; retrying with new ports", "attempt", attempt, "err", err)
+	}
+	return nil, fmt.Errorf("host deploy: %w", lastErr)
+}
+
+func (r *Runner) deployOnce(ctx context.Context, spec runners.DeploySpec, layout layout, log *slog.Logger) (*Cluster, error) {
+	topo := spec.Plan.Topology
+	ports, err := allocPorts(len(topo.Nodes))
+	if err != nil {
+		return nil, err
+	}
+	paths, err := r.opts.WriteConfigs(ConfigSpec{
+		Plan: spec.Plan, ChainStart: spec.ChainStart, Ports: ports,
+		ConfigDir: layout.configDir, DataDirs: layout.dataDirs, LogDir: layout.logDir,
+	})
+	if err != nil {
+		releasePorts(ports)
+		return nil, fmt.Errorf("generate node configs: %w", err)
+	}
+	if len(paths) != len(topo.Nodes) {
+		releasePorts(ports)
+		return nil, fmt.Errorf("generate node configs: got %d files for %d nodes", len(paths), len(topo.Nodes))
+	}
+	c := newCluster(r.opts, ports, log)
+	for i, n := range topo.Nodes {
+		argv := append([]string(nil), r.command(topo, n.Role)...)
+		argv = append(argv, "--config", paths[i])
+		c.add(&node{
+			name: n.Name, role: n.Role, ports: ports[i], argv: argv,
+			env:     nodeEnv(layout.logDir, r.opts.Env),
+			dataDir: layout.dataDirs[i], logPath: layout.logPaths[i],
+			startTimeout: r.opts.StartTimeout, exits: c.reportExit,
+		})
+	}
+	if err := c.startAll(ctx); err != nil {
+		_ = c.Teardown(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return c, nil
+}
+
+// command picks the node command for a role (see the package doc).
+func (r *Runner) command(topo plan.Topology, role plan.Role) []string {
+	if topo.NodeBinary != "" {
+		return []string{topo.NodeBinary}
+	}
+	if role == plan.RoleExecutor {
+		return r.opts.ExecutorCommand
+	}
+	return r.opts.NodeCommand
+}
+
+// nodeEnv builds a node's environment: the passthrough variables that are
+// set, POL_PROOF_DEV_MODE=true unless given, NOMOS_LOG_DIR, then extra.
+func nodeEnv(logDir string, extra []string) []string {
+	var env []string
+	for _, k := range passthroughEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	if _, ok := os.LookupEnv("POL_PROOF_DEV_MODE"); !ok {
+		env = append(env, "POL_PROOF_DEV_MODE=true")
+	}
+	env = append(env, EnvLogDir+"="+logDir)
+	return append(env, extra...)
+}
+
+// layout is the run directory's shape for one cluster.
+type layout struct {
+	configDir, logDir string
+	dataDirs          []string
+	logPaths          []string
+}
+
+func newLayout(runDir string, nodes []plan.Node) layout {
+	l := layout{configDir: filepath.Join(runDir, "configs"), logDir: filepath.Join(runDir, "logs")}
+	for _, n := range nodes {
+		l.dataDirs = append(l.dataDirs, filepath.Join(runDir, "data", n.Name))
+		l.logPaths = append(l.logPaths, filepath.Join(l.logDir, n.Name+".log"))
+	}
+	return l
+}
+
+func (l layout) create() error {
+	for _, d := range append([]string{l.configDir, l.logDir}, l.dataDirs...) {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("create run directory: %w", err)
+		}
+	}
+	return nil
+}
