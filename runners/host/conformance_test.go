@@ -1,0 +1,95 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/nomosrun/nomosrun/runners"
+	"github.com/nomosrun/nomosrun/runners/runnertest"
+)
+
+// realRunner is a host runner of reference nodes built in TestMain.
+func realRunner(tb testing.TB) *Runner {
+	tb.Helper()
+	if simnodeBin == "" {
+		tb.Skip("the reference node runs only without -short")
+	}
+	r, err := New(Options{NodeCommand: []string{simnodeBin}, TeardownGrace: 2 * time.Second, StopTimeout: 5 * time.Second})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+func TestConformance(t *testing.T) {
+	runnertest.Conformance(t, func(t *testing.T) runners.Runner { return realRunner(t) })
+}
+
+// BenchmarkDeployTenNodes measures the time from Deploy to all ten nodes
+// answering GET /cryptarchia/info.
+func BenchmarkDeployTenNodes(b *testing.B) {
+	r := realRunner(b)
+	p := testPlan(10, 0, time.Second)
+	ctx := context.Background()
+	for b.Loop() {
+		dir := b.TempDir()
+		c, err := r.Deploy(ctx, runners.DeploySpec{Plan: p, RunDir: dir, ChainStart: time.Now()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := allAnswer(ctx, c.Nodes(), 30*time.Second); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if err := c.Teardown(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}
+
+// allAnswer polls every node's /cryptarchia/info concurrently until each
+// has answered 200 once.
+func allAnswer(ctx context.Context, nodes []runners.Node, within time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	errs := make(chan error, len(nodes))
+	for _, n := range nodes {
+		go func() {
+			for {
+				if ok200(n.API()+"/cryptarchia/info") == nil {
+					errs <- nil
+					return
+				}
+				select {
+				case <-ctx.Done():
+					errs <- fmt.Errorf("%s did not answer: %w", n.Name(), ctx.Err())
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		}()
+	}
+	for range nodes {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ok200(url string) error {
+	cl := http.Client{Timeout: time.Second}
+	resp, err := cl.Get(url)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,84 @@
+package runnertest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nomosrun/nomosrun/engine/plan"
+)
+
+type urlNode struct{ url string }
+
+func (n urlNode) Name() string       { return "n" }
+func (n urlNode) Role() plan.Role    { return plan.RoleValidator }
+func (n urlNode) API() string        { return n.url }
+func (n urlNode) TestingAPI() string { return n.url }
+
+func TestHeightParsesInfoAndRejectsBadAnswers(t *testing.T) {
+	body := `{"lib":"aa","tip":"bb","slot":9,"height":7,"mode":"Online"}`
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/cryptarchia/info" {
+			http.NotFound(w, r)
+			return
+		}
+		w.WriteHeader(status)
+		w.Write([]byte(body))
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	n := urlNode{srv.URL}
+	if h, err := height(ctx, n); err != nil || h != 7 {
+		t.Fatalf("height = %d, %v; want 7", h, err)
+	}
+	for _, c := range []struct {
+		status int
+		body   string
+		want   string
+	}{
+		{http.StatusInternalServerError, "down", "500"},
+		{http.StatusOK, `{"tip":"bb"}`, "no height"},
+		{http.StatusOK, `not json`, "invalid character"},
+	} {
+		status, body = c.status, c.body
+		if _, err := height(ctx, n); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("height with %d %q: %v, want %q", c.status, c.body, err, c.want)
+		}
+	}
+	if err := answers(ctx, srv.URL); err != nil {
+		t.Fatalf("answers: %v (a 404 is still an answer)", err)
+	}
+	srv.Close()
+	if _, err := height(ctx, n); err == nil {
+		t.Fatal("height of a closed server succeeded")
+	}
+}
+
+// A node that accepts connections but never answers must not stall a probe.
+func TestProbeTimesOutOnFrozenServer(t *testing.T) {
+	block := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-block }))
+	defer srv.Close()
+	defer close(block)
+	start := time.Now()
+	if _, err := height(context.Background(), urlNode{srv.URL}); err == nil {
+		t.Fatal("frozen server answered")
+	}
+	if el := time.Since(start); el > 2*probeTimeout {
+		t.Fatalf("probe took %v, want about %v", el, probeTimeout)
+	}
+}
+
+func TestPlanShape(t *testing.T) {
+	p := Plan()
+	if len(p.Topology.Nodes) != 2 || p.Topology.Validators != 2 {
+		t.Fatalf("topology = %+v", p.Topology)
+	}
+	if s := p.Topology.Slot.Std(); s < 200*time.Millisecond || s > 500*time.Millisecond {
+		t.Fatalf("slot %v outside 200-500ms", s)
+	}
+}
