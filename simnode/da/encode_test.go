@@ -125,12 +125,12 @@ func TestTamperedSharesRejected(t *testing.T) {
 				s.Data[0][i] = 0xff
 			}
 		},
-		"data short cell":   func(s *Share) { s.Data[0] = s.Data[0][:31] },
-		"data missing row":  func(s *Share) { s.Data = s.Data[:len(s.Data)-1] },
-		"proof bit":         func(s *Share) { s.Proof[10] ^= 1 },
+		"data short cell":       func(s *Share) { s.Data[0] = s.Data[0][:31] },
+		"data missing row":      func(s *Share) { s.Data = s.Data[:len(s.Data)-1] },
+		"proof bit":             func(s *Share) { s.Proof[10] ^= 1 },
 		"proof of other column": func(s *Share) { s.Proof = cloneShare(shares[2]).Proof },
-		"proof truncated":   func(s *Share) { s.Proof = s.Proof[:47] },
-		"commitment bit":    func(s *Share) { s.Commitments[1][5] ^= 1 },
+		"proof truncated":       func(s *Share) { s.Proof = s.Proof[:47] },
+		"commitment bit":        func(s *Share) { s.Commitments[1][5] ^= 1 },
 		"commitment and blob id": func(s *Share) {
 			s.Commitments[1] = cloneShare(others[0]).Commitments[1]
 			s.BlobID = blobIDOf(s.Commitments)

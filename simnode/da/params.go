@@ -2,6 +2,7 @@ package da
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	bls12381 "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fp"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr/fft"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/kzg"
@@ -120,8 +122,25 @@ func ParamsPath() string {
 	return filepath.FromSlash(RepoParamsPath)
 }
 
+// Sizes of gnark-crypto's compressed SRS encoding: a big-endian uint32
+// count, the G1 powers, then the verifying key (two G2 points, one G1 point
+// and 2×2×63 precomputed pairing lines of two E2 elements each).
+const (
+	srsCountSize = 4
+	vkSize       = 2*bls12381.SizeOfG2AffineCompressed + bls12381.SizeOfG1AffineCompressed + 2*2*63*2*2*fp.Bytes
+)
+
 // ParseParams decodes parameters from their serialized form.
 func ParseParams(raw []byte) (*Params, error) {
+	// gnark-crypto allocates whatever count the header claims; check it
+	// against the size first so a corrupt file cannot exhaust memory.
+	if len(raw) < srsCountSize+vkSize {
+		return nil, fmt.Errorf("corrupt parameter file: %d bytes is too short", len(raw))
+	}
+	count := binary.BigEndian.Uint32(raw)
+	if want := srsCountSize + int64(count)*bls12381.SizeOfG1AffineCompressed + vkSize; want != int64(len(raw)) {
+		return nil, fmt.Errorf("corrupt parameter file: header announces %d powers (%d bytes), file has %d bytes", count, want, len(raw))
+	}
 	var srs kzg.SRS
 	r := bytes.NewReader(raw)
 	if _, err := srs.ReadFrom(r); err != nil {
