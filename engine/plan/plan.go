@@ -119,9 +119,12 @@ type Fault struct {
 	// Targets are the affected nodes (all kinds but partition).
 	Targets Selector `json:"targets,omitempty"`
 	// Groups are the sides of a partition, each a list of node names.
-	Groups   [][]string `json:"groups,omitempty"`
-	At       Span       `json:"at"`
-	Duration Span       `json:"duration"`
+	Groups [][]string `json:"groups,omitempty"`
+	// GroupSpecs are the partition's groups as written in the script; a
+	// single group is cut off from every other node.
+	GroupSpecs []Selector `json:"group_specs,omitempty"`
+	At         Span       `json:"at"`
+	Duration   Span       `json:"duration"`
 	// RestartAfter brings a killed node back after this long (zero: never).
 	RestartAfter Span `json:"restart_after,omitempty"`
 	// Delay, Jitter and Loss shape the links of a latency fault.

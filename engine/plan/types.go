@@ -132,8 +132,10 @@ func (s Span) String() string {
 }
 
 // Selector is a set of target nodes: Spec as written in the script ("all",
-// "validators", "validator-1", or a list of names) and Nodes, the node names
-// it resolves to in topology order.
+// "validators", "executors", a node name, a comma-separated list of names, or
+// "#N" for the node at index N of the topology order) and Nodes, the node
+// names it resolves to in topology order (unknown names are left out and
+// reported by Validate).
 type Selector struct {
 	Spec  string   `json:"spec"`
 	Nodes []string `json:"nodes"`

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/starlib"
+)
+
+var planCmd = &command{
+	name:  "plan",
+	usage: "FILE [--json] [--set name=value]... [--seed N] [--runner host|compose|k8s]",
+	short: "interpret and validate a scenario and print its plan; touches nothing",
+	run:   runPlan,
+}
+
+// scenarioFlags are the flags shared by the commands that interpret one scenario.
+type scenarioFlags struct {
+	set    setFlag
+	seed   int64
+	runner string
+}
+
+func (a *app) scenarioFlags(cmd *command) (*scenarioFlags, *flag.FlagSet) {
+	f := &scenarioFlags{set: setFlag{}}
+	fs := a.newFlags(cmd)
+	fs.Var(f.set, "set", "set a scenario param: name=value (repeatable)")
+	fs.Int64Var(&f.seed, "seed", plan.DefaultSeed, "seed of every random choice of the run")
+	fs.StringVar(&f.runner, "runner", "host", "runner whose capabilities the plan is checked against: host, compose or k8s")
+	return f, fs
+}
+
+// load interprets and validates one scenario. On a validation error it
+// returns the plan too, so callers can still show it.
+func (a *app) load(ctx context.Context, file string, f *scenarioFlags) (*starlib.Result, error) {
+	caps, err := capsOf(f.runner)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	res, err := starlib.InterpretFile(ctx, file, starlib.Options{Set: f.set, Seed: f.seed, Logger: a.logger})
+	if err != nil {
+		return nil, err
+	}
+	a.logger.Debug("interpreted", "scenario", file, "seed", res.Plan.Seed)
+	return res, res.Plan.ValidateOn(f.runner+" runner", caps)
+}
+
+func runPlan(ctx context.Context, a *app, c *command, args []string) error {
+	f, fs := a.scenarioFlags(c)
+	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError(errors.New("plan: want exactly one scenario file; usage: nomosrun plan " + c.usage))
+	}
+	res, err := a.load(ctx, pos[0], f)
+	if res == nil {
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		b, err := res.Plan.JSON()
+		if err != nil {
+			return err
+		}
+		_, err = a.stdout.Write(b)
+		return err
+	}
+	if err := res.Plan.WriteText(a.stdout); err != nil {
+		return fmt.Errorf("write plan: %w", err)
+	}
+	return nil
+}

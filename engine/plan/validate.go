@@ -1,0 +1,277 @@
+package plan
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// PlanError is one problem of a plan, at the script position that caused it.
+type PlanError struct {
+	Pos Pos
+	Msg string
+}
+
+// Error formats the problem as file:line:col: message.
+func (e *PlanError) Error() string { return e.Pos.String() + ": " + e.Msg }
+
+// Validate checks the plan against itself and against the capabilities of
+// the runner that will execute it. It returns every problem at once, as an
+// errors.Join of *PlanError sorted by position, or nil.
+func (p *Plan) Validate(caps Capabilities) error { return p.ValidateOn("the runner", caps) }
+
+// ValidateOn is Validate naming the runner in capability errors.
+func (p *Plan) ValidateOn(runner string, caps Capabilities) error {
+	v := &validator{p: p}
+	v.topology()
+	v.workloads()
+	v.faults()
+	v.expectations()
+	v.capabilities(runner, caps)
+	if len(v.errs) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(v.errs, func(a, b *PlanError) int {
+		return cmp.Or(cmp.Compare(a.Pos.File, b.Pos.File), cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
+	})
+	errs := make([]error, len(v.errs))
+	for i, e := range v.errs {
+		errs[i] = e
+	}
+	return errors.Join(errs...)
+}
+
+// PlanErrors unpacks the problems of a Validate error.
+func PlanErrors(err error) []*PlanError {
+	var out []*PlanError
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			out = append(out, PlanErrors(e)...)
+		}
+		return out
+	}
+	var pe *PlanError
+	if errors.As(err, &pe) {
+		out = append(out, pe)
+	}
+	return out
+}
+
+type validator struct {
+	p    *Plan
+	errs []*PlanError
+}
+
+func (v *validator) add(pos Pos, format string, args ...any) {
+	v.errs = append(v.errs, &PlanError{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) topology() {
+	t := v.p.Topology
+	if t.Validators < 1 {
+		v.add(t.Pos, "the topology has no validators; set topology(validators=1) or more")
+	}
+}
+
+func (v *validator) workloads() {
+	t := v.p.Topology
+	for _, w := range v.p.Workloads {
+		switch w.Kind {
+		case WorkloadTransactions:
+			if v.p.Wallets.Count == 0 {
+				v.add(w.Pos, "transactions need wallets to spend from; add wallets(n) before the run")
+			} else if v.p.Derived.PlannedTxs == 0 {
+				v.add(w.Pos, "transactions plan zero transactions for a %s run; raise rate or lengthen run", v.p.Derived.RunDuration)
+			}
+			if u := w.Transactions.Users; u > 0 && v.p.Wallets.Count > 0 && u > v.p.Wallets.Count {
+				v.add(w.Pos, "transactions from %d users but only %d wallets; lower users or add wallets", u, v.p.Wallets.Count)
+			}
+		case WorkloadDA:
+			if t.Executors == 0 {
+				v.add(w.Pos, "da needs an executor to disperse blobs; set topology(executors=1) or more")
+			}
+		case WorkloadChaosRestart:
+			c := w.ChaosRestart
+			if c.Validators && t.Validators == 1 && !(c.Executors && t.Executors > 0) {
+				v.add(w.Pos, "chaos_restart would restart the only validator; add validators (topology(validators=2)) or pass validators=False")
+			} else if len(c.Targets) == 0 {
+				v.add(w.Pos, "chaos_restart has no node to restart; add nodes to the topology")
+			}
+		}
+	}
+}
+
+func (v *validator) faults() {
+	run := v.p.Derived.RunDuration.Std()
+	for _, f := range v.p.Faults {
+		if f.Kind == FaultPartition {
+			v.partition(f)
+		} else {
+			v.selector(f.Pos, string(f.Kind), f.Targets.Spec)
+		}
+		at := v.p.Wall(f.At)
+		end := at + v.p.Wall(f.Duration)
+		if f.Kind == FaultKill && !f.RestartAfter.IsZero() {
+			end = at + v.p.Wall(f.RestartAfter)
+		}
+		switch {
+		case at >= run:
+			v.add(f.Pos, "%s starts at %s (%s), after the run ends at %s; move it earlier or lengthen run",
+				f.Kind, f.At, at, run)
+		case end > run:
+			v.add(f.Pos, "%s window ends at %s, after the run ends at %s; shorten it or lengthen run",
+				f.Kind, end, run)
+		}
+	}
+}
+
+func (v *validator) partition(f Fault) {
+	seen := map[string]int{}
+	for i, g := range f.GroupSpecs {
+		v.selector(f.Pos, "partition", g.Spec)
+		nodes, _ := v.p.Topology.Resolve(g.Spec)
+		for _, n := range nodes {
+			if j, dup := seen[n]; dup && j != i {
+				v.add(f.Pos, "partition puts %s in groups %d and %d; each node belongs to one side", n, j+1, i+1)
+			}
+			seen[n] = i
+		}
+	}
+	sides := 0
+	for _, g := range f.Groups {
+		if len(g) > 0 {
+			sides++
+		}
+	}
+	if sides < 2 {
+		v.add(f.Pos, "partition needs at least two non-empty sides; list the groups or leave some nodes out of a single group")
+	}
+}
+
+// selector reports the unknown parts of a node selector, with a suggestion.
+func (v *validator) selector(pos Pos, what, spec string) {
+	t := v.p.Topology
+	nodes, unknown := t.Resolve(spec)
+	for _, u := range unknown {
+		msg := fmt.Sprintf("%s: no node %q in the topology (have %s)", what, u, nodeRange(t))
+		if s := suggest(u, t.Nodes); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		}
+		v.errs = append(v.errs, &PlanError{Pos: pos, Msg: msg})
+	}
+	if len(unknown) == 0 && len(nodes) == 0 {
+		v.add(pos, "%s: %q selects no node of the topology", what, spec)
+	}
+}
+
+// nodeRange summarises the node names: validator-0..validator-2, executor-0.
+func nodeRange(t Topology) string {
+	var parts []string
+	for _, r := range []struct {
+		n    int
+		name string
+	}{{t.Validators, "validator"}, {t.Executors, "executor"}} {
+		switch r.n {
+		case 0:
+		case 1:
+			parts = append(parts, r.name+"-0")
+		default:
+			parts = append(parts, fmt.Sprintf("%s-0..%s-%d", r.name, r.name, r.n-1))
+		}
+	}
+	if len(parts) == 0 {
+		return "no nodes"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (v *validator) expectations() {
+	has := map[WorkloadKind]bool{}
+	for _, w := range v.p.Workloads {
+		has[w.Kind] = true
+	}
+	for _, e := range v.p.Expectations {
+		switch e.Kind {
+		case ExpectTxInclusion:
+			if !has[WorkloadTransactions] {
+				v.add(e.Pos, "expect_tx_inclusion has nothing to check; add transactions(...)")
+			}
+		case ExpectDAInclusion:
+			if !has[WorkloadDA] {
+				v.add(e.Pos, "expect_da_inclusion has nothing to check; add da(...)")
+			}
+		case ExpectLog:
+			v.selector(e.Pos, "expect_log", e.Targets.Spec)
+		}
+	}
+}
+
+// needs lists what each part of the plan requires of a runner.
+func (p *Plan) needs() map[Capability]Pos {
+	out := map[Capability]Pos{}
+	note := func(c Capability, pos Pos) {
+		if _, ok := out[c]; !ok {
+			out[c] = pos
+		}
+	}
+	for _, w := range p.Workloads {
+		switch w.Kind {
+		case WorkloadChaosRestart:
+			note(CapRestart, w.Pos)
+		case WorkloadDA:
+			note(CapDA, w.Pos)
+		}
+	}
+	for _, f := range p.Faults {
+		note(faultCaps[f.Kind], f.Pos)
+	}
+	for _, e := range p.Expectations {
+		if e.Kind == ExpectLog {
+			note(CapLogs, e.Pos)
+		}
+	}
+	return out
+}
+
+var faultCaps = map[FaultKind]Capability{
+	FaultKill: CapKill, FaultPause: CapPause, FaultPartition: CapPartition,
+	FaultIsolate: CapIsolate, FaultLatency: CapLatency, FaultClockSkew: CapClockSkew,
+}
+
+// Needs returns the capabilities the plan requires, in name order.
+func (p *Plan) Needs() []Capability {
+	caps := Capabilities{}
+	for c := range p.needs() {
+		caps[c] = true
+	}
+	return caps.Sorted()
+}
+
+func (v *validator) capabilities(runner string, caps Capabilities) {
+	needs := v.p.needs()
+	var lacking []Capability
+	for c := range needs {
+		if !caps.Has(c) {
+			lacking = append(lacking, c)
+		}
+	}
+	slices.Sort(lacking)
+	for _, c := range lacking {
+		v.add(needs[c], "%s lacks the %q capability this step needs (it has: %s); pick another --runner",
+			runner, c, capList(caps))
+	}
+}
+
+func capList(caps Capabilities) string {
+	s := caps.Sorted()
+	if len(s) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(s))
+	for i, c := range s {
+		parts[i] = string(c)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,167 @@
+package starlib
+
+import (
+	"math"
+	"regexp"
+
+	"go.starlark.net/starlark"
+
+	"github.com/nomosrun/nomosrun/engine/plan"
+)
+
+var expectBuiltins = []entry{
+	{"expect_liveness", `expect_liveness(tolerance=0.8, lag=2)`,
+		"Every validator reaches the expected height (from protocol time) within tolerance, allowing lag blocks behind.",
+		ClassStep, expectLiveness},
+	{"expect_tx_inclusion", `expect_tx_inclusion(min_ratio=0.5)`,
+		"At least min_ratio of the planned transactions are included. Replaces the one transactions() attaches.",
+		ClassStep, expectInclusion},
+	{"expect_da_inclusion", `expect_da_inclusion(min_ratio=0.8)`,
+		"At least min_ratio of the planned inscriptions and blobs are included. Replaces the one da() attaches.",
+		ClassStep, expectInclusion},
+	{"expect_consensus_agreement", `expect_consensus_agreement()`,
+		"Safety: all nodes agree on the last irreversible block and no finalized fork is seen.",
+		ClassStep, expectAgreement},
+	{"expect_metric", `expect_metric(query, op, value)`,
+		"A Prometheus query compared with value after the run; op is one of <, <=, >, >=, ==, !=.",
+		ClassStep, expectMetric},
+	{"expect_log", `expect_log(node, pattern)`,
+		"Some log line of the selected nodes matches the regular expression pattern (RE2 syntax).",
+		ClassStep, expectLog},
+	{"expect", `expect(fn, name=None)`,
+		"A custom expectation: fn(snapshot) is called after the run with a read-only snapshot (a dict of node heights, tips, LIBs, " +
+			"blocks seen, workload counts) and returns True/False or (bool, message), or calls fail(message). It may not do I/O " +
+			"or call scenario builtins. name defaults to the function's name.",
+		ClassStep, expectCustom},
+}
+
+func expectLiveness(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	s, err := stateFrom(thread)
+	if err != nil {
+		return nil, argError(b, "%v", err)
+	}
+	tolArg, lag := floatArg(0.8), 2
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "tolerance?", &tolArg, "lag?", &lag); err != nil {
+		return nil, err
+	}
+	tol := float64(tolArg)
+	if !(tol > 0 && tol <= 1) {
+		return nil, argError(b, "tolerance must be in (0, 1], got %g", tol)
+	}
+	if lag < 0 || lag > 1_000_000 {
+		return nil, argError(b, "lag must be a non-negative number of blocks, got %d", lag)
+	}
+	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectLiveness, Name: "liveness", Pos: callerPos(thread),
+		Tolerance: tol, Lag: lag})
+}
+
+func expectInclusion(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	s, err := stateFrom(thread)
+	if err != nil {
+		return nil, argError(b, "%v", err)
+	}
+	kind, ratio := plan.ExpectTxInclusion, plan.DefaultTxMinRatio
+	if b.Name() == "expect_da_inclusion" {
+		kind, ratio = plan.ExpectDAInclusion, plan.DefaultDAMinRatio
+	}
+	ratioArg := floatArg(ratio)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "min_ratio?", &ratioArg); err != nil {
+		return nil, err
+	}
+	ratio = float64(ratioArg)
+	if !(ratio > 0 && ratio <= 1) {
+		return nil, argError(b, "min_ratio must be in (0, 1], got %g", ratio)
+	}
+	return addExpect(b, s, plan.Expectation{Kind: kind, Name: string(kind), Pos: callerPos(thread), MinRatio: ratio})
+}
+
+func expectAgreement(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	s, err := stateFrom(thread)
+	if err != nil {
+		return nil, argError(b, "%v", err)
+	}
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+		return nil, err
+	}
+	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectAgreement, Name: string(plan.ExpectAgreement), Pos: callerPos(thread)})
+}
+
+var metricOps = map[string]bool{"<": true, "<=": true, ">": true, ">=": true, "==": true, "!=": true}
+
+func expectMetric(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	s, err := stateFrom(thread)
+	if err != nil {
+		return nil, argError(b, "%v", err)
+	}
+	var query, op string
+	var valueArg floatArg
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "query", &query, "op", &op, "value", &valueArg); err != nil {
+		return nil, err
+	}
+	value := float64(valueArg)
+	switch {
+	case query == "":
+		return nil, argError(b, "query is empty; give a Prometheus expression such as \"nomos_blocks_produced_total\"")
+	case !metricOps[op]:
+		return nil, argError(b, "unknown op %q; want one of <, <=, >, >=, ==, !=", op)
+	case math.IsNaN(value) || math.IsInf(value, 0):
+		return nil, argError(b, "value must be a finite number")
+	}
+	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectMetric, Name: "metric " + query, Pos: callerPos(thread),
+		Query: query, Op: op, Value: value})
+}
+
+func expectLog(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	s, err := stateFrom(thread)
+	if err != nil {
+		return nil, argError(b, "%v", err)
+	}
+	var node selectorArg
+	var pattern string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "node", &node, "pattern", &pattern); err != nil {
+		return nil, err
+	}
+	if pattern == "" {
+		return nil, argError(b, "pattern is empty")
+	}
+	if _, err := regexp.Compile(pattern); err != nil {
+		return nil, argError(b, "invalid pattern: %v", err)
+	}
+	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectLog, Name: "log " + pattern, Pos: callerPos(thread),
+		Targets: plan.Selector{Spec: node.spec}, Pattern: pattern})
+}
+
+func expectCustom(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	s, err := stateFrom(thread)
+	if err != nil {
+		return nil, argError(b, "%v", err)
+	}
+	var fn starlark.Callable
+	var name string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "fn", &fn, "name??", &name); err != nil {
+		return nil, err
+	}
+	f, ok := fn.(*starlark.Function)
+	if !ok {
+		return nil, argError(b, "fn must be a function defined in the scenario, got %s", fn.Type())
+	}
+	if f.NumParams() < 1 && !f.HasVarargs() {
+		return nil, argError(b, "fn %s must take one parameter, the snapshot", f.Name())
+	}
+	key, err := s.customs.add(f)
+	if err != nil {
+		return nil, argError(b, "%v", err)
+	}
+	if name == "" {
+		name = f.Name()
+	}
+	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectCustom, Name: name, Pos: callerPos(thread), Func: key})
+}
+
+func addExpect(b *starlark.Builtin, s *state, e plan.Expectation) (starlark.Value, error) {
+	id, err := s.builder.AddExpectation(e)
+	if err != nil {
+		return nil, argError(b, "%v", err)
+	}
+	return starlark.String(id), nil
+}
