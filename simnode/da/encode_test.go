@@ -253,3 +253,14 @@ func TestColumnPointsMatchFFTOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestReconstructWrongColumnCount(t *testing.T) {
+	p := params(t)
+	_, shares := encode(t, 8, randomBlob(17, 900))
+	// The first two columns of an 8-column code are valid shares, but not
+	// half of a 4-column code.
+	_, err := Reconstruct(p, Config{Columns: 4}, shares[:2])
+	if err == nil || !strings.Contains(err.Error(), "do not match the row commitments") {
+		t.Fatalf("err = %v", err)
+	}
+}

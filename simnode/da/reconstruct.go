@@ -7,7 +7,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/consensys/gnark-crypto/ecc"
+	bls12381 "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr/fft"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/kzg"
 )
 
 // Reconstruct recovers the blob from any cfg.Columns/2 distinct columns of
@@ -30,23 +34,72 @@ func Reconstruct(p *Params, cfg Config, shares []Share) ([]byte, error) {
 		// Verified above, so decoding cannot fail.
 		cols[m], _ = decodeCells(good[m].Data)
 	}
-	out := make([]byte, 0, rows*k*ChunkSize)
-	var acc, t fr.Element
+	elems := make([]fr.Element, rows*k)
+	var t fr.Element
 	for r := range rows {
 		for j := range k {
-			acc.SetZero()
+			acc := &elems[r*k+j]
 			for m := range k {
 				t.Mul(&weights[j][m], &cols[m][r])
-				acc.Add(&acc, &t)
+				acc.Add(acc, &t)
 			}
-			b, err := chunkBytes(&acc)
-			if err != nil {
-				return nil, fmt.Errorf("row %d element %d: %w", r, j, err)
-			}
-			out = append(out, b...)
 		}
 	}
+	if err := checkRows(p, elems, k, good[0].Commitments); err != nil {
+		return nil, fmt.Errorf("%w (is %d the column count the blob was encoded with?)", err, cfg.Columns)
+	}
+	out := make([]byte, 0, rows*k*ChunkSize)
+	for i := range elems {
+		b, err := chunkBytes(&elems[i])
+		if err != nil {
+			return nil, fmt.Errorf("row %d element %d: %w", i/k, i%k, err)
+		}
+		out = append(out, b...)
+	}
 	return unpad(out)
+}
+
+// checkRows confirms that the interpolated rows are the committed ones:
+// with a random r, Commit(Σ rⁱ·pᵢ) must equal Σ rⁱ·Cᵢ. This catches a wrong
+// column count and commitments to polynomials of degree >= k, which
+// column proofs alone cannot.
+func checkRows(p *Params, elems []fr.Element, k int, commitments [][]byte) error {
+	rows := len(elems) / k
+	var r fr.Element
+	if _, err := r.SetRandom(); err != nil {
+		return err
+	}
+	rs := powers(r, rows)
+	small := p.domain(k)
+	combined := make([]fr.Element, k)
+	coeffs := make([]fr.Element, k)
+	var t fr.Element
+	for i := range rows {
+		copy(coeffs, elems[i*k:(i+1)*k])
+		if k > 1 {
+			small.FFTInverse(coeffs, fft.DIT, fft.WithNbTasks(1))
+		}
+		for c := range coeffs {
+			t.Mul(&coeffs[c], &rs[i])
+			combined[c].Add(&combined[c], &t)
+		}
+	}
+	got, err := kzg.Commit(combined, p.srs.Pk)
+	if err != nil {
+		return err
+	}
+	points, err := decodePoints(commitments)
+	if err != nil {
+		return err
+	}
+	var want bls12381.G1Affine
+	if _, err := want.MultiExp(points, rs, ecc.MultiExpConfig{}); err != nil {
+		return err
+	}
+	if !got.Equal(&want) {
+		return errors.New("reconstructed rows do not match the row commitments")
+	}
+	return nil
 }
 
 // pickColumns verifies the shares and returns k good ones of one blob,
