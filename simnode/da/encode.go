@@ -3,6 +3,7 @@ package da
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"runtime"
 	"sync"
 
@@ -59,9 +60,7 @@ func Encode(p *Params, cfg Config, data []byte) (blobID [32]byte, shares []Share
 	small, large := p.domain(k), p.domain(n)
 	err = parallelRows(len(rows), func(i int) error {
 		rows[i] = extendRow(elems[i*k:(i+1)*k], small, large)
-		c, err := kzg.Commit(rows[i].coeffs, p.srs.Pk, 1)
-		commitments[i] = c
-		return err
+		return commitRow(p, rows[i].coeffs, &commitments[i])
 	})
 	if err != nil {
 		return blobID, nil, fmt.Errorf("commit rows: %w", err)
@@ -84,6 +83,26 @@ func Encode(p *Params, cfg Config, data []byte) (blobID [32]byte, shares []Share
 		return blobID, nil, fmt.Errorf("prove columns: %w", err)
 	}
 	return blobID, shares, nil
+}
+
+// commitRow commits to one row polynomial. Below 4 coefficients a plain
+// scalar multiplication (GLV) is several times faster than gnark-crypto's
+// multi-exponentiation, whose setup dominates at that size.
+func commitRow(p *Params, coeffs []fr.Element, out *bls12381.G1Affine) error {
+	if len(coeffs) >= 4 {
+		c, err := kzg.Commit(coeffs, p.srs.Pk, 1)
+		*out = c
+		return err
+	}
+	var acc, term bls12381.G1Jac
+	var s big.Int
+	for i := range coeffs {
+		term.FromAffine(&p.srs.Pk.G1[i])
+		term.ScalarMultiplication(&term, coeffs[i].BigInt(&s))
+		acc.AddAssign(&term)
+	}
+	out.FromJacobian(&acc)
+	return nil
 }
 
 // chunk pads data with the marker and zeros to whole rows of k elements and

@@ -66,6 +66,11 @@ func combineChallenge(blobID [32]byte, column int, cells []fr.Element) fr.Elemen
 	return out
 }
 
+// BlobIDFromCommitments returns the blob id of a blob with these row
+// commitments: the Blake2b-256 hash of the compressed commitments in row
+// order.
+func BlobIDFromCommitments(commitments [][]byte) [32]byte { return blobIDOf(commitments) }
+
 // blobIDOf hashes the compressed row commitments.
 func blobIDOf(commitments [][]byte) [32]byte {
 	h, _ := blake2b.New256(nil)
