@@ -1,0 +1,81 @@
+package expect
+
+import (
+	"context"
+	"fmt"
+)
+
+// Custom evaluates a Starlark function through Env.Custom against the run
+// snapshot (see Snapshot).
+type Custom struct {
+	Func string
+}
+
+// Capture implements Expectation.
+func (*Custom) Capture(*Env) {}
+
+// Evaluate implements Expectation.
+func (c *Custom) Evaluate(ctx context.Context, env *Env) error {
+	if env.Custom == nil {
+		return fmt.Errorf("custom expectation %s: no Starlark evaluator was given to the run", c.Func)
+	}
+	var snap map[string]any
+	if env.Snapshot != nil {
+		snap = env.Snapshot()
+	}
+	if len(snap) == 0 {
+		return noSamples("custom expectation %s: empty snapshot", c.Func)
+	}
+	ok, msg, err := env.Custom(ctx, c.Func, snap)
+	if err != nil {
+		return fmt.Errorf("custom expectation %s: %v", c.Func, err)
+	}
+	if !ok {
+		if msg == "" {
+			msg = "returned False"
+		}
+		return fmt.Errorf("custom expectation %s: %s", c.Func, msg)
+	}
+	return nil
+}
+
+// Snapshot builds the read-only, JSON-like snapshot custom expectations
+// see: {"nodes": {name: {"role","height","tip","lib","mode","error"}},
+// "blocks": {"seen","orphaned","transactions","height"}, "workloads":
+// {id: {counter: n}}, "expected_blocks": n}. Values are strings, ints,
+// bools and maps only.
+func Snapshot(env *Env, workloads map[string]map[string]int) map[string]any {
+	nodes := map[string]any{}
+	states := env.Feed.Nodes()
+	for _, n := range env.Nodes {
+		st := states[n.Name]
+		m := map[string]any{"role": string(n.Role)}
+		if st.Valid {
+			m["height"] = int(st.Info.Height)
+			m["tip"] = st.Info.Tip
+			m["lib"] = st.Info.LIB
+			m["mode"] = st.Info.Mode
+		}
+		if st.Err != nil {
+			m["error"] = st.Err.Error()
+		}
+		nodes[n.Name] = m
+	}
+	fs := env.Feed.Stats()
+	wl := map[string]any{}
+	for id, counts := range workloads {
+		c := map[string]any{}
+		for k, v := range counts {
+			c[k] = v
+		}
+		wl[id] = c
+	}
+	return map[string]any{
+		"nodes": nodes,
+		"blocks": map[string]any{
+			"seen": fs.Blocks, "orphaned": fs.Orphaned, "transactions": fs.Transactions, "height": int(fs.Height),
+		},
+		"workloads":       wl,
+		"expected_blocks": env.Plan.Derived.ExpectedBlocks,
+	}
+}

@@ -1,0 +1,140 @@
+// Package expect holds the checks evaluated after a run: liveness, tx and DA
+// inclusion, consensus agreement (safety), metric thresholds, log patterns
+// and custom Starlark expectations.
+//
+// Each expectation may capture while the run is driven (subscribing to the
+// block feed) and is evaluated once, after cooldown. Evaluate returns nil on
+// success and an error whose text is the failure message. An expectation
+// that observed nothing fails with a "no samples" message: nothing ever
+// passes vacuously.
+package expect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nomosrun/nomosrun/engine/feed"
+	"github.com/nomosrun/nomosrun/engine/nodeclient"
+	"github.com/nomosrun/nomosrun/engine/plan"
+)
+
+// Node is one deployed node as expectations see it.
+type Node struct {
+	Name   string
+	Role   plan.Role
+	Client nodeclient.Client
+}
+
+// TxSource describes what the transaction workload submitted.
+type TxSource interface {
+	// Planned is the number of transactions the workload plans to submit.
+	Planned() int
+	// Tracked reports whether an output public key belongs to a workload tx.
+	Tracked(pk string) bool
+}
+
+// DASource describes what the DA workload planned.
+type DASource interface {
+	// Channels are the channel ids the workload inscribes.
+	Channels() []string
+	// PlannedBlobs is the number of blobs the workload plans to disperse.
+	PlannedBlobs() int
+}
+
+// CustomFunc evaluates a custom Starlark expectation named fn against a
+// read-only snapshot; it returns whether it passed and a message.
+type CustomFunc func(ctx context.Context, fn string, snapshot map[string]any) (bool, string, error)
+
+// Env is what expectations observe.
+type Env struct {
+	Plan  *plan.Plan
+	Nodes []Node
+	Feed  *feed.Feed
+	// Tx and DA are nil when the plan has no such workload.
+	Tx TxSource
+	DA DASource
+	// LogDir holds the collected node logs (<node>.log); empty when the
+	// runner cannot collect logs.
+	LogDir string
+	// Custom evaluates custom expectations; nil when none can be.
+	Custom CustomFunc
+	// Snapshot builds the snapshot handed to custom expectations.
+	Snapshot func() map[string]any
+	// RetryDelay spaces retries of node calls (default 1 s).
+	RetryDelay time.Duration
+	// CatchUp bounds the wait for late inclusions at evaluation.
+	CatchUp time.Duration
+}
+
+// Expectation is one check.
+type Expectation interface {
+	// Capture starts observing; it is called before workloads start.
+	Capture(env *Env)
+	// Evaluate checks the expectation after the run.
+	Evaluate(ctx context.Context, env *Env) error
+}
+
+// ErrNoSamples marks a failure for lack of observations.
+var ErrNoSamples = errors.New("no samples")
+
+// noSamples returns a "no samples" failure with a reason.
+func noSamples(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrNoSamples, fmt.Sprintf(format, args...))
+}
+
+// New builds the expectation described by e.
+func New(e plan.Expectation) (Expectation, error) {
+	switch e.Kind {
+	case plan.ExpectLiveness:
+		return &Liveness{Tolerance: e.Tolerance, Lag: e.Lag}, nil
+	case plan.ExpectTxInclusion:
+		return newTxInclusion(e.MinRatio), nil
+	case plan.ExpectDAInclusion:
+		return newDAInclusion(e.MinRatio), nil
+	case plan.ExpectAgreement:
+		return &Agreement{}, nil
+	case plan.ExpectMetric:
+		q, err := ParseQuery(e.Query)
+		if err != nil {
+			return nil, err
+		}
+		return &Metric{Query: q, Op: e.Op, Value: e.Value}, nil
+	case plan.ExpectLog:
+		return newLog(e.Targets.Nodes, e.Pattern)
+	case plan.ExpectCustom:
+		return &Custom{Func: e.Func}, nil
+	}
+	return nil, fmt.Errorf("unknown expectation kind %q", e.Kind)
+}
+
+// retry calls fn up to tries times, env.RetryDelay apart.
+func retry[T any](ctx context.Context, env *Env, tries int, fn func() (T, error)) (T, error) {
+	delay := env.RetryDelay
+	if delay <= 0 {
+		delay = time.Second
+	}
+	var v T
+	var err error
+	for i := 0; i < tries; i++ {
+		if v, err = fn(); err == nil {
+			return v, nil
+		}
+		if i+1 < tries {
+			select {
+			case <-ctx.Done():
+				return v, errors.Join(err, ctx.Err())
+			case <-time.After(delay):
+			}
+		}
+	}
+	return v, err
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

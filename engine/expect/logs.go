@@ -1,0 +1,79 @@
+package expect
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Log checks that a pattern (a Go regexp) matches at least one line of the
+// collected log of every target node.
+type Log struct {
+	Nodes   []string
+	Pattern *regexp.Regexp
+}
+
+func newLog(nodes []string, pattern string) (*Log, error) {
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return nil, fmt.Errorf("log pattern %q: %v", pattern, err)
+	}
+	return &Log{Nodes: nodes, Pattern: re}, nil
+}
+
+// Capture implements Expectation.
+func (*Log) Capture(*Env) {}
+
+// Evaluate implements Expectation.
+func (l *Log) Evaluate(_ context.Context, env *Env) error {
+	if env.LogDir == "" {
+		return noSamples("no node logs were collected")
+	}
+	if len(l.Nodes) == 0 {
+		return noSamples("no target nodes")
+	}
+	var missing, unmatched []string
+	for _, n := range l.Nodes {
+		found, err := grep(filepath.Join(env.LogDir, n+".log"), l.Pattern)
+		switch {
+		case err != nil:
+			missing = append(missing, fmt.Sprintf("%s (%v)", n, err))
+		case !found:
+			unmatched = append(unmatched, n)
+		}
+	}
+	if len(missing) == len(l.Nodes) {
+		return noSamples("no log for %s", strings.Join(missing, ", "))
+	}
+	var issues []string
+	if len(unmatched) > 0 {
+		issues = append(issues, fmt.Sprintf("pattern %q not found in the log of %s", l.Pattern, strings.Join(unmatched, ", ")))
+	}
+	if len(missing) > 0 {
+		issues = append(issues, "no log for "+strings.Join(missing, ", "))
+	}
+	if len(issues) > 0 {
+		return fmt.Errorf("%s", strings.Join(issues, "; "))
+	}
+	return nil
+}
+
+func grep(path string, re *regexp.Regexp) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		if re.Match(sc.Bytes()) {
+			return true, nil
+		}
+	}
+	return false, sc.Err()
+}

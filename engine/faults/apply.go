@@ -1,0 +1,208 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nomosrun/nomosrun/engine/nodeclient"
+	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/runners"
+)
+
+// client returns the client of a node by name.
+func (s *Schedule) client(name string) (nodeclient.Client, error) {
+	for _, n := range s.env.Nodes {
+		if n.Name == name {
+			return n.Client, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown node %q", name)
+}
+
+// peerID names a node the way its peers' fault hooks expect: its peer id
+// when the node reports one, else its node name.
+func (s *Schedule) peerID(ctx context.Context, name string) string {
+	s.mu.Lock()
+	id, ok := s.peers[name]
+	s.mu.Unlock()
+	if ok {
+		return id
+	}
+	id = name
+	if c, err := s.client(name); err == nil {
+		if ni, err := c.NetworkInfo(ctx); err == nil && ni.PeerID != "" {
+			id = ni.PeerID
+		}
+	}
+	s.mu.Lock()
+	s.peers[name] = id
+	s.mu.Unlock()
+	return id
+}
+
+// others returns the peer ids of every node not in skip.
+func (s *Schedule) others(ctx context.Context, skip map[string]bool) []string {
+	var out []string
+	for _, n := range s.env.Nodes {
+		if !skip[n.Name] {
+			out = append(out, s.peerID(ctx, n.Name))
+		}
+	}
+	return out
+}
+
+// cuts returns, for a partition or an isolation, which peers each node must
+// block: both sides of every cut link, so the cut holds in both directions.
+func (s *Schedule) cuts(ctx context.Context, f plan.Fault) map[string][]string {
+	side := map[string]int{}
+	if f.Kind == plan.FaultPartition {
+		for i, g := range f.Groups {
+			for _, n := range g {
+				side[n] = i + 1
+			}
+		}
+	} else {
+		for _, n := range f.Targets.Nodes {
+			side[n] = -1 // each isolated node on its own side
+		}
+	}
+	out := map[string][]string{}
+	for _, a := range s.env.Nodes {
+		for _, b := range s.env.Nodes {
+			if a.Name == b.Name {
+				continue
+			}
+			sa, sb := side[a.Name], side[b.Name]
+			cut := f.Kind == plan.FaultPartition && sa != 0 && sb != 0 && sa != sb ||
+				f.Kind == plan.FaultIsolate && (sa == -1 || sb == -1)
+			if cut {
+				out[a.Name] = append(out[a.Name], s.peerID(ctx, b.Name))
+			}
+		}
+	}
+	return out
+}
+
+// eachTarget runs fn on every target node and joins the errors.
+func (s *Schedule) eachTarget(f plan.Fault, fn func(name string) error) error {
+	var errs []error
+	for _, n := range f.Targets.Nodes {
+		if err := fn(n); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", n, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// hooks runs fn with the client of every node in set.
+func (s *Schedule) hooks(set map[string][]string, fn func(c nodeclient.Client, peers []string) error) error {
+	var errs []error
+	for _, n := range s.env.Nodes {
+		peers, ok := set[n.Name]
+		if !ok {
+			continue
+		}
+		if err := fn(n.Client, peers); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", n.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// capability returns the cluster as T or an error naming what is missing.
+func capability[T any](c runners.Cluster, what string) (T, error) {
+	v, ok := c.(T)
+	if !ok {
+		return v, fmt.Errorf("the runner cannot %s nodes", what)
+	}
+	return v, nil
+}
+
+// apply starts fault f.
+func (s *Schedule) apply(ctx context.Context, f plan.Fault) error {
+	switch f.Kind {
+	case plan.FaultKill:
+		k, err := capability[runners.Killer](s.env.Cluster, "kill")
+		if err != nil {
+			return err
+		}
+		return s.eachTarget(f, func(n string) error { return k.Kill(ctx, n) })
+	case plan.FaultPause:
+		p, err := capability[runners.Pauser](s.env.Cluster, "pause")
+		if err != nil {
+			return err
+		}
+		return s.eachTarget(f, func(n string) error { return p.Pause(ctx, n) })
+	case plan.FaultIsolate:
+		if iso, ok := s.env.Cluster.(runners.Isolator); ok {
+			return s.eachTarget(f, func(n string) error { return iso.Isolate(ctx, n) })
+		}
+		fallthrough
+	case plan.FaultPartition:
+		return s.hooks(s.cuts(ctx, f), func(c nodeclient.Client, peers []string) error { return c.BlockPeers(ctx, peers) })
+	case plan.FaultLatency:
+		return s.linkFault(ctx, f, false)
+	case plan.FaultClockSkew:
+		return s.eachTarget(f, func(n string) error {
+			c, err := s.client(n)
+			if err != nil {
+				return err
+			}
+			return c.SetClockOffset(ctx, f.Offset.Std())
+		})
+	}
+	return fmt.Errorf("unknown fault kind %q", f.Kind)
+}
+
+// heal undoes fault f.
+func (s *Schedule) heal(ctx context.Context, f plan.Fault) error {
+	switch f.Kind {
+	case plan.FaultKill:
+		st, err := capability[runners.StopStarter](s.env.Cluster, "restart killed")
+		if err != nil {
+			return err
+		}
+		return s.eachTarget(f, func(n string) error { return st.Start(ctx, n) })
+	case plan.FaultPause:
+		p, err := capability[runners.Pauser](s.env.Cluster, "resume")
+		if err != nil {
+			return err
+		}
+		return s.eachTarget(f, func(n string) error { return p.Resume(ctx, n) })
+	case plan.FaultIsolate:
+		if iso, ok := s.env.Cluster.(runners.Isolator); ok {
+			return s.eachTarget(f, func(n string) error { return iso.Reconnect(ctx, n) })
+		}
+		fallthrough
+	case plan.FaultPartition:
+		return s.hooks(s.cuts(ctx, f), func(c nodeclient.Client, peers []string) error { return c.UnblockPeers(ctx, peers) })
+	case plan.FaultLatency:
+		return s.linkFault(ctx, f, true)
+	case plan.FaultClockSkew:
+		return s.eachTarget(f, func(n string) error {
+			c, err := s.client(n)
+			if err != nil {
+				return err
+			}
+			return c.SetClockOffset(ctx, 0)
+		})
+	}
+	return fmt.Errorf("unknown fault kind %q", f.Kind)
+}
+
+// linkFault shapes (or, with heal, restores) the links of every target to
+// every other node.
+func (s *Schedule) linkFault(ctx context.Context, f plan.Fault, heal bool) error {
+	return s.eachTarget(f, func(n string) error {
+		c, err := s.client(n)
+		if err != nil {
+			return err
+		}
+		lf := nodeclient.LinkFault{Peers: s.others(ctx, map[string]bool{n: true})}
+		if !heal {
+			lf.DelayMS, lf.JitterMS, lf.Loss = f.Delay.Std().Milliseconds(), f.Jitter.Std().Milliseconds(), f.Loss
+		}
+		return c.SetLinkFault(ctx, lf)
+	})
+}

@@ -1,0 +1,195 @@
+// Package faults runs the fault schedule of a plan: each fault starts at its
+// `at` (wall time, slots, or blocks counted on the observed chain from the
+// start of the drive phase), heals after its duration, and every fault still
+// active heals when the schedule is stopped at the end of the run window.
+//
+// Kill and pause use the runner's node controls; partition, isolate,
+// latency and clock skew use the nodes' testing-API fault hooks (isolate
+// prefers the runner's Isolator when it has one), so they work the same on
+// every runner.
+package faults
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nomosrun/nomosrun/engine/nodeclient"
+	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/runners"
+)
+
+// Node is one deployed node as the schedule sees it.
+type Node struct {
+	Name   string
+	Client nodeclient.Client
+}
+
+// Phase says whether a fault started or healed.
+type Phase string
+
+// The event phases.
+const (
+	Started Phase = "start"
+	Healed  Phase = "heal"
+	Skipped Phase = "skipped" // the run ended before the fault's start
+)
+
+// Event is a fault starting, healing or being skipped.
+type Event struct {
+	Fault plan.Fault
+	Phase Phase
+	At    time.Time
+	Err   error
+}
+
+// Env is what the schedule acts on.
+type Env struct {
+	Plan    *plan.Plan
+	Nodes   []Node
+	Cluster runners.Cluster
+	// Height returns the observed chain height (for block-based spans).
+	Height func() uint64
+	// OnEvent receives every start, heal and skip.
+	OnEvent func(Event)
+	Log     *slog.Logger
+	// HealTimeout bounds healing after the run (default 30 s).
+	HealTimeout time.Duration
+}
+
+// pollHeight is how often block-based spans look at the chain.
+const pollHeight = 200 * time.Millisecond
+
+// Schedule is a running fault schedule.
+type Schedule struct {
+	env  *Env
+	stop chan struct{}
+	wg   sync.WaitGroup
+
+	mu    sync.Mutex
+	errs  []error
+	peers map[string]string
+}
+
+// Start launches every fault of the plan. The drive phase starts now, with
+// the chain at env.Height().
+func Start(ctx context.Context, env *Env) *Schedule {
+	if env.Log == nil {
+		env.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Schedule{env: env, stop: make(chan struct{}), peers: map[string]string{}}
+	base := env.Height()
+	start := time.Now()
+	for _, f := range env.Plan.Faults {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.run(ctx, f, start, base)
+		}()
+	}
+	return s
+}
+
+// Stop heals every active fault, skips those not yet started, waits for
+// them and returns the errors met while applying or healing faults.
+func (s *Schedule) Stop() error {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return errors.Join(s.errs...)
+}
+
+func (s *Schedule) fail(err error) {
+	s.mu.Lock()
+	s.errs = append(s.errs, err)
+	s.mu.Unlock()
+}
+
+func (s *Schedule) emit(f plan.Fault, ph Phase, err error) {
+	if s.env.OnEvent != nil {
+		s.env.OnEvent(Event{Fault: f, Phase: ph, At: time.Now(), Err: err})
+	}
+}
+
+// waitSpan waits span from (t0, h0); zero spans return at once. It returns
+// false when the schedule stops first.
+func (s *Schedule) waitSpan(ctx context.Context, span plan.Span, t0 time.Time, h0 uint64) bool {
+	var d time.Duration
+	switch {
+	case span.Blocks > 0:
+		for s.env.Height() < h0+uint64(span.Blocks) {
+			if !s.sleep(ctx, pollHeight) {
+				return false
+			}
+		}
+		return true
+	case span.Slots > 0:
+		d = time.Duration(span.Slots) * s.env.Plan.Topology.Slot.Std()
+	default:
+		d = span.Wall.Std()
+	}
+	return s.sleep(ctx, time.Until(t0.Add(d)))
+}
+
+func (s *Schedule) sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		select {
+		case <-s.stop:
+			return false
+		default:
+			return true
+		}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.stop:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// run drives one fault from start to heal.
+func (s *Schedule) run(ctx context.Context, f plan.Fault, start time.Time, base uint64) {
+	if !s.waitSpan(ctx, f.At, start, base) {
+		s.emit(f, Skipped, nil)
+		return
+	}
+	err := s.apply(ctx, f)
+	s.emit(f, Started, err)
+	if err != nil {
+		s.fail(fmt.Errorf("fault %s (%s): %w", f.ID, f.Kind, err))
+	}
+	length := f.Duration
+	if f.Kind == plan.FaultKill {
+		length = f.RestartAfter
+	}
+	t0, h0 := time.Now(), s.env.Height()
+	if !length.IsZero() {
+		s.waitSpan(ctx, length, t0, h0)
+	} else {
+		s.sleep(ctx, 1<<62) // until the run ends
+	}
+	timeout := s.env.HealTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	err = s.heal(hctx, f)
+	s.emit(f, Healed, err)
+	if err != nil {
+		s.fail(fmt.Errorf("heal fault %s (%s): %w", f.ID, f.Kind, err))
+	}
+}

@@ -1,0 +1,46 @@
+package nodeclient
+
+import (
+	"context"
+	"time"
+)
+
+// Client is everything the engine asks of one node. Calls that do not apply
+// to a node (DisperseData on a validator) return the node's error.
+type Client interface {
+	// Info is GET /cryptarchia/info.
+	Info(ctx context.Context) (Info, error)
+	// Headers is GET /cryptarchia/headers: ids from `from` (default tip)
+	// back to `to` (default LIB), tip first. Empty strings mean defaults.
+	Headers(ctx context.Context, from, to string) ([]string, error)
+	// Block is POST /storage/block; nil when the node does not know id.
+	Block(ctx context.Context, id string) (*Block, error)
+	// AddTx is POST /mempool/add/tx.
+	AddTx(ctx context.Context, tx Tx) error
+	// TxStatus is POST /mantle/status.
+	TxStatus(ctx context.Context, hashes []string) ([]TxStatus, error)
+	// NetworkInfo is GET /network/info.
+	NetworkInfo(ctx context.Context) (NetworkInfo, error)
+	// Metrics is GET /metrics in the Prometheus text format.
+	Metrics(ctx context.Context) (string, error)
+	// DisperseData is POST /disperse-data (executors): it returns the blob id.
+	DisperseData(ctx context.Context, req DispersalRequest) (BlobID, error)
+	// DAMembership is POST /test/da/membership for a session.
+	DAMembership(ctx context.Context, session uint64) (Membership, error)
+	// FaultHooks are the testing-API fault hooks.
+	FaultHooks
+}
+
+// FaultHooks are the testing-API calls through which faults work the same on
+// every runner. Peers are named by their peer id (NetworkInfo.PeerID) or, when
+// a node reports none, by node name.
+type FaultHooks interface {
+	// BlockPeers drops every message to and from the given peers.
+	BlockPeers(ctx context.Context, peers []string) error
+	// UnblockPeers lifts BlockPeers for the given peers.
+	UnblockPeers(ctx context.Context, peers []string) error
+	// SetLinkFault delays and drops messages on links to f.Peers.
+	SetLinkFault(ctx context.Context, f LinkFault) error
+	// SetClockOffset shifts the node's clock by offset (zero heals).
+	SetClockOffset(ctx context.Context, offset time.Duration) error
+}

@@ -1,0 +1,147 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"sort"
+	"strings"
+)
+
+// chart geometry of the height-over-time SVG.
+const (
+	chartW, chartH = 900.0, 320.0
+	padL, padR     = 50.0, 130.0
+	padT, padB     = 15.0, 35.0
+)
+
+var palette = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"}
+
+// chart is the data of the inline SVG.
+type chart struct {
+	W, H        float64
+	Lines       []line
+	Windows     []window
+	XTicks      []tick
+	YTicks      []tick
+	Left, Right float64
+	Top, Bottom float64
+	Empty       bool
+}
+
+type line struct {
+	Node, Color, Points string
+	LabelY              float64
+}
+
+type window struct {
+	X, W  float64
+	Label string
+}
+
+type tick struct {
+	Pos   float64
+	Label string
+}
+
+// buildChart lays out heights per node over time and shades fault windows.
+func buildChart(r *Result) chart {
+	c := chart{W: chartW, H: chartH, Left: padL, Right: chartW - padR, Top: padT, Bottom: chartH - padB}
+	maxT := r.Duration.Std().Seconds()
+	var maxH uint64 = 1
+	byNode := map[string][]HeightSample{}
+	for _, s := range r.Heights {
+		byNode[s.Node] = append(byNode[s.Node], s)
+		maxT = max(maxT, s.At.Std().Seconds())
+		maxH = max(maxH, s.Height)
+	}
+	for _, f := range r.Faults {
+		maxT = max(maxT, f.End.Std().Seconds())
+	}
+	if maxT <= 0 {
+		maxT = 1
+	}
+	x := func(sec float64) float64 { return c.Left + sec/maxT*(c.Right-c.Left) }
+	y := func(h uint64) float64 { return c.Bottom - float64(h)/float64(maxH)*(c.Bottom-c.Top) }
+	nodes := make([]string, 0, len(byNode))
+	for n := range byNode {
+		nodes = append(nodes, n)
+	}
+	sort.Strings(nodes)
+	c.Empty = len(nodes) == 0
+	for i, n := range nodes {
+		var pts []string
+		last := 0.0
+		for _, s := range byNode[n] {
+			last = y(s.Height)
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(s.At.Std().Seconds()), last))
+		}
+		c.Lines = append(c.Lines, line{Node: n, Color: palette[i%len(palette)], Points: strings.Join(pts, " "), LabelY: last})
+	}
+	for _, f := range r.Faults {
+		x0, x1 := x(f.Start.Std().Seconds()), x(f.End.Std().Seconds())
+		c.Windows = append(c.Windows, window{X: x0, W: max(x1-x0, 1), Label: fmt.Sprintf("%s %s %s", f.ID, f.Kind, strings.Join(f.Targets, ","))})
+	}
+	for i := 0; i <= 5; i++ {
+		sec := maxT * float64(i) / 5
+		c.XTicks = append(c.XTicks, tick{Pos: x(sec), Label: fmt.Sprintf("%.0fs", sec)})
+		h := uint64(float64(maxH) * float64(i) / 5)
+		c.YTicks = append(c.YTicks, tick{Pos: y(h), Label: fmt.Sprint(h)})
+	}
+	return c
+}
+
+var page = template.Must(template.New("report").Funcs(template.FuncMap{
+	"short": short, "counts": counts,
+	"add": func(a, b float64) float64 { return a + b },
+	"sub": func(a, b float64) float64 { return a - b },
+}).Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>nomosrun: {{.R.Scenario}}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em;color:#222}
+h1 .passed{color:#2a7a2a}h1 .failed,h1 .error,h1 .interrupted{color:#b22}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+pre{margin:0;white-space:pre-wrap}.fail{background:#fdecea}.ok{background:#eef8ee}
+.fault-window{fill:#d62728;fill-opacity:0.12}
+</style></head><body>
+<h1>{{.R.Scenario}} <span class="{{.R.Outcome}}">{{.R.Outcome}}</span></h1>
+<p>runner <b>{{.R.Runner}}</b>, seed <b>{{.R.Seed}}</b>, duration {{.R.Duration}}, expected blocks {{.R.ExpectedBlocks}}</p>
+{{if .R.Error}}<pre class="fail">{{.R.Error}}</pre>{{end}}
+<h2>Height over time</h2>
+<svg id="height-chart" xmlns="http://www.w3.org/2000/svg" width="{{.C.W}}" height="{{.C.H}}" viewBox="0 0 {{.C.W}} {{.C.H}}">
+<rect x="{{.C.Left}}" y="{{.C.Top}}" width="{{printf "%.1f" (sub .C.Right .C.Left)}}" height="{{printf "%.1f" (sub .C.Bottom .C.Top)}}" fill="none" stroke="#999"/>
+{{range .C.Windows}}<rect class="fault-window" x="{{printf "%.1f" .X}}" y="{{$.C.Top}}" width="{{printf "%.1f" .W}}" height="{{printf "%.1f" (sub $.C.Bottom $.C.Top)}}"><title>{{.Label}}</title></rect>
+{{end}}{{range .C.XTicks}}<text x="{{printf "%.1f" .Pos}}" y="{{printf "%.1f" (add $.C.Bottom 18)}}" font-size="11" text-anchor="middle">{{.Label}}</text>
+{{end}}{{range .C.YTicks}}<text x="{{printf "%.1f" (sub $.C.Left 6)}}" y="{{printf "%.1f" .Pos}}" font-size="11" text-anchor="end">{{.Label}}</text>
+{{end}}{{range .C.Lines}}<polyline class="height-line" fill="none" stroke="{{.Color}}" stroke-width="2" points="{{.Points}}"><title>{{.Node}}</title></polyline>
+<text x="{{printf "%.1f" (add $.C.Right 6)}}" y="{{printf "%.1f" .LabelY}}" font-size="11" fill="{{.Color}}">{{.Node}}</text>
+{{end}}{{if .C.Empty}}<text x="{{printf "%.1f" (add $.C.Left 10)}}" y="{{printf "%.1f" (add $.C.Top 20)}}" font-size="12">no height samples</text>{{end}}
+</svg>
+<h2>Expectations</h2>
+<table><tr><th>id</th><th>expectation</th><th>result</th><th>message</th></tr>
+{{range .R.Expectations}}<tr class="{{if .Passed}}ok{{else}}fail{{end}}"><td>{{.ID}}</td><td>{{.Name}}{{if .Pos}}<br><small>{{.Pos}}</small>{{end}}</td><td>{{if .Passed}}passed{{else}}FAILED{{end}}</td><td><pre>{{.Message}}</pre></td></tr>
+{{end}}</table>
+<h2>Nodes</h2>
+<table><tr><th>node</th><th>role</th><th>height</th><th>LIB</th><th>tip</th><th>mode</th></tr>
+{{range .R.Nodes}}<tr><td>{{.Name}}</td><td>{{.Role}}</td><td>{{.Height}}</td><td>{{short .LIB}}</td><td>{{short .Tip}}</td><td>{{.Mode}}{{if .Error}} <pre class="fail">{{.Error}}</pre>{{end}}</td></tr>
+{{end}}</table>
+{{if .R.Workloads}}<h2>Workloads</h2><table><tr><th>id</th><th>kind</th><th>counts</th></tr>
+{{range .R.Workloads}}<tr><td>{{.ID}}</td><td>{{.Kind}}</td><td>{{counts .Counts}}{{if .Error}} <pre class="fail">{{.Error}}</pre>{{end}}</td></tr>
+{{end}}</table>{{end}}
+{{if .R.Faults}}<h2>Faults</h2><table><tr><th>id</th><th>kind</th><th>targets</th><th>window</th></tr>
+{{range .R.Faults}}<tr class="fault"><td>{{.ID}}</td><td>{{.Kind}}</td><td>{{range .Targets}}{{.}} {{end}}</td><td>{{.Start}} .. {{.End}}</td></tr>
+{{end}}</table>{{end}}
+<h2>Timeline</h2><table><tr><th>at</th><th>event</th><th>detail</th></tr>
+{{range .R.Timeline}}<tr><td>{{.At}}</td><td>{{.Kind}} {{.Name}}</td><td>{{.Detail}}</td></tr>
+{{end}}</table>
+</body></html>
+`))
+
+// WriteHTML writes a self-contained HTML report (inline SVG, no external
+// assets).
+func WriteHTML(w io.Writer, r *Result) error {
+	return page.Execute(w, struct {
+		R *Result
+		C chart
+	}{r, buildChart(r)})
+}

@@ -1,0 +1,150 @@
+// Package report holds the result model of a run and writes it as a
+// terminal summary, report.json, JUnit XML and a self-contained HTML page.
+package report
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nomosrun/nomosrun/engine/plan"
+)
+
+// Result is everything a run produced. Offsets (At, Start, End) are
+// durations since Started, so a result reads the same whatever the clock.
+type Result struct {
+	Scenario string    `json:"scenario"`
+	Seed     int64     `json:"seed"`
+	Runner   string    `json:"runner"`
+	Started  time.Time `json:"started"`
+	// Duration is the wall time of the whole run, deploy to teardown.
+	Duration plan.Duration `json:"duration"`
+	// Outcome is "passed", "failed" (expectations), "error" (infrastructure)
+	// or "interrupted".
+	Outcome string `json:"outcome"`
+	// Error is the run error's message (empty when passed).
+	Error string `json:"error,omitempty"`
+	// ExpectedBlocks is the plan's expected block count for the run window.
+	ExpectedBlocks int              `json:"expected_blocks"`
+	Nodes          []NodeResult     `json:"nodes"`
+	Expectations   []ExpectResult   `json:"expectations"`
+	Workloads      []WorkloadResult `json:"workloads"`
+	Chain          ChainStats       `json:"chain"`
+	Timeline       []TimelineEvent  `json:"timeline"`
+	Faults         []FaultWindow    `json:"faults"`
+	Heights        []HeightSample   `json:"heights,omitempty"`
+}
+
+// The outcomes of a run.
+const (
+	OutcomePassed      = "passed"
+	OutcomeFailed      = "failed"
+	OutcomeError       = "error"
+	OutcomeInterrupted = "interrupted"
+)
+
+// NodeResult is a node's final state.
+type NodeResult struct {
+	Name   string    `json:"name"`
+	Role   plan.Role `json:"role"`
+	Height uint64    `json:"height"`
+	LIB    string    `json:"lib"`
+	Tip    string    `json:"tip"`
+	Mode   string    `json:"mode,omitempty"`
+	Error  string    `json:"error,omitempty"`
+}
+
+// ExpectResult is one evaluated expectation.
+type ExpectResult struct {
+	ID       string          `json:"id"`
+	Kind     plan.ExpectKind `json:"kind"`
+	Name     string          `json:"name"`
+	Pos      string          `json:"pos,omitempty"`
+	Passed   bool            `json:"passed"`
+	Message  string          `json:"message,omitempty"`
+	Duration plan.Duration   `json:"duration"`
+}
+
+// WorkloadResult is a workload's final counters.
+type WorkloadResult struct {
+	ID     string            `json:"id"`
+	Kind   plan.WorkloadKind `json:"kind"`
+	Counts map[string]int    `json:"counts"`
+	Error  string            `json:"error,omitempty"`
+}
+
+// ChainStats summarises the canonical chain the block feed followed.
+type ChainStats struct {
+	Height       uint64 `json:"height"`
+	Blocks       int    `json:"blocks"`
+	Orphaned     int    `json:"orphaned"`
+	Transactions int    `json:"transactions"`
+}
+
+// TimelineEvent is a phase change or a fault event.
+type TimelineEvent struct {
+	At     plan.Duration `json:"at"`
+	Kind   string        `json:"kind"` // phase, fault_start, fault_heal, fault_skipped, restart
+	Name   string        `json:"name"`
+	Detail string        `json:"detail,omitempty"`
+}
+
+// FaultWindow is when a fault was active.
+type FaultWindow struct {
+	ID      string         `json:"id"`
+	Kind    plan.FaultKind `json:"kind"`
+	Targets []string       `json:"targets"`
+	Start   plan.Duration  `json:"start"`
+	End     plan.Duration  `json:"end"`
+	Error   string         `json:"error,omitempty"`
+}
+
+// HeightSample is a node's tip height at an offset, for the chart.
+type HeightSample struct {
+	Node   string        `json:"node"`
+	At     plan.Duration `json:"at"`
+	Height uint64        `json:"height"`
+}
+
+// Passed reports whether the run passed.
+func (r *Result) Passed() bool { return r.Outcome == OutcomePassed }
+
+// Failed returns the expectations that failed.
+func (r *Result) Failed() []ExpectResult {
+	var out []ExpectResult
+	for _, e := range r.Expectations {
+		if !e.Passed {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// WriteDir writes report.json, junit.xml and report.html into dir.
+func WriteDir(r *Result, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	writers := []struct {
+		name  string
+		write func(*Result, *os.File) error
+	}{
+		{"report.json", func(r *Result, f *os.File) error { return WriteJSON(f, r) }},
+		{"junit.xml", func(r *Result, f *os.File) error { return WriteJUnit(f, r) }},
+		{"report.html", func(r *Result, f *os.File) error { return WriteHTML(f, r) }},
+	}
+	for _, w := range writers {
+		f, err := os.Create(filepath.Join(dir, w.name))
+		if err != nil {
+			return err
+		}
+		err = w.write(r, f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

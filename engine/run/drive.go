@@ -1,0 +1,154 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nomosrun/nomosrun/engine/faults"
+	"github.com/nomosrun/nomosrun/engine/report"
+	"github.com/nomosrun/nomosrun/engine/workloads"
+)
+
+// blockWindowSlack bounds a run window given in blocks: if the chain does
+// not reach the target within this many times the planned wall time, the
+// window closes anyway and liveness reports the shortfall.
+const blockWindowSlack = 3
+
+// drive runs workloads and the fault schedule for the run window, then
+// lets workloads go on through the cooldown. Every fault is healed and
+// every workload stopped before it returns, on every path.
+func (x *execution) drive(ctx context.Context) error {
+	x.phase(PhaseDrive)
+	dctx, stop := context.WithCancel(ctx)
+	defer stop()
+
+	wenv := &workloads.Env{Plan: x.plan, Feed: x.feed, Codec: x.opts.Codec, Cluster: x.cluster,
+		Seed: x.plan.Seed, Log: x.log, Progress: func(id string, c map[string]int) {
+			x.emit(Event{Kind: EventWorkload, ID: id, Counts: c})
+		}}
+	for _, n := range x.nodes {
+		wenv.Nodes = append(wenv.Nodes, workloads.Node{Name: n.name, Role: n.role, Client: n.client})
+	}
+	wlErr := make(chan error, len(x.workloads))
+	var wg sync.WaitGroup
+	for _, w := range x.workloads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := runWorkload(dctx, w, wenv); err != nil {
+				x.log.Error("workload failed", "workload", w.ID(), "err", err)
+				wlErr <- err
+			}
+		}()
+	}
+
+	fenv := &faults.Env{Plan: x.plan, Cluster: x.cluster, Log: x.log, Height: func() uint64 { return x.feed.Stats().Height },
+		OnEvent: x.faultEvent}
+	for _, n := range x.nodes {
+		fenv.Nodes = append(fenv.Nodes, faults.Node{Name: n.name, Client: n.client})
+	}
+	sched := faults.Start(dctx, fenv)
+
+	// stopAll ends the drive: workloads stop, faults heal.
+	stopped := false
+	stopAll := func() {
+		if !stopped {
+			stopped = true
+			stop()
+			wg.Wait()
+		}
+	}
+	defer stopAll()
+	healed := false
+	heal := func() error {
+		if healed {
+			return nil
+		}
+		healed = true
+		return sched.Stop()
+	}
+	defer heal()
+
+	if err := x.window(ctx, wlErr); err != nil {
+		return err
+	}
+	if err := heal(); err != nil {
+		return &Error{Phase: PhaseDrive, Kind: KindInfrastructure, Err: err}
+	}
+
+	x.phase(PhaseCooldown)
+	if err := x.wait(ctx, x.plan.Derived.Cooldown.Std(), wlErr, PhaseCooldown); err != nil {
+		return err
+	}
+	stopAll()
+	x.recordWorkloads()
+	return nil
+}
+
+// window waits for the run window: RunDuration, or until the chain grew by
+// the planned number of blocks.
+func (x *execution) window(ctx context.Context, wlErr <-chan error) error {
+	if x.plan.Run.Blocks <= 0 {
+		return x.wait(ctx, x.plan.Derived.RunDuration.Std(), wlErr, PhaseDrive)
+	}
+	target := x.feed.Stats().Height + uint64(x.plan.Run.Blocks)
+	limit := time.Now().Add(blockWindowSlack * max(x.plan.Derived.RunDuration.Std(), time.Second))
+	for x.feed.Stats().Height < target && time.Now().Before(limit) {
+		if err := x.wait(ctx, x.pollInterval(), wlErr, PhaseDrive); err != nil {
+			return err
+		}
+	}
+	if x.feed.Stats().Height < target {
+		x.log.Warn("run window closed before the planned blocks", "want", target, "height", x.feed.Stats().Height)
+	}
+	return nil
+}
+
+func (x *execution) pollInterval() time.Duration {
+	if x.opts.FeedInterval > 0 {
+		return x.opts.FeedInterval
+	}
+	return time.Second
+}
+
+// wait sleeps d unless ctx ends or a workload fails.
+func (x *execution) wait(ctx context.Context, d time.Duration, wlErr <-chan error, ph Phase) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		x.recordWorkloads()
+		return x.fail(ctx, ph, ctx.Err())
+	case err := <-wlErr:
+		x.recordWorkloads()
+		return &Error{Phase: ph, Kind: KindInfrastructure, Err: fmt.Errorf("workload failure: %w", err)}
+	case <-t.C:
+		return nil
+	}
+}
+
+// runWorkload runs w, turning a panic into an error.
+func runWorkload(ctx context.Context, w workloads.Workload, env *workloads.Env) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("workload %s panicked: %v", w.ID(), r)
+		}
+	}()
+	if err := w.Run(ctx, env); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("workload %s: %w", w.ID(), err)
+	}
+	return nil
+}
+
+// recordWorkloads stores the workloads' counters in the result.
+func (x *execution) recordWorkloads() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.res.Workloads = x.res.Workloads[:0]
+	for _, w := range x.workloads {
+		x.res.Workloads = append(x.res.Workloads, report.WorkloadResult{ID: w.ID(), Kind: w.Kind(), Counts: w.Counts()})
+	}
+}

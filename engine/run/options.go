@@ -1,0 +1,112 @@
+// Package run drives a plan on a runner: deploy, readiness, capture, drive
+// (workloads and the fault schedule, concurrently, for the run window),
+// cooldown, settle, evaluation of every expectation, report, and teardown on
+// every exit path. It is the only place that orders these phases.
+package run
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/nomosrun/nomosrun/engine/expect"
+	"github.com/nomosrun/nomosrun/engine/nodeclient"
+	"github.com/nomosrun/nomosrun/engine/workloads"
+	"github.com/nomosrun/nomosrun/runners"
+)
+
+// NodeClient is how the engine talks to one node.
+type NodeClient = nodeclient.Client
+
+// ClientFactory builds the client of a deployed node.
+type ClientFactory func(n runners.Node) (NodeClient, error)
+
+// HTTPClients is the default ClientFactory: the node HTTP API at the node's
+// API and TestingAPI base URLs.
+func HTTPClients(n runners.Node) (NodeClient, error) {
+	return nodeclient.NewHTTP(n.API(), n.TestingAPI(), nil), nil
+}
+
+// Options tune a run. The zero value runs with defaults.
+type Options struct {
+	// RunDir is the run's directory (configs, data, collected logs). Empty:
+	// a temporary directory, removed afterwards.
+	RunDir string
+	// Clients builds node clients; nil means HTTPClients.
+	Clients ClientFactory
+	// Codec builds signed transactions for the tx and DA workloads.
+	Codec workloads.Codec
+	// Custom evaluates custom Starlark expectations.
+	Custom expect.CustomFunc
+	// Observer receives progress events (phases, heights, workload counts,
+	// faults). It is called from several goroutines, one call at a time.
+	Observer func(Event)
+	// Logger receives the engine's log; nil discards it.
+	Logger *slog.Logger
+	// ReadinessTimeout bounds each readiness check (default 60 s, doubled
+	// when SLOW_TEST_ENV=true).
+	ReadinessTimeout time.Duration
+	// ReadinessPoll spaces readiness probes (default 200 ms).
+	ReadinessPoll time.Duration
+	// FeedInterval spaces block feed polls (default 1 s).
+	FeedInterval time.Duration
+	// Settle is the pause between cooldown and evaluation (default
+	// max(block interval, 2 s)).
+	Settle time.Duration
+	// TeardownTimeout bounds teardown (default 2 min).
+	TeardownTimeout time.Duration
+	// Getenv reads environment variables (default os.Getenv).
+	Getenv func(string) string
+}
+
+// Phase names a lifecycle phase.
+type Phase string
+
+// The lifecycle phases in order.
+const (
+	PhasePrepare   Phase = "prepare"
+	PhaseDeploy    Phase = "deploy"
+	PhaseReadiness Phase = "readiness"
+	PhaseCapture   Phase = "capture"
+	PhaseDrive     Phase = "drive"
+	PhaseCooldown  Phase = "cooldown"
+	PhaseSettle    Phase = "settle"
+	PhaseEvaluate  Phase = "evaluate"
+	PhaseReport    Phase = "report"
+	PhaseTeardown  Phase = "teardown"
+)
+
+// EventKind names a progress event.
+type EventKind string
+
+// The progress event kinds.
+const (
+	EventPhase        EventKind = "phase"
+	EventHeight       EventKind = "height"
+	EventWorkload     EventKind = "workload"
+	EventFaultStart   EventKind = "fault_start"
+	EventFaultHeal    EventKind = "fault_heal"
+	EventFaultSkipped EventKind = "fault_skipped"
+	EventRestart      EventKind = "restart"
+	EventExpectation  EventKind = "expectation"
+)
+
+// Event is one progress event.
+type Event struct {
+	// At is the time since the run started.
+	At   time.Duration
+	Kind EventKind
+	// Phase is set for phase events (the phase entered).
+	Phase Phase
+	// Node and Height are set for height events (Err when unreachable) and
+	// Node for restarts.
+	Node   string
+	Height uint64
+	// ID names the workload, fault or expectation concerned.
+	ID string
+	// Counts are a workload's counters.
+	Counts map[string]int
+	// Passed and Detail describe an evaluated expectation or a fault.
+	Passed bool
+	Detail string
+	Err    error
+}

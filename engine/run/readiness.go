@@ -1,0 +1,158 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nomosrun/nomosrun/engine/plan"
+)
+
+// Readiness defaults.
+const (
+	defaultReadinessTimeout = 60 * time.Second
+	defaultReadinessPoll    = 200 * time.Millisecond
+)
+
+// ExpectedPeers returns each node's peer count under the topology's
+// network layout: the symmetric closure of its initial-peer links (star:
+// every node links to node 0; chain: node i to node i-1; full: all pairs).
+func ExpectedPeers(t plan.Topology) map[string]int {
+	n := len(t.Nodes)
+	out := make(map[string]int, n)
+	for _, nd := range t.Nodes {
+		out[nd.Name] = 0
+	}
+	link := func(i, j int) {
+		out[t.Nodes[i].Name]++
+		out[t.Nodes[j].Name]++
+	}
+	for i := 1; i < n; i++ {
+		switch t.Network {
+		case plan.NetworkChain:
+			link(i-1, i)
+		case plan.NetworkFull:
+			for j := 0; j < i; j++ {
+				link(j, i)
+			}
+		default:
+			link(0, i)
+		}
+	}
+	return out
+}
+
+// check is one readiness condition over every node: probe returns nil when
+// a node is ready, or a diagnostic ("peers=0, expected=2").
+type check struct {
+	name  string
+	probe func(ctx context.Context, n *node) error
+}
+
+// wait polls every check in order until each passes on every node.
+func (x *execution) readiness(ctx context.Context) error {
+	timeout := x.opts.ReadinessTimeout
+	if timeout <= 0 {
+		timeout = defaultReadinessTimeout
+	}
+	if strings.EqualFold(x.getenv("SLOW_TEST_ENV"), "true") {
+		timeout *= 2
+	}
+	poll := x.opts.ReadinessPoll
+	if poll <= 0 {
+		poll = defaultReadinessPoll
+	}
+	checks := []check{{"HTTP", func(ctx context.Context, n *node) error {
+		_, err := n.client.Info(ctx)
+		return err
+	}}}
+	expected := ExpectedPeers(x.plan.Topology)
+	if len(x.nodes) > 1 {
+		checks = append(checks, check{"network", func(ctx context.Context, n *node) error {
+			ni, err := n.client.NetworkInfo(ctx)
+			if err != nil {
+				return fmt.Errorf("error=%v, expected_peers=%d", err, expected[n.name])
+			}
+			if ni.NPeers < expected[n.name] {
+				return fmt.Errorf("peers=%d, expected=%d", ni.NPeers, expected[n.name])
+			}
+			return nil
+		}})
+	}
+	if x.hasDA() {
+		checks = append(checks, check{"DA membership", func(ctx context.Context, n *node) error {
+			m, err := n.client.DAMembership(ctx, 0)
+			if err != nil {
+				return fmt.Errorf("error=%v", err)
+			}
+			if len(m.Assignations) == 0 {
+				return fmt.Errorf("empty assignations for session 0")
+			}
+			return nil
+		}})
+	}
+	for _, c := range checks {
+		if err := x.waitCheck(ctx, c, timeout, poll); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *execution) hasDA() bool {
+	for _, w := range x.plan.Workloads {
+		if w.Kind == plan.WorkloadDA {
+			return true
+		}
+	}
+	return false
+}
+
+// waitCheck polls c until every node passes; on timeout it names every
+// node that is not ready with its last diagnostic.
+func (x *execution) waitCheck(ctx context.Context, c check, timeout, poll time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	pending := map[string]error{}
+	for _, n := range x.nodes {
+		pending[n.name] = fmt.Errorf("not probed")
+	}
+	for {
+		for _, n := range x.nodes {
+			if _, ok := pending[n.name]; !ok {
+				continue
+			}
+			pctx, cancel := context.WithTimeout(ctx, max(poll, time.Second))
+			err := c.probe(pctx, n)
+			cancel()
+			if err == nil {
+				delete(pending, n.name)
+			} else {
+				pending[n.name] = err
+			}
+		}
+		if len(pending) == 0 {
+			x.log.Info("ready", "check", c.name)
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !time.Now().Before(deadline) {
+			var lines []string
+			for _, n := range x.nodes {
+				if err, ok := pending[n.name]; ok {
+					lines = append(lines, fmt.Sprintf("  %s: %v", n.name, err))
+				}
+			}
+			return fmt.Errorf("timed out waiting for %s readiness after %s:\n%s", c.name, timeout, strings.Join(lines, "\n"))
+		}
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

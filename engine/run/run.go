@@ -1,0 +1,323 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nomosrun/nomosrun/engine/expect"
+	"github.com/nomosrun/nomosrun/engine/feed"
+	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/engine/report"
+	"github.com/nomosrun/nomosrun/engine/workloads"
+	"github.com/nomosrun/nomosrun/runners"
+)
+
+// node is a deployed node with its client.
+type node struct {
+	name   string
+	role   plan.Role
+	client NodeClient
+}
+
+// execution is the state of one run.
+type execution struct {
+	plan   *plan.Plan
+	runner runners.Runner
+	opts   Options
+	log    *slog.Logger
+	start  time.Time
+
+	cluster   runners.Cluster
+	nodes     []*node
+	feed      *feed.Feed
+	workloads []workloads.Workload
+	expects   []expect.Expectation
+	env       *expect.Env
+
+	mu     sync.Mutex // guards res and observer calls
+	res    *report.Result
+	faults map[string]int // fault id -> index in res.Faults
+}
+
+// Execute runs plan p on runner r and returns the result. The result is
+// non-nil whenever deploy was attempted, also on error. The error is an
+// *Error (see ExitCode) or nil when every expectation passed. Teardown runs
+// on every exit path, including cancellation of ctx and panics.
+func Execute(ctx context.Context, p *plan.Plan, r runners.Runner, opts Options) (res *report.Result, err error) {
+	x := &execution{plan: p, runner: r, opts: opts, log: opts.Logger, start: time.Now(), faults: map[string]int{}}
+	if x.log == nil {
+		x.log = slog.New(slog.DiscardHandler)
+	}
+	x.res = &report.Result{Scenario: p.Scenario, Seed: p.Seed, Runner: r.Name(), Started: x.start,
+		ExpectedBlocks: p.Derived.ExpectedBlocks, Nodes: []report.NodeResult{}, Expectations: []report.ExpectResult{},
+		Workloads: []report.WorkloadResult{}, Timeline: []report.TimelineEvent{}, Faults: []report.FaultWindow{}}
+	defer func() { x.finish(err) }()
+
+	x.phase(PhasePrepare)
+	if err := x.prepare(); err != nil {
+		return x.res, &Error{Phase: PhasePrepare, Kind: KindInvalid, Err: err}
+	}
+	runDir, cleanupDir, err := x.runDir()
+	if err != nil {
+		return x.res, &Error{Phase: PhasePrepare, Kind: KindInfrastructure, Err: err}
+	}
+	defer cleanupDir()
+
+	x.phase(PhaseDeploy)
+	cluster, err := r.Deploy(ctx, runners.DeploySpec{Plan: p, RunDir: runDir, ChainStart: time.Now(), Logger: x.log})
+	if err != nil {
+		return x.res, x.fail(ctx, PhaseDeploy, err)
+	}
+	x.cluster = cluster
+	defer x.teardown(ctx)
+
+	if err := x.connect(); err != nil {
+		return x.res, x.fail(ctx, PhaseDeploy, err)
+	}
+	x.phase(PhaseReadiness)
+	if err := x.readiness(ctx); err != nil {
+		return x.res, x.fail(ctx, PhaseReadiness, err)
+	}
+
+	// The feed follows every node from readiness to evaluation.
+	feedCtx, stopFeed := context.WithCancel(ctx)
+	var feedDone sync.WaitGroup
+	defer func() { stopFeed(); feedDone.Wait() }()
+	x.startFeed(feedCtx, &feedDone)
+
+	x.phase(PhaseCapture)
+	x.env = x.expectEnv(runDir)
+	for _, e := range x.expects {
+		e.Capture(x.env)
+	}
+
+	if err := x.drive(ctx); err != nil {
+		return x.res, err
+	}
+
+	x.phase(PhaseSettle)
+	if err := sleepCtx(ctx, x.settle()); err != nil {
+		return x.res, x.fail(ctx, PhaseSettle, err)
+	}
+
+	x.phase(PhaseEvaluate)
+	if lc, ok := x.cluster.(runners.LogCollector); ok {
+		dir := filepath.Join(runDir, "logs")
+		if err := lc.CollectLogs(ctx, dir); err != nil {
+			x.log.Warn("collect logs", "err", err)
+		} else {
+			x.env.LogDir = dir
+		}
+	}
+	failures := x.evaluate(ctx)
+	if ctx.Err() != nil {
+		return x.res, x.fail(ctx, PhaseEvaluate, ctx.Err())
+	}
+	x.phase(PhaseReport)
+	x.finalNodes(ctx)
+	if len(failures) > 0 {
+		return x.res, &Error{Phase: PhaseEvaluate, Kind: KindExpectations, Err: &ExpectationsError{Failures: failures}}
+	}
+	return x.res, nil
+}
+
+// prepare builds workloads and expectations from the plan, before anything
+// is deployed, so a plan they cannot handle fails early.
+func (x *execution) prepare() error {
+	var errs []error
+	for _, w := range x.plan.Workloads {
+		wl, err := workloads.New(w, x.plan)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if c, ok := wl.(*workloads.Chaos); ok {
+			c.OnRestart = func(n string) { x.emit(Event{Kind: EventRestart, Node: n, ID: w.ID}) }
+		}
+		x.workloads = append(x.workloads, wl)
+	}
+	for _, e := range x.plan.Expectations {
+		ex, err := expect.New(e)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: expectation %s: %w", e.Pos, e.ID, err))
+			continue
+		}
+		x.expects = append(x.expects, ex)
+	}
+	return errors.Join(errs...)
+}
+
+// runDir returns the run directory, creating a temporary one if needed.
+func (x *execution) runDir() (string, func(), error) {
+	if x.opts.RunDir != "" {
+		if err := os.MkdirAll(x.opts.RunDir, 0o755); err != nil {
+			return "", nil, fmt.Errorf("run directory: %w", err)
+		}
+		return x.opts.RunDir, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "nomosrun-")
+	if err != nil {
+		return "", nil, fmt.Errorf("run directory: %w", err)
+	}
+	return dir, func() { os.RemoveAll(dir) }, nil
+}
+
+// connect builds a client per deployed node.
+func (x *execution) connect() error {
+	factory := x.opts.Clients
+	if factory == nil {
+		factory = HTTPClients
+	}
+	for _, n := range x.cluster.Nodes() {
+		c, err := factory(n)
+		if err != nil {
+			return fmt.Errorf("client for %s: %w", n.Name(), err)
+		}
+		x.nodes = append(x.nodes, &node{name: n.Name(), role: n.Role(), client: c})
+	}
+	if len(x.nodes) == 0 {
+		return errors.New("the runner deployed no nodes")
+	}
+	return nil
+}
+
+func (x *execution) startFeed(ctx context.Context, wg *sync.WaitGroup) {
+	sources := map[string]feed.Source{}
+	for _, n := range x.nodes {
+		sources[n.name] = n.client
+	}
+	x.feed = feed.New(sources, x.log)
+	x.feed.OnNode(func(name string, st feed.NodeState) {
+		ev := Event{Kind: EventHeight, Node: name, Height: st.Info.Height, Err: st.Err}
+		if st.Valid {
+			x.mu.Lock()
+			x.res.Heights = append(x.res.Heights, report.HeightSample{Node: name, At: x.offset(), Height: st.Info.Height})
+			x.mu.Unlock()
+		}
+		x.emit(ev)
+	})
+	interval := x.opts.FeedInterval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	x.feed.Poll(ctx) // catch up once before capture
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		x.feed.Run(ctx, interval)
+	}()
+}
+
+func (x *execution) expectEnv(runDir string) *expect.Env {
+	env := &expect.Env{Plan: x.plan, Feed: x.feed, Custom: x.opts.Custom}
+	for _, n := range x.nodes {
+		env.Nodes = append(env.Nodes, expect.Node{Name: n.name, Role: n.role, Client: n.client})
+	}
+	for _, w := range x.workloads {
+		switch wl := w.(type) {
+		case *workloads.Tx:
+			env.Tx = wl
+		case *workloads.DA:
+			env.DA = wl
+		}
+	}
+	env.Snapshot = func() map[string]any {
+		counts := map[string]map[string]int{}
+		for _, w := range x.workloads {
+			counts[w.ID()] = w.Counts()
+		}
+		return expect.Snapshot(env, counts)
+	}
+	return env
+}
+
+// evaluate runs every expectation, never stopping at a failure, and
+// returns the failure lines.
+func (x *execution) evaluate(ctx context.Context) []string {
+	var failures []string
+	for i, e := range x.expects {
+		pe := x.plan.Expectations[i]
+		t0 := time.Now()
+		err := safeEvaluate(ctx, e, x.env)
+		r := report.ExpectResult{ID: pe.ID, Kind: pe.Kind, Name: pe.Name, Passed: err == nil,
+			Duration: plan.Duration(time.Since(t0))}
+		if !pe.Pos.IsZero() {
+			r.Pos = pe.Pos.String()
+		}
+		if err != nil {
+			r.Message = err.Error()
+			failures = append(failures, fmt.Sprintf("%s %s: %s", pe.ID, pe.Name, r.Message))
+		}
+		x.mu.Lock()
+		x.res.Expectations = append(x.res.Expectations, r)
+		x.mu.Unlock()
+		x.emit(Event{Kind: EventExpectation, ID: pe.ID, Passed: r.Passed, Detail: r.Message})
+	}
+	return failures
+}
+
+// safeEvaluate turns a panicking expectation into a failure.
+func safeEvaluate(ctx context.Context, e expect.Expectation, env *expect.Env) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("expectation panicked: %v", r)
+		}
+	}()
+	return e.Evaluate(ctx, env)
+}
+
+func (x *execution) settle() time.Duration {
+	if x.opts.Settle > 0 {
+		return x.opts.Settle
+	}
+	return max(x.plan.Derived.BlockInterval.Std(), 2*time.Second)
+}
+
+func (x *execution) getenv(k string) string {
+	if x.opts.Getenv != nil {
+		return x.opts.Getenv(k)
+	}
+	return os.Getenv(k)
+}
+
+// fail wraps err for phase, as interrupted when ctx was cancelled.
+func (x *execution) fail(ctx context.Context, ph Phase, err error) *Error {
+	if ctx.Err() != nil {
+		return &Error{Phase: ph, Kind: KindInterrupted, Err: fmt.Errorf("interrupted: %w", context.Cause(ctx))}
+	}
+	return &Error{Phase: ph, Kind: KindInfrastructure, Err: err}
+}
+
+// teardown always runs, with its own deadline even if ctx was cancelled.
+func (x *execution) teardown(ctx context.Context) {
+	x.phase(PhaseTeardown)
+	timeout := x.opts.TeardownTimeout
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	if err := x.cluster.Teardown(tctx); err != nil {
+		x.log.Error("teardown", "err", err)
+		x.mu.Lock()
+		x.res.Timeline = append(x.res.Timeline, report.TimelineEvent{At: x.offset(), Kind: "error", Name: "teardown", Detail: err.Error()})
+		x.mu.Unlock()
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
