@@ -32,6 +32,21 @@
 // single KZG opening can bind a column to the row commitments. Any k of the
 // n columns determine every row polynomial (Lagrange interpolation).
 //
+// Padding: the 0x80 marker makes every length exact (Nomos leaves a short
+// tail unpadded); an empty blob is one row. Reconstruct verifies every
+// share it uses and then checks the interpolated rows against the row
+// commitments with one random linear combination, so a wrong column count
+// or an over-degree commitment is an error, never wrong data.
+//
+// # Parameters
+//
+// LoadParams reads one file; ParamsPath resolves NOMOS_KZGRS_PARAMS_PATH,
+// then /kzgrs_test_params/kzgrs_test_params (images, pods), then
+// assets/kzgrs_test_params/kzgrs_test_params under the module root.
+// LoadDefaultParams adds a last fallback, the copy embedded in the binary
+// (package assets/kzgrs_test_params), so a node runs from any directory;
+// an explicit NOMOS_KZGRS_PARAMS_PATH that does not exist is still an error.
+//
 // The parameters (an SRS of powers of tau) come from tools/kzgparams, which
 // derives tau from a fixed public seed. That setup is for tests only and is
 // not secure: anyone can recompute tau and forge openings.
