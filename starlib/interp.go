@@ -106,7 +106,7 @@ func Interpret(ctx context.Context, fsys fs.FS, root, name string, opts Options)
 		Name: "scenario " + name,
 		Load: l.load,
 		Print: func(t *starlark.Thread, msg string) {
-			logger.Info(msg, "pos", callerPosOf(t, 0))
+			logger.Info(msg, "pos", callerPosOf(t, 1))
 		},
 	}
 	thread.SetLocal(keyState, st)
