@@ -237,7 +237,12 @@ func (b *Builder) Build() *Plan {
 	for i, f := range b.faults {
 		f.Targets = p.Topology.resolveSelector(f.Targets)
 		if len(f.GroupSpecs) > 0 {
-			f.Groups = p.Topology.resolveGroups(f.GroupSpecs)
+			specs := make([]Selector, len(f.GroupSpecs))
+			for j, g := range f.GroupSpecs {
+				specs[j] = p.Topology.resolveSelector(g)
+			}
+			f.GroupSpecs = specs
+			f.Groups = p.Topology.resolveGroups(specs)
 		}
 		p.Faults[i] = f
 	}

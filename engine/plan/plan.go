@@ -117,7 +117,7 @@ type Fault struct {
 	Kind FaultKind `json:"kind"`
 	Pos  Pos       `json:"pos"`
 	// Targets are the affected nodes (all kinds but partition).
-	Targets Selector `json:"targets,omitempty"`
+	Targets Selector `json:"targets,omitempty,omitzero"`
 	// Groups are the sides of a partition, each a list of node names.
 	Groups [][]string `json:"groups,omitempty"`
 	// GroupSpecs are the partition's groups as written in the script; a
@@ -126,7 +126,7 @@ type Fault struct {
 	At         Span       `json:"at"`
 	Duration   Span       `json:"duration"`
 	// RestartAfter brings a killed node back after this long (zero: never).
-	RestartAfter Span `json:"restart_after,omitempty"`
+	RestartAfter Span `json:"restart_after,omitempty,omitzero"`
 	// Delay, Jitter and Loss shape the links of a latency fault.
 	Delay  Duration `json:"delay,omitempty"`
 	Jitter Duration `json:"jitter,omitempty"`
@@ -167,7 +167,7 @@ type Expectation struct {
 	Op    string  `json:"op,omitempty"`
 	Value float64 `json:"value,omitempty"`
 	// Targets and Pattern form a log assertion.
-	Targets Selector `json:"targets,omitempty"`
+	Targets Selector `json:"targets,omitempty,omitzero"`
 	Pattern string   `json:"pattern,omitempty"`
 	// Func is the name of a custom Starlark expectation function.
 	Func string `json:"func,omitempty"`

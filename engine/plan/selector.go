@@ -71,6 +71,9 @@ func (t Topology) Resolve(spec string) (nodes, unknown []string) {
 
 func (t Topology) resolveSelector(s Selector) Selector {
 	s.Nodes, _ = t.Resolve(s.Spec)
+	if s.Nodes == nil {
+		s.Nodes = []string{} // stable JSON: [] rather than null
+	}
 	return s
 }
 
@@ -130,3 +133,6 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// IsZero reports whether the selector is unset (it then is left out of JSON).
+func (s Selector) IsZero() bool { return s.Spec == "" && len(s.Nodes) == 0 }

@@ -8,7 +8,9 @@ import (
 
 type recorder struct{ msgs []string }
 
-func (r *recorder) Errorf(format string, args ...any) { r.msgs = append(r.msgs, fmt.Sprintf(format, args...)) }
+func (r *recorder) Errorf(format string, args ...any) {
+	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
+}
 
 func TestParse(t *testing.T) {
 	src := "a = 1\nb()  ### \"undefined: b\"\n---\n# set: n=3\nc()  ### \"boom\"\nd = 2\n"

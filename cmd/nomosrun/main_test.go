@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nomosrun/nomosrun/engine/plan"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/builtins.md")
+
+// nomosrun runs the CLI in-process and returns its exit code and output.
+func nomosrun(t *testing.T, args ...string) (ExitCode, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func write(t *testing.T, name, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPlanText(t *testing.T) {
+	code, out, errOut := nomosrun(t, "plan", "../../examples/chaos_resilience.star")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"seed      1", "3 validators, 1 executors", "chaos_restart(min_delay=8s",
+		"transactions(rate=3, users=4) -> 4 txs", "liveness(tolerance=0.8, lag=2)", "cooldown 30s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestPlanJSONSeedAndSet(t *testing.T) {
+	code, out, errOut := nomosrun(t, "plan", "../../examples/matrix.star", "--json", "--seed", "9", "--set", "validators=5", "--set=chaos=true")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	p, err := plan.Decode(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Seed != 9 || p.Topology.Validators != 5 || len(p.Workloads) != 2 {
+		t.Errorf("seed %d, %d validators, %d workloads; want 9, 5, 2", p.Seed, p.Topology.Validators, len(p.Workloads))
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(out), &raw); err != nil || raw["derived"] == nil {
+		t.Errorf("JSON lacks derived figures: %v", err)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	script := write(t, "bad.star", "topology(validators=2)\nkill(\"validator-0\", at=\"zz\")\n")
+	invalid := write(t, "invalid.star", "topology(validators=2)\nkill(\"validatr-1\")\nda()\nrun(\"10s\")\n")
+	good := write(t, "good.star", "topology(validators=2)\nrun(\"10s\")\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code ExitCode
+		want []string
+		not  string
+	}{
+		{"script error", []string{"plan", script}, ExitScript, []string{"bad.star:2:5: kill: for parameter \"at\": invalid duration \"zz\""}, "Traceback"},
+		{"backtrace with -v", []string{"plan", script, "-v"}, ExitScript, []string{"Traceback (most recent call last)"}, ""},
+		{"invalid plan", []string{"plan", invalid}, ExitInvalidPlan, []string{
+			"invalid.star:2:5: kill: no node \"validatr-1\" in the topology (have validator-0..validator-1); did you mean \"validator-1\"?",
+			"invalid.star:3:3: da needs an executor"}, ""},
+		{"unknown --set", []string{"plan", good, "--set", "x=1"}, ExitUsage, []string{"--set x: no such param"}, ""},
+		{"bad --set", []string{"plan", good, "--set", "novalue"}, ExitUsage, []string{"want name=value"}, ""},
+		{"unknown runner", []string{"plan", good, "--runner", "vm"}, ExitUsage, []string{`unknown runner "vm"; want one of compose, host, k8s`}, ""},
+		{"missing file", []string{"plan", "nope.star"}, ExitUsage, []string{"cannot read scenario"}, ""},
+		{"no file", []string{"plan"}, ExitUsage, []string{"want exactly one scenario file"}, ""},
+		{"unknown command", []string{"frobnicate"}, ExitUsage, []string{`unknown command "frobnicate"`}, ""},
+		{"no args", nil, ExitUsage, nil, ""},
+		{"help", []string{"help"}, ExitOK, nil, ""},
+		{"flag help", []string{"plan", "-h"}, ExitOK, nil, ""},
+	} {
+		code, out, errOut := nomosrun(t, tc.args...)
+		if code != tc.code {
+			t.Errorf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", tc.name, code, tc.code, out, errOut)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("%s: stderr lacks %q:\n%s", tc.name, w, errOut)
+			}
+		}
+		if tc.not != "" && strings.Contains(errOut, tc.not) {
+			t.Errorf("%s: stderr has %q:\n%s", tc.name, tc.not, errOut)
+		}
+		if strings.Contains(errOut, "goroutine ") || strings.Contains(errOut, "panic") {
+			t.Errorf("%s: Go panic output:\n%s", tc.name, errOut)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	examples, _ := filepath.Glob("../../examples/*.star")
+	code, out, errOut := nomosrun(t, append([]string{"check"}, examples...)...)
+	if code != ExitOK || strings.Count(out, "\nok ")+strings.Count(out[:3], "ok ") != len(examples) {
+		t.Fatalf("check examples: exit %d\n%s%s", code, out, errOut)
+	}
+	bad := write(t, "bad.star", "topology(validators=0)\npause(\"x\")\n")
+	code, out, _ = nomosrun(t, "check", examples[0], bad)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != ExitInvalidPlan || len(lines) != 2 || !strings.HasPrefix(lines[1], "FAIL  "+bad+": ") ||
+		!strings.Contains(lines[1], "no validators") || !strings.Contains(lines[1], "; ") {
+		t.Errorf("check with a failing file: exit %d\n%s", code, out)
+	}
+}
+
+func TestDocs(t *testing.T) {
+	code, out, _ := nomosrun(t, "docs")
+	if code != ExitOK || !strings.Contains(out, "chaos_restart(validators=True") || !strings.Contains(out, "EXPECTATIONS") {
+		t.Errorf("docs: exit %d\n%s", code, out)
+	}
+	code, md, _ := nomosrun(t, "docs", "--markdown")
+	if code != ExitOK || !strings.Contains(md, "### `expect_log`") {
+		t.Errorf("docs --markdown: exit %d", code)
+	}
+	const page = "../../docs/builtins.md"
+	if *update {
+		if err := os.WriteFile(page, []byte(md), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := os.ReadFile(page); err != nil || string(got) != md {
+		t.Errorf("%s is stale or missing (%v); run go test ./cmd/nomosrun -update", page, err)
+	}
+}
+
+func TestCodeOf(t *testing.T) {
+	if codeOf(context.Canceled) != ExitInterrupted || codeOf(os.ErrPermission) != ExitInfrastructure || codeOf(nil) != ExitOK {
+		t.Error("codeOf maps the generic errors wrongly")
+	}
+}
