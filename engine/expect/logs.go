@@ -51,7 +51,7 @@ func (l *Log) Evaluate(_ context.Context, env *Env) error {
 	}
 	var issues []string
 	if len(unmatched) > 0 {
-		issues = append(issues, fmt.Sprintf("pattern %q not found in the log of %s", l.Pattern, strings.Join(unmatched, ", ")))
+		issues = append(issues, fmt.Sprintf("pattern /%s/ not found in the log of %s", l.Pattern, strings.Join(unmatched, ", ")))
 	}
 	if len(missing) > 0 {
 		issues = append(issues, "no log for "+strings.Join(missing, ", "))

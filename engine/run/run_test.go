@@ -205,7 +205,7 @@ func TestExpectationFailuresAreAggregated(t *testing.T) {
 			t.Fatalf("err = %v (exit %d), want expectations failed (exit 5)", err, run.ExitCode(err))
 		}
 		if len(ee.Failures) != 2 || !strings.HasPrefix(ee.Failures[0], "e1 tip high: metric nomos_consensus_tip_height > 1000 violated on validator-0=") ||
-			!strings.HasPrefix(ee.Failures[1], `e3 panic logged: pattern "panicked" not found in the log of validator-0`) {
+			!strings.HasPrefix(ee.Failures[1], `e3 panic logged: pattern /panicked/ not found in the log of validator-0`) {
 			t.Errorf("failures = %q", ee.Failures)
 		}
 		if len(res.Expectations) != 3 || !res.Expectations[1].Passed || res.Outcome != report.OutcomeFailed {

@@ -1,0 +1,323 @@
+package expect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/nomosrun/nomosrun/engine/feed"
+	"github.com/nomosrun/nomosrun/engine/nodeclient"
+	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/runners"
+	"github.com/nomosrun/nomosrun/runners/fake"
+)
+
+// cluster deploys three fake validators with 1 s blocks and k=3.
+func cluster(t *testing.T, opts fake.Options) (*fake.Cluster, *Env) {
+	t.Helper()
+	p := &plan.Plan{Seed: 1, Topology: plan.Topology{Validators: 3, Network: plan.NetworkStar, SecurityParam: 3,
+		Slot: plan.Duration(time.Second), ActiveSlotCoeff: 1},
+		Derived: plan.Derived{BlockInterval: plan.Duration(time.Second), ExpectedBlocks: 10}}
+	for i := 0; i < 3; i++ {
+		p.Topology.Nodes = append(p.Topology.Nodes, plan.Node{Name: fmt.Sprintf("validator-%d", i), Role: plan.RoleValidator, Index: i})
+	}
+	rc, err := fake.New(opts).Deploy(context.Background(), runners.DeploySpec{Plan: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rc.(*fake.Cluster)
+	env := &Env{Plan: p, RetryDelay: time.Millisecond, CatchUp: time.Second}
+	sources := map[string]feed.Source{}
+	for _, n := range c.Nodes() {
+		fn := n.(*fake.Node)
+		env.Nodes = append(env.Nodes, Node{Name: fn.Name(), Role: fn.Role(), Client: fn})
+		sources[fn.Name()] = fn
+	}
+	env.Feed = feed.New(sources, nil)
+	return c, env
+}
+
+func mustFail(t *testing.T, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("passed, want failure %q", want)
+	}
+	if err.Error() != want {
+		t.Fatalf("message:\n%s\nwant:\n%s", err, want)
+	}
+}
+
+func tipOf(t *testing.T, c *fake.Cluster, node string) string {
+	in, err := c.Node(node).Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in.Tip[:12]
+}
+
+func TestLiveness(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, env := cluster(t, fake.Options{})
+		ctx := context.Background()
+		time.Sleep(3500 * time.Millisecond)
+		c.Isolate(ctx, "validator-2") // frozen at height 3
+		time.Sleep(9 * time.Second)   // others at 12
+		l := &Liveness{Tolerance: 0.8, Lag: 2}
+		mustFail(t, l.Evaluate(ctx, env), fmt.Sprintf("consensus liveness violated (target=10):\n"+
+			"max_height node(s): validator-0 (height=12, tip=%s), validator-1 (height=12, tip=%s)\n"+
+			"- validator-2 height 3 below target 10", tipOf(t, c, "validator-0"), tipOf(t, c, "validator-1")))
+
+		c.Reconnect(ctx, "validator-2")
+		if err := l.Evaluate(ctx, env); err != nil {
+			t.Errorf("healed cluster: %v", err)
+		}
+		env.Plan.Derived.ExpectedBlocks = 100
+		err := l.Evaluate(ctx, env)
+		if err == nil || !strings.Contains(err.Error(), "- network height 12 below target 80 (80% of 100 expected blocks)") {
+			t.Errorf("stalled network: %v", err)
+		}
+	})
+}
+
+func TestLivenessNoSamples(t *testing.T) {
+	_, env := cluster(t, fake.Options{Unready: map[string]bool{"validator-0": true, "validator-1": true, "validator-2": true}})
+	err := (&Liveness{Tolerance: 0.8, Lag: 2}).Evaluate(context.Background(), env)
+	if !errors.Is(err, ErrNoSamples) || !strings.HasPrefix(err.Error(),
+		"no samples: no validator answered: validator-0 consensus_info failed: validator-0 info: connection refused") {
+		t.Fatalf("err = %v, want no samples naming the nodes", err)
+	}
+}
+
+// txSource is a fixed tx workload description.
+type txSource struct {
+	planned int
+	pks     map[string]bool
+}
+
+func (s txSource) Planned() int           { return s.planned }
+func (s txSource) Tracked(pk string) bool { return s.pks[pk] }
+
+func transfer(pk string) nodeclient.Tx {
+	return nodeclient.Tx{MantleTx: nodeclient.MantleTx{LedgerTx: nodeclient.LedgerTx{Outputs: []nodeclient.Note{{Value: 1, PK: pk}}}}}
+}
+
+func TestTxInclusion(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, env := cluster(t, fake.Options{})
+		ctx := context.Background()
+		src := txSource{planned: 10, pks: map[string]bool{}}
+		env.Tx = src
+		ti := newTxInclusion(0.5)
+		ti.Capture(env)
+		for i := 0; i < 4; i++ {
+			pk := fmt.Sprintf("w%d", i)
+			src.pks[pk] = true
+			c.Node("validator-0").AddTx(ctx, transfer(pk))
+		}
+		c.Node("validator-1").AddTx(ctx, transfer("stranger")) // not a workload tx
+		time.Sleep(2 * time.Second)
+		env.Feed.Poll(ctx)
+		mustFail(t, ti.Evaluate(ctx, env), "transaction inclusion observed 4 below required 5 (planned 10, min_ratio 0.5)")
+
+		src.pks["w4"] = true
+		c.Node("validator-2").AddTx(ctx, transfer("w4"))
+		go func() { time.Sleep(1500 * time.Millisecond); env.Feed.Poll(ctx) }()
+		env.CatchUp = 5 * time.Second
+		if err := ti.Evaluate(ctx, env); err != nil { // waits for the late block
+			t.Errorf("after catch-up: %v", err)
+		}
+		synctest.Wait()
+	})
+}
+
+func TestTxInclusionNoSamples(t *testing.T) {
+	_, env := cluster(t, fake.Options{})
+	ti := newTxInclusion(0.5)
+	mustFail(t, ti.Evaluate(context.Background(), env), "transaction inclusion expectation not captured")
+	ti.Capture(env)
+	env.Tx = txSource{}
+	err := ti.Evaluate(context.Background(), env)
+	if !errors.Is(err, ErrNoSamples) || err.Error() != "no samples: no transactions were planned" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+type daSource struct {
+	chans []string
+	blobs int
+}
+
+func (d daSource) Channels() []string { return d.chans }
+func (d daSource) PlannedBlobs() int  { return d.blobs }
+
+func TestDAInclusion(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, env := cluster(t, fake.Options{})
+		ctx := context.Background()
+		a, b := strings.Repeat("a", 64), strings.Repeat("b", 64)
+		env.DA = daSource{chans: []string{a, b}, blobs: 4}
+		d := newDAInclusion(0.8)
+		d.Capture(env)
+		ins := nodeclient.Tx{MantleTx: nodeclient.MantleTx{Ops: []nodeclient.Op{{Opcode: nodeclient.OpChannelInscribe,
+			Payload: fmt.Appendf(nil, `{"channel_id":%q,"inscription":[],"parent":"00","signer":"00"}`, a)}}}}
+		blob := nodeclient.Tx{MantleTx: nodeclient.MantleTx{Ops: []nodeclient.Op{{Opcode: nodeclient.OpChannelBlob,
+			Payload: fmt.Appendf(nil, `{"channel":%q,"session":0,"blob":%s,"blob_size":31,"da_storage_gas_price":0,"parent":"00","signer":"00"}`,
+				a, "["+strings.Repeat("1,", 31)+"1]")}}}}
+		c.Node("validator-0").AddTx(ctx, ins)
+		c.Node("validator-0").AddTx(ctx, blob)
+		time.Sleep(2 * time.Second)
+		env.Feed.Poll(ctx)
+		mustFail(t, d.Evaluate(ctx, env), "missing inscriptions: observed=1/2 required=2 missing=[bbbbbbbbbbbb]; "+
+			"missing blobs: observed_total_blobs=1 expected_total_blobs=4 required_blobs=4 channels_with_blobs=1/2 missing_channels=[bbbbbbbbbbbb]")
+		env.DA = daSource{}
+		if err := d.Evaluate(ctx, env); !errors.Is(err, ErrNoSamples) {
+			t.Errorf("no channels: %v, want no samples", err)
+		}
+	})
+}
+
+func TestAgreement(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, env := cluster(t, fake.Options{})
+		ctx := context.Background()
+		time.Sleep(5500 * time.Millisecond)
+		c.Isolate(ctx, "validator-2") // height 5, LIB 2: behind but on the same chain
+		time.Sleep(7 * time.Second)   // others at 12, LIB 9
+		a := &Agreement{}
+		if err := a.Evaluate(ctx, env); err != nil {
+			t.Fatalf("same chain: %v", err)
+		}
+		forged := strings.Repeat("a", 64)
+		c.ForceLIB("validator-2", forged)
+		err := a.Evaluate(ctx, env)
+		if err == nil || !strings.HasPrefix(err.Error(), "consensus agreement violated:\n- validator-2 LIB aaaaaaaaaaaa (height 2) is not on validator-0's chain (validator-0 has ") ||
+			!strings.HasSuffix(err.Error(), " at height 2)") {
+			t.Fatalf("err = %v", err)
+		}
+		c.Reconnect(ctx, "validator-2")
+		c.ForceLIB("validator-1", strings.Repeat("f", 64))
+		lib0, _ := c.Node("validator-0").Info(ctx)
+		err = a.Evaluate(ctx, env)
+		want := fmt.Sprintf("validator-0 and validator-1 disagree on the LIB at height 9: %s vs ffffffffffff", lib0.LIB[:12])
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("err = %v, want it to contain %q", err, want)
+		}
+	})
+}
+
+func TestAgreementNoSamples(t *testing.T) {
+	_, env := cluster(t, fake.Options{Unready: map[string]bool{"validator-0": true, "validator-1": true, "validator-2": true}})
+	if err := (&Agreement{}).Evaluate(context.Background(), env); !errors.Is(err, ErrNoSamples) {
+		t.Fatalf("err = %v, want no samples", err)
+	}
+}
+
+func TestParseQuery(t *testing.T) {
+	q, err := ParseQuery(`max( nomos_blocks_received_total{source="gossip", role=~"valid.*"} )`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Agg != "max" || q.Name != "nomos_blocks_received_total" || len(q.Matchers) != 2 ||
+		q.Matchers[0] != (Matcher{Label: "source", Op: "=", Value: "gossip"}) || q.Matchers[1].Op != "=~" {
+		t.Errorf("parsed %+v", q)
+	}
+	for _, bad := range []string{"", "9metric", `m{a=b}`, `top(m)`, `m{a=~"("}`} {
+		if _, err := ParseQuery(bad); err == nil {
+			t.Errorf("ParseQuery(%q) accepted", bad)
+		}
+	}
+}
+
+func TestMetric(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, env := cluster(t, fake.Options{})
+		ctx := context.Background()
+		time.Sleep(4500 * time.Millisecond)
+		c.Isolate(ctx, "validator-1") // stays at 4
+		time.Sleep(2 * time.Second)   // others at 6
+		check := func(query, op string, v float64) error {
+			q, err := ParseQuery(query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return (&Metric{Query: q, Op: op, Value: v}).Evaluate(ctx, env)
+		}
+		for _, ok := range []struct {
+			q  string
+			op string
+			v  float64
+		}{
+			{"max(nomos_consensus_tip_height)", "==", 6},
+			{"min(nomos_consensus_tip_height)", "==", 4},
+			{"sum(nomos_blocks_received_total{source=\"sync\"})", "==", 3},
+			{"count(nomos_consensus_tip_height{node!=\"validator-0\"})", "==", 2},
+			{"avg(nomos_consensus_tip_height)", ">", 5.3},
+			{"nomos_blocks_received_total", ">=", 5},
+		} {
+			if err := check(ok.q, ok.op, ok.v); err != nil {
+				t.Errorf("%s %s %g: %v", ok.q, ok.op, ok.v, err)
+			}
+		}
+		mustFail(t, check("nomos_consensus_tip_height", ">", 5), "metric nomos_consensus_tip_height > 5 violated on validator-1=4")
+		mustFail(t, check("max(nomos_consensus_tip_height)", "<", 3), "metric max(nomos_consensus_tip_height) = 6 over 3 node(s), want < 3")
+		err := check("nomos_nope", ">", 0)
+		if !errors.Is(err, ErrNoSamples) || err.Error() != "no samples: no node exposes a series matching nomos_nope" {
+			t.Errorf("unknown metric: %v", err)
+		}
+	})
+}
+
+func TestLog(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "validator-0.log"), []byte("INFO start\nWARN fork detected at 12\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "validator-1.log"), []byte("INFO start\n"), 0o644)
+	env := &Env{LogDir: dir}
+	l, err := newLog([]string{"validator-0", "validator-1"}, `fork detected at \d+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustFail(t, l.Evaluate(context.Background(), env), `pattern /fork detected at \d+/ not found in the log of validator-1`)
+	l.Nodes = []string{"validator-0"}
+	if err := l.Evaluate(context.Background(), env); err != nil {
+		t.Errorf("match: %v", err)
+	}
+	l.Nodes = []string{"validator-9"}
+	if err := l.Evaluate(context.Background(), env); !errors.Is(err, ErrNoSamples) {
+		t.Errorf("missing log: %v, want no samples", err)
+	}
+	if err := l.Evaluate(context.Background(), &Env{}); !errors.Is(err, ErrNoSamples) {
+		t.Errorf("no log dir: %v, want no samples", err)
+	}
+	if _, err := newLog(nil, "("); err == nil {
+		t.Error("bad pattern accepted")
+	}
+}
+
+func TestCustom(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, env := cluster(t, fake.Options{})
+		ctx := context.Background()
+		time.Sleep(3 * time.Second)
+		env.Feed.Poll(ctx)
+		var got map[string]any
+		env.Snapshot = func() map[string]any { return Snapshot(env, map[string]map[string]int{"w1": {"submitted": 3}}) }
+		env.Custom = func(_ context.Context, fn string, snap map[string]any) (bool, string, error) {
+			got = snap
+			return false, "heights differ", nil
+		}
+		mustFail(t, (&Custom{Func: "check"}).Evaluate(ctx, env), "custom expectation check: heights differ")
+		node := got["nodes"].(map[string]any)["validator-1"].(map[string]any)
+		if node["height"] != 3 || node["role"] != "validator" || got["workloads"].(map[string]any)["w1"].(map[string]any)["submitted"] != 3 ||
+			got["blocks"].(map[string]any)["height"] != 3 {
+			t.Errorf("snapshot = %v", got)
+		}
+		env.Custom = nil
+		mustFail(t, (&Custom{Func: "check"}).Evaluate(ctx, env), "custom expectation check: no Starlark evaluator was given to the run")
+	})
+}

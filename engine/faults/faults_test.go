@@ -1,0 +1,188 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/runners"
+	"github.com/nomosrun/nomosrun/runners/fake"
+)
+
+func wall(s int) plan.Span { return plan.Span{Wall: plan.Duration(time.Duration(s) * time.Second)} }
+
+func sel(nodes ...string) plan.Selector {
+	return plan.Selector{Spec: strings.Join(nodes, ","), Nodes: nodes}
+}
+
+type log struct {
+	mu     sync.Mutex
+	start  time.Time
+	events []string
+}
+
+func (l *log) add(ev Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := fmt.Sprintf("%s %s @%s", ev.Fault.ID, ev.Phase, ev.At.Sub(l.start).Round(100*time.Millisecond))
+	if ev.Err != nil {
+		s += " err=" + ev.Err.Error()
+	}
+	l.events = append(l.events, s)
+}
+
+func (l *log) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.events, "; ")
+}
+
+// setup deploys three fake validators and a schedule environment.
+func setup(t *testing.T, cluster func(*fake.Cluster) runners.Cluster, fs ...plan.Fault) (*fake.Cluster, *Env, *log) {
+	t.Helper()
+	p := &plan.Plan{Seed: 1, Faults: fs, Topology: plan.Topology{Validators: 3, SecurityParam: 2,
+		Slot: plan.Duration(time.Second), ActiveSlotCoeff: 1},
+		Derived: plan.Derived{BlockInterval: plan.Duration(time.Second)}}
+	for i := 0; i < 3; i++ {
+		p.Topology.Nodes = append(p.Topology.Nodes, plan.Node{Name: fmt.Sprintf("validator-%d", i), Role: plan.RoleValidator, Index: i})
+	}
+	rc, err := fake.New(fake.Options{}).Deploy(context.Background(), runners.DeploySpec{Plan: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rc.(*fake.Cluster)
+	l := &log{start: time.Now()}
+	env := &Env{Plan: p, Cluster: c, OnEvent: l.add, Height: func() uint64 { return uint64(c.Height()) }}
+	if cluster != nil {
+		env.Cluster = cluster(c)
+	}
+	for _, n := range c.Nodes() {
+		env.Nodes = append(env.Nodes, Node{Name: n.Name(), Client: n.(*fake.Node)})
+	}
+	return c, env, l
+}
+
+func TestKillRestartsAfterDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, env, l := setup(t, nil, plan.Fault{ID: "f1", Kind: plan.FaultKill, Targets: sel("validator-1"), At: wall(2), RestartAfter: wall(3)})
+		s := Start(context.Background(), env)
+		time.Sleep(10 * time.Second)
+		if err := s.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		if got := l.String(); got != "f1 start @2s; f1 heal @5s" {
+			t.Errorf("events = %s", got)
+		}
+		if got := strings.Join(c.CallLog("kill", "start"), "; "); got != "validator-1 kill; validator-1 start" {
+			t.Errorf("calls = %s", got)
+		}
+	})
+}
+
+func TestPartitionBlocksBothSidesAndHealsAtStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, env, l := setup(t, nil, plan.Fault{ID: "f1", Kind: plan.FaultPartition,
+			Groups: [][]string{{"validator-0"}, {"validator-1", "validator-2"}}, At: wall(1)})
+		s := Start(context.Background(), env)
+		time.Sleep(3 * time.Second)
+		want := map[string]string{"validator-0": "peer-validator-1,peer-validator-2", "validator-1": "peer-validator-0", "validator-2": "peer-validator-0"}
+		for n, w := range want {
+			if got := strings.Join(c.Node(n).Blocked(), ","); got != w {
+				t.Errorf("%s blocks %q, want %q", n, got, w)
+			}
+		}
+		s.Stop()
+		for n := range want {
+			if b := c.Node(n).Blocked(); len(b) != 0 {
+				t.Errorf("%s still blocks %v after the run", n, b)
+			}
+		}
+		if got := l.String(); got != "f1 start @1s; f1 heal @3s" {
+			t.Errorf("events = %s", got)
+		}
+	})
+}
+
+func TestIsolateUsesIsolatorOrHooks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := plan.Fault{ID: "f1", Kind: plan.FaultIsolate, Targets: sel("validator-2"), Duration: wall(2)}
+		c, env, _ := setup(t, nil, f)
+		Start(context.Background(), env).Stop()
+		if got := strings.Join(c.CallLog("isolate", "reconnect", "block_peers"), "; "); got != "validator-2 isolate; validator-2 reconnect" {
+			t.Errorf("with Isolator: %s", got)
+		}
+		hide := func(c *fake.Cluster) runners.Cluster { return struct{ runners.Cluster }{c} }
+		c, env, _ = setup(t, hide, f)
+		s := Start(context.Background(), env)
+		time.Sleep(time.Second)
+		if got := strings.Join(c.Node("validator-2").Blocked(), ","); got != "peer-validator-0,peer-validator-1" {
+			t.Errorf("isolated node blocks %q", got)
+		}
+		if got := strings.Join(c.Node("validator-0").Blocked(), ","); got != "peer-validator-2" {
+			t.Errorf("peer blocks %q, want the isolated node", got)
+		}
+		time.Sleep(2 * time.Second) // heals after its 2 s duration
+		if b := c.Node("validator-2").Blocked(); len(b) != 0 {
+			t.Errorf("still blocked after the duration: %v", b)
+		}
+		s.Stop()
+	})
+}
+
+func TestLatencyAndClockSkewHeal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, env, _ := setup(t, nil,
+			plan.Fault{ID: "f1", Kind: plan.FaultLatency, Targets: sel("validator-0"), Delay: plan.Duration(200 * time.Millisecond), Loss: 0.1},
+			plan.Fault{ID: "f2", Kind: plan.FaultClockSkew, Targets: sel("validator-1"), Offset: plan.Duration(-3 * time.Second)})
+		s := Start(context.Background(), env)
+		time.Sleep(time.Second)
+		if c.Node("validator-1").Offset() != -3*time.Second {
+			t.Errorf("offset = %v", c.Node("validator-1").Offset())
+		}
+		s.Stop()
+		if got := strings.Join(c.CallLog("link_fault"), "; "); got !=
+			"validator-0 link_fault delay=200ms loss=0.1 peers=peer-validator-1,peer-validator-2; validator-0 link_fault delay=0ms loss=0 peers=peer-validator-1,peer-validator-2" {
+			t.Errorf("link faults = %s", got)
+		}
+		if c.Node("validator-1").Offset() != 0 {
+			t.Errorf("offset after heal = %v", c.Node("validator-1").Offset())
+		}
+	})
+}
+
+func TestBlockSpansAndSkips(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, env, l := setup(t, nil,
+			plan.Fault{ID: "f1", Kind: plan.FaultPause, Targets: sel("validator-0"), At: plan.Span{Blocks: 4}, Duration: plan.Span{Slots: 2}},
+			plan.Fault{ID: "f2", Kind: plan.FaultPause, Targets: sel("validator-1"), At: wall(100)})
+		time.Sleep(3 * time.Second) // the drive phase starts at height 3
+		s := Start(context.Background(), env)
+		time.Sleep(10 * time.Second)
+		s.Stop()
+		if got := l.String(); got != "f1 start @7s; f1 heal @9s; f2 skipped @13s" {
+			t.Errorf("events = %s (want f1 at height 3+4, healed 2 slots later; f2 never started)", got)
+		}
+		if got := strings.Join(c.CallLog("pause", "resume"), "; "); got != "validator-0 pause; validator-0 resume" {
+			t.Errorf("calls = %s", got)
+		}
+	})
+}
+
+func TestMissingCapabilityIsReported(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hide := func(c *fake.Cluster) runners.Cluster { return struct{ runners.Cluster }{c} }
+		_, env, l := setup(t, hide, plan.Fault{ID: "f1", Kind: plan.FaultKill, Targets: sel("validator-0")})
+		err := Start(context.Background(), env).Stop()
+		if err == nil || !strings.Contains(err.Error(), "fault f1 (kill): the runner cannot kill nodes") {
+			t.Errorf("err = %v", err)
+		}
+		if !strings.Contains(l.String(), "f1 start @0s err=the runner cannot kill nodes") {
+			t.Errorf("events = %s", l)
+		}
+	})
+}

@@ -1,0 +1,177 @@
+package report
+
+import (
+	"bytes"
+	"encoding/xml"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/nomosrun/nomosrun/engine/plan"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func sec(s float64) plan.Duration { return plan.Duration(s * float64(time.Second)) }
+
+// sample is a failed run with two nodes, a partition and three expectations.
+func sample() *Result {
+	return &Result{
+		Scenario: "partition.star", Seed: 42, Runner: "host",
+		Started:  time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Duration: sec(40), Outcome: OutcomeFailed,
+		Error:          "expectations failed:\ne2 consensus_agreement: consensus agreement violated:\n- validator-0 and validator-1 disagree on the LIB at height 9: aaaaaaaaaaaa vs bbbbbbbbbbbb",
+		ExpectedBlocks: 18,
+		Nodes: []NodeResult{
+			{Name: "validator-0", Role: plan.RoleValidator, Height: 20, LIB: strings.Repeat("a", 64), Tip: strings.Repeat("c", 64), Mode: "Online"},
+			{Name: "validator-1", Role: plan.RoleValidator, Height: 19, LIB: strings.Repeat("b", 64), Tip: strings.Repeat("d", 64), Mode: "Online"},
+		},
+		Expectations: []ExpectResult{
+			{ID: "e1", Kind: plan.ExpectLiveness, Name: "liveness", Pos: "partition.star:9:16", Passed: true, Duration: sec(0.1)},
+			{ID: "e2", Kind: plan.ExpectAgreement, Name: "consensus_agreement", Pos: "partition.star:10:27", Duration: sec(0.2),
+				Message: "consensus agreement violated:\n- validator-0 and validator-1 disagree on the LIB at height 9: aaaaaaaaaaaa vs bbbbbbbbbbbb"},
+			{ID: "e3", Kind: plan.ExpectTxInclusion, Name: "tx_inclusion", Pos: "partition.star:5:13", Passed: true, Duration: sec(1)},
+		},
+		Workloads: []WorkloadResult{{ID: "w1", Kind: plan.WorkloadTransactions, Counts: map[string]int{"planned": 18, "submitted": 18, "failed": 0}}},
+		Chain:     ChainStats{Height: 20, Blocks: 20, Orphaned: 2, Transactions: 18},
+		Timeline: []TimelineEvent{
+			{At: sec(0), Kind: "phase", Name: "deploy"},
+			{At: sec(2), Kind: "phase", Name: "drive"},
+			{At: sec(7), Kind: "fault_start", Name: "f1", Detail: "partition"},
+			{At: sec(17), Kind: "fault_heal", Name: "f1", Detail: "partition"},
+		},
+		Faults: []FaultWindow{{ID: "f1", Kind: plan.FaultPartition, Targets: []string{"validator-0", "validator-1"}, Start: sec(7), End: sec(17)}},
+		Heights: []HeightSample{
+			{Node: "validator-0", At: sec(2), Height: 1}, {Node: "validator-1", At: sec(2), Height: 1},
+			{Node: "validator-0", At: sec(20), Height: 10}, {Node: "validator-1", At: sec(20), Height: 8},
+			{Node: "validator-0", At: sec(38), Height: 20}, {Node: "validator-1", At: sec(38), Height: 19},
+		},
+	}
+}
+
+func TestJSONGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, sample()); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "report.json")
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		os.WriteFile(golden, buf.Bytes(), 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if d := cmp.Diff(string(want), buf.String()); d != "" {
+		t.Errorf("report.json differs from %s (-want +got):\n%s", golden, d)
+	}
+	back, err := ReadJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(sample(), back); d != "" {
+		t.Errorf("JSON round trip changed the result:\n%s", d)
+	}
+}
+
+func TestJUnitWellFormed(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteJUnit(&buf, sample()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), xml.Header) {
+		t.Error("missing XML header")
+	}
+	var got JUnitSuites
+	if err := xml.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("unmarshal: %v\n%s", err, buf.String())
+	}
+	s := got.Suites[0]
+	if s.Tests != 3 || s.Failures != 1 || s.Errors != 0 || len(s.Cases) != 3 {
+		t.Fatalf("suite = %+v, want 3 tests, 1 failure", s)
+	}
+	f := s.Cases[1].Failure
+	if s.Cases[1].Name != "e2 consensus_agreement" || f == nil || f.Message != "consensus agreement violated:" ||
+		!strings.Contains(f.Text, "disagree on the LIB at height 9") || s.Cases[0].Failure != nil {
+		t.Errorf("cases = %+v", s.Cases)
+	}
+	if d := cmp.Diff(JUnit(sample()), got, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".XMLName" }, cmp.Ignore())); d != "" {
+		t.Errorf("XML round trip differs:\n%s", d)
+	}
+
+	r := sample()
+	r.Outcome, r.Expectations, r.Error = OutcomeError, nil, "readiness: timed out waiting for HTTP readiness"
+	buf.Reset()
+	WriteJUnit(&buf, r)
+	var errDoc JUnitSuites
+	if err := xml.Unmarshal(buf.Bytes(), &errDoc); err != nil {
+		t.Fatal(err)
+	}
+	if c := errDoc.Suites[0].Cases; len(c) != 1 || c[0].Error == nil || c[0].Error.Type != "error" {
+		t.Errorf("infrastructure error cases = %+v, want one errored testcase", c)
+	}
+}
+
+func TestHTMLHasChartAndFaultWindows(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, sample()); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	if n := strings.Count(html, `class="height-line"`); n != 2 {
+		t.Errorf("height lines = %d, want one per node (2)", n)
+	}
+	// The partition runs from 7 s to 17 s of a 40 s chart 720 px wide from x=50.
+	m := regexp.MustCompile(`<rect class="fault-window" x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)"`).FindStringSubmatch(html)
+	if m == nil || m[1] != "176.0" || m[2] != "180.0" {
+		t.Errorf("fault window = %v, want x=176.0 width=180.0", m)
+	}
+	for _, want := range []string{"<svg", "f1 partition validator-0,validator-1", "disagree on the LIB", "partition.star"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	for _, banned := range []string{"<script src", "<link ", "http://", "https://"} {
+		if strings.Contains(strings.ReplaceAll(html, `xmlns="http://www.w3.org/2000/svg"`, ""), banned) {
+			t.Errorf("HTML references an external asset (%q)", banned)
+		}
+	}
+}
+
+func TestTextSummary(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteText(&buf, sample()); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		"FAILED  partition.star  (runner host, seed 42, 40s)",
+		"  FAIL e2   consensus_agreement  (partition.star:10:27)\n         consensus agreement violated:\n         - validator-0 and validator-1 disagree",
+		"  ok   e1   liveness",
+		"w1   transactions   failed=0 planned=18 submitted=18",
+		"chain: height 20, 20 blocks, 2 orphaned, 18 transactions",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestWriteDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteDir(sample(), dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"report.json", "junit.xml", "report.html"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
