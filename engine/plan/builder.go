@@ -213,7 +213,7 @@ func (b *Builder) Build() *Plan {
 		Workloads:    append([]Workload{}, b.workloads...),
 		Faults:       make([]Fault, len(b.faults)),
 		Expectations: make([]Expectation, len(b.expects)),
-		Warnings:     append([]Warning{}, b.warnings...),
+		Warnings:     append([]Warning(nil), b.warnings...),
 	}
 	if b.topology != nil {
 		p.Topology.Pos = b.topology.Pos

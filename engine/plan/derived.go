@@ -88,7 +88,7 @@ func derive(p *Plan, run time.Duration) Derived {
 	for _, w := range p.Workloads {
 		switch {
 		case w.Transactions != nil:
-			d.PlannedTxs = plannedTxs(run, interval, w.Transactions, p.Wallets.Count)
+			d.PlannedTxs = plannedTxs(run, t, w.Transactions, p.Wallets.Count)
 		case w.DA != nil:
 			d.PlannedChannels = max(1, w.DA.ChannelRate+ceilDiv(w.DA.ChannelRate*w.DA.Headroom, 100))
 			k := max(1, t.SecurityParam)
@@ -98,13 +98,17 @@ func derive(p *Plan, run time.Duration) Derived {
 	return d
 }
 
-// plannedTxs is how many transactions the workload submits: one per block
-// times the rate, but each wallet account is used once.
-func plannedTxs(run, interval time.Duration, tx *Transactions, wallets int) int {
-	if interval <= 0 {
+// plannedTxs is how many transactions the workload submits: rate per block
+// over run / block_interval blocks, but each wallet account is used once.
+// The block count is computed as run / slot * coeff (the same quotient) with
+// a small epsilon, so a whole number of blocks is not floored one short by
+// rounding.
+func plannedTxs(run time.Duration, t Topology, tx *Transactions, wallets int) int {
+	if t.Slot <= 0 {
 		return 0
 	}
-	target := int(math.Floor(float64(run) / float64(interval) * float64(tx.Rate)))
+	blocks := float64(run) / float64(t.Slot) * t.ActiveSlotCoeff
+	target := int(math.Floor(blocks*float64(tx.Rate) + 1e-9))
 	accounts := wallets
 	if tx.Users > 0 && tx.Users < accounts {
 		accounts = tx.Users

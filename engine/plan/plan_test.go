@@ -1,0 +1,178 @@
+package plan
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func pos(line int32) Pos { return Pos{File: "s.star", Line: line, Col: 1} }
+
+func TestBuilderIDsAndImplicitExpectations(t *testing.T) {
+	b := NewBuilder("s.star", 7)
+	b.SetTopology(Topology{Validators: 2, Executors: 1, Network: NetworkStar, Slot: Duration(time.Second), ActiveSlotCoeff: 0.5, SecurityParam: 4, Pos: pos(1)})
+	b.SetWallets(Wallets{Count: 10, Funds: 100, Pos: pos(2)})
+	if id, _ := b.AddExpectation(Expectation{Kind: ExpectLiveness, Pos: pos(3)}); id != "e1" {
+		t.Errorf("first expectation id %s", id)
+	}
+	if id, _ := b.AddWorkload(Workload{Kind: WorkloadTransactions, Pos: pos(4), Transactions: &Transactions{Rate: 1}}); id != "w1" {
+		t.Errorf("first workload id %s", id)
+	}
+	if _, err := b.AddWorkload(Workload{Kind: WorkloadTransactions, Pos: pos(5), Transactions: &Transactions{Rate: 1}}); err == nil {
+		t.Error("second transactions workload: want an error")
+	}
+	if id, _ := b.AddExpectation(Expectation{Kind: ExpectTxInclusion, Pos: pos(6), MinRatio: 0.9}); id != "e2" {
+		t.Errorf("explicit tx_inclusion should take the implicit one's id e2, got %s", id)
+	}
+	if _, err := b.AddExpectation(Expectation{Kind: ExpectTxInclusion, Pos: pos(7)}); err == nil || !strings.Contains(err.Error(), "s.star:6:1") {
+		t.Errorf("second explicit tx_inclusion: err = %v", err)
+	}
+	if id := b.AddFault(Fault{Kind: FaultKill, Targets: Selector{Spec: "validator-1"}}); id != "f1" {
+		t.Errorf("fault id %s", id)
+	}
+	p := b.Build()
+	if p.Seed != 7 || len(p.Expectations) != 2 || p.Expectations[1].Implicit || p.Expectations[1].MinRatio != 0.9 {
+		t.Errorf("plan = seed %d, expectations %+v", p.Seed, p.Expectations)
+	}
+	if got := p.Faults[0].Targets.Nodes; !cmp.Equal(got, []string{"validator-1"}) {
+		t.Errorf("targets = %v", got)
+	}
+	// Build leaves the builder unchanged.
+	if q := b.Build(); !cmp.Equal(p, q) {
+		t.Error("Build is not repeatable")
+	}
+}
+
+func TestDerivedFigures(t *testing.T) {
+	b := NewBuilder("s.star", 1)
+	b.SetWallets(Wallets{Count: 1000, Funds: 100})
+	b.AddWorkload(Workload{Kind: WorkloadTransactions, Transactions: &Transactions{Rate: 5, Users: 500}})
+	b.AddWorkload(Workload{Kind: WorkloadDA, DA: &DA{ChannelRate: 3, BlobRate: 2, Headroom: 20}})
+	p := b.Build() // default topology: 2s slots, f=0.9, k=10; default 60s run
+	d := p.Derived
+	want := Derived{
+		BlockInterval:   Duration(2222222222),       // 2s / 0.9
+		RunDuration:     Duration(60 * time.Second), // default
+		ExpectedBlocks:  27,                         // ceil(60/2*0.9)
+		Cooldown:        Duration(22222222220),      // max(5, k=10) * interval
+		PlannedTxs:      135,                        // 60s / 2.222s * 5 = 135 < 500 users
+		PlannedChannels: 4,                          // 3 + ceil(3*20/100)
+		PlannedBlobs:    4,                          // 2 * max(1, 27/10)
+	}
+	if diff := cmp.Diff(want, d); diff != "" {
+		t.Errorf("derived (-want +got):\n%s", diff)
+	}
+	b.AddFault(Fault{Kind: FaultPause, Targets: Selector{Spec: "all"}})
+	if c := b.Build().Derived.Cooldown; c != Duration(30*time.Second) {
+		t.Errorf("cooldown with node control = %s, want 30s", c)
+	}
+}
+
+func TestRunWindowAndWall(t *testing.T) {
+	topo := Topology{Slot: Duration(time.Second), ActiveSlotCoeff: 0.5}
+	if got := topo.Wall(Span{Blocks: 3}); got != 6*time.Second {
+		t.Errorf("blocks(3) = %s, want 6s (3 x 1s/0.5)", got)
+	}
+	if got := topo.Wall(Span{Slots: 3}); got != 3*time.Second {
+		t.Errorf("slots(3) = %s", got)
+	}
+	if got := topo.Wall(Span{Wall: Duration(time.Minute)}); got != time.Minute {
+		t.Errorf("wall = %s", got)
+	}
+	b := NewBuilder("s.star", 1)
+	b.SetTopology(Topology{Validators: 1, Network: NetworkStar, Slot: Duration(time.Second), ActiveSlotCoeff: 0.5, SecurityParam: 1})
+	b.SetRun(Run{Blocks: 10, Pos: pos(9)})
+	if p := b.Build(); p.Derived.RunDuration != Duration(20*time.Second) || len(p.Warnings) != 0 {
+		t.Errorf("run(blocks=10) = %s, warnings %v", p.Derived.RunDuration, p.Warnings)
+	}
+	b = NewBuilder("s.star", 1)
+	b.SetRun(Run{Duration: Duration(time.Second), Pos: pos(9)})
+	p := b.Build()
+	if p.Derived.RunDuration != Duration(4444444444) || len(p.Warnings) != 1 || p.Warnings[0].Pos != pos(9) {
+		t.Errorf("clamp: run %s, warnings %v", p.Derived.RunDuration, p.Warnings)
+	}
+}
+
+func TestValidateReportsEverythingSorted(t *testing.T) {
+	b := NewBuilder("s.star", 1)
+	b.SetTopology(Topology{Validators: 0, Executors: 0, Network: NetworkStar, Slot: Duration(time.Second), ActiveSlotCoeff: 1, SecurityParam: 1, Pos: pos(1)})
+	b.SetRun(Run{Duration: Duration(10 * time.Second), Pos: pos(2)})
+	b.AddFault(Fault{Kind: FaultIsolate, Pos: pos(5), Targets: Selector{Spec: "validator-0"}, At: Span{Wall: Duration(20 * time.Second)}})
+	b.AddWorkload(Workload{Kind: WorkloadDA, Pos: pos(3), DA: &DA{ChannelRate: 1, BlobRate: 1}})
+	b.AddWorkload(Workload{Kind: WorkloadChaosRestart, Pos: pos(4), ChaosRestart: &ChaosRestart{Validators: true}})
+	err := b.Build().ValidateOn("compose runner", NewCapabilities(CapIsolate))
+	errs := PlanErrors(err)
+	var lines []int32
+	for _, e := range errs {
+		lines = append(lines, e.Pos.Line)
+	}
+	if !cmp.Equal(lines, []int32{1, 3, 3, 4, 4, 5, 5}) {
+		t.Fatalf("error lines = %v:\n%v", lines, err)
+	}
+	for _, want := range []string{"s.star:1:1: the topology has no validators", "da needs an executor",
+		`compose runner lacks the "da" capability`, "chaos_restart has no node to restart", `lacks the "restart" capability`,
+		`isolate: no node "validator-0" in the topology (have no nodes)`, "isolate starts at \"20s\" (20s), after the run ends at 10s"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("errors lack %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestResolveAndSuggest(t *testing.T) {
+	topo := Topology{Validators: 3, Executors: 2}
+	for _, tc := range []struct {
+		spec           string
+		nodes, unknown []string
+	}{
+		{"all", []string{"validator-0", "validator-1", "validator-2", "executor-0", "executor-1"}, nil},
+		{"executors", []string{"executor-0", "executor-1"}, nil},
+		{"#3", []string{"executor-0"}, nil},
+		{"#9", nil, []string{"index 9"}},
+		{"executor-1,validator-0,ghost", []string{"validator-0", "executor-1"}, []string{"ghost"}},
+	} {
+		nodes, unknown := topo.Resolve(tc.spec)
+		if !cmp.Equal(nodes, tc.nodes) || !cmp.Equal(unknown, tc.unknown) {
+			t.Errorf("Resolve(%q) = %v, %v; want %v, %v", tc.spec, nodes, unknown, tc.nodes, tc.unknown)
+		}
+	}
+	if s := suggest("executer-1", NodesOf(3, 2)); s != "executor-1" {
+		t.Errorf("suggest = %q", s)
+	}
+	if s := suggest("zzzzzzzzzzzzzzzz", NodesOf(3, 2)); s != "" {
+		t.Errorf("suggest for nonsense = %q, want none", s)
+	}
+}
+
+func TestJSONRoundTripAndText(t *testing.T) {
+	b := NewBuilder("s.star", 3)
+	b.SetParam("b", "2")
+	b.SetParam("a", "1")
+	b.AddFault(Fault{Kind: FaultKill, Targets: Selector{Spec: "validator-0"}, At: Span{Blocks: 2}, RestartAfter: Span{Slots: 4}})
+	p := b.Build()
+	data, err := p.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte(`"params": {`+"\n"+`    "a": "1",`)) {
+		t.Errorf("params not sorted:\n%s", data)
+	}
+	q, err := Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(p, q); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	var text strings.Builder
+	if err := p.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"seed      3", "params    a=1 b=2", "f1   4.444s..12.444s", "kill validator-0, restart after slots(4)"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, text.String())
+		}
+	}
+}
