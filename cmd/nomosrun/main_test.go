@@ -147,3 +147,18 @@ func TestCodeOf(t *testing.T) {
 		t.Error("codeOf maps the generic errors wrongly")
 	}
 }
+
+func TestPanicBecomesInternalError(t *testing.T) {
+	saved := commands
+	defer func() { commands = saved }()
+	commands = append(commands, &command{name: "boom", run: func(context.Context, *app, *command, []string) error {
+		var m map[string]int
+		m["x"]++ // a nil-map write: a Go panic
+		return nil
+	}})
+	code, _, errOut := nomosrun(t, "boom")
+	if code != ExitInfrastructure || !strings.HasPrefix(errOut, "nomosrun: internal error: assignment to entry in nil map") ||
+		strings.Contains(errOut, "goroutine") {
+		t.Errorf("exit %d, stderr:\n%s", code, errOut)
+	}
+}
