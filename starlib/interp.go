@@ -99,7 +99,6 @@ func Interpret(ctx context.Context, fsys fs.FS, root, name string, opts Options)
 		builder: plan.NewBuilder(display(name), opts.Seed),
 		params:  &params{set: opts.Set, declared: map[string]declaredParam{}},
 		customs: &customs{funcs: map[string]*starlark.Function{}},
-		root:    root,
 	}
 	l := &loader{fsys: fsys, env: env, display: display, fsPath: map[string]string{}, cache: map[string]*module{}}
 	thread := &starlark.Thread{

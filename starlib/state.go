@@ -20,7 +20,6 @@ type state struct {
 	builder *plan.Builder
 	params  *params
 	customs *customs
-	root    string // display prefix of file names (the scenario's directory)
 }
 
 var errNoState = errors.New("only callable while a scenario is interpreted, not from a custom expectation")

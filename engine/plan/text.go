@@ -127,7 +127,7 @@ func (f Fault) describe() string {
 		return fmt.Sprintf("clock_skew %s offset=%s", f.targets(), f.Offset)
 	case FaultKill:
 		if !f.RestartAfter.IsZero() {
-			return fmt.Sprintf("kill %s, restart after %s", f.targets(), f.RestartAfter)
+			return fmt.Sprintf("kill %s, restart after %s", f.targets(), strings.Trim(f.RestartAfter.String(), `"`))
 		}
 	}
 	return fmt.Sprintf("%s %s", f.Kind, f.targets())
@@ -149,4 +149,12 @@ func (e Expectation) describe() string {
 		return fmt.Sprintf("custom %s (function %s)", e.Name, e.Func)
 	}
 	return string(e.Kind)
+}
+
+// spanText shows a span with its wall time: "40s", or "blocks(5) (11.111s)".
+func spanText(s Span, wall time.Duration) string {
+	if s.Blocks == 0 && s.Slots == 0 {
+		return ms(wall)
+	}
+	return fmt.Sprintf("%s (%s)", s, ms(wall))
 }

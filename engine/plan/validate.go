@@ -118,8 +118,8 @@ func (v *validator) faults() {
 		}
 		switch {
 		case at >= run:
-			v.add(f.Pos, "%s starts at %s (%s), after the run ends at %s; move it earlier or lengthen run",
-				f.Kind, f.At, at, run)
+			v.add(f.Pos, "%s starts at %s, after the run ends at %s; move it earlier or lengthen run",
+				f.Kind, spanText(f.At, at), run)
 		case end > run:
 			v.add(f.Pos, "%s window ends at %s, after the run ends at %s; shorten it or lengthen run",
 				f.Kind, end, run)
