@@ -46,7 +46,7 @@ func kill(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	if restart.set && restart.span.IsZero() {
 		return nil, argError(b, "restart_after must be positive; use None to leave the nodes down")
 	}
-	return addFault(s, plan.Fault{Kind: plan.FaultKill, Pos: callerPos(thread), Targets: plan.Selector{Spec: nodes.spec},
+	return addFault(b, s, plan.Fault{Kind: plan.FaultKill, Pos: callerPos(thread), Targets: plan.Selector{Spec: nodes.spec},
 		At: at.span, RestartAfter: restart.span})
 }
 
@@ -64,7 +64,7 @@ func windowFault(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	if dur.set && dur.span.IsZero() {
 		return nil, argError(b, "duration must be positive; use None to last until the run ends")
 	}
-	return addFault(s, plan.Fault{Kind: plan.FaultKind(b.Name()), Pos: callerPos(thread),
+	return addFault(b, s, plan.Fault{Kind: plan.FaultKind(b.Name()), Pos: callerPos(thread),
 		Targets: plan.Selector{Spec: nodes.spec}, At: at.span, Duration: dur.span})
 }
 
@@ -81,7 +81,7 @@ func partition(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	if dur.set && dur.span.IsZero() {
 		return nil, argError(b, "duration must be positive; use None to last until the run ends")
 	}
-	return addFault(s, plan.Fault{Kind: plan.FaultPartition, Pos: callerPos(thread), GroupSpecs: groups.specs,
+	return addFault(b, s, plan.Fault{Kind: plan.FaultPartition, Pos: callerPos(thread), GroupSpecs: groups.specs,
 		At: at.span, Duration: dur.span})
 }
 
@@ -109,7 +109,7 @@ func latency(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	case dur.set && dur.span.IsZero():
 		return nil, argError(b, "duration must be positive; use None to last until the run ends")
 	}
-	return addFault(s, plan.Fault{Kind: plan.FaultLatency, Pos: callerPos(thread), Targets: plan.Selector{Spec: nodes.spec},
+	return addFault(b, s, plan.Fault{Kind: plan.FaultLatency, Pos: callerPos(thread), Targets: plan.Selector{Spec: nodes.spec},
 		At: at.span, Duration: dur.span, Delay: plan.Duration(delay.d), Jitter: plan.Duration(jitter.d), Loss: loss})
 }
 
@@ -127,10 +127,14 @@ func clockSkew(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	if offset.d == 0 {
 		return nil, argError(b, "offset is 0: nothing to shift; set offset=\"2s\" or \"-2s\"")
 	}
-	return addFault(s, plan.Fault{Kind: plan.FaultClockSkew, Pos: callerPos(thread), Targets: plan.Selector{Spec: nodes.spec},
+	return addFault(b, s, plan.Fault{Kind: plan.FaultClockSkew, Pos: callerPos(thread), Targets: plan.Selector{Spec: nodes.spec},
 		At: at.span, Offset: plan.Duration(offset.d)})
 }
 
-func addFault(s *state, f plan.Fault) (starlark.Value, error) {
-	return starlark.String(s.builder.AddFault(f)), nil
+func addFault(b *starlark.Builtin, s *state, f plan.Fault) (starlark.Value, error) {
+	id, err := s.builder.AddFault(f)
+	if err != nil {
+		return nil, argError(b, "%v", err)
+	}
+	return starlark.String(id), nil
 }

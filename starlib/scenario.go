@@ -14,7 +14,7 @@ import (
 
 // maxNodes bounds the topology: far above what any machine runs, low enough
 // that a typo cannot make the planner allocate millions of nodes.
-const maxNodes = 10000
+const maxNodes = 5000
 
 var scenarioBuiltins = []entry{
 	{"topology", `topology(validators=1, executors=0, network="star", slot="2s", active_slot_coeff=0.9, security_param=10, node_binary=None, image=None)`,

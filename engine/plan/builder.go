@@ -19,6 +19,10 @@ const (
 	// MinRunBlocks is the shortest run window, in blocks: shorter windows
 	// are clamped with a warning.
 	MinRunBlocks = 2
+	// MaxFaults and MaxExpectations bound a plan, so a loop in a script
+	// cannot make planning and validation quadratic in time.
+	MaxFaults       = 500
+	MaxExpectations = 500
 )
 
 // Builder accumulates what a scenario script declares, in script order, and
@@ -164,11 +168,14 @@ func (b *Builder) findExpect(k ExpectKind) int {
 }
 
 // AddFault appends a scheduled fault and gives it the next id (f1, f2, ...).
-func (b *Builder) AddFault(f Fault) string {
+func (b *Builder) AddFault(f Fault) (string, error) {
+	if len(b.faults) >= MaxFaults {
+		return "", fmt.Errorf("more than %d faults; a scenario this large is likely a runaway loop", MaxFaults)
+	}
 	b.nf++
 	f.ID = fmt.Sprintf("f%d", b.nf)
 	b.faults = append(b.faults, f)
-	return f.ID
+	return f.ID, nil
 }
 
 // AddExpectation appends an expectation with the next id (e1, e2, ...). An
@@ -187,6 +194,9 @@ func (b *Builder) AddExpectation(e Expectation) (string, error) {
 			b.expects[i] = e
 			return e.ID, nil
 		}
+	}
+	if len(b.expects) >= MaxExpectations {
+		return "", fmt.Errorf("more than %d expectations; a scenario this large is likely a runaway loop", MaxExpectations)
 	}
 	return b.addExpect(e), nil
 }

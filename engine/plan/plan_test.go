@@ -30,7 +30,7 @@ func TestBuilderIDsAndImplicitExpectations(t *testing.T) {
 	if _, err := b.AddExpectation(Expectation{Kind: ExpectTxInclusion, Pos: pos(7)}); err == nil || !strings.Contains(err.Error(), "s.star:6:1") {
 		t.Errorf("second explicit tx_inclusion: err = %v", err)
 	}
-	if id := b.AddFault(Fault{Kind: FaultKill, Targets: Selector{Spec: "validator-1"}}); id != "f1" {
+	if id, _ := b.AddFault(Fault{Kind: FaultKill, Targets: Selector{Spec: "validator-1"}}); id != "f1" {
 		t.Errorf("fault id %s", id)
 	}
 	p := b.Build()

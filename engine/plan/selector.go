@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -26,43 +25,44 @@ func (t Topology) Resolve(spec string) (nodes, unknown []string) {
 	if all == nil {
 		all = NodesOf(t.Validators, t.Executors)
 	}
-	want := map[string]bool{}
+	var keep func(Node) bool
 	switch spec {
 	case SelectAll:
-		for _, n := range all {
-			want[n.Name] = true
-		}
-	case SelectValidators, SelectExecutors:
-		role := RoleValidator
-		if spec == SelectExecutors {
-			role = RoleExecutor
-		}
-		for _, n := range all {
-			if n.Role == role {
-				want[n.Name] = true
-			}
-		}
+		keep = func(Node) bool { return true }
+	case SelectValidators:
+		keep = func(n Node) bool { return n.Role == RoleValidator }
+	case SelectExecutors:
+		keep = func(n Node) bool { return n.Role == RoleExecutor }
 	default:
-		if i, err := strconv.Atoi(strings.TrimPrefix(spec, "#")); err == nil && strings.HasPrefix(spec, "#") {
-			if i < 0 || i >= len(all) {
-				return nil, []string{fmt.Sprintf("index %d", i)}
+		if rest, ok := strings.CutPrefix(spec, "#"); ok {
+			i, err := strconv.Atoi(rest)
+			if err != nil || i < 0 || i >= len(all) {
+				return nil, []string{"index " + rest}
 			}
 			return []string{all[i].Name}, nil
 		}
-		known := map[string]bool{}
-		for _, n := range all {
-			known[n.Name] = true
-		}
+		want := map[string]bool{}
 		for _, name := range strings.Split(spec, ",") {
-			if known[name] {
-				want[name] = true
-			} else {
-				unknown = append(unknown, name)
-			}
+			want[name] = false
 		}
+		keep = func(n Node) bool {
+			_, ok := want[n.Name]
+			if ok {
+				want[n.Name] = true
+			}
+			return ok
+		}
+		defer func() {
+			for _, name := range strings.Split(spec, ",") {
+				if !want[name] {
+					unknown = append(unknown, name)
+					want[name] = true // report a repeated unknown name once
+				}
+			}
+		}()
 	}
 	for _, n := range all {
-		if want[n.Name] {
+		if keep(n) {
 			nodes = append(nodes, n.Name)
 		}
 	}
