@@ -24,7 +24,7 @@ type Cluster struct {
 	nodes []*node
 	byNam map[string]*node
 
-	exitCh chan NodeExit
+	exitCh chan error
 
 	mu       sync.Mutex
 	exitLog  []NodeExit
@@ -45,7 +45,7 @@ var (
 func newCluster(opts Options, ports []Ports, log *slog.Logger) *Cluster {
 	return &Cluster{
 		opts: opts, log: log, ports: ports, byNam: map[string]*node{},
-		exitCh: make(chan NodeExit, 64),
+		exitCh: make(chan error, 64),
 	}
 }
 
@@ -63,11 +63,13 @@ func (c *Cluster) Nodes() []runners.Node {
 	return out
 }
 
-// Exited delivers every node exit nobody asked for (a crash, a failed
-// start, an external kill), with the exit status and the last log lines.
-// Exits caused by Stop, Kill, Restart or Teardown are not reported. The
-// channel is buffered; when nobody reads it, Exits still has every report.
-func (c *Cluster) Exited() <-chan NodeExit { return c.exitCh }
+// Exited delivers every node exit nobody asked for (a crash, an external
+// kill), as a *NodeExit error naming the node, its exit status and its last
+// log lines. Exits caused by Stop, Kill, Restart or Teardown are not
+// reported. The element type is plain error so the engine can watch any
+// runner through interface{ Exited() <-chan error } without importing it.
+// The channel is buffered; when nobody reads it, Exits still has every report.
+func (c *Cluster) Exited() <-chan error { return c.exitCh }
 
 // Exits returns every unexpected exit so far, oldest first.
 func (c *Cluster) Exits() []NodeExit {
@@ -76,9 +78,9 @@ func (c *Cluster) Exits() []NodeExit {
 	return append([]NodeExit(nil), c.exitLog...)
 }
 
-func (c *Cluster) reportExit(e NodeExit) {
+func (c *Cluster) reportExit(e *NodeExit) {
 	c.mu.Lock()
-	c.exitLog = append(c.exitLog, e)
+	c.exitLog = append(c.exitLog, *e)
 	c.mu.Unlock()
 	c.log.Error("node exited unexpectedly", "node", e.Node, "pid", e.PID, "exit_code", e.ExitCode, "signal", e.Signal)
 	select {

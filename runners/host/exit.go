@@ -28,8 +28,8 @@ type NodeExit struct {
 	At      time.Time
 }
 
-// String describes the exit in one line followed by the log tail.
-func (e NodeExit) String() string {
+// Error describes the exit in one line followed by the log tail.
+func (e *NodeExit) Error() string {
 	how := fmt.Sprintf("exit status %d", e.ExitCode)
 	if e.Signal != "" {
 		how = "killed by " + e.Signal
@@ -41,8 +41,8 @@ func (e NodeExit) String() string {
 	return s
 }
 
-func newNodeExit(name string, cmd *exec.Cmd, waitErr error, tail []string) NodeExit {
-	e := NodeExit{Node: name, PID: cmd.Process.Pid, LogTail: tail, At: time.Now()}
+func newNodeExit(name string, cmd *exec.Cmd, tail []string) *NodeExit {
+	e := &NodeExit{Node: name, PID: cmd.Process.Pid, LogTail: tail, At: time.Now()}
 	e.ExitCode = cmd.ProcessState.ExitCode()
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		e.Signal = ws.Signal().String()

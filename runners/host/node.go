@@ -27,7 +27,7 @@ type node struct {
 	dataDir      string
 	logPath      string
 	startTimeout time.Duration
-	exits        func(NodeExit) // reports unexpected exits
+	exits        func(*NodeExit) // reports unexpected exits
 
 	mu       sync.Mutex
 	cmd      *exec.Cmd     // current process, nil when not running
@@ -152,7 +152,7 @@ func (n *node) wait(cmd *exec.Cmd, done chan struct{}) {
 	n.mu.Unlock()
 	close(done)
 	if report && n.exits != nil {
-		n.exits(newNodeExit(n.name, cmd, err, tailLines(n.logPath, tailCount)))
+		n.exits(newNodeExit(n.name, cmd, tailLines(n.logPath, tailCount)))
 	}
 }
 

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -109,15 +110,19 @@ func TestUnexpectedExitReported(t *testing.T) {
 	r := fakeRunner(t, "crash", Options{})
 	c, _ := deployFake(t, r, 1)
 	select {
-	case e := <-c.Exited():
+	case err := <-c.Exited():
+		var e *NodeExit
+		if !errors.As(err, &e) {
+			t.Fatalf("exit report %T is not a *NodeExit", err)
+		}
 		if e.Node != "validator-0" || e.ExitCode != 3 || e.Signal != "" {
 			t.Fatalf("exit = %+v", e)
 		}
 		if len(e.LogTail) == 0 || e.LogTail[len(e.LogTail)-1] != "fatal: boom" {
 			t.Fatalf("log tail = %q, want it to end with the fatal line", e.LogTail)
 		}
-		if !strings.Contains(e.String(), "exit status 3") {
-			t.Fatalf("String() = %q", e.String())
+		if !strings.Contains(err.Error(), "validator-0") || !strings.Contains(err.Error(), "exit status 3") {
+			t.Fatalf("Error() = %q", err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no exit reported for a crashed node")
@@ -154,8 +159,9 @@ func TestExternalKillReportedButControlsAreNot(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case e := <-c.Exited():
-		if e.Node != "validator-1" || e.Signal != "killed" || e.ExitCode != -1 {
+	case err := <-c.Exited():
+		e, _ := err.(*NodeExit)
+		if e == nil || e.Node != "validator-1" || e.Signal != "killed" || e.ExitCode != -1 {
 			t.Fatalf("exit = %+v, want validator-1 killed", e)
 		}
 	case <-time.After(5 * time.Second):
