@@ -179,29 +179,44 @@ func (f *Feed) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Poll catches up with every followed node once and reconciles the
+// Poll catches up with every followed node once (all nodes concurrently,
+// so one frozen node does not delay the others) and reconciles the
 // canonical chain. Node errors are recorded in Nodes, not returned: a killed
 // node must not stop the feed. It returns the number of nodes that answered.
 func (f *Feed) Poll(ctx context.Context) int {
+	states := make([]NodeState, len(f.names))
+	var wg sync.WaitGroup
+	for i, name := range f.names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st := NodeState{At: time.Now()}
+			info, err := f.sources[name].Info(ctx)
+			if err == nil {
+				st.Info, st.Valid = info, true
+				err = f.catchUp(ctx, f.sources[name], info)
+			}
+			if err != nil {
+				st.Err = err
+				f.log.Debug("feed poll", "node", name, "err", err)
+			}
+			states[i] = st
+		}()
+	}
+	wg.Wait()
 	answered := 0
-	for _, name := range f.names {
-		st := NodeState{At: time.Now()}
-		info, err := f.sources[name].Info(ctx)
-		if err == nil {
-			st.Info, st.Valid = info, true
-			err = f.catchUp(ctx, f.sources[name], info)
+	f.mu.Lock()
+	for i, name := range f.names {
+		f.nodes[name] = states[i]
+		if states[i].Valid {
 			answered++
 		}
-		st.Err = err
-		if err != nil {
-			f.log.Debug("feed poll", "node", name, "err", err)
-		}
-		f.mu.Lock()
-		f.nodes[name] = st
-		obs := append([]func(string, NodeState){}, f.observers...)
-		f.mu.Unlock()
+	}
+	obs := append([]func(string, NodeState){}, f.observers...)
+	f.mu.Unlock()
+	for i, name := range f.names {
 		for _, fn := range obs {
-			fn(name, st)
+			fn(name, states[i])
 		}
 	}
 	f.reconcile()

@@ -125,6 +125,10 @@ func (x *execution) wait(ctx context.Context, d time.Duration, wlErr <-chan erro
 	case err := <-wlErr:
 		x.recordWorkloads()
 		return &Error{Phase: ph, Kind: KindInfrastructure, Err: fmt.Errorf("workload failure: %w", err)}
+	case err := <-x.exited:
+		x.recordWorkloads()
+		x.timeline("node_exit", "", err.Error())
+		return &Error{Phase: ph, Kind: KindInfrastructure, Err: fmt.Errorf("node exited unexpectedly: %w", err)}
 	case <-t.C:
 		return nil
 	}

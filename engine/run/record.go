@@ -24,12 +24,17 @@ func (x *execution) emit(ev Event) {
 	x.opts.Observer(ev)
 }
 
+// timeline appends an event to the result's timeline.
+func (x *execution) timeline(kind, name, detail string) {
+	x.mu.Lock()
+	x.res.Timeline = append(x.res.Timeline, report.TimelineEvent{At: x.offset(), Kind: kind, Name: name, Detail: detail})
+	x.mu.Unlock()
+}
+
 // phase records entering ph.
 func (x *execution) phase(ph Phase) {
 	x.log.Info("phase", "phase", string(ph))
-	x.mu.Lock()
-	x.res.Timeline = append(x.res.Timeline, report.TimelineEvent{At: x.offset(), Kind: "phase", Name: string(ph)})
-	x.mu.Unlock()
+	x.timeline("phase", string(ph), "")
 	x.emit(Event{Kind: EventPhase, Phase: ph})
 }
 

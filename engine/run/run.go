@@ -34,6 +34,7 @@ type execution struct {
 	start  time.Time
 
 	cluster   runners.Cluster
+	exited    <-chan error // unexpected node exits; nil when the runner has none
 	nodes     []*node
 	feed      *feed.Feed
 	workloads []workloads.Workload
@@ -76,6 +77,9 @@ func Execute(ctx context.Context, p *plan.Plan, r runners.Runner, opts Options) 
 	}
 	x.cluster = cluster
 	defer x.teardown(ctx)
+	if ex, ok := cluster.(ExitWatcher); ok {
+		x.exited = ex.Exited()
+	}
 
 	if err := x.connect(); err != nil {
 		return x.res, x.fail(ctx, PhaseDeploy, err)
@@ -125,6 +129,13 @@ func Execute(ctx context.Context, p *plan.Plan, r runners.Runner, opts Options) 
 		return x.res, &Error{Phase: PhaseEvaluate, Kind: KindExpectations, Err: &ExpectationsError{Failures: failures}}
 	}
 	return x.res, nil
+}
+
+// ExitWatcher is a cluster that reports node exits nobody asked for (a
+// crash, an external kill). Such an exit during the drive or cooldown ends
+// the run with an infrastructure error naming the node.
+type ExitWatcher interface {
+	Exited() <-chan error
 }
 
 // prepare builds workloads and expectations from the plan, before anything
@@ -305,9 +316,7 @@ func (x *execution) teardown(ctx context.Context) {
 	defer cancel()
 	if err := x.cluster.Teardown(tctx); err != nil {
 		x.log.Error("teardown", "err", err)
-		x.mu.Lock()
-		x.res.Timeline = append(x.res.Timeline, report.TimelineEvent{At: x.offset(), Kind: "error", Name: "teardown", Detail: err.Error()})
-		x.mu.Unlock()
+		x.timeline("error", "teardown", err.Error())
 	}
 }
 

@@ -220,6 +220,7 @@ func TestTeardownOnEveryFailurePath(t *testing.T) {
 		fake      fake.Options
 		codec     codec
 		cancelAt  time.Duration
+		crashAt   time.Duration
 		exit      int
 		errSubstr string
 	}{
@@ -231,6 +232,8 @@ func TestTeardownOnEveryFailurePath(t *testing.T) {
 			errSubstr: "drive: workload failure: workload w1: Transaction workload signing failed: could not sign transaction: bad key"},
 		{name: "workload panic", codec: codec{panic: true}, exit: 6, errSubstr: "workload w1 panicked: codec exploded"},
 		{name: "cancel", cancelAt: 5 * time.Second, exit: 7, errSubstr: "interrupted"},
+		{name: "node crash", crashAt: 6 * time.Second, exit: 6,
+			errSubstr: "drive: node exited unexpectedly: validator-0: exit status 2"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -245,6 +248,9 @@ func TestTeardownOnEveryFailurePath(t *testing.T) {
 				defer cancel()
 				if tc.cancelAt > 0 {
 					time.AfterFunc(tc.cancelAt, cancel)
+				}
+				if tc.crashAt > 0 {
+					time.AfterFunc(tc.crashAt, func() { r.Last().Crash("validator-0", errors.New("exit status 2")) })
 				}
 				res, err := run.Execute(ctx, p, r, o)
 				if run.ExitCode(err) != tc.exit || err == nil || !strings.Contains(err.Error(), tc.errSubstr) {

@@ -42,6 +42,7 @@ type Cluster struct {
 	calls     []Call
 	teardowns int
 	libs      map[string]string // forced LIB ids per node
+	exited    chan error
 }
 
 var (
@@ -56,7 +57,7 @@ var (
 
 func newCluster(p *plan.Plan, opts Options) *Cluster {
 	c := &Cluster{plan: p, opts: opts, start: time.Now(), interval: p.Derived.BlockInterval.Std(),
-		byName: map[string]*Node{}, index: map[string]int{}, libs: map[string]string{}}
+		byName: map[string]*Node{}, index: map[string]int{}, libs: map[string]string{}, exited: make(chan error, 16)}
 	if c.interval <= 0 {
 		c.interval = time.Second
 	}
@@ -139,6 +140,22 @@ func (c *Cluster) ForceLIB(node, lib string) {
 	c.mu.Lock()
 	c.libs[node] = lib
 	c.mu.Unlock()
+}
+
+// Exited delivers the exits simulated with Crash.
+func (c *Cluster) Exited() <-chan error { return c.exited }
+
+// Crash takes node down as if its process died and reports it on Exited.
+func (c *Cluster) Crash(node string, err error) {
+	c.mu.Lock()
+	c.advance()
+	c.record(node, "crash", "")
+	if n := c.byName[node]; n != nil {
+		n.freeze()
+		n.down = true
+	}
+	c.mu.Unlock()
+	c.exited <- fmt.Errorf("%s: %w", node, err)
 }
 
 // Nodes implements runners.Cluster.
