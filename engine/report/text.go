@@ -6,6 +6,9 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/nomosrun/nomosrun/engine/plan"
 )
 
 // WriteJSON writes the result as indented JSON (report.json).
@@ -28,7 +31,7 @@ func ReadJSON(rd io.Reader) (*Result, error) {
 func WriteText(w io.Writer, r *Result) error {
 	var b strings.Builder
 	verdict := strings.ToUpper(r.Outcome)
-	fmt.Fprintf(&b, "%s  %s  (runner %s, seed %d, %s)\n", verdict, r.Scenario, r.Runner, r.Seed, r.Duration)
+	fmt.Fprintf(&b, "%s  %s  (runner %s, seed %d, %s)\n", verdict, r.Scenario, r.Runner, r.Seed, round(r.Duration))
 	if r.Error != "" && r.Outcome != OutcomeFailed {
 		fmt.Fprintf(&b, "error: %s\n", r.Error)
 	}
@@ -57,7 +60,7 @@ func WriteText(w io.Writer, r *Result) error {
 	if len(r.Faults) > 0 {
 		b.WriteString("\nfaults:\n")
 		for _, f := range r.Faults {
-			fmt.Fprintf(&b, "  %-4s %-11s %s  %s .. %s", f.ID, f.Kind, strings.Join(f.Targets, ","), f.Start, f.End)
+			fmt.Fprintf(&b, "  %-4s %-11s %s  %s .. %s", f.ID, f.Kind, strings.Join(f.Targets, ","), round(f.Start), round(f.End))
 			if f.Error != "" {
 				fmt.Fprintf(&b, "  error: %s", f.Error)
 			}
@@ -99,6 +102,9 @@ func counts(m map[string]int) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// round shortens a duration for reading (millisecond precision).
+func round(d plan.Duration) time.Duration { return d.Std().Round(time.Millisecond) }
 
 func short(id string) string {
 	if len(id) > 12 {
