@@ -22,6 +22,7 @@ type chart struct {
 	W, H        float64
 	Lines       []line
 	Windows     []window
+	Phases      []tick
 	XTicks      []tick
 	YTicks      []tick
 	Left, Right float64
@@ -82,6 +83,11 @@ func buildChart(r *Result) chart {
 		x0, x1 := x(f.Start.Std().Seconds()), x(f.End.Std().Seconds())
 		c.Windows = append(c.Windows, window{X: x0, W: max(x1-x0, 1), Label: fmt.Sprintf("%s %s %s", f.ID, f.Kind, strings.Join(f.Targets, ","))})
 	}
+	for _, ev := range r.Timeline {
+		if ev.Kind == "phase" && (ev.Name == "drive" || ev.Name == "cooldown" || ev.Name == "evaluate") {
+			c.Phases = append(c.Phases, tick{Pos: x(ev.At.Std().Seconds()), Label: ev.Name})
+		}
+	}
 	for i := 0; i <= 5; i++ {
 		sec := maxT * float64(i) / 5
 		c.XTicks = append(c.XTicks, tick{Pos: x(sec), Label: fmt.Sprintf("%.0fs", sec)})
@@ -111,6 +117,7 @@ pre{margin:0;white-space:pre-wrap}.fail{background:#fdecea}.ok{background:#eef8e
 <svg id="height-chart" xmlns="http://www.w3.org/2000/svg" width="{{.C.W}}" height="{{.C.H}}" viewBox="0 0 {{.C.W}} {{.C.H}}">
 <rect x="{{.C.Left}}" y="{{.C.Top}}" width="{{printf "%.1f" (sub .C.Right .C.Left)}}" height="{{printf "%.1f" (sub .C.Bottom .C.Top)}}" fill="none" stroke="#999"/>
 {{range .C.Windows}}<rect class="fault-window" x="{{printf "%.1f" .X}}" y="{{$.C.Top}}" width="{{printf "%.1f" .W}}" height="{{printf "%.1f" (sub $.C.Bottom $.C.Top)}}"><title>{{.Label}}</title></rect>
+{{end}}{{range .C.Phases}}<line class="phase-marker" x1="{{printf "%.1f" .Pos}}" x2="{{printf "%.1f" .Pos}}" y1="{{$.C.Top}}" y2="{{$.C.Bottom}}" stroke="#555" stroke-dasharray="4 3"/><text x="{{printf "%.1f" (add .Pos 3)}}" y="{{printf "%.1f" (add $.C.Top 12)}}" font-size="10" fill="#555">{{.Label}}</text>
 {{end}}{{range .C.XTicks}}<text x="{{printf "%.1f" .Pos}}" y="{{printf "%.1f" (add $.C.Bottom 18)}}" font-size="11" text-anchor="middle">{{.Label}}</text>
 {{end}}{{range .C.YTicks}}<text x="{{printf "%.1f" (sub $.C.Left 6)}}" y="{{printf "%.1f" .Pos}}" font-size="11" text-anchor="end">{{.Label}}</text>
 {{end}}{{range .C.Lines}}<polyline class="height-line" fill="none" stroke="{{.Color}}" stroke-width="2" points="{{.Points}}"><title>{{.Node}}</title></polyline>

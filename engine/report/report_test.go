@@ -133,6 +133,9 @@ func TestHTMLHasChartAndFaultWindows(t *testing.T) {
 	if m == nil || m[1] != "176.0" || m[2] != "180.0" {
 		t.Errorf("fault window = %v, want x=176.0 width=180.0", m)
 	}
+	if n := strings.Count(html, `class="phase-marker"`); n != 1 {
+		t.Errorf("phase markers = %d, want 1 (drive)", n)
+	}
 	for _, want := range []string{"<svg", "f1 partition validator-0,validator-1", "disagree on the LIB", "partition.star"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("HTML lacks %q", want)
