@@ -40,16 +40,20 @@ func (c *Custom) Evaluate(ctx context.Context, env *Env) error {
 }
 
 // Snapshot builds the read-only, JSON-like snapshot custom expectations
-// see: {"nodes": {name: {"role","height","tip","lib","mode","error"}},
-// "blocks": {"seen","orphaned","transactions","height"}, "workloads":
-// {id: {counter: n}}, "expected_blocks": n}. Values are strings, ints,
-// bools and maps only.
+// see (strings, ints, lists and dicts only):
+//
+//	{"nodes": [{"name", "role", "height", "tip", "lib", "mode", "error"}, ...],  # topology order
+//	 "blocks": {"seen", "orphaned", "transactions", "height"},                  # canonical chain
+//	 "workloads": {id: {counter: n}},
+//	 "expected_blocks": n}
+//
+// A node that did not answer has height 0, empty ids and an "error".
 func Snapshot(env *Env, workloads map[string]map[string]int) map[string]any {
-	nodes := map[string]any{}
+	nodes := []any{}
 	states := env.Feed.Nodes()
 	for _, n := range env.Nodes {
 		st := states[n.Name]
-		m := map[string]any{"role": string(n.Role)}
+		m := map[string]any{"name": n.Name, "role": string(n.Role), "height": 0, "tip": "", "lib": "", "mode": "", "error": ""}
 		if st.Valid {
 			m["height"] = int(st.Info.Height)
 			m["tip"] = st.Info.Tip
@@ -59,7 +63,7 @@ func Snapshot(env *Env, workloads map[string]map[string]int) map[string]any {
 		if st.Err != nil {
 			m["error"] = st.Err.Error()
 		}
-		nodes[n.Name] = m
+		nodes = append(nodes, m)
 	}
 	fs := env.Feed.Stats()
 	wl := map[string]any{}

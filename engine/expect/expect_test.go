@@ -312,8 +312,8 @@ func TestCustom(t *testing.T) {
 			return false, "heights differ", nil
 		}
 		mustFail(t, (&Custom{Func: "check"}).Evaluate(ctx, env), "custom expectation check: heights differ")
-		node := got["nodes"].(map[string]any)["validator-1"].(map[string]any)
-		if node["height"] != 3 || node["role"] != "validator" || got["workloads"].(map[string]any)["w1"].(map[string]any)["submitted"] != 3 ||
+		node := got["nodes"].([]any)[1].(map[string]any)
+		if node["name"] != "validator-1" || node["height"] != 3 || node["role"] != "validator" || got["workloads"].(map[string]any)["w1"].(map[string]any)["submitted"] != 3 ||
 			got["blocks"].(map[string]any)["height"] != 3 {
 			t.Errorf("snapshot = %v", got)
 		}

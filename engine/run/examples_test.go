@@ -1,0 +1,55 @@
+package run_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/synctest"
+
+	"github.com/nomosrun/nomosrun/engine/expect"
+	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/engine/report"
+	"github.com/nomosrun/nomosrun/engine/run"
+	"github.com/nomosrun/nomosrun/runners/fake"
+	"github.com/nomosrun/nomosrun/starlib"
+)
+
+// TestExamplesOnFakeRunner interprets every example scenario and executes
+// it on the fake runner with a fake clock: every phase, workload, fault and
+// expectation kind the examples use must run and pass on a healthy
+// simulated chain (custom expectations through the Starlark evaluator).
+func TestExamplesOnFakeRunner(t *testing.T) {
+	files, err := filepath.Glob("../../examples/*.star")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".star")
+		t.Run(name, func(t *testing.T) {
+			in, err := starlib.InterpretFile(context.Background(), file, starlib.Options{Seed: plan.DefaultSeed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := fake.New(fake.Options{})
+			if err := in.Plan.Validate(r.Capabilities()); err != nil {
+				t.Fatal(err)
+			}
+			synctest.Test(t, func(t *testing.T) {
+				res, err := run.Execute(context.Background(), in.Plan, r, run.Options{RunDir: t.TempDir(),
+					Clients: fake.ClientFactory, Codec: codec{}, Custom: expect.CustomFunc(in.Custom)})
+				if err != nil {
+					var b strings.Builder
+					report.WriteText(&b, res)
+					t.Fatalf("%v\n%s", err, b.String())
+				}
+				if len(res.Expectations) != len(in.Plan.Expectations) || r.Last().Teardowns() != 1 {
+					t.Errorf("%d expectations evaluated of %d, %d teardowns", len(res.Expectations), len(in.Plan.Expectations), r.Last().Teardowns())
+				}
+				if len(res.Faults) != len(in.Plan.Faults) {
+					t.Errorf("%d fault windows recorded, want %d", len(res.Faults), len(in.Plan.Faults))
+				}
+			})
+		})
+	}
+}
