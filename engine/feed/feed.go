@@ -37,6 +37,7 @@ const (
 	Orphaned
 )
 
+// String names the kind ("added", "orphaned").
 func (k Kind) String() string {
 	if k == Orphaned {
 		return "orphaned"
@@ -163,6 +164,16 @@ func (f *Feed) Lookup(id string) (parent string, height uint64, ok bool) {
 		return "", 0, false
 	}
 	return e.parent, e.height, true
+}
+
+// Genesis returns the genesis block once the feed has walked down to it.
+func (f *Feed) Genesis() (*nodeclient.Block, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.canon) == 0 || f.canon[0] == "" {
+		return nil, false
+	}
+	return f.tree[f.canon[0]].block, true
 }
 
 // Run polls every interval until ctx ends.

@@ -52,6 +52,7 @@ type StatusError struct {
 	Body         string
 }
 
+// Error describes the failed call and the node's answer.
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Method, e.Path, e.Code, strings.TrimSpace(e.Body))
 }

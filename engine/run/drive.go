@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/faults"
+	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/workloads"
 )
@@ -25,7 +26,11 @@ func (x *execution) drive(ctx context.Context) error {
 	dctx, stop := context.WithCancel(ctx)
 	defer stop()
 
-	wenv := &workloads.Env{Plan: x.plan, Feed: x.feed, Codec: x.opts.Codec, Cluster: x.cluster,
+	codec, err := x.codec()
+	if err != nil {
+		return &Error{Phase: PhaseDrive, Kind: KindInfrastructure, Err: err}
+	}
+	wenv := &workloads.Env{Plan: x.plan, Feed: x.feed, Codec: codec, Cluster: x.cluster,
 		Seed: x.plan.Seed, Log: x.log, Progress: func(id string, c map[string]int) {
 			x.emit(Event{Kind: EventWorkload, ID: id, Counts: c})
 		}}
@@ -86,6 +91,34 @@ func (x *execution) drive(ctx context.Context) error {
 	stopAll()
 	x.recordWorkloads()
 	return nil
+}
+
+// codec returns the transaction codec: the given one, or one built from
+// the genesis block when some workload submits transactions.
+func (x *execution) codec() (workloads.Codec, error) {
+	if x.opts.Codec != nil {
+		return x.opts.Codec, nil
+	}
+	factory := x.opts.NewCodec
+	if factory == nil {
+		factory = DefaultCodec
+	}
+	needed := false
+	for _, w := range x.workloads {
+		needed = needed || w.Kind() == plan.WorkloadTransactions || w.Kind() == plan.WorkloadDA
+	}
+	if factory == nil || !needed {
+		return nil, nil
+	}
+	genesis, ok := x.feed.Genesis()
+	if !ok {
+		return nil, fmt.Errorf("transaction codec: the block feed has not seen the genesis block")
+	}
+	c, err := factory(x.plan, genesis)
+	if err != nil {
+		return nil, fmt.Errorf("transaction codec: %w", err)
+	}
+	return c, nil
 }
 
 // window waits for the run window: RunDuration, or until the chain grew by

@@ -22,6 +22,7 @@ const (
 	KindInvalid
 )
 
+// String names the kind.
 func (k Kind) String() string {
 	switch k {
 	case KindInfrastructure:
@@ -43,6 +44,7 @@ type Error struct {
 	Err   error
 }
 
+// Error prefixes the cause with the phase (expectation failures stand alone).
 func (e *Error) Error() string {
 	if e.Kind == KindExpectations {
 		return e.Err.Error()
@@ -83,6 +85,7 @@ type ExpectationsError struct {
 	Failures []string
 }
 
+// Error lists the failures, one per line.
 func (e *ExpectationsError) Error() string {
 	s := "expectations failed:"
 	for _, f := range e.Failures {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nomosrun/nomosrun/engine/expect"
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
+	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/workloads"
 	"github.com/nomosrun/nomosrun/runners"
 )
@@ -26,6 +27,14 @@ func HTTPClients(n runners.Node) (NodeClient, error) {
 	return nodeclient.NewHTTP(n.API(), n.TestingAPI(), nil), nil
 }
 
+// CodecFactory builds the transaction codec of a run from its plan and the
+// chain's genesis block.
+type CodecFactory func(p *plan.Plan, genesis *nodeclient.Block) (workloads.Codec, error)
+
+// DefaultCodec is the codec factory used when Options.NewCodec is nil; nil
+// means workloads that submit transactions fail with a clear error.
+var DefaultCodec CodecFactory
+
 // Options tune a run. The zero value runs with defaults.
 type Options struct {
 	// RunDir is the run's directory (configs, data, collected logs). Empty:
@@ -33,8 +42,12 @@ type Options struct {
 	RunDir string
 	// Clients builds node clients; nil means HTTPClients.
 	Clients ClientFactory
-	// Codec builds signed transactions for the tx and DA workloads.
+	// Codec builds signed transactions for the tx and DA workloads. When nil,
+	// NewCodec builds one once the chain is up.
 	Codec workloads.Codec
+	// NewCodec builds the codec from the plan and the genesis block (where
+	// the wallets' notes are); nil means DefaultCodec.
+	NewCodec CodecFactory
 	// Custom evaluates custom Starlark expectations.
 	Custom expect.CustomFunc
 	// Observer receives progress events (phases, heights, workload counts,

@@ -16,6 +16,7 @@ import (
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/run"
+	"github.com/nomosrun/nomosrun/engine/workloads"
 	"github.com/nomosrun/nomosrun/runners/fake"
 )
 
@@ -311,6 +312,31 @@ func TestRunWindowInBlocks(t *testing.T) {
 		window := rec.phaseAt(run.PhaseCooldown) - rec.phaseAt(run.PhaseDrive)
 		if window < 19*time.Second || window > 22*time.Second {
 			t.Errorf("window lasted %v, want about 20 blocks of 1s", window)
+		}
+	})
+}
+
+func TestCodecBuiltFromGenesis(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var genesis []string
+		o := opts(t, &recorder{})
+		o.Codec = nil
+		o.NewCodec = func(p *plan.Plan, g *nodeclient.Block) (workloads.Codec, error) {
+			genesis = append(genesis, g.Header.Parent)
+			return codec{}, nil
+		}
+		if _, err := run.Execute(context.Background(), testPlan(), fake.New(fake.Options{}), o); err != nil {
+			t.Fatal(err)
+		}
+		if len(genesis) != 1 || genesis[0] != nodeclient.GenesisParent {
+			t.Errorf("codec factory saw parents %v, want the genesis block once", genesis)
+		}
+		o.NewCodec = func(*plan.Plan, *nodeclient.Block) (workloads.Codec, error) {
+			return nil, errors.New("no wallet notes")
+		}
+		_, err := run.Execute(context.Background(), testPlan(), fake.New(fake.Options{}), o)
+		if run.ExitCode(err) != 6 || !strings.Contains(err.Error(), "drive: transaction codec: no wallet notes") {
+			t.Errorf("err = %v", err)
 		}
 	})
 }

@@ -104,6 +104,7 @@ type Call struct {
 	Arg  string
 }
 
+// String formats the call as "node op arg".
 func (c Call) String() string {
 	s := c.Op
 	if c.Node != "" {
