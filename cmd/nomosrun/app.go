@@ -30,6 +30,7 @@ var commands = []*command{
 	planCmd,
 	checkCmd,
 	docsCmd,
+	versionCmd,
 }
 
 // app is what every command shares: output streams and options.

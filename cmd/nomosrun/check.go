@@ -33,9 +33,13 @@ func runCheck(ctx context.Context, a *app, c *command, args []string) error {
 		res, err := a.load(ctx, file, f)
 		if err == nil {
 			p := res.Plan
-			fmt.Fprintf(a.stdout, "ok    %s (%d validators, %d executors, %d workloads, %d faults, %d expectations, %s)\n",
+			warn := ""
+			if len(p.Warnings) > 0 {
+				warn = fmt.Sprintf("; %d warnings: %s", len(p.Warnings), p.Warnings[0])
+			}
+			fmt.Fprintf(a.stdout, "ok    %s (%d validators, %d executors, %d workloads, %d faults, %d expectations, %s%s)\n",
 				file, p.Topology.Validators, p.Topology.Executors, len(p.Workloads), len(p.Faults), len(p.Expectations),
-				p.Derived.RunDuration)
+				p.Derived.RunDuration, warn)
 			continue
 		}
 		if ctx.Err() != nil {

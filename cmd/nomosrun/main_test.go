@@ -162,3 +162,10 @@ func TestPanicBecomesInternalError(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", code, errOut)
 	}
 }
+
+func TestVersion(t *testing.T) {
+	code, out, _ := nomosrun(t, "version")
+	if code != ExitOK || !strings.Contains(out, "image nomosrun/simnode:") || !strings.Contains(out, "kubernetes v1.37.") {
+		t.Errorf("version: exit %d\n%s", code, out)
+	}
+}
