@@ -57,8 +57,10 @@ type Result struct {
 // relative to the loading file, within the scenario's directory tree.
 func InterpretFile(ctx context.Context, file string, opts Options) (*Result, error) {
 	dir := filepath.Dir(file)
-	if _, err := os.Stat(file); err != nil {
+	if fi, err := os.Stat(file); err != nil {
 		return nil, &UsageError{Msg: fmt.Sprintf("cannot read scenario: %v", err)}
+	} else if fi.IsDir() {
+		return nil, &UsageError{Msg: fmt.Sprintf("cannot read scenario: %s is a directory; give a .star file", file)}
 	}
 	return Interpret(ctx, os.DirFS(dir), filepath.ToSlash(dir), filepath.Base(file), opts)
 }

@@ -83,6 +83,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad --set", []string{"plan", good, "--set", "novalue"}, ExitUsage, []string{"want name=value"}, ""},
 		{"unknown runner", []string{"plan", good, "--runner", "vm"}, ExitUsage, []string{`unknown runner "vm"; want one of compose, host, k8s`}, ""},
 		{"missing file", []string{"plan", "nope.star"}, ExitUsage, []string{"cannot read scenario"}, ""},
+		{"directory", []string{"plan", "."}, ExitUsage, []string{"is a directory"}, ""},
 		{"no file", []string{"plan"}, ExitUsage, []string{"want exactly one scenario file"}, ""},
 		{"unknown command", []string{"frobnicate"}, ExitUsage, []string{`unknown command "frobnicate"`}, ""},
 		{"no args", nil, ExitUsage, nil, ""},
