@@ -238,12 +238,29 @@ func (f *Feed) Poll(ctx context.Context) int {
 func (f *Feed) catchUp(ctx context.Context, src Source, info nodeclient.Info) error {
 	id, height := info.Tip, info.Height
 	var walked []*entry
-	for i := 0; i < maxWalk; i++ {
+	// Keep what was fetched even when the walk fails half way: the blocks
+	// are valid, and the next poll resumes from them.
+	defer func() {
 		f.mu.Lock()
-		_, known := f.tree[id]
+		for _, e := range walked {
+			f.tree[e.id] = e
+		}
 		f.mu.Unlock()
-		if known || id == "" || id == nodeclient.GenesisParent {
+	}()
+	for i := 0; i < maxWalk; i++ {
+		if id == "" || id == nodeclient.GenesisParent {
 			break
+		}
+		f.mu.Lock()
+		e, known := f.tree[id]
+		done := known && (e.height == 0 || f.canonSet[id])
+		f.mu.Unlock()
+		if done {
+			break
+		}
+		if known { // fetched before: skip down to the first unknown ancestor
+			id, height = e.parent, e.height-1
+			continue
 		}
 		b, err := src.Block(ctx, id)
 		if err != nil {
@@ -258,11 +275,6 @@ func (f *Feed) catchUp(ctx context.Context, src Source, info nodeclient.Info) er
 		}
 		id, height = b.Header.Parent, height-1
 	}
-	f.mu.Lock()
-	for _, e := range walked {
-		f.tree[e.id] = e
-	}
-	f.mu.Unlock()
 	return nil
 }
 

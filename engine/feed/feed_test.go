@@ -161,3 +161,36 @@ func BenchmarkFeedCatchUp(b *testing.B) {
 	}
 	b.ReportMetric(float64(10_001*b.N)/b.Elapsed().Seconds(), "blocks/s")
 }
+
+// flaky fails Block calls after a number of successes.
+type flaky struct {
+	*chainSource
+	left int
+}
+
+func (f *flaky) Block(ctx context.Context, id string) (*nodeclient.Block, error) {
+	if f.left == 0 {
+		return nil, errors.New("timeout")
+	}
+	f.left--
+	return f.chainSource.Block(ctx, id)
+}
+
+func TestFeedResumesAnInterruptedWalk(t *testing.T) {
+	src := newSource()
+	for i := 1; i <= 6; i++ {
+		src.add(fmt.Sprintf("b%d", i), map[bool]string{true: "g", false: fmt.Sprintf("b%d", i-1)}[i == 1], 1)
+	}
+	fl := &flaky{chainSource: src, left: 3}
+	f := New(map[string]Source{"n0": fl}, nil)
+	got := record(f)
+	f.Poll(context.Background()) // fetches b6, b5, b4, then fails
+	if len(*got) != 0 || f.Nodes()["n0"].Err == nil {
+		t.Fatalf("events %v after a failed walk, want none and an error", *got)
+	}
+	fl.left = 100
+	f.Poll(context.Background())
+	if len(*got) != 7 || src.fetches != 7 {
+		t.Errorf("events = %v after %d fetches, want the whole chain once with 7 fetches", *got, src.fetches)
+	}
+}

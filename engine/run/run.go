@@ -51,6 +51,9 @@ type execution struct {
 // *Error (see ExitCode) or nil when every expectation passed. Teardown runs
 // on every exit path, including cancellation of ctx and panics.
 func Execute(ctx context.Context, p *plan.Plan, r runners.Runner, opts Options) (res *report.Result, err error) {
+	if p == nil || r == nil {
+		return nil, &Error{Phase: PhasePrepare, Kind: KindInvalid, Err: errors.New("execute needs a plan and a runner")}
+	}
 	x := &execution{plan: p, runner: r, opts: opts, log: opts.Logger, start: time.Now(), faults: map[string]int{}}
 	if x.log == nil {
 		x.log = slog.New(slog.DiscardHandler)
