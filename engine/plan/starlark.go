@@ -1,0 +1,165 @@
+package plan
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The Starlark methods return each step as the canonical scenario call that
+// records it, for logs and for the round-trip tests of the builtins:
+// interpreting the calls of a plan gives back the same plan.
+
+// Starlark returns the topology(...) call of the topology.
+func (t Topology) Starlark() string {
+	s := fmt.Sprintf("topology(validators=%d, executors=%d, network=%q, slot=%q, active_slot_coeff=%s, security_param=%d",
+		t.Validators, t.Executors, t.Network, t.Slot.String(), num(t.ActiveSlotCoeff), t.SecurityParam)
+	if t.NodeBinary != "" {
+		s += fmt.Sprintf(", node_binary=%q", t.NodeBinary)
+	}
+	if t.Image != "" {
+		s += fmt.Sprintf(", image=%q", t.Image)
+	}
+	return s + ")"
+}
+
+// Starlark returns the wallets(...) call, or "" when no wallets are declared.
+func (w Wallets) Starlark() string {
+	if w.Count == 0 {
+		return ""
+	}
+	return fmt.Sprintf("wallets(%d, funds=%d)", w.Count, w.Funds)
+}
+
+// Starlark returns the run(...) call.
+func (r Run) Starlark() string {
+	if r.Blocks > 0 {
+		return fmt.Sprintf("run(blocks=%d)", r.Blocks)
+	}
+	return fmt.Sprintf("run(%q)", r.Duration.String())
+}
+
+// Starlark returns the workload's call.
+func (w Workload) Starlark() string {
+	switch {
+	case w.Transactions != nil:
+		users := "None"
+		if w.Transactions.Users > 0 {
+			users = strconv.Itoa(w.Transactions.Users)
+		}
+		return fmt.Sprintf("transactions(rate=%d, users=%s)", w.Transactions.Rate, users)
+	case w.DA != nil:
+		return fmt.Sprintf("da(channel_rate=%d, blob_rate=%d, headroom=%d)", w.DA.ChannelRate, w.DA.BlobRate, w.DA.Headroom)
+	case w.ChaosRestart != nil:
+		c := w.ChaosRestart
+		return fmt.Sprintf("chaos_restart(validators=%s, executors=%s, min_delay=%q, max_delay=%q, target_cooldown=%q)",
+			pyBool(c.Validators), pyBool(c.Executors), c.MinDelay.String(), c.MaxDelay.String(), c.TargetCooldown.String())
+	}
+	return string(w.Kind) + "()"
+}
+
+// Starlark returns the fault's call.
+func (f Fault) Starlark() string {
+	window := fmt.Sprintf("at=%s, duration=%s", spanCall(f.At), spanCall(f.Duration))
+	switch f.Kind {
+	case FaultKill:
+		return fmt.Sprintf("kill(%s, at=%s, restart_after=%s)", selectorCall(f.Targets.Spec), spanCall(f.At), spanCall(f.RestartAfter))
+	case FaultPartition:
+		groups := make([]string, len(f.GroupSpecs))
+		for i, g := range f.GroupSpecs {
+			groups[i] = selectorCall(g.Spec)
+		}
+		return fmt.Sprintf("partition([%s], %s)", strings.Join(groups, ", "), window)
+	case FaultLatency:
+		return fmt.Sprintf("latency(%s, delay=%q, jitter=%q, loss=%s, %s)", selectorCall(f.Targets.Spec),
+			f.Delay.String(), f.Jitter.String(), num(f.Loss), window)
+	case FaultClockSkew:
+		return fmt.Sprintf("clock_skew(%s, offset=%q, at=%s)", selectorCall(f.Targets.Spec), f.Offset.String(), spanCall(f.At))
+	}
+	return fmt.Sprintf("%s(%s, %s)", f.Kind, selectorCall(f.Targets.Spec), window)
+}
+
+// Starlark returns the expectation's call; a custom expectation names its
+// function, which must be defined for the call to interpret.
+func (e Expectation) Starlark() string {
+	switch e.Kind {
+	case ExpectLiveness:
+		return fmt.Sprintf("expect_liveness(tolerance=%s, lag=%d)", num(e.Tolerance), e.Lag)
+	case ExpectTxInclusion, ExpectDAInclusion:
+		return fmt.Sprintf("expect_%s(min_ratio=%s)", e.Kind, num(e.MinRatio))
+	case ExpectAgreement:
+		return "expect_consensus_agreement()"
+	case ExpectMetric:
+		return fmt.Sprintf("expect_metric(%q, %q, %s)", e.Query, e.Op, num(e.Value))
+	case ExpectLog:
+		return fmt.Sprintf("expect_log(%s, %q)", selectorCall(e.Targets.Spec), e.Pattern)
+	case ExpectCustom:
+		return fmt.Sprintf("expect(%s, name=%q)", strings.SplitN(e.Func, "@", 2)[0], e.Name)
+	}
+	return "expect_" + string(e.Kind) + "()"
+}
+
+// Starlark returns the plan as a scenario script, one call per line.
+// Implicit expectations are left out: their workload attaches them.
+func (p *Plan) Starlark() string {
+	lines := []string{p.Topology.Starlark()}
+	if w := p.Wallets.Starlark(); w != "" {
+		lines = append(lines, w)
+	}
+	for _, w := range p.Workloads {
+		lines = append(lines, w.Starlark())
+	}
+	for _, f := range p.Faults {
+		lines = append(lines, f.Starlark())
+	}
+	for _, e := range p.Expectations {
+		if !e.Implicit {
+			lines = append(lines, e.Starlark())
+		}
+	}
+	lines = append(lines, p.Run.Starlark())
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func spanCall(s Span) string {
+	switch {
+	case s.Blocks > 0:
+		return fmt.Sprintf("blocks(%d)", s.Blocks)
+	case s.Slots > 0:
+		return fmt.Sprintf("slots(%d)", s.Slots)
+	case s.Wall > 0:
+		return strconv.Quote(time.Duration(s.Wall).String())
+	}
+	return "None"
+}
+
+func selectorCall(spec string) string {
+	if i, ok := strings.CutPrefix(spec, "#"); ok {
+		return i
+	}
+	if !strings.Contains(spec, ",") {
+		return strconv.Quote(spec)
+	}
+	names := strings.Split(spec, ",")
+	for i, n := range names {
+		names[i] = strconv.Quote(n)
+	}
+	return "[" + strings.Join(names, ", ") + "]"
+}
+
+func pyBool(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
+}
+
+// num formats a float so Starlark reads it back as the same float.
+func num(f float64) string {
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".eE") && !strings.Contains(s, "Inf") && !strings.Contains(s, "NaN") {
+		s += ".0"
+	}
+	return s
+}
