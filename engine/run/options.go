@@ -40,6 +40,9 @@ type Options struct {
 	// RunDir is the run's directory (configs, data, collected logs). Empty:
 	// a temporary directory, removed afterwards.
 	RunDir string
+	// ReportDir, when set, receives report.json, junit.xml and report.html
+	// at the end of the run, on every exit path.
+	ReportDir string
 	// Clients builds node clients; nil means HTTPClients.
 	Clients ClientFactory
 	// Codec builds signed transactions for the tx and DA workloads. When nil,

@@ -92,8 +92,18 @@ func (x *execution) finalNodes(ctx context.Context) {
 	x.mu.Unlock()
 }
 
-// finish sets the outcome, chain stats and duration of the result.
+// finish sets the outcome, chain stats and duration of the result and
+// writes the report files when asked to.
 func (x *execution) finish(err error) {
+	x.settleResult(err)
+	if x.opts.ReportDir != "" {
+		if werr := report.WriteDir(x.res, x.opts.ReportDir); werr != nil {
+			x.log.Error("write report", "dir", x.opts.ReportDir, "err", werr)
+		}
+	}
+}
+
+func (x *execution) settleResult(err error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.feed != nil {

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -274,12 +276,21 @@ func TestTeardownOnEveryFailurePath(t *testing.T) {
 
 func TestDeployErrorIsInfrastructure(t *testing.T) {
 	r := fake.New(fake.Options{DeployErr: errors.New("no docker")})
-	res, err := run.Execute(context.Background(), testPlan(), r, run.Options{Clients: fake.ClientFactory})
+	dir := t.TempDir()
+	res, err := run.Execute(context.Background(), testPlan(), r, run.Options{Clients: fake.ClientFactory, ReportDir: dir})
 	if run.ExitCode(err) != 6 || !strings.Contains(err.Error(), "deploy: no docker") {
 		t.Fatalf("err = %v, want deploy infrastructure error", err)
 	}
 	if res.Outcome != report.OutcomeError {
 		t.Errorf("outcome = %s, want error", res.Outcome)
+	}
+	f, err := os.Open(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatalf("report written on the failure path: %v", err)
+	}
+	defer f.Close()
+	if back, err := report.ReadJSON(f); err != nil || back.Outcome != report.OutcomeError || !strings.Contains(back.Error, "no docker") {
+		t.Errorf("report.json = %+v, %v", back, err)
 	}
 }
 
