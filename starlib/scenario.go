@@ -194,7 +194,7 @@ func param(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	pos := callerPos(thread)
 	if d, ok := s.params.declared[name]; ok {
 		if eq, err := starlark.Equal(d.def, def); err != nil || !eq {
-			return nil, argError(b, "param %q already declared at %s with default %s", name, d.pos, d.def)
+			return nil, fmt.Errorf("param %q already declared at %s with default %s", name, d.pos, d.def)
 		}
 	}
 	s.params.declared[name] = declaredParam{def: def, pos: pos}
@@ -202,11 +202,11 @@ func param(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	if raw, ok := s.params.set[name]; ok {
 		val, err = convertParam(raw, def)
 		if err != nil {
-			return nil, argError(b, "param %q: --set %s=%s: %v", name, name, raw, err)
+			return nil, fmt.Errorf("param %q: --set %s=%s: %v", name, name, raw, err)
 		}
 	} else if _, ok := def.(starlark.String); !ok {
 		if _, err := convertParam(def.String(), def); err != nil {
-			return nil, argError(b, "param %q: %v", name, err)
+			return nil, fmt.Errorf("param %q: %v", name, err)
 		}
 	}
 	if str, ok := val.(starlark.String); ok {
