@@ -1,0 +1,55 @@
+package node
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the node's Prometheus series, on a registry of its own.
+type metrics struct {
+	reg                                              *prometheus.Registry
+	tip, lib, slot, mempool, peers                   prometheus.Gauge
+	produced, received, reorgs, forks, included, txs prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	reg := prometheus.NewRegistry()
+	g := func(name, help string) prometheus.Gauge {
+		m := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+		reg.MustRegister(m)
+		return m
+	}
+	c := func(name, help string) prometheus.Counter {
+		m := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+		reg.MustRegister(m)
+		return m
+	}
+	return &metrics{
+		reg:      reg,
+		tip:      g("cryptarchia_tip_height", "Height of the selected tip (genesis = 0)."),
+		lib:      g("cryptarchia_lib_height", "Height of the last immutable block."),
+		slot:     g("cryptarchia_tip_slot", "Slot of the selected tip."),
+		mempool:  g("mempool_pending_items", "Transactions waiting in the mempool."),
+		peers:    g("network_peers", "Connected peers."),
+		produced: c("cryptarchia_blocks_produced_total", "Blocks this node produced."),
+		received: c("cryptarchia_blocks_received_total", "Blocks received by gossip."),
+		reorgs:   c("cryptarchia_reorgs_total", "Switches of the selected chain to another branch."),
+		forks:    c("cryptarchia_forks_total", "Valid blocks that landed off the selected chain."),
+		included: c("mantle_txs_included_total", "Transactions included in blocks this node produced."),
+		txs:      c("mempool_txs_received_total", "Transactions accepted into the mempool."),
+	}
+}
+
+// MetricsHandler serves /metrics.
+func (n *Node) MetricsHandler() http.Handler {
+	h := promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.net != nil {
+			n.metrics.peers.Set(float64(len(n.net.Peers())))
+		}
+		n.metrics.mempool.Set(float64(n.pool.Len()))
+		h.ServeHTTP(w, r)
+	})
+}
