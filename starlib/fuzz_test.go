@@ -51,7 +51,27 @@ func FuzzInterpret(f *testing.F) {
 		if err := res.Plan.WriteText(discard{}); err != nil {
 			t.Fatal(err)
 		}
+		roundTrip(t, res.Plan, logger)
 	})
+}
+
+// roundTrip checks that the canonical calls of a plan interpret to a plan
+// with the same canonical calls (plans with custom expectations name
+// functions the calls do not define, so they are skipped).
+func roundTrip(t *testing.T, p *plan.Plan, logger *slog.Logger) {
+	for _, e := range p.Expectations {
+		if e.Kind == plan.ExpectCustom {
+			return
+		}
+	}
+	src := p.Starlark()
+	res, err := InterpretSource(context.Background(), "roundtrip.star", []byte(src), Options{Logger: logger})
+	if err != nil {
+		t.Fatalf("canonical calls do not interpret: %v\n%s", err, src)
+	}
+	if again := res.Plan.Starlark(); again != src {
+		t.Fatalf("round trip changed the plan:\n%s\n---\n%s", src, again)
+	}
 }
 
 // typedError reports whether err is (a join of) the interpreter's typed errors.

@@ -99,7 +99,7 @@ func (s *selectorArg) Unpack(v starlark.Value) error {
 	switch v := v.(type) {
 	case starlark.String:
 		name := string(v)
-		if name == "" || strings.Contains(name, ",") {
+		if !validName(name) {
 			return fmt.Errorf("invalid node name %q", name)
 		}
 		s.spec = name
@@ -124,6 +124,13 @@ func (s *selectorArg) Unpack(v starlark.Value) error {
 	return nil
 }
 
+// validName rejects what cannot be a node name and would be misread in a
+// selector spec: empty names, commas (list separator) and a leading '#'
+// (index selector).
+func validName(s string) bool {
+	return s != "" && !strings.Contains(s, ",") && !strings.HasPrefix(s, "#")
+}
+
 func stringList(l starlark.Indexable) ([]string, error) {
 	names := make([]string, 0, l.Len())
 	for i := 0; i < l.Len(); i++ {
@@ -131,7 +138,7 @@ func stringList(l starlark.Indexable) ([]string, error) {
 		if !ok {
 			return nil, fmt.Errorf("element %d is %s, want a node name", i, l.Index(i).Type())
 		}
-		if s == "" || strings.Contains(s, ",") {
+		if !validName(s) {
 			return nil, fmt.Errorf("invalid node name %q", s)
 		}
 		names = append(names, s)
