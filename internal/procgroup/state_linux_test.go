@@ -49,3 +49,20 @@ func TestStopAndContinue(t *testing.T) {
 		t.Fatalf("state after SIGCONT = %c, want S", got)
 	}
 }
+
+func TestWaitStopped(t *testing.T) {
+	cmd := startSleeper(t)
+	pid := cmd.Process.Pid
+	if err := WaitStopped(pid, 100*time.Millisecond); err == nil {
+		t.Fatal("WaitStopped succeeded on a running process")
+	}
+	if err := Signal(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	if err := WaitStopped(pid, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitState(t, pid, 'T'); got != 'T' {
+		t.Fatalf("state = %c after WaitStopped", got)
+	}
+}

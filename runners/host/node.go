@@ -204,10 +204,17 @@ func (n *node) signalRunning(sig syscall.Signal, paused bool) error {
 	if n.cmd == nil {
 		return fmt.Errorf("node %s is not running", n.name)
 	}
-	if err := procgroup.Signal(n.cmd.Process.Pid, sig); err != nil {
+	pid := n.cmd.Process.Pid
+	if err := procgroup.Signal(pid, sig); err != nil {
 		return fmt.Errorf("node %s: %w", n.name, err)
 	}
 	n.paused = paused
+	if sig == syscall.SIGSTOP {
+		// The signal is asynchronous: return only once the node is frozen.
+		if err := procgroup.WaitStopped(pid, 5*time.Second); err != nil {
+			return fmt.Errorf("node %s: %w", n.name, err)
+		}
+	}
 	return nil
 }
 

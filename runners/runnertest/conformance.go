@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -193,11 +194,38 @@ func (s *suite) restart(t *testing.T) {
 	ctx := context.Background()
 	n := s.node(t, "validator-1")
 	before := mustHeight(t, ctx, n)
-	if err := rs.Restart(ctx, n.Name()); err != nil {
+	// Probe the node while it restarts: a real restart has a moment when
+	// nothing answers.
+	stop := make(chan struct{})
+	var wentDown atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := height(ctx, n); err != nil {
+				wentDown.Store(true)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	err := rs.Restart(ctx, n.Name())
+	close(stop)
+	wg.Wait()
+	if err != nil {
 		t.Fatalf("restart: %v", err)
+	}
+	if !wentDown.Load() {
+		t.Fatalf("%s answered throughout Restart: it was not restarted", n.Name())
 	}
 	after := reachHeight(t, ctx, n, before, scaled(30*time.Second))
 	reachHeight(t, ctx, n, after+1, scaled(30*time.Second))
+	t.Logf("%s: height %d before restart, %d after", n.Name(), before, after)
 }
 
 // killStart: a killed node stops answering, and once started again, alone,
@@ -223,9 +251,11 @@ func (s *suite) killStart(t *testing.T) {
 	if err := ss.Start(ctx, n1.Name()); err != nil {
 		t.Fatalf("start after kill: %v", err)
 	}
-	if got := mustHeight(t, ctx, n1); got < h1 {
+	got := mustHeight(t, ctx, n1)
+	if got < h1 {
 		t.Fatalf("%s restarted alone at height %d, below its height %d before the kill", n1.Name(), got, h1)
 	}
+	t.Logf("%s: height %d before the kill, %d when started alone", n1.Name(), h1, got)
 	if err := ss.Start(ctx, n0.Name()); err != nil {
 		t.Fatalf("start after kill: %v", err)
 	}
@@ -289,7 +319,8 @@ func (s *suite) pauseResume(t *testing.T) {
 		t.Fatalf("resume: %v", err)
 	}
 	resumed = true
-	reachHeight(t, ctx, n1, h0, scaled(30*time.Second))
+	got := reachHeight(t, ctx, n1, h0, scaled(30*time.Second))
+	t.Logf("%s paused at height %d; the other reached %d; caught up to %d", n1.Name(), h1, h0, got)
 }
 
 // collectLogs: one non-empty file per node.
