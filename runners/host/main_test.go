@@ -42,9 +42,9 @@ func runTests(m *testing.M) int {
 		cmd.Stderr = os.Stderr
 		if err := cmd.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "build the reference node:", err)
-		} else {
-			simnodeBin = bin
+			return 1
 		}
+		simnodeBin = bin
 	}
 	return m.Run()
 }

@@ -146,7 +146,7 @@ func (s *suite) endpoints(t *testing.T) {
 			return err
 		})
 		eventually(t, scaled(10*time.Second), n.Name()+" testing API answers", func() error {
-			return answers(ctx, n.TestingAPI())
+			return testingAnswers(ctx, n)
 		})
 	}
 }

@@ -2,73 +2,38 @@ package runnertest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 )
-
-// info is the part of GET /cryptarchia/info the suite reads.
-type info struct {
-	Height *uint64 `json:"height"`
-	Slot   uint64  `json:"slot"`
-	Tip    string  `json:"tip"`
-	Mode   string  `json:"mode"`
-}
 
 // probeTimeout bounds one HTTP call; a frozen node must not stall the suite.
 const probeTimeout = 500 * time.Millisecond
 
-var client = &http.Client{Timeout: probeTimeout}
+var httpClient = &http.Client{Timeout: probeTimeout}
 
-// height asks a node for its tip height.
+func nodeClient(n runners.Node) *nodeapi.Client {
+	return nodeapi.NewClient(n.API(), n.TestingAPI(), httpClient)
+}
+
+// height asks a node for its tip height (GET /cryptarchia/info).
 func height(ctx context.Context, n runners.Node) (uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.API()+"/cryptarchia/info", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return 0, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET /cryptarchia/info: %s: %s", resp.Status, body)
-	}
-	var in info
-	if err := json.Unmarshal(body, &in); err != nil {
-		return 0, fmt.Errorf("GET /cryptarchia/info: %w in %q", err, body)
-	}
-	if in.Height == nil || in.Tip == "" {
-		return 0, fmt.Errorf("GET /cryptarchia/info: no height or tip in %q", body)
-	}
-	return *in.Height, nil
+	in, err := nodeClient(n).Info(ctx)
+	return in.Height, err
 }
 
-// answers reports whether an HTTP server answers at base (any status).
-func answers(ctx context.Context, base string) error {
+// testingAnswers reads the fault hooks through the node's testing API.
+func testingAnswers(ctx context.Context, n runners.Node) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	return nil
+	_, err := nodeClient(n).Faults(ctx)
+	return err
 }
 
 // eventually polls cond every 100 ms until it returns nil or within passes,
