@@ -219,11 +219,11 @@ func TestAgreementNoSamples(t *testing.T) {
 }
 
 func TestParseQuery(t *testing.T) {
-	q, err := ParseQuery(`max( nomos_blocks_received_total{source="gossip", role=~"valid.*"} )`)
+	q, err := ParseQuery(`max( cryptarchia_blocks_received_total{source="gossip", role=~"valid.*"} )`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.Agg != "max" || q.Name != "nomos_blocks_received_total" || len(q.Matchers) != 2 ||
+	if q.Agg != "max" || q.Name != "cryptarchia_blocks_received_total" || len(q.Matchers) != 2 ||
 		q.Matchers[0] != (Matcher{Label: "source", Op: "=", Value: "gossip"}) || q.Matchers[1].Op != "=~" {
 		t.Errorf("parsed %+v", q)
 	}
@@ -253,19 +253,19 @@ func TestMetric(t *testing.T) {
 			op string
 			v  float64
 		}{
-			{"max(nomos_consensus_tip_height)", "==", 6},
-			{"min(nomos_consensus_tip_height)", "==", 4},
-			{"sum(nomos_blocks_received_total{source=\"sync\"})", "==", 3},
-			{"count(nomos_consensus_tip_height{node!=\"validator-0\"})", "==", 2},
-			{"avg(nomos_consensus_tip_height)", ">", 5.3},
-			{"nomos_blocks_received_total", ">=", 5},
+			{"max(cryptarchia_tip_height)", "==", 6},
+			{"min(cryptarchia_tip_height)", "==", 4},
+			{"sum(cryptarchia_blocks_received_total{source=\"sync\"})", "==", 3},
+			{"count(cryptarchia_tip_height{node!=\"validator-0\"})", "==", 2},
+			{"avg(cryptarchia_tip_height)", ">", 5.3},
+			{"cryptarchia_blocks_received_total", ">=", 5},
 		} {
 			if err := check(ok.q, ok.op, ok.v); err != nil {
 				t.Errorf("%s %s %g: %v", ok.q, ok.op, ok.v, err)
 			}
 		}
-		mustFail(t, check("nomos_consensus_tip_height", ">", 5), "metric nomos_consensus_tip_height > 5 violated on validator-1=4")
-		mustFail(t, check("max(nomos_consensus_tip_height)", "<", 3), "metric max(nomos_consensus_tip_height) = 6 over 3 node(s), want < 3")
+		mustFail(t, check("cryptarchia_tip_height", ">", 5), "metric cryptarchia_tip_height > 5 violated on validator-1=4")
+		mustFail(t, check("max(cryptarchia_tip_height)", "<", 3), "metric max(cryptarchia_tip_height) = 6 over 3 node(s), want < 3")
 		err := check("nomos_nope", ">", 0)
 		if !errors.Is(err, ErrNoSamples) || err.Error() != "no samples: no node exposes a series matching nomos_nope" {
 			t.Errorf("unknown metric: %v", err)

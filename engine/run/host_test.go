@@ -48,7 +48,7 @@ func TestExecuteOnHostRunner(t *testing.T) {
 	p.Expectations = []plan.Expectation{
 		{ID: "e1", Kind: plan.ExpectLiveness, Name: "liveness", Tolerance: 0.8, Lag: 2},
 		{ID: "e2", Kind: plan.ExpectAgreement, Name: "consensus_agreement"},
-		{ID: "e3", Kind: plan.ExpectMetric, Name: "tip", Query: "min(nomos_consensus_tip_height)", Op: ">=", Value: 20},
+		{ID: "e3", Kind: plan.ExpectMetric, Name: "tip", Query: "min(cryptarchia_tip_height)", Op: ">=", Value: 20},
 		{ID: "e4", Kind: plan.ExpectLog, Name: "partition logged", Pattern: `validator-0 peers \[peer-validator-1 peer-validator-2\] blocked=true`,
 			Targets: plan.Selector{Nodes: []string{"validator-0"}}},
 	}

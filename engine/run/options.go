@@ -31,9 +31,9 @@ func HTTPClients(n runners.Node) (NodeClient, error) {
 // chain's genesis block.
 type CodecFactory func(p *plan.Plan, genesis *nodeclient.Block) (workloads.Codec, error)
 
-// DefaultCodec is the codec factory used when Options.NewCodec is nil; nil
-// means workloads that submit transactions fail with a clear error.
-var DefaultCodec CodecFactory
+// DefaultCodec is the codec factory used when Options.NewCodec is nil: the
+// node API package's transaction signing (the reference node's scheme).
+var DefaultCodec CodecFactory = workloads.NodeAPICodec
 
 // Options tune a run. The zero value runs with defaults.
 type Options struct {

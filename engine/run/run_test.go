@@ -197,7 +197,7 @@ func TestExpectationFailuresAreAggregated(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := testPlan()
 		p.Expectations = []plan.Expectation{
-			{ID: "e1", Kind: plan.ExpectMetric, Name: "tip high", Query: "nomos_consensus_tip_height", Op: ">", Value: 1000},
+			{ID: "e1", Kind: plan.ExpectMetric, Name: "tip high", Query: "cryptarchia_tip_height", Op: ">", Value: 1000},
 			{ID: "e2", Kind: plan.ExpectLiveness, Name: "liveness", Tolerance: 0.8, Lag: 2},
 			{ID: "e3", Kind: plan.ExpectLog, Name: "panic logged", Pattern: "panicked",
 				Targets: plan.Selector{Spec: "validator-0", Nodes: []string{"validator-0"}}},
@@ -207,7 +207,7 @@ func TestExpectationFailuresAreAggregated(t *testing.T) {
 		if !errors.As(err, &ee) || run.ExitCode(err) != 5 {
 			t.Fatalf("err = %v (exit %d), want expectations failed (exit 5)", err, run.ExitCode(err))
 		}
-		if len(ee.Failures) != 2 || !strings.HasPrefix(ee.Failures[0], "e1 tip high: metric nomos_consensus_tip_height > 1000 violated on validator-0=") ||
+		if len(ee.Failures) != 2 || !strings.HasPrefix(ee.Failures[0], "e1 tip high: metric cryptarchia_tip_height > 1000 violated on validator-0=") ||
 			!strings.HasPrefix(ee.Failures[1], `e3 panic logged: pattern /panicked/ not found in the log of validator-0`) {
 			t.Errorf("failures = %q", ee.Failures)
 		}

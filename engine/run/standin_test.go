@@ -131,7 +131,7 @@ func standInMain() {
 		js(w, nodeclient.NetworkInfo{PeerID: "peer-" + cfg.Name, NPeers: max(n, 0)})
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintf(w, "# TYPE nomos_consensus_tip_height gauge\nnomos_consensus_tip_height %d\n", height())
+		fmt.Fprintf(w, "# TYPE cryptarchia_tip_height gauge\ncryptarchia_tip_height %d\n", height())
 	})
 	peersHook := func(block bool) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {

@@ -223,10 +223,11 @@ func (n *Node) Metrics(context.Context) (string, error) {
 	defer n.c.mu.Unlock()
 	h := n.heightLocked()
 	lib := max(h-n.c.plan.Topology.SecurityParam, 0)
-	return fmt.Sprintf("# TYPE nomos_consensus_tip_height gauge\nnomos_consensus_tip_height %d\n"+
-		"# TYPE nomos_consensus_lib_height gauge\nnomos_consensus_lib_height %d\n"+
-		"# TYPE nomos_blocks_received_total counter\nnomos_blocks_received_total{source=\"gossip\"} %d\n"+
-		"nomos_blocks_received_total{source=\"sync\"} 1\n", h, lib, h), nil
+	// The reference node's series names, plus a labelled counter.
+	return fmt.Sprintf("# TYPE cryptarchia_tip_height gauge\ncryptarchia_tip_height %d\n"+
+		"# TYPE cryptarchia_lib_height gauge\ncryptarchia_lib_height %d\n"+
+		"# TYPE cryptarchia_blocks_received_total counter\ncryptarchia_blocks_received_total{source=\"gossip\"} %d\n"+
+		"cryptarchia_blocks_received_total{source=\"sync\"} 1\n", h, lib, h), nil
 }
 
 // DisperseData implements nodeclient.Client: executors accept the blob and
