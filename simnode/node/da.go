@@ -102,6 +102,9 @@ func (d *daService) disperse(ctx context.Context, req nodeapi.DispersalRequest) 
 	if err != nil {
 		return nodeapi.BlobID{}, err
 	}
+	if d.n.net == nil {
+		return nodeapi.BlobID{}, errNoNetwork
+	}
 	id, shares, err := da.Encode(p, da.Config{Columns: d.subnets}, req.Data)
 	if err != nil {
 		return nodeapi.BlobID{}, err
@@ -224,6 +227,9 @@ func (d *daService) MainRoutes(mux *http.ServeMux) {
 // balancer counts the connected members of each subnet by direction.
 func (d *daService) balancer() nodeapi.BalancerStats {
 	out := nodeapi.BalancerStats{}
+	if d.n.net == nil {
+		return out
+	}
 	for s := range d.subnets {
 		var c nodeapi.BalancerCounts
 		for _, m := range d.members(s) {

@@ -129,14 +129,32 @@ func (n *Node) SubscribeLIB() (<-chan nodeapi.LibInfo, func()) {
 	}
 }
 
+// errNoNetwork is returned by network hooks before Run starts the network.
+var errNoNetwork = errors.New("network not started")
+
 // BlockPeers is the block-peers fault hook.
-func (n *Node) BlockPeers(peers []string) error { return n.net.Block(peers) }
+func (n *Node) BlockPeers(peers []string) error {
+	if n.net == nil {
+		return errNoNetwork
+	}
+	return n.net.Block(peers)
+}
 
 // UnblockPeers is the unblock-peers fault hook.
-func (n *Node) UnblockPeers(peers []string) error { return n.net.Unblock(peers) }
+func (n *Node) UnblockPeers(peers []string) error {
+	if n.net == nil {
+		return errNoNetwork
+	}
+	return n.net.Unblock(peers)
+}
 
 // SetLinkFault is the link-fault hook.
-func (n *Node) SetLinkFault(f nodeapi.LinkFault) error { return n.net.SetLink(f) }
+func (n *Node) SetLinkFault(f nodeapi.LinkFault) error {
+	if n.net == nil {
+		return errNoNetwork
+	}
+	return n.net.SetLink(f)
+}
 
 // SetClockOffset shifts the node's clock.
 func (n *Node) SetClockOffset(d time.Duration) {

@@ -1,0 +1,90 @@
+package ledger
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/nomosrun/nomosrun/nodeapi"
+)
+
+func genesis(t *testing.T) (*State, []nodeapi.NoteRef) {
+	t.Helper()
+	k := nodeapi.WalletKey(1, 0)
+	g := nodeapi.Tx{MantleTx: nodeapi.MantleTx{LedgerTx: nodeapi.LedgerTx{Outputs: []nodeapi.Note{{Value: 100, PK: nodeapi.PublicKey(k)}}}}}
+	s := New()
+	s.AddOutputs(&g)
+	b := &nodeapi.Block{Transactions: []nodeapi.Tx{g}}
+	return s, nodeapi.OwnedNotes(b, nodeapi.PublicKey(k))
+}
+
+func TestTransferRules(t *testing.T) {
+	s, notes := genesis(t)
+	k := nodeapi.WalletKey(1, 0)
+	to := nodeapi.PublicKey(nodeapi.WalletKey(1, 1))
+	tx, err := nodeapi.Transfer(k, notes, to, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Clone().Apply(&tx); err != nil {
+		t.Fatalf("valid transfer: %v", err)
+	}
+	// Tampered amount breaks the signature.
+	bad := tx
+	bad.MantleTx.LedgerTx.Outputs = []nodeapi.Note{{Value: 100, PK: to}}
+	if err := s.Clone().Apply(&bad); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("tampered tx: %v", err)
+	}
+	// Unbalanced, even when properly signed.
+	unb := nodeapi.Tx{MantleTx: nodeapi.MantleTx{LedgerTx: nodeapi.LedgerTx{Inputs: []nodeapi.Hash{notes[0].ID}, Outputs: []nodeapi.Note{{Value: 101, PK: to}}}}}
+	nodeapi.SignLedger(&unb, k)
+	if err := s.Clone().Apply(&unb); !errors.Is(err, ErrUnbalanced) {
+		t.Errorf("unbalanced tx: %v", err)
+	}
+	// Signed by someone else.
+	thief := tx
+	nodeapi.SignLedger(&thief, nodeapi.WalletKey(1, 1))
+	if err := s.Clone().Apply(&thief); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("foreign signature: %v", err)
+	}
+	// Double spend: second use of the same note, and within one tx.
+	if err := s.Apply(&tx); err != nil {
+		t.Fatal(err)
+	}
+	if s.Balance(to) != 30 || s.Balance(nodeapi.PublicKey(k)) != 70 {
+		t.Errorf("balances %d %d", s.Balance(to), s.Balance(nodeapi.PublicKey(k)))
+	}
+	again, _ := nodeapi.Transfer(k, notes, to, 10)
+	if err := s.Apply(&again); !errors.Is(err, ErrDoubleSpend) {
+		t.Errorf("double spend: %v", err)
+	}
+	s2, notes2 := genesis(t)
+	twice, _ := nodeapi.Transfer(k, append(notes2, notes2...), to, 200)
+	if err := s2.Apply(&twice); !errors.Is(err, ErrDoubleSpend) {
+		t.Errorf("same note twice in one tx: %v", err)
+	}
+}
+
+func TestOpSignatures(t *testing.T) {
+	k := nodeapi.WalletKey(1, 3)
+	tx := nodeapi.Inscribe(k, nodeapi.Hash{1}, nodeapi.Hash{}, []byte("hello"))
+	if err := CheckStateless(&tx); err != nil {
+		t.Fatalf("inscription: %v", err)
+	}
+	blob := nodeapi.BlobTx(k, nodeapi.Hash{1}, nodeapi.Hash{}, nodeapi.BlobID{7}, 31)
+	if err := CheckStateless(&blob); err != nil {
+		t.Fatalf("blob: %v", err)
+	}
+	tx.MantleTx.ExecutionGasPrice = 1
+	if err := CheckStateless(&tx); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("changed tx kept its signature: %v", err)
+	}
+	tx.OpsProofs = nil
+	if err := CheckStateless(&tx); !errors.Is(err, ErrMalformed) {
+		t.Errorf("missing op proof: %v", err)
+	}
+	tx.MantleTx.Ops[0].Opcode = 99
+	tx.OpsProofs = []nodeapi.OpProof{{}}
+	if err := CheckStateless(&tx); !errors.Is(err, ErrMalformed) {
+		t.Errorf("unknown opcode: %v", err)
+	}
+}
