@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,17 +22,24 @@ import (
 // stand-in nodes, prints their pids and tears down on SIGINT.
 const envInterruptChild = "HOST_TEST_INTERRUPT_CHILD"
 
+// envInterruptNodeBin makes the child run real reference nodes.
+const envInterruptNodeBin = "HOST_TEST_INTERRUPT_NODE_BIN"
+
 func interruptChildMain() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	exe, _ := os.Executable()
-	r, err := New(Options{
+	opts := Options{
 		NodeCommand: []string{exe, "node"}, WriteConfigs: writeFakeConfigs,
 		Env: []string{envFakeNode + "=1"},
-	})
+	}
+	if bin := os.Getenv(envInterruptNodeBin); bin != "" {
+		opts = Options{NodeCommand: []string{bin}}
+	}
+	r, err := New(opts)
 	if err == nil {
 		var c runners.Cluster
-		c, err = r.Deploy(ctx, runners.DeploySpec{Plan: testPlan(3, 0, time.Second), RunDir: os.Getenv(envInterruptChild)})
+		c, err = r.Deploy(ctx, runners.DeploySpec{Plan: testPlan(3, 0, time.Second), RunDir: os.Getenv(envInterruptChild), ChainStart: time.Now()})
 		if err == nil {
 			var pids []string
 			for _, n := range c.Nodes() {
@@ -58,7 +66,8 @@ func startInterruptChild(t *testing.T) (*exec.Cmd, []int) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), envInterruptChild+"="+t.TempDir())
+	// Real reference nodes when built (without -short), stand-ins otherwise.
+	cmd.Env = append(os.Environ(), envInterruptChild+"="+t.TempDir(), envInterruptNodeBin+"="+simnodeBin)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +107,11 @@ func startInterruptChild(t *testing.T) (*exec.Cmd, []int) {
 	for _, p := range pids {
 		if !procgroup.Alive(p) {
 			t.Fatalf("node %d not running before the interrupt", p)
+		}
+		if simnodeBin != "" && runtime.GOOS == "linux" {
+			if b, _ := os.ReadFile("/proc/" + strconv.Itoa(p) + "/cmdline"); !strings.HasPrefix(string(b), simnodeBin) {
+				t.Fatalf("node %d runs %q, want the reference node", p, b)
+			}
 		}
 	}
 	return cmd, pids
