@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -78,7 +79,7 @@ func startCluster(t testing.TB, o clusterOpts) *testCluster {
 		SlotDuration: o.slot, ActiveSlotCoeff: o.f, SecurityParam: o.k,
 		ChainStart: time.Now().Add(500 * time.Millisecond), ProlongedBootstrap: 500 * time.Millisecond,
 		Wallets: o.wallets, WalletFunds: 1000, Seed: 7, DASubnets: 2,
-		KZGParamsPath: repoFile("assets/kzgrs_test_params"),
+		KZGParamsPath: repoFile("assets/kzgrs_test_params/kzgrs_test_params"),
 	}
 	c := &testCluster{t: t, dir: dir}
 	for i := range n {
@@ -231,3 +232,5 @@ func ctx(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return c
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

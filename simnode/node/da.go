@@ -48,11 +48,11 @@ func (n *Node) DA() api.DA {
 // the file still runs consensus; DA calls then fail with the loader's error.
 func (d *daService) loadParams() (*da.Params, error) {
 	d.once.Do(func() {
-		path := d.n.cfg.DASampling.ShareVerifierSettings.GlobalParamsPath
-		if path == "" {
-			path = da.ParamsPath()
+		if path := d.n.cfg.DASampling.ShareVerifierSettings.GlobalParamsPath; path != "" {
+			d.params, d.paramsErr = da.LoadParams(path)
+		} else {
+			d.params, d.paramsErr = da.LoadDefaultParams()
 		}
-		d.params, d.paramsErr = da.LoadParams(path)
 	})
 	return d.params, d.paramsErr
 }

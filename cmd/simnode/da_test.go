@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nomosrun/nomosrun/nodeapi"
+)
+
+func TestExecutorDispersesBlob(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-process")
+	}
+	c := startCluster(t, clusterOpts{validators: 2, executors: 1, network: "full", slot: 200 * time.Millisecond, k: 3, f: 0.9})
+	exe := c.clients[2]
+	eventually(t, 20*time.Second, "DA peers connected", func() (bool, string) {
+		s, err := exe.BalancerStats(ctx(t))
+		return err == nil && len(s) == 2, fmt.Sprintf("%v %v", s, err)
+	})
+	m, err := c.clients[0].DAMembership(ctx(t), 0)
+	if err != nil || len(m.Assignations["0"]) != 2 || len(m.Assignations["1"]) != 1 {
+		t.Fatalf("membership %+v %v", m, err)
+	}
+	data := make([]byte, 31*8)
+	for i := range data {
+		data[i] = byte(i)
+	}
+	signer := nodeapi.PublicKey(nodeapi.WalletKey(7, 0))
+	id, err := exe.DisperseData(ctx(t), nodeapi.DispersalRequest{ChannelID: nodeapi.Hash{5}, Signer: signer, Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// validator-1 alone serves subnet 1: it verified and stored column 1.
+	shares, err := c.clients[1].Shares(ctx(t), id)
+	if err != nil || len(shares) != 1 {
+		t.Fatalf("validator-1 shares: %d %v", len(shares), err)
+	}
+	rows, err := c.clients[1].Commitments(ctx(t), id)
+	if err != nil || len(rows) == 0 || len(rows[0]) != 48 {
+		t.Fatalf("commitments %v %v", rows, err)
+	}
+	eventually(t, 20*time.Second, "the ChannelBlob tx in a block", func() (bool, string) {
+		for id2 := range c.chainOf(t, 0) {
+			b, err := c.clients[0].Block(ctx(t), id2)
+			if err != nil || b == nil {
+				continue
+			}
+			for _, tx := range b.Transactions {
+				for _, op := range tx.MantleTx.Ops {
+					if op.Opcode != nodeapi.OpChannelBlob {
+						continue
+					}
+					var p nodeapi.BlobPayload
+					if jsonUnmarshal(op.Payload, &p) == nil && p.Blob == id && p.Channel == (nodeapi.Hash{5}) {
+						return true, ""
+					}
+				}
+			}
+		}
+		return false, "not yet"
+	})
+}
