@@ -240,6 +240,9 @@ func (h *handler) OnBlock(from peer.ID, data []byte) {
 		return
 	}
 	n.metrics.received.Inc()
+	if d := n.clock.Now().Sub(n.clock.SlotStart(b.Header.Slot)); d >= 0 {
+		n.metrics.propagation.Observe(d.Seconds())
+	}
 	n.mu.Lock()
 	err := n.applyLocked(&b, true)
 	n.mu.Unlock()

@@ -12,6 +12,7 @@ type metrics struct {
 	reg                                              *prometheus.Registry
 	tip, lib, slot, mempool, peers                   prometheus.Gauge
 	produced, received, reorgs, forks, included, txs prometheus.Counter
+	propagation                                      prometheus.Histogram
 }
 
 func newMetrics() *metrics {
@@ -26,7 +27,7 @@ func newMetrics() *metrics {
 		reg.MustRegister(m)
 		return m
 	}
-	return &metrics{
+	m := &metrics{
 		reg:      reg,
 		tip:      g("cryptarchia_tip_height", "Height of the selected tip (genesis = 0)."),
 		lib:      g("cryptarchia_lib_height", "Height of the last immutable block."),
@@ -40,6 +41,13 @@ func newMetrics() *metrics {
 		included: c("mantle_txs_included_total", "Transactions included in blocks this node produced."),
 		txs:      c("mempool_txs_received_total", "Transactions accepted into the mempool."),
 	}
+	m.propagation = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "cryptarchia_block_propagation_seconds",
+		Help:    "Time from a gossiped block's slot start to its arrival here.",
+		Buckets: []float64{.002, .005, .01, .015, .02, .03, .05, .075, .1, .15, .2, .3, .5, .75, 1, 2, 5},
+	})
+	reg.MustRegister(m.propagation)
+	return m
 }
 
 // MetricsHandler serves /metrics.
