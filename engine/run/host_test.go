@@ -3,6 +3,7 @@ package run_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envStandIn) != "" {
 		standInMain()
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if simnode.bin != "" {
+		os.RemoveAll(filepath.Dir(simnode.bin))
+	}
+	os.Exit(code)
 }
 
 // TestExecuteOnHostRunner drives stand-in node processes through the host

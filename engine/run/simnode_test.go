@@ -3,9 +3,11 @@ package run_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,53 +15,38 @@ import (
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/run"
 	"github.com/nomosrun/nomosrun/runners/host"
-	"github.com/nomosrun/nomosrun/simnode/config"
 )
 
-// buildSimnode builds the reference node, or skips the test with the reason
-// when it cannot be built.
+var simnode struct {
+	once     sync.Once
+	bin, why string
+}
+
+// buildSimnode builds the reference node once per test binary, or skips the
+// test with the reason when it cannot be built.
 func buildSimnode(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs the reference node")
 	}
-	bin := filepath.Join(t.TempDir(), "simnode")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/nomosrun/nomosrun/cmd/simnode").CombinedOutput()
-	if err != nil {
-		t.Skipf("the reference node cannot be built: %v: %s", err, strings.TrimSpace(string(out)))
-	}
-	return bin
-}
-
-// simnodeConfigs writes reference-node configs with the node's own
-// generator (a host.ConfigWriter), seeded with the plan's seed so the
-// engine's wallets match the genesis notes.
-func simnodeConfigs(spec host.ConfigSpec) ([]string, error) {
-	t := spec.Plan.Topology
-	params, _ := filepath.Abs("../../assets/kzgrs_test_params")
-	cs := config.ClusterSpec{Validators: t.Validators, Executors: t.Executors, Network: t.Network,
-		SlotDuration: t.Slot.Std(), ActiveSlotCoeff: t.ActiveSlotCoeff, SecurityParam: t.SecurityParam,
-		ChainStart: spec.ChainStart, ProlongedBootstrap: 500 * time.Millisecond,
-		Wallets: spec.Plan.Wallets.Count, WalletFunds: spec.Plan.Wallets.Funds, Seed: uint64(spec.Plan.Seed),
-		KZGParamsPath: params, DataDirs: spec.DataDirs}
-	for _, p := range spec.Ports {
-		cs.Addrs = append(cs.Addrs, config.NodeAddrs{API: fmt.Sprintf("127.0.0.1:%d", p.API),
-			Testing: fmt.Sprintf("127.0.0.1:%d", p.Testing), P2PListen: fmt.Sprintf("127.0.0.1:%d", p.P2P),
-			P2PDial: fmt.Sprintf("127.0.0.1:%d", p.P2P)})
-	}
-	cfgs, err := config.Generate(cs)
-	if err != nil {
-		return nil, err
-	}
-	var paths []string
-	for i := range cfgs {
-		path := filepath.Join(spec.ConfigDir, cfgs[i].Node.Name+".yaml")
-		if err := config.Write(path, &cfgs[i]); err != nil {
-			return nil, err
+	simnode.once.Do(func() {
+		dir, err := os.MkdirTemp("", "engine-simnode")
+		if err != nil {
+			simnode.why = err.Error()
+			return
 		}
-		paths = append(paths, path)
+		bin := filepath.Join(dir, "simnode")
+		out, err := exec.Command("go", "build", "-o", bin, "github.com/nomosrun/nomosrun/cmd/simnode").CombinedOutput()
+		if err != nil {
+			simnode.why = fmt.Sprintf("%v: %s", err, strings.TrimSpace(string(out)))
+			return
+		}
+		simnode.bin = bin
+	})
+	if simnode.bin == "" {
+		t.Skipf("the reference node cannot be built: %s", simnode.why)
 	}
-	return paths, nil
+	return simnode.bin
 }
 
 // TestExecuteReferenceNodesOnHost is the end-to-end run: real reference
@@ -83,7 +70,7 @@ func TestExecuteReferenceNodesOnHost(t *testing.T) {
 		{ID: "e3", Kind: plan.ExpectAgreement, Name: "consensus_agreement"},
 		{ID: "e4", Kind: plan.ExpectMetric, Name: "lib", Query: "max(cryptarchia_lib_height)", Op: ">=", Value: 1},
 	}
-	r, err := host.New(host.Options{NodeCommand: []string{bin}, WriteConfigs: simnodeConfigs, StopTimeout: 5 * time.Second})
+	r, err := host.New(host.Options{NodeCommand: []string{bin}, StopTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +80,39 @@ func TestExecuteReferenceNodesOnHost(t *testing.T) {
 	}
 	if res.Outcome != report.OutcomePassed || res.Chain.Height == 0 || res.Workloads[0].Counts["submitted"] != 10 {
 		t.Errorf("outcome %s, chain %+v, workloads %+v", res.Outcome, res.Chain, res.Workloads)
+	}
+}
+
+// TestExecuteDAOnReferenceNodes disperses blobs through a reference
+// executor and checks their inclusion.
+func TestExecuteDAOnReferenceNodes(t *testing.T) {
+	bin := buildSimnode(t)
+	params, err := filepath.Abs("../../assets/kzgrs_test_params/kzgrs_test_params")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("NOMOS_KZGRS_PARAMS_PATH", params)
+	p := testPlan()
+	p.Topology.Validators, p.Topology.Executors = 2, 1
+	p.Topology.Nodes = []plan.Node{{Name: "validator-0", Role: plan.RoleValidator}, {Name: "validator-1", Role: plan.RoleValidator, Index: 1},
+		{Name: "executor-0", Role: plan.RoleExecutor}}
+	p.Topology.Slot = plan.Duration(time.Second)
+	p.Topology.ActiveSlotCoeff = 0.5
+	p.Topology.SecurityParam = 2
+	p.Derived = plan.Derived{BlockInterval: plan.Duration(2 * time.Second), RunDuration: plan.Duration(10 * time.Second),
+		ExpectedBlocks: 5, Cooldown: plan.Duration(4 * time.Second), PlannedChannels: 1, PlannedBlobs: 2}
+	p.Workloads = []plan.Workload{{ID: "w1", Kind: plan.WorkloadDA, DA: &plan.DA{ChannelRate: 1, BlobRate: 1}}}
+	p.Expectations = []plan.Expectation{{ID: "e1", Kind: plan.ExpectDAInclusion, Name: "da_inclusion", MinRatio: 0.5}}
+	r, err := host.New(host.Options{NodeCommand: []string{bin}, StopTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := runExecute(t, p, r)
+	if err != nil {
+		t.Fatalf("Execute: %v", err)
+	}
+	if c := res.Workloads[0].Counts; c["inscribed"] != 1 || c["dispersed"] < 1 {
+		t.Errorf("DA counts = %v", c)
 	}
 }
 
