@@ -276,7 +276,7 @@ func (c *Cluster) Teardown(ctx context.Context) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs[i] = n.stop(ctx, syscall.SIGTERM, c.opts.TeardownGrace)
+				errs[i] = n.close(ctx, c.opts.TeardownGrace)
 			}()
 		}
 		wg.Wait()

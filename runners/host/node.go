@@ -35,6 +35,7 @@ type node struct {
 	expected bool          // the current process is being stopped on purpose
 	starting bool          // start has not yet seen the node listen
 	paused   bool
+	closed   bool  // torn down: never start again
 	lastErr  error // the last process's wait error
 	pgids    []int // every process group started, for the leftover check
 }
@@ -116,6 +117,9 @@ func (n *node) start(ctx context.Context) error {
 func (n *node) spawn() (chan struct{}, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.closed {
+		return nil, fmt.Errorf("node %s: the cluster is torn down", n.name)
+	}
 	if n.cmd != nil {
 		return nil, fmt.Errorf("node %s is already running", n.name)
 	}
@@ -195,6 +199,14 @@ func (n *node) stop(ctx context.Context, sig syscall.Signal, grace time.Duration
 	case <-time.After(10 * time.Second):
 		return fmt.Errorf("node %s (pid %d) did not exit after SIGKILL", n.name, pgid)
 	}
+}
+
+// close stops the node for good: no later start can race past Teardown.
+func (n *node) close(ctx context.Context, grace time.Duration) error {
+	n.mu.Lock()
+	n.closed = true
+	n.mu.Unlock()
+	return n.stop(ctx, syscall.SIGTERM, grace)
 }
 
 // signalRunning sends a freeze or thaw signal to a running node.

@@ -367,3 +367,35 @@ func TestRegistered(t *testing.T) {
 		t.Fatalf("registered runner = %s %v", r.Name(), r.Capabilities())
 	}
 }
+
+// A restart racing with Teardown must not leave a node started after it.
+func TestTeardownWinsOverConcurrentRestarts(t *testing.T) {
+	r := fakeRunner(t, "", Options{})
+	c, _ := deployFake(t, r, 2)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for _, n := range c.Nodes() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				if c.Restart(ctx, n.Name()) != nil {
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	if err := c.Teardown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if left, _ := c.Leftovers(ctx); len(left) > 0 {
+		t.Fatalf("left after teardown: %v", left)
+	}
+	for _, n := range c.Nodes() {
+		if pid := c.PID(n.Name()); pid != 0 {
+			t.Fatalf("%s running (pid %d) after teardown", n.Name(), pid)
+		}
+	}
+}
