@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/runnertest"
 )
@@ -97,4 +98,37 @@ func ok200(url string) error {
 		return fmt.Errorf("%s: %s", url, resp.Status)
 	}
 	return nil
+}
+
+// Executors run from the same generated configs and answer like validators.
+func TestDeployValidatorAndExecutor(t *testing.T) {
+	r := realRunner(t)
+	ctx := context.Background()
+	c, err := r.Deploy(ctx, runners.DeploySpec{Plan: testPlan(1, 1, 300*time.Millisecond), RunDir: t.TempDir(), ChainStart: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Teardown(ctx)
+	nodes := c.Nodes()
+	if len(nodes) != 2 || nodes[1].Name() != "executor-0" {
+		t.Fatalf("nodes = %v", nodes)
+	}
+	if err := allAnswer(ctx, nodes, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	cl := nodeapi.NewClient(nodes[1].API(), nodes[1].TestingAPI(), nil)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		in, err := cl.Info(ctx)
+		if err == nil && in.Height >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("executor did not follow the chain: %+v, %v", in, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if exits := c.(*Cluster).Exits(); len(exits) > 0 {
+		t.Fatalf("unexpected exits: %v", exits)
+	}
 }
