@@ -84,7 +84,7 @@ func (c *Cluster) appendBlock(parent string, txs []nodeclient.Tx) {
 
 // advance grows the chain to the current time; c.mu is held.
 func (c *Cluster) advance() {
-	target := int(since(c.start) / c.interval)
+	target := int(time.Since(c.start) / c.interval)
 	for len(c.chain)-1 < target {
 		n := min(len(c.pending), maxBlockTxs)
 		txs := append([]nodeclient.Tx(nil), c.pending[:n]...)

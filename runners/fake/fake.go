@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
@@ -118,6 +117,3 @@ func (c Call) String() string {
 
 // errDown is what a node that does not run answers.
 var errDown = errors.New("connection refused")
-
-// since returns the time elapsed since t.
-func since(t time.Time) time.Duration { return time.Since(t) }
