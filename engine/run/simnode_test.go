@@ -116,6 +116,48 @@ func TestExecuteDAOnReferenceNodes(t *testing.T) {
 	}
 }
 
+// TestExecuteNetworkFaultsOnReferenceNodes cuts, slows and skews reference
+// nodes through their fault hooks and checks they converge after healing.
+func TestExecuteNetworkFaultsOnReferenceNodes(t *testing.T) {
+	bin := buildSimnode(t)
+	p := testPlan()
+	p.Topology.Network = plan.NetworkFull
+	p.Topology.Slot = plan.Duration(time.Second)
+	p.Topology.ActiveSlotCoeff = 0.5
+	p.Topology.SecurityParam = 5
+	p.Derived = plan.Derived{BlockInterval: plan.Duration(2 * time.Second), RunDuration: plan.Duration(9 * time.Second),
+		ExpectedBlocks: 5, Cooldown: plan.Duration(4 * time.Second)}
+	p.Workloads = nil
+	sel := func(n ...string) plan.Selector { return plan.Selector{Nodes: n} }
+	wall := func(d time.Duration) plan.Span { return plan.Span{Wall: plan.Duration(d)} }
+	p.Faults = []plan.Fault{
+		{ID: "f1", Kind: plan.FaultPartition, Groups: [][]string{{"validator-0"}, {"validator-1", "validator-2"}}, At: wall(time.Second), Duration: wall(3 * time.Second)},
+		{ID: "f2", Kind: plan.FaultLatency, Targets: sel("validator-1"), Delay: plan.Duration(100 * time.Millisecond), Loss: 0.1, At: wall(5 * time.Second), Duration: wall(2 * time.Second)},
+		{ID: "f3", Kind: plan.FaultClockSkew, Targets: sel("validator-2"), Offset: plan.Duration(-200 * time.Millisecond), At: wall(6 * time.Second)},
+		{ID: "f4", Kind: plan.FaultIsolate, Targets: sel("validator-2"), At: plan.Span{Blocks: 1}, Duration: wall(time.Second)},
+	}
+	p.Expectations = []plan.Expectation{
+		{ID: "e1", Kind: plan.ExpectLiveness, Name: "liveness", Tolerance: 0.5, Lag: 3},
+		{ID: "e2", Kind: plan.ExpectAgreement, Name: "consensus_agreement"},
+	}
+	r, err := host.New(host.Options{NodeCommand: []string{bin}, StopTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := runExecute(t, p, r)
+	if err != nil {
+		t.Fatalf("Execute: %v", err)
+	}
+	if len(res.Faults) != 4 {
+		t.Errorf("fault windows = %+v, want 4", res.Faults)
+	}
+	for _, f := range res.Faults {
+		if f.Error != "" {
+			t.Errorf("fault %s: %s", f.ID, f.Error)
+		}
+	}
+}
+
 func runExecute(t *testing.T, p *plan.Plan, r *host.Runner) (*report.Result, error) {
 	t.Helper()
 	dir := t.TempDir()
