@@ -137,6 +137,7 @@ func BenchmarkManyValidators(b *testing.B) {
 			b.Fatal(err)
 		}
 		minLIB, maxTip := -1.0, uint64(0)
+		var libsSeen []float64
 		for i, info := range in {
 			maxTip = max(maxTip, info.Height)
 			m, err := c.clients[i].Metrics(ctx(b))
@@ -149,12 +150,22 @@ func BenchmarkManyValidators(b *testing.B) {
 					lib, _ = strconv.ParseFloat(v, 64)
 				}
 			}
+			libsSeen = append(libsSeen, lib)
 			if minLIB < 0 || lib < minLIB {
 				minLIB = lib
 			}
 		}
 		b.ReportMetric(float64(n), "nodes")
 		b.ReportMetric(minLIB, "min-lib-height")
+		sort.Float64s(libsSeen)
+		b.ReportMetric(libsSeen[len(libsSeen)/2], "median-lib-height")
+		online := 0
+		for _, i := range in {
+			if i.Mode == "Online" {
+				online++
+			}
+		}
+		b.ReportMetric(float64(online), "online-nodes")
 		b.ReportMetric(float64(maxTip), "max-tip-height")
 		var rss float64
 		for _, cmd := range c.cmds {

@@ -12,8 +12,8 @@ func TestFourValidatorsAgreeOnLIB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-process")
 	}
-	c := startCluster(t, clusterOpts{validators: 4, network: "star", slot: 200 * time.Millisecond, k: 3, f: 0.9, wallets: 2})
-	eventually(t, 30*time.Second, "every LIB above height 3 and all Online", func() (bool, string) {
+	c := startCluster(t, clusterOpts{validators: 4, network: "star", slot: 200 * time.Millisecond, k: 10, f: 0.5, wallets: 2})
+	eventually(t, 30*time.Second, "every tip above height 14 and all Online", func() (bool, string) {
 		in, err := c.infos()
 		if err != nil {
 			return false, err.Error()
@@ -23,7 +23,7 @@ func TestFourValidatorsAgreeOnLIB(t *testing.T) {
 			if err != nil || lib == nil {
 				return false, fmt.Sprintf("lib %s unknown at node 0", i.LIB)
 			}
-			if i.Mode != nodeapi.ModeOnline || i.Height < 7 {
+			if i.Mode != nodeapi.ModeOnline || i.Height < 14 {
 				return false, fmt.Sprintf("%+v", in)
 			}
 		}
@@ -70,7 +70,7 @@ func TestTransferIncludedAndVisibleEverywhere(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-process")
 	}
-	c := startCluster(t, clusterOpts{validators: 4, network: "full", slot: 200 * time.Millisecond, k: 3, f: 0.9, wallets: 2})
+	c := startCluster(t, clusterOpts{validators: 4, network: "full", slot: 200 * time.Millisecond, k: 10, f: 0.5, wallets: 2})
 	// The wallet learns its genesis note from the genesis block.
 	hs, err := c.clients[0].Headers(ctx(t), nil, nil)
 	if err != nil {

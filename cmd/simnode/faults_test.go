@@ -134,15 +134,15 @@ func TestKilledNodeRestartsFromDiskAndCatchesUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-process")
 	}
-	c := startCluster(t, clusterOpts{validators: 4, network: "star", slot: 200 * time.Millisecond, k: 3, f: 0.9})
+	c := startCluster(t, clusterOpts{validators: 4, network: "star", slot: 200 * time.Millisecond, k: 10, f: 0.5})
 	var before nodeapi.Info
-	eventually(t, 20*time.Second, "node 3 past height 6", func() (bool, string) {
+	eventually(t, 20*time.Second, "node 3 past height 14 with a LIB", func() (bool, string) {
 		in, err := c.infos()
 		if err != nil {
 			return false, err.Error()
 		}
 		before = in[3]
-		return in[3].Height >= 6 && in[3].LIB != (nodeapi.Hash{}), fmt.Sprintf("%+v", in[3])
+		return in[3].Height >= 14 && in[3].Mode == nodeapi.ModeOnline, fmt.Sprintf("%+v", in[3])
 	})
 	c.kill(3)
 	eventually(t, 20*time.Second, "the others advance", func() (bool, string) {

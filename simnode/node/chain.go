@@ -167,6 +167,9 @@ func (n *Node) produce(ctx context.Context) {
 			continue
 		}
 		last = s
+		if !n.synced.Load() {
+			continue
+		}
 		if b := n.propose(s); b != nil {
 			data, err := json.Marshal(b)
 			if err == nil {
@@ -248,7 +251,7 @@ func (h *handler) OnBlock(from peer.ID, data []byte) {
 	n.mu.Unlock()
 	switch {
 	case errors.Is(err, errOrphan):
-		go n.fetch(n.ctx, from, b.Header.Parent)
+		go n.fetch(n.ctx, from, b.Header.Parent, false)
 	case err != nil:
 		n.clog.Debug("block rejected", "block", b.ID(), "peer", n.net.Name(from), "err", err)
 	}

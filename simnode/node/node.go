@@ -59,7 +59,8 @@ type Node struct {
 	total    uint64
 	nonce    nodeapi.Hash
 	f        float64
-	fetching sync.Map // peer.ID -> struct{}: one fetch per peer at a time
+	fetching sync.Map // peer.ID -> *sync.Mutex: one fetch per peer at a time
+	synced   atomic.Bool // the initial sync is over: the node may propose
 
 	metrics *metrics
 	da      *daService
@@ -224,9 +225,13 @@ func (n *Node) bootstrap(ctx context.Context) {
 			return
 		}
 	}
+	// Initial block download: wait for each peer's download to finish before
+	// proposing, so a restarted node does not build a private fork.
 	for _, p := range n.net.Peers() {
-		n.syncPeer(ctx, p)
+		n.syncPeerWait(ctx, p, true)
 	}
+	n.synced.Store(true)
+	n.clog.Info("initial sync done", "tip", n.Info().Tip, "height", n.Info().Height)
 	if sleep(ctx, time.Duration(n.cfg.Cryptarchia.Service.Bootstrap.ProlongedBootstrapPeriod)) != nil {
 		return
 	}
@@ -259,8 +264,11 @@ func (n *Node) syncLoop(ctx context.Context) {
 	}
 }
 
-// syncPeer asks p for its tip and downloads the blocks this node lacks.
-func (n *Node) syncPeer(ctx context.Context, p peer.ID) {
+// syncPeer asks p for its tip and downloads the blocks this node lacks,
+// unless a download from p is already running.
+func (n *Node) syncPeer(ctx context.Context, p peer.ID) { n.syncPeerWait(ctx, p, false) }
+
+func (n *Node) syncPeerWait(ctx context.Context, p peer.ID, wait bool) {
 	tip, _, err := n.net.Sync(ctx, p, nil, 0)
 	if err != nil {
 		return
@@ -269,17 +277,28 @@ func (n *Node) syncPeer(ctx context.Context, p peer.ID) {
 	known := n.tree.Has(tip)
 	n.mu.Unlock()
 	if !known {
-		n.fetch(ctx, p, tip)
+		n.fetch(ctx, p, tip, wait)
 	}
 }
 
 // fetch downloads id and its unknown ancestors from p (the orphan path) and
-// applies them oldest first.
-func (n *Node) fetch(ctx context.Context, p peer.ID, id nodeapi.Hash) {
-	if _, busy := n.fetching.LoadOrStore(p, struct{}{}); busy {
+// applies them oldest first. With wait it queues behind a running download
+// from p; without, it leaves the work to that download.
+func (n *Node) fetch(ctx context.Context, p peer.ID, id nodeapi.Hash, wait bool) {
+	v, _ := n.fetching.LoadOrStore(p, &sync.Mutex{})
+	mu := v.(*sync.Mutex)
+	if wait {
+		mu.Lock()
+	} else if !mu.TryLock() {
 		return
 	}
-	defer n.fetching.Delete(p)
+	defer mu.Unlock()
+	n.mu.Lock()
+	known := n.tree.Has(id)
+	n.mu.Unlock()
+	if known {
+		return
+	}
 	var chain []nodeapi.Block
 	want := id
 	for len(chain) < 100000 {
