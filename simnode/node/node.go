@@ -59,7 +59,7 @@ type Node struct {
 	total    uint64
 	nonce    nodeapi.Hash
 	f        float64
-	fetching sync.Map // peer.ID -> *sync.Mutex: one fetch per peer at a time
+	fetching sync.Map    // peer.ID -> *sync.Mutex: one fetch per peer at a time
 	synced   atomic.Bool // the initial sync is over: the node may propose
 
 	metrics *metrics
