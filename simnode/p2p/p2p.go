@@ -76,6 +76,7 @@ type Network struct {
 	peers   []peer.AddrInfo
 	book    []peer.AddrInfo
 	names   map[peer.ID]string
+	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 }
 
@@ -89,7 +90,14 @@ func New(ctx context.Context, cfg Config, h Handler, log *slog.Logger) (*Network
 	if err != nil {
 		return nil, fmt.Errorf("p2p: node key: %w", err)
 	}
-	n := &Network{cfg: cfg, faults: newFaults(), handler: h, log: log, names: map[peer.ID]string{}}
+	ctx, cancel := context.WithCancel(ctx)
+	n := &Network{cfg: cfg, faults: newFaults(), handler: h, log: log, names: map[peer.ID]string{}, cancel: cancel}
+	ok := false
+	defer func() {
+		if !ok {
+			cancel()
+		}
+	}()
 	for name, id := range cfg.Names {
 		if pid, err := peer.Decode(id); err == nil {
 			n.names[pid] = name
@@ -165,11 +173,13 @@ func New(ctx context.Context, cfg Config, h Handler, log *slog.Logger) (*Network
 	}
 	n.wg.Add(1)
 	go n.dialLoop(ctx)
+	ok = true
 	return n, nil
 }
 
-// Close stops the host (the context passed to New stops the loops).
+// Close stops the loops and the host.
 func (n *Network) Close() error {
+	n.cancel()
 	err := n.host.Close()
 	n.wg.Wait()
 	return err
