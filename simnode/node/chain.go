@@ -105,6 +105,7 @@ func (n *Node) applyLocked(b *nodeapi.Block, persist bool) error {
 		if tip.Parent != oldTip {
 			n.metrics.reorgs.Inc()
 			n.clog.Info("reorg", "old_tip", oldTip, "new_tip", tip.ID, "height", tip.Height)
+			n.requeueLocked(oldTip)
 		}
 		n.clog.Debug("new tip", "tip", tip.ID, "height", tip.Height, "slot", tip.Slot)
 	} else if n.tree.OnMain(id) == false {
@@ -124,6 +125,23 @@ func (n *Node) applyLocked(b *nodeapi.Block, persist bool) error {
 		}
 	}
 	return nil
+}
+
+// requeueLocked returns the transactions of blocks that left the selected
+// chain (from old tip down to the common ancestor) to the mempool, so a
+// reorganisation does not lose them; block building drops those the new
+// chain already holds.
+func (n *Node) requeueLocked(oldTip nodeapi.Hash) {
+	for id := oldTip; !n.tree.OnMain(id); {
+		b, ok := n.blocks[id]
+		if !ok {
+			return
+		}
+		for i := range b.Transactions {
+			n.pool.Add(b.Transactions[i].Hash(), b.Transactions[i])
+		}
+		id = b.Header.Parent
+	}
 }
 
 // afterChangeLocked runs after the LIB moves: persist it, notify streams and
