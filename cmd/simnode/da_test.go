@@ -40,24 +40,42 @@ func TestExecutorDispersesBlob(t *testing.T) {
 	if err != nil || len(rows) == 0 || len(rows[0]) != 48 {
 		t.Fatalf("commitments %v %v", rows, err)
 	}
+	// The executor signs the blob tx with its leader key; Ed25519 is
+	// deterministic, so the test can rebuild the tx and its hash.
+	tx := nodeapi.BlobTx(nodeapi.DeriveKey(7, "leader", "executor-0"), nodeapi.Hash{5}, nodeapi.Hash{}, id, uint64(len(data)))
+	h := tx.Hash()
+	var block nodeapi.Hash
 	eventually(t, 20*time.Second, "the ChannelBlob tx in a block", func() (bool, string) {
-		for id2 := range c.chainOf(t, 0) {
-			b, err := c.clients[0].Block(ctx(t), id2)
-			if err != nil || b == nil {
-				continue
+		for i, cl := range c.clients {
+			st, err := cl.TxStatus(ctx(t), []nodeapi.Hash{h})
+			if err != nil || len(st) != 1 || st[0].State != nodeapi.TxInBlock {
+				return false, fmt.Sprintf("node %d: %+v %v", i, st, err)
 			}
-			for _, tx := range b.Transactions {
-				for _, op := range tx.MantleTx.Ops {
-					if op.Opcode != nodeapi.OpChannelBlob {
-						continue
-					}
-					var p nodeapi.BlobPayload
-					if jsonUnmarshal(op.Payload, &p) == nil && p.Blob == id && p.Channel == (nodeapi.Hash{5}) {
-						return true, ""
-					}
-				}
+			block = st[0].Block
+		}
+		return true, ""
+	})
+	b, err := c.clients[0].Block(ctx(t), block)
+	if err != nil || b == nil {
+		t.Fatalf("block %s: %v", block, err)
+	}
+	found := false
+	for _, tx := range b.Transactions {
+		for _, op := range tx.MantleTx.Ops {
+			if p, ok := blobOf(op); ok && p.Blob == id && p.Channel == (nodeapi.Hash{5}) {
+				found = true
 			}
 		}
-		return false, "not yet"
-	})
+	}
+	if !found {
+		t.Errorf("block %s lacks the ChannelBlob op", block)
+	}
+}
+
+func blobOf(op nodeapi.Op) (nodeapi.BlobPayload, bool) {
+	var p nodeapi.BlobPayload
+	if op.Opcode != nodeapi.OpChannelBlob || jsonUnmarshal(op.Payload, &p) != nil {
+		return p, false
+	}
+	return p, true
 }

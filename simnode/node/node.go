@@ -226,9 +226,16 @@ func (n *Node) bootstrap(ctx context.Context) {
 		}
 	}
 	// Initial block download: wait for each peer's download to finish before
-	// proposing, so a restarted node does not build a private fork.
-	for _, p := range n.net.Peers() {
-		n.syncPeerWait(ctx, p, true)
+	// proposing, so a restarted node does not build a private fork. Under
+	// load a download can fail; retry until one peer's tip is in the tree.
+	for len(n.net.Peers()) > 0 && time.Now().Before(deadline.Add(10*time.Second)) {
+		done := false
+		for _, p := range n.net.Peers() {
+			done = n.syncPeerWait(ctx, p, true) || done
+		}
+		if done || sleep(ctx, 200*time.Millisecond) != nil {
+			break
+		}
 	}
 	n.synced.Store(true)
 	n.clog.Info("initial sync done", "tip", n.Info().Tip, "height", n.Info().Height)
@@ -268,17 +275,22 @@ func (n *Node) syncLoop(ctx context.Context) {
 // unless a download from p is already running.
 func (n *Node) syncPeer(ctx context.Context, p peer.ID) { n.syncPeerWait(ctx, p, false) }
 
-func (n *Node) syncPeerWait(ctx context.Context, p peer.ID, wait bool) {
+// syncPeerWait is syncPeer; it reports whether p's tip is known afterwards.
+func (n *Node) syncPeerWait(ctx context.Context, p peer.ID, wait bool) bool {
 	tip, _, err := n.net.Sync(ctx, p, nil, 0)
 	if err != nil {
-		return
+		return false
 	}
 	n.mu.Lock()
 	known := n.tree.Has(tip)
 	n.mu.Unlock()
 	if !known {
 		n.fetch(ctx, p, tip, wait)
+		n.mu.Lock()
+		known = n.tree.Has(tip)
+		n.mu.Unlock()
 	}
+	return known
 }
 
 // fetch downloads id and its unknown ancestors from p (the orphan path) and
