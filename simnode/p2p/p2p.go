@@ -117,10 +117,13 @@ func New(ctx context.Context, cfg Config, h Handler, log *slog.Logger) (*Network
 		}
 		n.peers = append(n.peers, *info)
 	}
-	// A small resource budget: a node talks to tens of peers, not thousands.
+	// A small memory budget, but room for every node of a large cluster to
+	// connect to a hub (the default scaling admits only ~64 inbound peers).
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.Scale(128<<20, 1024)))
+	conns := rcmgr.ResourceLimits{Conns: 1024, ConnsInbound: 1024, ConnsOutbound: 1024, Streams: 8192, StreamsInbound: 8192, StreamsOutbound: 8192, FD: 1024}
+	limited := rcmgr.PartialLimitConfig{System: conns, Transient: conns}.Build(limits.Scale(128<<20, 1024))
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limited))
 	if err != nil {
 		return nil, fmt.Errorf("p2p: resource manager: %w", err)
 	}
