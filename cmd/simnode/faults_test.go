@@ -175,3 +175,42 @@ func TestKilledNodeRestartsFromDiskAndCatchesUp(t *testing.T) {
 		return ok && in[3].Height+2 >= in[0].Height && in[3].Mode == nodeapi.ModeOnline, fmt.Sprintf("%+v vs %+v", in[3], in[0])
 	})
 }
+
+func TestClockSkewedNodeRunsAhead(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-process")
+	}
+	c := startCluster(t, clusterOpts{validators: 4, network: "full", slot: 200 * time.Millisecond, k: 10, f: 0.5})
+	eventually(t, 20*time.Second, "all Online", func() (bool, string) {
+		in, err := c.infos()
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, i := range in {
+			if i.Mode != nodeapi.ModeOnline {
+				return false, fmt.Sprintf("%+v", in)
+			}
+		}
+		return true, ""
+	})
+	if err := c.clients[3].SetClockOffset(ctx(t), 4*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := c.clients[3].Faults(ctx(t)); err != nil || f.ClockOffsetMS != 4000 {
+		t.Fatalf("read-back %+v %v", f, err)
+	}
+	// Node 3 now lives 20 slots ahead: its blocks are from the future for
+	// the others, which refuse them.
+	eventually(t, 20*time.Second, "node 3's tip slot ahead of everyone", func() (bool, string) {
+		in, err := c.infos()
+		if err != nil {
+			return false, err.Error()
+		}
+		ahead := in[3].Slot > in[0].Slot+10 && in[3].Slot > in[1].Slot+10
+		return ahead, fmt.Sprintf("slots %d %d %d %d", in[0].Slot, in[1].Slot, in[2].Slot, in[3].Slot)
+	})
+	in, _ := c.infos()
+	if b, err := c.clients[0].Block(ctx(t), in[3].Tip); err != nil || b != nil {
+		t.Errorf("node 0 took node 3's future block: %v %v", b, err)
+	}
+}

@@ -169,7 +169,7 @@ func recoverer(h http.Handler, log *slog.Logger) http.Handler {
 	})
 }
 
-// WriteJSON writes v as a 200 JSON answer.
+// writeJSON writes v as a 200 JSON answer.
 func writeJSON(w http.ResponseWriter, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {

@@ -108,7 +108,7 @@ func (n *Node) applyLocked(b *nodeapi.Block, persist bool) error {
 			n.requeueLocked(oldTip)
 		}
 		n.clog.Debug("new tip", "tip", tip.ID, "height", tip.Height, "slot", tip.Slot)
-	} else if n.tree.OnMain(id) == false {
+	} else if !n.tree.OnMain(id) {
 		n.metrics.forks.Inc()
 	}
 	if n.tree.LIB().ID != oldLIB {
