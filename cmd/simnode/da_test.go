@@ -12,7 +12,7 @@ func TestExecutorDispersesBlob(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-process")
 	}
-	c := startCluster(t, clusterOpts{validators: 2, executors: 1, network: "full", slot: 200 * time.Millisecond, k: 3, f: 0.9})
+	c := startCluster(t, clusterOpts{validators: 2, executors: 1, network: "full", slot: 200 * time.Millisecond, k: 10, f: 0.5})
 	exe := c.clients[2]
 	eventually(t, 20*time.Second, "DA peers connected", func() (bool, string) {
 		s, err := exe.BalancerStats(ctx(t))
