@@ -22,15 +22,19 @@ type command struct {
 	name  string
 	usage string // arguments and flags, after the command name
 	short string
-	run   func(ctx context.Context, a *app, c *command, args []string) error
+	// hidden commands are left out of help.
+	hidden bool
+	run    func(ctx context.Context, a *app, c *command, args []string) error
 }
 
 // commands is the table of subcommands, in help order.
 var commands = []*command{
+	runCmd,
 	planCmd,
 	checkCmd,
 	docsCmd,
 	versionCmd,
+	nodeCmd,
 }
 
 // app is what every command shares: output streams and options.
@@ -91,9 +95,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code Ex
 	if code == ExitUsage && errors.Is(err, flag.ErrHelp) {
 		return ExitOK
 	}
-	a.printError(err)
+	if !errors.Is(err, errSilent) {
+		a.printError(err)
+	}
 	return code
 }
+
+// errSilent marks an error whose message was already shown.
+var errSilent = errors.New("(reported above)")
 
 func lookup(name string) *command {
 	for _, c := range commands {
@@ -108,6 +117,9 @@ func (a *app) help(w io.Writer) {
 	fmt.Fprintln(w, "nomosrun runs multi-node blockchain scenarios written in Starlark.")
 	fmt.Fprintln(w, "\nUsage:")
 	for _, c := range commands {
+		if c.hidden {
+			continue
+		}
 		fmt.Fprintf(w, "  nomosrun %s %s\n      %s\n", c.name, c.usage, c.short)
 	}
 	fmt.Fprintln(w, "\nGlobal flags:\n  -v  debug logging and Starlark backtraces")

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"errors"
+	"fmt"
+	"github.com/lmittmann/tint"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/nomosrun/nomosrun/engine/expect"
+	"github.com/nomosrun/nomosrun/engine/report"
+	"github.com/nomosrun/nomosrun/engine/run"
+	"github.com/nomosrun/nomosrun/runners"
+	_ "github.com/nomosrun/nomosrun/runners/host" // registers the host runner
+)
+
+var runCmd = &command{
+	name:  "run",
+	usage: "FILE [--runner host] [--set name=value]... [--seed N] [--report-dir DIR]",
+	short: "deploy a scenario, drive it, judge it, report and clean up (also: nomosrun FILE)",
+	run:   runRun,
+}
+
+func runRun(ctx context.Context, a *app, c *command, args []string) error {
+	f, fs := a.scenarioFlags(c)
+	reportDir := fs.String("report-dir", "", "keep the run directory here: configs, data, node logs, report.json, junit.xml, report.html")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError(errors.New("run: want exactly one scenario file; usage: nomosrun run " + c.usage))
+	}
+	res, err := a.load(ctx, pos[0], f)
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Plan.Warnings {
+		fmt.Fprintf(a.stderr, "warning: %s\n", w)
+	}
+	r, err := runners.New(f.runner)
+	if err != nil {
+		return usageError(err)
+	}
+	dir, keep, err := runDirectory(*reportDir, res.Plan.Scenario)
+	if err != nil {
+		return withCode(ExitInfrastructure, err)
+	}
+	prog := newProgress(a.stderr)
+	fmt.Fprintf(a.stderr, "nomosrun: %s on the %s runner (seed %d), run directory %s\n",
+		res.Plan.Scenario, r.Name(), res.Plan.Seed, dir)
+	result, err := run.Execute(ctx, res.Plan, r, run.Options{
+		RunDir:    dir,
+		ReportDir: dir,
+		Custom:    expect.CustomFunc(res.Custom),
+		Observer:  prog.observe,
+		Logger:    a.engineLogger(),
+	})
+	prog.done()
+	if result != nil {
+		if werr := report.WriteText(a.stdout, result); werr != nil {
+			a.logger.Warn("write summary", "err", werr)
+		}
+	}
+	if err == nil && !keep && os.Getenv("NOMOS_TESTS_KEEP_LOGS") == "" {
+		os.RemoveAll(dir)
+	} else {
+		fmt.Fprintf(a.stderr, "nomosrun: run directory kept at %s (node logs in %s)\n", dir, filepath.Join(dir, "logs"))
+	}
+	code := ExitCode(run.ExitCode(err))
+	var re *run.Error
+	if errors.As(err, &re) && re.Kind == run.KindExpectations && result != nil {
+		// The summary above already lists every failed expectation.
+		return withCode(code, errSilent)
+	}
+	return withCode(code, err)
+}
+
+// runDirectory returns the directory of a run: reportDir when given (kept),
+// else a new temporary directory (removed after a passing run).
+func runDirectory(reportDir, scenario string) (dir string, keep bool, err error) {
+	if reportDir != "" {
+		if err := os.MkdirAll(reportDir, 0o755); err != nil {
+			return "", false, fmt.Errorf("report directory: %w", err)
+		}
+		abs, err := filepath.Abs(reportDir)
+		return abs, true, err
+	}
+	name := strings.TrimSuffix(filepath.Base(scenario), filepath.Ext(scenario))
+	dir, err = os.MkdirTemp("", "nomosrun-"+name+"-")
+	if err != nil {
+		return "", false, fmt.Errorf("run directory: %w", err)
+	}
+	return dir, false, nil
+}
+
+// engineLogger is the logger handed to the engine: warnings only, since the
+// progress lines already show phases, unless -v asks for everything.
+func (a *app) engineLogger() *slog.Logger {
+	if a.verbose {
+		return a.logger
+	}
+	return slog.New(tint.NewHandler(a.stderr, &tint.Options{Level: slog.LevelWarn, TimeFormat: time.TimeOnly}))
+}
