@@ -73,9 +73,8 @@ func runRun(ctx context.Context, a *app, c *command, args []string) error {
 		fmt.Fprintf(a.stderr, "nomosrun: run directory kept at %s (node logs in %s)\n", dir, filepath.Join(dir, "logs"))
 	}
 	code := ExitCode(run.ExitCode(err))
-	var re *run.Error
-	if errors.As(err, &re) && re.Kind == run.KindExpectations && result != nil {
-		// The summary above already lists every failed expectation.
+	if err != nil && result != nil {
+		// The summary above already shows the error and every failed expectation.
 		return withCode(code, errSilent)
 	}
 	return withCode(code, err)
