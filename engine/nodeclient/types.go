@@ -6,6 +6,11 @@
 // Every engine package talks to nodes only through Client, so engine tests run
 // against in-memory nodes and the real node API can be swapped in without
 // touching the lifecycle.
+//
+// The wire types here are deliberately lenient readers, not the reference
+// node's schema (package nodeapi): ids are plain hex strings and proofs and
+// signatures stay raw JSON, so the engine reads the same fields from the
+// reference node and from a real Nomos node, whose proofs have other shapes.
 package nodeclient
 
 import (
