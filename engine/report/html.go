@@ -98,7 +98,7 @@ func buildChart(r *Result) chart {
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"short": short, "counts": counts,
+	"short": short, "counts": counts, "round": round,
 	"add": func(a, b float64) float64 { return a + b },
 	"sub": func(a, b float64) float64 { return a - b },
 }).Parse(`<!DOCTYPE html>
@@ -111,7 +111,7 @@ pre{margin:0;white-space:pre-wrap}.fail{background:#fdecea}.ok{background:#eef8e
 .fault-window{fill:#d62728;fill-opacity:0.12}
 </style></head><body>
 <h1>{{.R.Scenario}} <span class="{{.R.Outcome}}">{{.R.Outcome}}</span></h1>
-<p>runner <b>{{.R.Runner}}</b>, seed <b>{{.R.Seed}}</b>, duration {{.R.Duration}}, expected blocks {{.R.ExpectedBlocks}}</p>
+<p>runner <b>{{.R.Runner}}</b>, seed <b>{{.R.Seed}}</b>, duration {{round .R.Duration}}, expected blocks {{.R.ExpectedBlocks}}</p>
 {{if .R.Error}}<pre class="fail">{{.R.Error}}</pre>{{end}}
 <h2>Height over time</h2>
 <svg id="height-chart" xmlns="http://www.w3.org/2000/svg" width="{{.C.W}}" height="{{.C.H}}" viewBox="0 0 {{.C.W}} {{.C.H}}">
@@ -139,7 +139,7 @@ pre{margin:0;white-space:pre-wrap}.fail{background:#fdecea}.ok{background:#eef8e
 {{range .R.Faults}}<tr class="fault"><td>{{.ID}}</td><td>{{.Kind}}</td><td>{{range .Targets}}{{.}} {{end}}</td><td>{{.Start}} .. {{.End}}</td></tr>
 {{end}}</table>{{end}}
 <h2>Timeline</h2><table><tr><th>at</th><th>event</th><th>detail</th></tr>
-{{range .R.Timeline}}<tr><td>{{.At}}</td><td>{{.Kind}} {{.Name}}</td><td>{{.Detail}}</td></tr>
+{{range .R.Timeline}}<tr><td>{{round .At}}</td><td>{{.Kind}} {{.Name}}</td><td>{{.Detail}}</td></tr>
 {{end}}</table>
 </body></html>
 `))
