@@ -30,6 +30,8 @@ type command struct {
 // commands is the table of subcommands, in help order.
 var commands = []*command{
 	runCmd,
+	upCmd,
+	downCmd,
 	planCmd,
 	checkCmd,
 	docsCmd,

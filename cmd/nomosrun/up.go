@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nomosrun/nomosrun/engine/run"
+	"github.com/nomosrun/nomosrun/runners"
+)
+
+var upCmd = &command{
+	name:  "up",
+	usage: "FILE [--runner host] [--set name=value]... [--seed N] [--run-dir DIR]",
+	short: "deploy a scenario's topology and keep it running until 'nomosrun down RUN_DIR' or Ctrl-C",
+	run:   runUp,
+}
+
+// endpointsFile is the file, in the run directory, that describes a cluster
+// kept up by `nomosrun up`; `nomosrun down` reads it.
+const endpointsFile = "endpoints.json"
+
+// endpoints is the content of endpoints.json.
+type endpoints struct {
+	Scenario string `json:"scenario"`
+	Runner   string `json:"runner"`
+	// PID is the `nomosrun up` process; SIGTERM to it tears the cluster down.
+	PID int `json:"pid"`
+	// Executable is that process's binary, so `down` never signals an
+	// unrelated process that reused the pid.
+	Executable string          `json:"executable"`
+	StartedAt  time.Time       `json:"started_at"`
+	RunDir     string          `json:"run_dir"`
+	Nodes      []endpointsNode `json:"nodes"`
+}
+
+type endpointsNode struct {
+	Name       string `json:"name"`
+	Role       string `json:"role"`
+	API        string `json:"api"`
+	TestingAPI string `json:"testing_api"`
+}
+
+func runUp(ctx context.Context, a *app, c *command, args []string) error {
+	f, fs := a.scenarioFlags(c)
+	runDirFlag := fs.String("run-dir", "", "keep the run directory here: configs, data, node logs, endpoints.json (default: a temporary directory, removed after a clean teardown)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError(errors.New("up: want exactly one scenario file; usage: nomosrun up " + c.usage))
+	}
+	res, err := a.load(ctx, pos[0], f)
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Plan.Warnings {
+		fmt.Fprintf(a.stderr, "warning: %s\n", w)
+	}
+	if n := len(res.Plan.Workloads) + len(res.Plan.Faults) + len(res.Plan.Expectations); n > 0 {
+		fmt.Fprintln(a.stderr, "note: up deploys the topology only; the scenario's workloads, faults and expectations are not run")
+	}
+	r, err := runners.New(f.runner)
+	if err != nil {
+		return usageError(err)
+	}
+	if *runDirFlag != "" {
+		if ep, err := readEndpoints(*runDirFlag); err == nil && upAlive(ep) {
+			return usageError(fmt.Errorf("a cluster is already up from %s (nomosrun up, pid %d); stop it first with: nomosrun down %s",
+				*runDirFlag, ep.PID, *runDirFlag))
+		}
+	}
+	dir, keep, err := runDirectory(*runDirFlag, res.Plan.Scenario)
+	if err != nil {
+		return withCode(ExitInfrastructure, err)
+	}
+	fmt.Fprintf(a.stderr, "nomosrun: bringing up %s on the %s runner (seed %d), run directory %s\n",
+		res.Plan.Scenario, r.Name(), res.Plan.Seed, dir)
+	prog := newProgress(a.stderr)
+	d, err := run.Up(ctx, res.Plan, r, run.Options{RunDir: dir, Observer: prog.observe, Logger: a.engineLogger()})
+	prog.done()
+	if err != nil {
+		fmt.Fprintf(a.stderr, "nomosrun: run directory kept at %s (node logs in %s)\n", dir, filepath.Join(dir, "logs"))
+		return withCode(ExitCode(run.ExitCode(err)), err)
+	}
+
+	ep := newEndpoints(res.Plan.Scenario, r.Name(), d)
+	if err := writeEndpoints(dir, ep); err != nil {
+		if terr := d.Teardown(ctx); terr != nil {
+			err = errors.Join(err, terr)
+		}
+		return withCode(ExitInfrastructure, err)
+	}
+	if err := printEndpoints(a.stdout, ep); err != nil {
+		a.logger.Warn("print endpoints", "err", err)
+	}
+	fmt.Fprintf(a.stderr, "nomosrun: cluster up; endpoints in %s\nnomosrun: stop it with: nomosrun down %s   (or Ctrl-C here)\n",
+		filepath.Join(dir, endpointsFile), dir)
+
+	waitInterrupt(ctx, a, d.Exited())
+
+	fmt.Fprintln(a.stderr, "nomosrun: tearing down")
+	if err := d.Teardown(ctx); err != nil {
+		return withCode(ExitInfrastructure, err)
+	}
+	if err := os.Remove(filepath.Join(dir, endpointsFile)); err != nil {
+		a.logger.Warn("remove endpoints file", "err", err)
+	}
+	if !keep && os.Getenv("NOMOS_TESTS_KEEP_LOGS") == "" {
+		os.RemoveAll(dir)
+	} else {
+		fmt.Fprintf(a.stderr, "nomosrun: run directory kept at %s (node logs in %s)\n", dir, filepath.Join(dir, "logs"))
+	}
+	fmt.Fprintln(a.stderr, "nomosrun: cluster down")
+	return nil
+}
+
+// waitInterrupt blocks until ctx ends (SIGINT/SIGTERM). A node that exits
+// on its own is reported but does not end the wait: the user may be
+// killing nodes on purpose.
+func waitInterrupt(ctx context.Context, a *app, exited <-chan error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case err, ok := <-exited:
+			if !ok {
+				exited = nil
+				continue
+			}
+			fmt.Fprintf(a.stderr, "nomosrun: warning: %v\n", err)
+		}
+	}
+}
+
+func newEndpoints(scenario, runner string, d *run.Deployment) *endpoints {
+	exe, _ := os.Executable()
+	ep := &endpoints{Scenario: scenario, Runner: runner, PID: os.Getpid(), Executable: exe,
+		StartedAt: d.Started.UTC().Truncate(time.Millisecond), RunDir: d.RunDir, Nodes: []endpointsNode{}}
+	for _, n := range d.Nodes {
+		ep.Nodes = append(ep.Nodes, endpointsNode{Name: n.Name(), Role: string(n.Role()), API: n.API(), TestingAPI: n.TestingAPI()})
+	}
+	return ep
+}
+
+// writeEndpoints writes dir/endpoints.json atomically, so a reader never
+// sees half a file.
+func writeEndpoints(dir string, ep *endpoints) error {
+	b, err := json.MarshalIndent(ep, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", endpointsFile, err)
+	}
+	tmp, err := os.CreateTemp(dir, endpointsFile+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", endpointsFile, err)
+	}
+	_, werr := tmp.Write(append(b, '\n'))
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", endpointsFile, err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, endpointsFile)); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", endpointsFile, err)
+	}
+	return nil
+}
+
+// printEndpoints prints one aligned line per node: name, role, API URL and
+// testing API URL.
+func printEndpoints(w io.Writer, ep *endpoints) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tROLE\tAPI\tTESTING API")
+	for _, n := range ep.Nodes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.Name, n.Role, n.API, n.TestingAPI)
+	}
+	return tw.Flush()
+}
