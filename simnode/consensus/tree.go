@@ -93,6 +93,29 @@ func (t *Tree) SetOnline() {
 	t.updateLIB()
 }
 
+// Rebootstrap re-enters Bootstrapping after the node found itself on a
+// fork that split from a longer chain below its LIB: the LIB falls back to
+// where the branch of fork meets the selected chain, so the longest chain
+// is followed from there; SetOnline ends Bootstrapping again.
+func (t *Tree) Rebootstrap(fork nodeapi.Hash) {
+	t.online = false
+	b, ok := t.blocks[fork]
+	for ok && !t.OnMain(b.ID) {
+		b, ok = t.blocks[b.Parent]
+	}
+	if ok && b.Height < t.lib {
+		t.lib = b.Height
+	}
+}
+
+// BelowLIB reports whether a block whose parent is id would fork before the
+// LIB (Add would refuse it with ErrBelowLIB).
+func (t *Tree) BelowLIB(id nodeapi.Hash) bool {
+	lib := t.LIB()
+	anc, ok := t.Ancestor(id, lib.Height)
+	return !ok || anc.ID != lib.ID
+}
+
 // RestoreLIB sets the LIB to id (recovery from disk); id must be on main.
 func (t *Tree) RestoreLIB(id nodeapi.Hash) {
 	if t.OnMain(id) && t.blocks[id].Height > t.lib {

@@ -75,9 +75,12 @@ func (n *Node) applyLocked(b *nodeapi.Block, persist bool) error {
 	if err := CheckBlock(b, n.nonce, n.stake, n.total, n.f, n.devMode); err != nil {
 		return err
 	}
-	parent, ok := n.states[b.Header.Parent]
-	if !ok {
+	if n.tree.BelowLIB(b.Header.Parent) {
 		return consensus.ErrBelowLIB
+	}
+	parent, err := n.stateLocked(b.Header.Parent)
+	if err != nil {
+		return err
 	}
 	st := parent.Clone()
 	for i := range b.Transactions {
@@ -127,6 +130,33 @@ func (n *Node) applyLocked(b *nodeapi.Block, persist bool) error {
 	return nil
 }
 
+// stateLocked is the ledger state after block id. States below the LIB are
+// dropped; after a rejoin moved the LIB back, a missing state is rebuilt by
+// replaying the stored blocks from the nearest ancestor that has one.
+func (n *Node) stateLocked(id nodeapi.Hash) (*ledger.State, error) {
+	var path []*nodeapi.Block
+	for {
+		if st, ok := n.states[id]; ok {
+			for i := len(path) - 1; i >= 0; i-- {
+				st = st.Clone()
+				for j := range path[i].Transactions {
+					if err := st.Apply(&path[i].Transactions[j]); err != nil {
+						return nil, fmt.Errorf("replay block %s: tx %d: %w", path[i].ID(), j, err)
+					}
+				}
+				n.states[path[i].ID()] = st
+			}
+			return st, nil
+		}
+		b, ok := n.blocks[id]
+		if !ok {
+			return nil, fmt.Errorf("no ledger state for block %s", id)
+		}
+		path = append(path, b)
+		id = b.Header.Parent
+	}
+}
+
 // requeueLocked returns the transactions of blocks that left the selected
 // chain (from old tip down to the common ancestor) to the mempool, so a
 // reorganisation does not lose them; block building drops those the new
@@ -152,7 +182,9 @@ func (n *Node) afterChangeLocked() {
 		n.log.Error("store lib", "err", err)
 	}
 	for id := range n.states {
-		if b, ok := n.tree.Get(id); ok && b.Height < lib.Height {
+		// Genesis keeps its state: older states are rebuilt from it when a
+		// rejoin moves the LIB back (stateLocked).
+		if b, ok := n.tree.Get(id); ok && b.Height > 0 && b.Height < lib.Height {
 			delete(n.states, id)
 		}
 	}

@@ -61,6 +61,7 @@ type Node struct {
 	f        float64
 	fetching sync.Map    // peer.ID -> *sync.Mutex: one fetch per peer at a time
 	synced   atomic.Bool // the initial sync is over: the node may propose
+	bootGen  uint64      // counts rejoins (under mu), see rejoinLocked
 
 	metrics *metrics
 	da      *daService
@@ -331,6 +332,7 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, id nodeapi.Hash, wait bool)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.rejoinLocked(chain)
 	for i := len(chain) - 1; i >= 0; i-- {
 		if err := n.applyLocked(&chain[i], true); err != nil && !errors.Is(err, errOrphan) {
 			n.clog.Debug("synced block rejected", "block", chain[i].ID(), "err", err)
