@@ -185,3 +185,36 @@ func TestForkChoiceKDeepRule(t *testing.T) {
 		t.Error("bootstrapping node kept the shorter chain")
 	}
 }
+
+func TestRebootstrapFollowsLongerChainBelowLIB(t *testing.T) {
+	g := id("genesis")
+	tr := NewTree(g, 2)
+	tr.SetOnline()
+	a := grow(t, tr, g, "a", 1, 3) // a fork of its own from genesis
+	a1, _ := tr.Ancestor(a, 1)
+	if tr.LIB().Height != 1 || !tr.BelowLIB(g) || tr.BelowLIB(a1.ID) {
+		t.Fatalf("LIB %v: genesis must be below it, a1 not", tr.LIB())
+	}
+	// The majority chain also leaves genesis; Online, it cannot be adopted.
+	if _, err := tr.Add(Branch{ID: id("b0"), Parent: g, Slot: 10}); err != ErrBelowLIB {
+		t.Fatalf("deep fork while Online: %v", err)
+	}
+	tr.Rebootstrap(g)
+	if tr.Online() || tr.LIB().ID != g {
+		t.Fatalf("after Rebootstrap: online %v, LIB %v, want Bootstrapping at genesis", tr.Online(), tr.LIB())
+	}
+	b := grow(t, tr, g, "b", 10, 5)
+	if tr.Tip().ID != b {
+		t.Fatalf("tip %v, want the longer chain", tr.Tip())
+	}
+	tr.SetOnline()
+	if tr.LIB().Height != 3 || !tr.OnMain(tr.LIB().ID) {
+		t.Errorf("LIB %v after Online again, want height 3 on the new chain", tr.LIB())
+	}
+	// Rebootstrap never moves the LIB forward.
+	lib := tr.LIB()
+	tr.Rebootstrap(tr.Tip().ID)
+	if tr.LIB().ID != lib.ID {
+		t.Errorf("Rebootstrap from the tip moved the LIB to %v", tr.LIB())
+	}
+}
