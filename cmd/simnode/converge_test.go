@@ -96,3 +96,63 @@ func TestConvergesUnderTxLoad(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, "all LIBs on every node's chain, later", agree)
 }
+
+// TestIsolatedNodeRejoinsBeyondK isolates one of three validators long
+// enough for its own chain to fork deeper than k; after healing it must
+// re-enter Bootstrapping, adopt the majority chain and turn Online again.
+func TestIsolatedNodeRejoinsBeyondK(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-process")
+	}
+	c := startCluster(t, clusterOpts{validators: 3, network: "full", slot: 200 * time.Millisecond, k: 3, f: 0.9})
+	eventually(t, 20*time.Second, "all Online", func() (bool, string) {
+		in, err := c.infos()
+		if err != nil {
+			return false, err.Error()
+		}
+		for i := range in {
+			if in[i].Mode != nodeapi.ModeOnline || in[i].Height < 3 {
+				return false, fmt.Sprintf("%+v", in)
+			}
+		}
+		return true, ""
+	})
+	others := []string{"validator-0", "validator-1"}
+	if err := c.clients[2].BlockPeers(ctx(t), others); err != nil {
+		t.Fatal(err)
+	}
+	for _, cl := range c.clients[:2] {
+		if err := cl.BlockPeers(ctx(t), []string{"validator-2"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 20*time.Second, "the isolated node's LIB off the majority chain", func() (bool, string) {
+		in, err := c.infos()
+		if err != nil {
+			return false, err.Error()
+		}
+		_, ok := c.chainOf(t, 0)[in[2].LIB]
+		return !ok && in[0].Height > in[2].Height+3, fmt.Sprintf("%+v", in)
+	})
+	if err := c.clients[2].UnblockPeers(ctx(t), others); err != nil {
+		t.Fatal(err)
+	}
+	for _, cl := range c.clients[:2] {
+		if err := cl.UnblockPeers(ctx(t), []string{"validator-2"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 20*time.Second, "the isolated node back on the majority chain and Online", func() (bool, string) {
+		in, err := c.infos()
+		if err != nil {
+			return false, err.Error()
+		}
+		chain := c.chainOf(t, 0)
+		for i := range in {
+			if _, ok := chain[in[i].LIB]; !ok || in[i].Mode != nodeapi.ModeOnline {
+				return false, fmt.Sprintf("node %d LIB %s off node 0's chain or not Online: %+v", i, in[i].LIB, in)
+			}
+		}
+		return true, ""
+	})
+}
