@@ -49,7 +49,7 @@ type endpointsNode struct {
 
 func runUp(ctx context.Context, a *app, c *command, args []string) error {
 	f, fs := a.scenarioFlags(c)
-	runDirFlag := fs.String("run-dir", "", "keep the run directory here: configs, data, node logs, endpoints.json (default: a temporary directory, removed after a clean teardown)")
+	runDirFlag := fs.String("run-dir", "", "keep the run directory here: configs, data, node logs, endpoints.json; node data left there by an earlier cluster is removed (default: a temporary directory, removed after a clean teardown)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -80,6 +80,11 @@ func runUp(ctx context.Context, a *app, c *command, args []string) error {
 	dir, keep, err := runDirectory(*runDirFlag, res.Plan.Scenario)
 	if err != nil {
 		return withCode(ExitInfrastructure, err)
+	}
+	// A new cluster has a new chain start: blocks stored by an earlier
+	// cluster in this directory would sit in its future and stall it.
+	if err := os.RemoveAll(filepath.Join(dir, "data")); err != nil {
+		return withCode(ExitInfrastructure, fmt.Errorf("clear the node data of an earlier cluster: %w", err))
 	}
 	fmt.Fprintf(a.stderr, "nomosrun: bringing up %s on the %s runner (seed %d), run directory %s\n",
 		res.Plan.Scenario, r.Name(), res.Plan.Seed, dir)

@@ -98,10 +98,18 @@ func TestUpRefusesBusyRunDir(t *testing.T) {
 	}
 }
 
-// TestUpDown brings a real two-validator cluster up with the built binary,
-// queries every node, stops it with `nomosrun down` from another process
-// and checks that nothing answers any more.
-func TestUpDown(t *testing.T) {
+// upProcess is a `nomosrun up` started from the built binary.
+type upProcess struct {
+	cmd         *exec.Cmd
+	out, errOut bytes.Buffer
+	exited      chan error
+	ep          *endpoints
+}
+
+// startUp builds nomosrun, brings a real two-validator cluster up in
+// runDir and waits for its endpoints.json.
+func startUp(t *testing.T, runDir string) (string, *upProcess) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds nomosrun and runs a real cluster; skipped with -short")
 	}
@@ -110,28 +118,61 @@ func TestUpDown(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	scenario := write(t, "two.star", "topology(validators=2, slot=\"1s\")\nexpect_liveness()\nrun(\"10s\")\n")
-	runDir := filepath.Join(t.TempDir(), "run")
-
-	var upOut, upErr bytes.Buffer
-	up := exec.Command(bin, "up", scenario, "--run-dir", runDir)
-	up.Stdout, up.Stderr = &upOut, &upErr
-	if err := up.Start(); err != nil {
+	p := &upProcess{cmd: exec.Command(bin, "up", scenario, "--run-dir", runDir), exited: make(chan error, 1)}
+	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.errOut
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- up.Wait() }()
-	defer func() {
-		if up.ProcessState == nil {
-			up.Process.Kill()
-			<-exited
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			<-p.exited
 		}
-	}()
-
-	ep := waitEndpoints(t, runDir, exited, &upErr)
-	if ep.PID != up.Process.Pid || ep.Runner != "host" || len(ep.Nodes) != 2 || ep.StartedAt.IsZero() {
-		t.Fatalf("endpoints.json: %+v", ep)
+	})
+	p.ep = waitEndpoints(t, runDir, p.exited, &p.errOut)
+	if p.ep.PID != p.cmd.Process.Pid || p.ep.Runner != "host" || len(p.ep.Nodes) != 2 || p.ep.StartedAt.IsZero() ||
+		p.ep.Scenario != scenario {
+		t.Fatalf("endpoints.json: %+v", p.ep)
 	}
-	for _, n := range ep.Nodes {
+	return bin, p
+}
+
+// waitExit0 waits for up to exit and checks it exited 0 after a teardown
+// that left no node answering and no endpoints.json.
+func (p *upProcess) waitExit0(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("up exited with %v\nstderr:\n%s", err, p.errOut.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("up still running")
+	}
+	for _, n := range p.ep.Nodes {
+		line := n.Name + "  validator  " + n.API
+		if !strings.Contains(p.out.String(), line) {
+			t.Errorf("up output lacks %q:\n%s", line, p.out.String())
+		}
+		if err := getJSON(n.API+"/cryptarchia/info", nil); err == nil {
+			t.Errorf("%s still answers at %s after teardown", n.Name, n.API)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(p.ep.RunDir, endpointsFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("endpoints.json left behind: %v", err)
+	}
+	if !strings.Contains(p.errOut.String(), "nomosrun: cluster down") {
+		t.Errorf("up stderr:\n%s", p.errOut.String())
+	}
+}
+
+// TestUpDown brings a real cluster up, queries every node, stops it with
+// `nomosrun down` from another process and checks that nothing answers any
+// more.
+func TestUpDown(t *testing.T) {
+	bin, up := startUp(t, filepath.Join(t.TempDir(), "run"))
+	for _, n := range up.ep.Nodes {
 		var info struct {
 			Height *uint64 `json:"height"`
 			Mode   string  `json:"mode"`
@@ -143,35 +184,20 @@ func TestUpDown(t *testing.T) {
 			t.Errorf("node entry %+v", n)
 		}
 	}
-
-	down := exec.Command(bin, "down", runDir)
-	out, err := down.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "stopped "+scenario+": 2 nodes down") {
+	out, err := exec.Command(bin, "down", up.ep.RunDir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "stopped "+up.ep.Scenario+": 2 nodes down") {
 		t.Fatalf("down: %v\n%s", err, out)
 	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("up exited with %v\nstderr:\n%s", err, upErr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("up still running after down returned")
+	up.waitExit0(t)
+}
+
+// TestUpInterrupt stops up with SIGINT, as Ctrl-C does.
+func TestUpInterrupt(t *testing.T) {
+	_, up := startUp(t, filepath.Join(t.TempDir(), "run"))
+	if err := up.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
 	}
-	for _, n := range ep.Nodes {
-		line := n.Name + "  validator  " + n.API
-		if !strings.Contains(upOut.String(), line) {
-			t.Errorf("up output lacks %q:\n%s", line, upOut.String())
-		}
-		if err := getJSON(n.API+"/cryptarchia/info", nil); err == nil {
-			t.Errorf("%s still answers at %s after down", n.Name, n.API)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(runDir, endpointsFile)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("endpoints.json left behind: %v", err)
-	}
-	if !strings.Contains(upErr.String(), "nomosrun: cluster down") {
-		t.Errorf("up stderr:\n%s", upErr.String())
-	}
+	up.waitExit0(t)
 }
 
 // waitEndpoints waits for up to write endpoints.json.
