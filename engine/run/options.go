@@ -2,6 +2,13 @@
 // (workloads and the fault schedule, concurrently, for the run window),
 // cooldown, settle, evaluation of every expectation, report, and teardown on
 // every exit path. It is the only place that orders these phases.
+//
+// Cooldown follows the Rust framework's rule (the plan's Derived.Cooldown:
+// max(5, security_param) block intervals, at least 30 s with node control)
+// whenever the plan has workloads or faults. A plan with neither has nothing
+// to cool down and goes straight from the window to settle. Settle is one
+// block feed poll after the drive (plus Options.Settle, when set), not a
+// fixed pause: the feed only has to catch up with the last blocks.
 package run
 
 import (
@@ -65,8 +72,8 @@ type Options struct {
 	ReadinessPoll time.Duration
 	// FeedInterval spaces block feed polls (default 1 s).
 	FeedInterval time.Duration
-	// Settle is the pause between cooldown and evaluation (default
-	// max(block interval, 2 s)).
+	// Settle is an extra pause between cooldown and the feed's catch-up poll
+	// before evaluation (default none).
 	Settle time.Duration
 	// TeardownTimeout bounds teardown (default 2 min).
 	TeardownTimeout time.Duration

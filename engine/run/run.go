@@ -109,7 +109,7 @@ func Execute(ctx context.Context, p *plan.Plan, r runners.Runner, opts Options) 
 	}
 
 	x.phase(PhaseSettle)
-	if err := sleepCtx(ctx, x.settle()); err != nil {
+	if err := x.settle(ctx); err != nil {
 		return x.res, x.fail(ctx, PhaseSettle, err)
 	}
 
@@ -286,11 +286,16 @@ func safeEvaluate(ctx context.Context, e expect.Expectation, env *expect.Env) (e
 	return e.Evaluate(ctx, env)
 }
 
-func (x *execution) settle() time.Duration {
-	if x.opts.Settle > 0 {
-		return x.opts.Settle
+// settle lets the feed catch up before evaluation: after the optional
+// Options.Settle pause, one feed poll that starts after the last block of
+// the drive, so the feed holds every block the nodes have. Waiting a fixed
+// block interval instead would only add idle time to every run.
+func (x *execution) settle(ctx context.Context) error {
+	if err := sleepCtx(ctx, x.opts.Settle); err != nil {
+		return err
 	}
-	return max(x.plan.Derived.BlockInterval.Std(), 2*time.Second)
+	x.feed.Poll(ctx)
+	return ctx.Err()
 }
 
 func (x *execution) getenv(k string) string {

@@ -351,3 +351,28 @@ func TestCodecBuiltFromGenesis(t *testing.T) {
 		}
 	})
 }
+
+// TestNothingToCoolDown: a plan without workloads or faults goes from the
+// run window straight to settle, and settle is one feed poll, not a pause.
+func TestNothingToCoolDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := testPlan()
+		p.Workloads = nil
+		p.Expectations = p.Expectations[:1]
+		rec := &recorder{}
+		if _, err := run.Execute(context.Background(), p, fake.New(fake.Options{}), opts(t, rec)); err != nil {
+			t.Fatalf("Execute: %v", err)
+		}
+		drive, cool := rec.phaseAt(run.PhaseDrive), rec.phaseAt(run.PhaseCooldown)
+		settle, eval := rec.phaseAt(run.PhaseSettle), rec.phaseAt(run.PhaseEvaluate)
+		if window := cool - drive; window != 10*time.Second {
+			t.Errorf("window lasted %v, want the plan's 10s", window)
+		}
+		if settle != cool {
+			t.Errorf("cooldown lasted %v, want none: no workload and no fault", settle-cool)
+		}
+		if eval != settle {
+			t.Errorf("settle lasted %v, want one feed poll and no pause", eval-settle)
+		}
+	})
+}
