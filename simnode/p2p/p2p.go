@@ -228,26 +228,48 @@ func (n *Network) receive(ctx context.Context, sub *pubsub.Subscription, f func(
 	}
 }
 
-// dialLoop keeps the configured peers connected unless they are blocked.
+// Dial retry bounds: a peer that is not up yet is retried after
+// dialRetryMin, doubling up to dialRetryMax while some peer is missing;
+// with every peer connected the loop checks every dialRetryMax.
+const (
+	dialRetryMin = 50 * time.Millisecond
+	dialRetryMax = 500 * time.Millisecond
+)
+
+// dialLoop keeps the configured peers connected unless they are blocked. It
+// dials at once and retries quickly: cluster nodes start together, so the
+// first dial often reaches a peer that is not listening yet.
 func (n *Network) dialLoop(ctx context.Context) {
 	defer n.wg.Done()
-	t := time.NewTicker(500 * time.Millisecond)
-	defer t.Stop()
+	backoff := dialRetryMin
 	for {
+		missing := false
 		for _, p := range n.peers {
 			if n.host.Network().Connectedness(p.ID) == network.Connected || n.faults.isBlocked(p.ID) {
 				continue
 			}
-			dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			// Force a direct dial: the swarm otherwise backs off a failed
+			// address for at least 5 s, which would hold the whole cluster
+			// back whenever a peer started a moment late.
+			dctx, cancel := context.WithTimeout(network.WithForceDirectDial(ctx, "configured peer"), 2*time.Second)
 			if err := n.host.Connect(dctx, p); err != nil {
+				missing = true
 				n.log.Debug("dial failed", "peer", n.Name(p.ID), "err", err)
 			} else {
 				n.log.Info("connected", "peer", n.Name(p.ID))
 			}
 			cancel()
 		}
+		wait := dialRetryMax
+		if missing {
+			wait, backoff = backoff, min(2*backoff, dialRetryMax)
+		} else {
+			backoff = dialRetryMin
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
 		case <-t.C:
 		}

@@ -173,3 +173,39 @@ func TestLinkFaultLossAndDelay(t *testing.T) {
 		t.Errorf("links read-back %+v", links)
 	}
 }
+
+// TestDialsPeerThatStartsLate: a node whose configured peer is not
+// listening yet connects soon after the peer comes up, without waiting out
+// the swarm's dial backoff (5 s and more).
+func TestDialsPeerThatStartsLate(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	var keys [2][]byte
+	var ids [2]peer.ID
+	for i := range keys {
+		s := sha256.Sum256([]byte{byte(i)})
+		keys[i] = s[:]
+		sk, _ := crypto.UnmarshalEd25519PrivateKey(append(append([]byte{}, s[:]...), ed25519Public(s[:])...))
+		ids[i], _ = peer.IDFromPrivateKey(sk)
+	}
+	pa := port(t)
+	names := map[string]string{"a": ids[0].String(), "b": ids[1].String()}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	b, err := New(ctx, Config{NodeKey: keys[1], ListenHost: "127.0.0.1", ListenPort: port(t), Names: names, BlockTopic: "b", TxTopic: "t",
+		InitialPeers: []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", pa, ids[0])}}, &recorder{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	time.Sleep(300 * time.Millisecond) // b's first dials fail: a is not up
+	a, err := New(ctx, Config{NodeKey: keys[0], ListenHost: "127.0.0.1", ListenPort: pa, Names: names, BlockTopic: "b", TxTopic: "t"}, &recorder{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	start := time.Now()
+	waitFor(t, "connection", func() bool { return b.Info().NPeers == 1 })
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("connected %v after the peer started, want well under the 5 s dial backoff", d)
+	}
+}
