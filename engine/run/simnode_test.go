@@ -57,7 +57,7 @@ func TestExecuteReferenceNodesOnHost(t *testing.T) {
 	p := testPlan()
 	p.Topology.Slot = plan.Duration(time.Second)
 	p.Topology.ActiveSlotCoeff = 0.5
-	p.Topology.SecurityParam = 5
+	p.Topology.SecurityParam = 3 // LIB exists from height 4, so the lib metric can pass
 	interval := time.Duration(float64(p.Topology.Slot) / p.Topology.ActiveSlotCoeff)
 	window := 10 * time.Second
 	p.Derived = plan.Derived{BlockInterval: plan.Duration(interval), RunDuration: plan.Duration(window),
