@@ -84,6 +84,9 @@ func runRun(ctx context.Context, a *app, c *command, args []string) error {
 // else a new temporary directory (removed after a passing run).
 func runDirectory(reportDir, scenario string) (dir string, keep bool, err error) {
 	if reportDir != "" {
+		if err := clearEarlierRun(reportDir); err != nil {
+			return "", false, err
+		}
 		if err := os.MkdirAll(reportDir, 0o755); err != nil {
 			return "", false, fmt.Errorf("report directory: %w", err)
 		}
@@ -96,6 +99,25 @@ func runDirectory(reportDir, scenario string) (dir string, keep bool, err error)
 		return "", false, fmt.Errorf("run directory: %w", err)
 	}
 	return dir, false, nil
+}
+
+// clearEarlierRun removes the node data, configs and logs an earlier run
+// left in dir: nodes would otherwise recover the old chain. A data folder
+// that no run of nomosrun made is left alone and reported.
+func clearEarlierRun(dir string) error {
+	data := filepath.Join(dir, "data")
+	if _, err := os.Stat(data); err != nil {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, "configs")); err != nil {
+		return usageError(fmt.Errorf("%s exists and was not made by nomosrun; choose another --report-dir", data))
+	}
+	for _, sub := range []string{"data", "configs", "logs"} {
+		if err := os.RemoveAll(filepath.Join(dir, sub)); err != nil {
+			return fmt.Errorf("clear the earlier run in %s: %w", dir, err)
+		}
+	}
+	return nil
 }
 
 // engineLogger is the logger handed to the engine: warnings only, since the

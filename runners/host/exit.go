@@ -1,6 +1,8 @@
 package host
 
 import (
+	"golang.org/x/sys/unix"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -21,7 +23,7 @@ type NodeExit struct {
 	PID  int
 	// ExitCode is the exit status, or -1 when a signal ended the process.
 	ExitCode int
-	// Signal names the signal that ended the process, if any.
+	// Signal names the signal that ended the process, if any (SIGKILL).
 	Signal string
 	// LogTail holds the last lines of the node's log.
 	LogTail []string
@@ -32,7 +34,7 @@ type NodeExit struct {
 func (e *NodeExit) Error() string {
 	how := fmt.Sprintf("exit status %d", e.ExitCode)
 	if e.Signal != "" {
-		how = "killed by " + e.Signal
+		how = "ended by signal " + e.Signal
 	}
 	s := fmt.Sprintf("node %s (pid %d) exited unexpectedly: %s", e.Node, e.PID, how)
 	if len(e.LogTail) > 0 {
@@ -45,7 +47,7 @@ func newNodeExit(name string, cmd *exec.Cmd, tail []string) *NodeExit {
 	e := &NodeExit{Node: name, PID: cmd.Process.Pid, LogTail: tail, At: time.Now()}
 	e.ExitCode = cmd.ProcessState.ExitCode()
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		e.Signal = ws.Signal().String()
+		e.Signal = unix.SignalName(ws.Signal())
 	}
 	return e
 }

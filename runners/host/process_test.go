@@ -161,7 +161,7 @@ func TestExternalKillReportedButControlsAreNot(t *testing.T) {
 	select {
 	case err := <-c.Exited():
 		e, _ := err.(*NodeExit)
-		if e == nil || e.Node != "validator-1" || e.Signal != "killed" || e.ExitCode != -1 {
+		if e == nil || e.Node != "validator-1" || e.Signal != "SIGKILL" || e.ExitCode != -1 {
 			t.Fatalf("exit = %+v, want validator-1 killed", e)
 		}
 	case <-time.After(5 * time.Second):
