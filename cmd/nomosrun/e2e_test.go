@@ -165,15 +165,33 @@ func checkPassed(t *testing.T, res *report.Result) {
 			if w.Counts["submitted"] == 0 {
 				t.Errorf("workload %s submitted no transactions: %v", w.ID, w.Counts)
 			}
-			if res.Chain.Transactions == 0 {
-				t.Errorf("workload %s planned transactions but the chain holds none", w.ID)
+			// expect_tx_inclusion's default ratio: at least half of the
+			// submitted transactions are on the chain.
+			if sub := w.Counts["submitted"]; res.Chain.Transactions*2 < sub {
+				t.Errorf("workload %s submitted %d transactions but the chain holds %d", w.ID, sub, res.Chain.Transactions)
+			}
+			if !hasPassed(res, plan.ExpectTxInclusion) {
+				t.Errorf("workload %s has no passing tx inclusion expectation", w.ID)
 			}
 		case plan.WorkloadDA:
 			if w.Counts["included"] == 0 {
 				t.Errorf("DA workload %s had no blob included: %v", w.ID, w.Counts)
 			}
+			if !hasPassed(res, plan.ExpectDAInclusion) {
+				t.Errorf("DA workload %s has no passing DA inclusion expectation", w.ID)
+			}
 		}
 	}
+}
+
+// hasPassed reports whether res holds a passed expectation of kind k.
+func hasPassed(res *report.Result, k plan.ExpectKind) bool {
+	for _, e := range res.Expectations {
+		if e.Kind == k && e.Passed {
+			return true
+		}
+	}
+	return false
 }
 
 // TestE2EFailingScenarios asserts the exit codes and messages of scenarios
