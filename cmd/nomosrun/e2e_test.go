@@ -240,13 +240,17 @@ func TestE2EFailingScenarios(t *testing.T) {
 				failed[e.Kind] = e.Message
 			}
 		}
-		if len(failed) == 0 {
-			t.Fatalf("no expectation failed: %+v", res.Expectations)
-		}
-		for kind, msg := range failed {
+		// validator-0 alone wins about 44% of slots: it falls below the
+		// liveness target and finalizes its own fork (more than k blocks).
+		for _, kind := range []plan.ExpectKind{plan.ExpectLiveness, plan.ExpectAgreement} {
+			msg, ok := failed[kind]
+			if !ok {
+				t.Errorf("expectation %s passed, want it to fail: %+v", kind, res.Expectations)
+				continue
+			}
 			t.Logf("failed %s: %s", kind, msg)
-			if !strings.Contains(msg, "validator-") {
-				t.Errorf("failure of %s does not name a node: %s", kind, msg)
+			if !strings.Contains(msg, "validator-0") {
+				t.Errorf("failure of %s does not name validator-0: %s", kind, msg)
 			}
 		}
 	})
