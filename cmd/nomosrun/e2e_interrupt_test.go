@@ -114,6 +114,7 @@ func TestE2EInterrupt(t *testing.T) {
 	}
 	// A run that did not pass keeps its run directory and says where it is.
 	if _, err := os.Stat(runDir); err == nil {
+		t.Logf("interrupted run kept its run directory %s", runDir)
 		if !strings.Contains(stderrText(), "run directory kept at "+runDir) {
 			t.Errorf("run directory %s left behind without notice:\n%s", runDir, stderrText())
 		}
