@@ -2,6 +2,7 @@ package nodeapi
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -68,5 +69,23 @@ func TestTransferChange(t *testing.T) {
 	}
 	if _, err := Transfer(WalletKey(5, 1), in, Hash{9}, 1); err == nil {
 		t.Error("spent someone else's note")
+	}
+}
+
+func TestNotesByOwnerMatchesOwnedNotes(t *testing.T) {
+	a, b := PublicKey(WalletKey(1, 0)), PublicKey(WalletKey(1, 1))
+	block := &Block{Transactions: []Tx{
+		{MantleTx: MantleTx{LedgerTx: LedgerTx{Outputs: []Note{{Value: 1, PK: a}, {Value: 2, PK: b}, {Value: 3, PK: a}}}}},
+		{MantleTx: MantleTx{LedgerTx: LedgerTx{Outputs: []Note{{Value: 4, PK: b}}}}},
+	}}
+	index := NotesByOwner(block)
+	for _, pk := range []Hash{a, b} {
+		want := OwnedNotes(block, pk)
+		if len(want) != 2 || !reflect.DeepEqual(index[pk], want) {
+			t.Errorf("NotesByOwner[%s] = %v, want %v", pk, index[pk], want)
+		}
+	}
+	if n := len(index); n != 2 {
+		t.Errorf("index has %d owners, want 2", n)
 	}
 }

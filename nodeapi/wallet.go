@@ -44,14 +44,19 @@ type NoteRef struct {
 // OwnedNotes lists the outputs of block's transactions owned by pk, with
 // their note ids (a wallet learns its genesis notes from the genesis block).
 func OwnedNotes(b *Block, pk Hash) []NoteRef {
-	var out []NoteRef
+	return NotesByOwner(b)[pk]
+}
+
+// NotesByOwner indexes every output note of b by its owner, hashing each
+// transaction once: finding many wallets' notes this way is linear in the
+// block, where OwnedNotes per wallet would be quadratic.
+func NotesByOwner(b *Block) map[Hash][]NoteRef {
+	out := map[Hash][]NoteRef{}
 	for i := range b.Transactions {
 		tx := &b.Transactions[i]
 		h := tx.Hash()
 		for j, n := range tx.MantleTx.LedgerTx.Outputs {
-			if n.PK == pk {
-				out = append(out, NoteRef{ID: NoteID(h, j), Note: n})
-			}
+			out[n.PK] = append(out[n.PK], NoteRef{ID: NoteID(h, j), Note: n})
 		}
 	}
 	return out

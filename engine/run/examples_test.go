@@ -18,11 +18,7 @@ import (
 // knownFailures are expectations of examples that fail for a known reason,
 // with the exact message; the test fails when the failure changes or goes
 // away, so the entry gets removed with the fix.
-var knownFailures = map[string]string{
-	// The reference node (and the fake, which mirrors it) exports
-	// cryptarchia_lib_height, not nomos_consensus_lib_height.
-	"faults_tour/e3": "no samples: no node exposes a series matching max(nomos_consensus_lib_height)",
-}
+var knownFailures = map[string]string{}
 
 // TestExamplesOnFakeRunner interprets every example scenario and executes
 // it on the fake runner with a fake clock: every phase, workload, fault and

@@ -26,9 +26,10 @@ func NodeAPICodec(p *plan.Plan, genesis *nodeclient.Block) (Codec, error) {
 		notes:   make([][]nodeapi.NoteRef, p.Wallets.Count),
 		channel: nodeapi.DeriveKey(seed, "workload", "channels"),
 	}
+	owned := nodeapi.NotesByOwner(&gb)
 	for i := range c.keys {
 		c.keys[i] = nodeapi.WalletKey(seed, i)
-		c.notes[i] = nodeapi.OwnedNotes(&gb, nodeapi.PublicKey(c.keys[i]))
+		c.notes[i] = owned[nodeapi.PublicKey(c.keys[i])]
 		if len(c.notes[i]) == 0 {
 			return nil, fmt.Errorf("wallet %d owns no note in the genesis block (were the node configs generated with seed %d and %d wallets?)",
 				i, p.Seed, p.Wallets.Count)

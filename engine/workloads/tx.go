@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
+	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
 )
 
@@ -76,15 +78,37 @@ func (t *Tx) Tracked(pk string) bool {
 	return t.tracked[pk]
 }
 
-// Run implements Workload. A transaction no node accepts is counted as
+// submitters is how many transactions may be in flight at once: enough to
+// keep the planned pace when one submission takes longer than the interval
+// (1,000 tx/s needs about one per millisecond), few enough not to flood a node.
+const submitters = 8
+
+// Run implements Workload. Transaction i is due at start + i × interval
+// (the pace does not drift with submission time) and is submitted by one of
+// a few concurrent submitters. A transaction no node accepts is counted as
 // failed and the workload goes on; only a codec error stops it.
 func (t *Tx) Run(ctx context.Context, env *Env) error {
 	if env.Codec == nil {
 		return fmt.Errorf("workload %s: no transaction codec for this node type", t.id)
 	}
-	rng := env.rng(t.id)
 	t.c.add(env, "planned", t.planned)
+	due := make(chan nodeclient.Tx)
+	var wg sync.WaitGroup
+	for w := range min(submitters, t.planned) {
+		rng := env.rng(fmt.Sprintf("%s/%d", t.id, w))
+		wg.Go(func() {
+			for tx := range due {
+				t.send(ctx, env, rng, tx)
+			}
+		})
+	}
+	defer wg.Wait()
+	defer close(due)
+	start := time.Now()
 	for i := 0; i < t.planned; i++ {
+		if sleep(ctx, time.Until(start.Add(time.Duration(i)*t.interval))) != nil {
+			return nil
+		}
 		tx, err := env.Codec.Transfer(i)
 		if err != nil {
 			return fmt.Errorf("Transaction workload signing failed: could not sign transaction: %w", err)
@@ -94,18 +118,24 @@ func (t *Tx) Run(ctx context.Context, env *Env) error {
 			t.tracked[o.PK] = true
 		}
 		t.mu.Unlock()
-		if err := submit(ctx, env.Nodes, rng, tx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			env.Log.Warn("transaction not accepted", "workload", t.id, "wallet", i, "err", err)
-			t.c.add(env, "failed", 1)
-		} else {
-			t.c.add(env, "submitted", 1)
-		}
-		if sleep(ctx, t.interval) != nil {
+		select {
+		case due <- tx:
+		case <-ctx.Done():
 			return nil
 		}
 	}
 	return nil
+}
+
+// send submits one transaction and counts the outcome.
+func (t *Tx) send(ctx context.Context, env *Env, rng *rand.Rand, tx nodeclient.Tx) {
+	if err := submit(ctx, env.Nodes, rng, tx); err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		env.Log.Warn("transaction not accepted", "workload", t.id, "err", err)
+		t.c.add(env, "failed", 1)
+		return
+	}
+	t.c.add(env, "submitted", 1)
 }
