@@ -56,7 +56,7 @@ func newTx(id string, t plan.Transactions, p *plan.Plan) (*Tx, error) {
 		return nil, fmt.Errorf("workload %s: %w", id, err)
 	}
 	return &Tx{id: id, planned: count, interval: interval, tracked: map[string]bool{},
-		c: newCounters(id, "planned", "submitted", "failed")}, nil
+		c: newCounters(id, "planned", "submitted", "failed", "late")}, nil
 }
 
 // ID implements Workload.
@@ -85,28 +85,30 @@ const submitters = 8
 
 // Run implements Workload. Transaction i is due at start + i × interval
 // (the pace does not drift with submission time) and is submitted by one of
-// a few concurrent submitters. A transaction no node accepts is counted as
+// a few concurrent submitters; "late" counts those handed over more than one
+// interval after they were due. A transaction no node accepts is counted as
 // failed and the workload goes on; only a codec error stops it.
 func (t *Tx) Run(ctx context.Context, env *Env) error {
 	if env.Codec == nil {
 		return fmt.Errorf("workload %s: no transaction codec for this node type", t.id)
 	}
 	t.c.add(env, "planned", t.planned)
-	due := make(chan nodeclient.Tx)
+	queue := make(chan nodeclient.Tx)
 	var wg sync.WaitGroup
 	for w := range min(submitters, t.planned) {
 		rng := env.rng(fmt.Sprintf("%s/%d", t.id, w))
 		wg.Go(func() {
-			for tx := range due {
+			for tx := range queue {
 				t.send(ctx, env, rng, tx)
 			}
 		})
 	}
 	defer wg.Wait()
-	defer close(due)
+	defer close(queue)
 	start := time.Now()
 	for i := 0; i < t.planned; i++ {
-		if sleep(ctx, time.Until(start.Add(time.Duration(i)*t.interval))) != nil {
+		due := start.Add(time.Duration(i) * t.interval)
+		if sleep(ctx, time.Until(due)) != nil {
 			return nil
 		}
 		tx, err := env.Codec.Transfer(i)
@@ -119,9 +121,14 @@ func (t *Tx) Run(ctx context.Context, env *Env) error {
 		}
 		t.mu.Unlock()
 		select {
-		case due <- tx:
+		case queue <- tx:
 		case <-ctx.Done():
 			return nil
+		}
+		// A transaction handed to a submitter more than one interval after
+		// it was due means the submitters cannot keep the planned pace.
+		if time.Since(due) > t.interval {
+			t.c.add(env, "late", 1)
 		}
 	}
 	return nil
