@@ -38,12 +38,22 @@ type HTTP struct {
 // (testing API base URL, may be empty). A nil hc gets DefaultTimeout.
 func NewHTTP(api, testing string, hc *http.Client) *HTTP {
 	if hc == nil {
-		hc = &http.Client{Timeout: DefaultTimeout}
+		hc = &http.Client{Timeout: DefaultTimeout, Transport: transport}
 	}
 	return &HTTP{api: strings.TrimRight(api, "/"), testing: strings.TrimRight(testing, "/"), hc: hc}
 }
 
 var _ Client = (*HTTP)(nil)
+
+// transport keeps enough idle connections per node for the concurrent
+// transaction submitters, the block feed and the height probes; the default
+// of two makes every extra request open (and leave in TIME_WAIT) a new
+// connection.
+var transport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	return t
+}()
 
 // StatusError is a non-2xx answer of the node.
 type StatusError struct {

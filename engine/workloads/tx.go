@@ -83,11 +83,15 @@ func (t *Tx) Tracked(pk string) bool {
 // (1,000 tx/s needs about one per millisecond), few enough not to flood a node.
 const submitters = 8
 
+// lateAfter is how long after its due time a transaction counts as late.
+const lateAfter = 100 * time.Millisecond
+
 // Run implements Workload. Transaction i is due at start + i × interval
 // (the pace does not drift with submission time) and is submitted by one of
-// a few concurrent submitters; "late" counts those handed over more than one
-// interval after they were due. A transaction no node accepts is counted as
-// failed and the workload goes on; only a codec error stops it.
+// a few concurrent submitters; "late" counts those handed over more than
+// lateAfter (or one interval) after they were due. A transaction no node
+// accepts is counted as failed and the workload goes on; only a codec error
+// stops it.
 func (t *Tx) Run(ctx context.Context, env *Env) error {
 	if env.Codec == nil {
 		return fmt.Errorf("workload %s: no transaction codec for this node type", t.id)
@@ -125,9 +129,9 @@ func (t *Tx) Run(ctx context.Context, env *Env) error {
 		case <-ctx.Done():
 			return nil
 		}
-		// A transaction handed to a submitter more than one interval after
-		// it was due means the submitters cannot keep the planned pace.
-		if time.Since(due) > t.interval {
+		// A transaction handed to a submitter well after it was due means
+		// the submitters cannot keep the planned pace (timer jitter aside).
+		if time.Since(due) > max(t.interval, lateAfter) {
 			t.c.add(env, "late", 1)
 		}
 	}
