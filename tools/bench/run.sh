@@ -106,12 +106,14 @@ tx() {
 	settle=$(phase tx settle)
 	started=$(jq -r '.started' "$out/tx/report.json" | xargs -I{} date -d {} +%s.%N)
 	jq -r '"outcome \(.outcome), workload \(.workloads[0].counts), txs in chain \(.chain.transactions)"' "$out/tx/report.json"
-	awk -v a="$(echo "$started + $cool - $window" | bc -l)" -v b="$(echo "$started + $settle" | bc -l)" -v subm="$(jq -r '.workloads[0].counts.submitted' "$out/tx/report.json")" '
+	awk -v a="$(echo "$started + $cool - $window" | bc -l)" -v b="$(echo "$started + $settle" | bc -l)" -v w="$window" \
+		-v subm="$(jq -r '.workloads[0].counts.submitted' "$out/tx/report.json")" -v late="$(jq -r '.workloads[0].counts.late' "$out/tx/report.json")" '
 		$1 >= a && $1 <= b { if (!n) { t0 = $1; c0 = $3 } t1 = $1; c1 = $3; if ($2 > peak) peak = $2; n++ }
 		END {
 			if (n < 2) { print "too few samples in the window"; exit }
-			printf "window + cooldown %.1f s: %d submitted = %.0f tx/s; runner RSS peak %.1f MiB; runner CPU %.2f s = %.0f%% of one core\n",
-				b - a, subm, subm / (b - a), peak / 1024, c1 - c0, 100 * (c1 - c0) / (t1 - t0) }' "$out/tx.samples"
+			printf "%d submitted, planned over a %.1f s window (%.0f tx/s), %d handed over more than 100 ms late\n", subm, w, subm / w, late
+			printf "over window + cooldown (%.1f s): runner RSS peak %.1f MiB; runner CPU %.2f s = %.0f%% of one core\n",
+				b - a, peak / 1024, c1 - c0, 100 * (c1 - c0) / (t1 - t0) }' "$out/tx.samples"
 	awk 'NR == 1 || $2 > peak { peak = $2 } END { printf "runner RSS peak over the whole run %.1f MiB\n", peak / 1024 }' "$out/tx.samples"
 }
 
