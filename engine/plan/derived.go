@@ -70,7 +70,8 @@ func (p *Plan) NeedsNodeControl() bool {
 // Topology.BlockInterval):
 //
 //	expected_blocks = ceil(run / slot * coeff)
-//	cooldown        = max(5, security_param) * block_interval, at least 30s with node control
+//	cooldown        = max(5, security_param) * block_interval, at least 30s with node control;
+//	                  none without workloads and faults
 //	planned_txs     = min(floor(run / block_interval * rate), users)
 //	channels        = rate + ceil(rate * headroom / 100), at least 1
 //	blobs           = blob_rate * max(1, expected_blocks / security_param)
@@ -84,6 +85,10 @@ func derive(p *Plan, run time.Duration) Derived {
 	d.Cooldown = Duration(time.Duration(max(cooldownMinBlocks, t.SecurityParam)) * interval)
 	if p.NeedsNodeControl() && d.Cooldown < Duration(nodeControlCooldown) {
 		d.Cooldown = Duration(nodeControlCooldown)
+	}
+	if len(p.Workloads) == 0 && len(p.Faults) == 0 {
+		// Nothing is in flight and no node has to catch up.
+		d.Cooldown = 0
 	}
 	for _, w := range p.Workloads {
 		switch {

@@ -71,6 +71,17 @@ func TestDerivedFigures(t *testing.T) {
 	}
 }
 
+func TestNoCooldownWithoutWorkloadsOrFaults(t *testing.T) {
+	b := NewBuilder("s.star", 1)
+	if c := b.Build().Derived.Cooldown; c != 0 {
+		t.Errorf("cooldown of a plan without workloads or faults = %s, want none", c)
+	}
+	b.AddFault(Fault{Kind: FaultIsolate, Targets: Selector{Spec: "validator-0"}})
+	if c := b.Build().Derived.Cooldown; c != Duration(22222222220) {
+		t.Errorf("cooldown with a fault = %s, want max(5, k=10) block intervals", c)
+	}
+}
+
 func TestRunWindowAndWall(t *testing.T) {
 	topo := Topology{Slot: Duration(time.Second), ActiveSlotCoeff: 0.5}
 	if got := topo.Wall(Span{Blocks: 3}); got != 6*time.Second {

@@ -85,7 +85,7 @@ func (x *execution) drive(ctx context.Context) error {
 	}
 
 	x.phase(PhaseCooldown)
-	if err := x.wait(ctx, x.cooldown(), wlErr, PhaseCooldown); err != nil {
+	if err := x.wait(ctx, x.plan.Derived.Cooldown.Std(), wlErr, PhaseCooldown); err != nil {
 		return err
 	}
 	stopAll()
@@ -93,16 +93,6 @@ func (x *execution) drive(ctx context.Context) error {
 	return nil
 }
 
-// cooldown is how long workloads go on after the window: the plan's
-// cooldown (the Rust framework's rule, see plan.Derived), or none when the
-// plan has neither workloads nor faults, since then nothing is in flight and
-// no node has to catch up.
-func (x *execution) cooldown() time.Duration {
-	if len(x.plan.Workloads) == 0 && len(x.plan.Faults) == 0 {
-		return 0
-	}
-	return x.plan.Derived.Cooldown.Std()
-}
 
 // codec returns the transaction codec: the given one, or one built from
 // the genesis block when some workload submits transactions.

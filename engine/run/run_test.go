@@ -352,13 +352,15 @@ func TestCodecBuiltFromGenesis(t *testing.T) {
 	})
 }
 
-// TestNothingToCoolDown: a plan without workloads or faults goes from the
-// run window straight to settle, and settle is one feed poll, not a pause.
+// TestNothingToCoolDown: a plan without a cooldown (no workloads or faults,
+// see plan.Derived) goes from the run window straight to settle, and settle
+// is one feed poll, not a pause.
 func TestNothingToCoolDown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := testPlan()
 		p.Workloads = nil
 		p.Expectations = p.Expectations[:1]
+		p.Derived.Cooldown = 0
 		rec := &recorder{}
 		if _, err := run.Execute(context.Background(), p, fake.New(fake.Options{}), opts(t, rec)); err != nil {
 			t.Fatalf("Execute: %v", err)
