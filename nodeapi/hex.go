@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -53,17 +54,15 @@ func (b Bytes) MarshalJSON() ([]byte, error) {
 	if b == nil {
 		return []byte("[]"), nil
 	}
-	var sb strings.Builder
-	sb.Grow(4 * len(b))
-	sb.WriteByte('[')
+	out := make([]byte, 0, 4*len(b)+2)
+	out = append(out, '[')
 	for i, v := range b {
 		if i > 0 {
-			sb.WriteByte(',')
+			out = append(out, ',')
 		}
-		fmt.Fprint(&sb, v)
+		out = strconv.AppendUint(out, uint64(v), 10)
 	}
-	sb.WriteByte(']')
-	return []byte(sb.String()), nil
+	return append(out, ']'), nil
 }
 
 // UnmarshalJSON decodes an array of integers in 0..255.
@@ -85,6 +84,9 @@ func (b *Bytes) UnmarshalJSON(data []byte) error {
 
 // BlobID is a DA blob id; on the wire a JSON array of 32 integers.
 type BlobID [32]byte
+
+// String is the lower-case hex form, for logs.
+func (id BlobID) String() string { return hex.EncodeToString(id[:]) }
 
 // MarshalJSON encodes the id as an array of integers.
 func (id BlobID) MarshalJSON() ([]byte, error) { return Bytes(id[:]).MarshalJSON() }

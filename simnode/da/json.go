@@ -3,75 +3,26 @@ package da
 import (
 	"bufio"
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
+
+	"github.com/nomosrun/nomosrun/nodeapi"
 )
 
 // The JSON shapes below follow the Nomos node API: byte strings and blob
 // ids are arrays of integers, a share index in a request is a little-endian
 // [lo,hi] pair, and inside a share it is a plain number.
 
-// Bytes is a byte string whose JSON form is an array of integers 0..255.
-type Bytes []byte
-
-// MarshalJSON writes the bytes as an array of integers.
-func (b Bytes) MarshalJSON() ([]byte, error) {
-	if b == nil {
-		return []byte("[]"), nil
-	}
-	out := make([]byte, 0, 4*len(b)+2)
-	out = append(out, '[')
-	for i, v := range b {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = strconv.AppendUint(out, uint64(v), 10)
-	}
-	return append(out, ']'), nil
-}
-
-// UnmarshalJSON reads an array of integers 0..255.
-func (b *Bytes) UnmarshalJSON(data []byte) error {
-	var ints []int
-	if err := json.Unmarshal(data, &ints); err != nil {
-		return fmt.Errorf("expected an array of byte values: %w", err)
-	}
-	out := make([]byte, len(ints))
-	for i, v := range ints {
-		if v < 0 || v > 255 {
-			return fmt.Errorf("byte value %d out of range at index %d", v, i)
-		}
-		out[i] = byte(v)
-	}
-	*b = out
-	return nil
-}
-
+// Bytes is a byte string whose JSON form is an array of integers 0..255;
 // BlobID is a blob id whose JSON form is an array of exactly 32 integers.
-type BlobID [32]byte
-
-// MarshalJSON writes the id as an array of 32 integers.
-func (id BlobID) MarshalJSON() ([]byte, error) { return Bytes(id[:]).MarshalJSON() }
-
-// UnmarshalJSON reads an array of exactly 32 integers.
-func (id *BlobID) UnmarshalJSON(data []byte) error {
-	var b Bytes
-	if err := b.UnmarshalJSON(data); err != nil {
-		return fmt.Errorf("blob id: %w", err)
-	}
-	if len(b) != len(id) {
-		return fmt.Errorf("blob id has %d bytes, want 32", len(b))
-	}
-	copy(id[:], b)
-	return nil
-}
-
-// String is the lower-case hex form, for logs.
-func (id BlobID) String() string { return hex.EncodeToString(id[:]) }
+// Both are the node API's types, so shares and blob ids travel the same way
+// in every route.
+type (
+	Bytes  = nodeapi.Bytes
+	BlobID = nodeapi.BlobID
+)
 
 // ShareIndex is a column index whose JSON form is [lo,hi] (little-endian u16).
 type ShareIndex uint16
