@@ -21,7 +21,7 @@ import (
 
 var runCmd = &command{
 	name:  "run",
-	usage: "FILE [--runner host] [--set name=value]... [--seed N] [--report-dir DIR]",
+	usage: "FILE [--runner host] [--set name=value]... [--seed N] [--report-dir DIR] [--keep-on-failure]",
 	short: "deploy a scenario, drive it, judge it, report and clean up (also: nomosrun FILE)",
 	run:   runRun,
 }
@@ -29,6 +29,7 @@ var runCmd = &command{
 func runRun(ctx context.Context, a *app, c *command, args []string) error {
 	f, fs := a.scenarioFlags(c)
 	reportDir := fs.String("report-dir", "", "keep the run directory here: configs, data, node logs, report.json, junit.xml, report.html")
+	keepOnFailure := fs.Bool("keep-on-failure", false, "after a failed run, keep the nodes running for inspection until Ctrl-C")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -58,6 +59,7 @@ func runRun(ctx context.Context, a *app, c *command, args []string) error {
 		RunDir:    dir,
 		ReportDir: dir,
 		Custom:    expect.CustomFunc(res.Custom),
+		OnFailure: a.keepOnFailure(*keepOnFailure, prog),
 		Observer:  prog.observe,
 		Logger:    a.engineLogger(),
 	})
@@ -78,6 +80,23 @@ func runRun(ctx context.Context, a *app, c *command, args []string) error {
 		return withCode(code, errSilent)
 	}
 	return withCode(code, err)
+}
+
+// keepOnFailure returns the hook that, when keep is set, holds a failed
+// run's cluster up and prints its endpoints until the user interrupts.
+func (a *app) keepOnFailure(keep bool, prog *progress) func(context.Context, runners.Cluster, error) {
+	if !keep {
+		return nil
+	}
+	return func(ctx context.Context, c runners.Cluster, err error) {
+		prog.done()
+		fmt.Fprintf(a.stderr, "nomosrun: the run failed: %v\n", err)
+		fmt.Fprintln(a.stderr, "nomosrun: keeping the nodes up for inspection (Ctrl-C tears them down):")
+		for _, n := range c.Nodes() {
+			fmt.Fprintf(a.stderr, "  %-14s %-9s api %s  testing %s\n", n.Name(), n.Role(), n.API(), n.TestingAPI())
+		}
+		<-ctx.Done()
+	}
 }
 
 // runDirectory returns the directory of a run: reportDir when given (kept),

@@ -12,6 +12,7 @@
 package run
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -63,6 +64,10 @@ type Options struct {
 	// Observer receives progress events (phases, heights, workload counts,
 	// faults). It is called from several goroutines, one call at a time.
 	Observer func(Event)
+	// OnFailure, when set, is called after a failed run (expectations or
+	// infrastructure, not an interrupt) with the cluster still up, before
+	// teardown: a caller may keep the nodes for inspection until it returns.
+	OnFailure func(ctx context.Context, c runners.Cluster, err error)
 	// Logger receives the engine's log; nil discards it.
 	Logger *slog.Logger
 	// ReadinessTimeout bounds each readiness check (default 60 s, doubled

@@ -79,7 +79,12 @@ func Execute(ctx context.Context, p *plan.Plan, r runners.Runner, opts Options) 
 		return x.res, x.fail(ctx, PhaseDeploy, err)
 	}
 	x.cluster = cluster
-	defer x.teardown(ctx)
+	defer func() {
+		if err != nil && opts.OnFailure != nil && ctx.Err() == nil {
+			opts.OnFailure(ctx, cluster, err)
+		}
+		x.teardown(ctx)
+	}()
 	if ex, ok := cluster.(ExitWatcher); ok {
 		x.exited = ex.Exited()
 	}

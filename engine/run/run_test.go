@@ -19,6 +19,7 @@ import (
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/run"
 	"github.com/nomosrun/nomosrun/engine/workloads"
+	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/fake"
 )
 
@@ -375,6 +376,37 @@ func TestNothingToCoolDown(t *testing.T) {
 		}
 		if eval != settle {
 			t.Errorf("settle lasted %v, want one feed poll and no pause", eval-settle)
+		}
+	})
+}
+
+// TestOnFailureSeesTheClusterBeforeTeardown: a failed run hands the live
+// cluster to OnFailure before teardown; a passing run does not call it.
+func TestOnFailureSeesTheClusterBeforeTeardown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := testPlan()
+		p.Expectations = []plan.Expectation{
+			{ID: "e1", Kind: plan.ExpectMetric, Name: "tip high", Query: "cryptarchia_tip_height", Op: ">", Value: 1000},
+		}
+		o := opts(t, &recorder{})
+		var calls, teardownsSeen int
+		var seen error
+		o.OnFailure = func(_ context.Context, c runners.Cluster, err error) {
+			calls++
+			seen = err
+			teardownsSeen = c.(*fake.Cluster).Teardowns()
+		}
+		_, err := run.Execute(context.Background(), p, fake.New(fake.Options{}), o)
+		if run.ExitCode(err) != 5 || calls != 1 || seen != err {
+			t.Fatalf("OnFailure called %d times with %v; run error %v", calls, seen, err)
+		}
+		if teardownsSeen != 0 {
+			t.Errorf("OnFailure ran after %d teardowns, want before any", teardownsSeen)
+		}
+
+		calls = 0
+		if _, err := run.Execute(context.Background(), testPlan(), fake.New(fake.Options{}), o); err != nil || calls != 0 {
+			t.Errorf("passing run: err %v, OnFailure called %d times", err, calls)
 		}
 	})
 }
