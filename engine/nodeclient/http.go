@@ -11,14 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
-)
 
-// Paths of the testing-API fault hooks served by the reference node.
-const (
-	PathBlockPeers   = "/test/network/block-peers"
-	PathUnblockPeers = "/test/network/unblock-peers"
-	PathLinkFault    = "/test/network/link-fault"
-	PathClockOffset  = "/test/clock/offset"
+	"github.com/nomosrun/nomosrun/nodeapi"
 )
 
 // DefaultTimeout bounds one HTTP call, so a frozen node never stalls the
@@ -199,21 +193,21 @@ func (c *HTTP) DAMembership(ctx context.Context, session uint64) (Membership, er
 
 // BlockPeers implements FaultHooks.
 func (c *HTTP) BlockPeers(ctx context.Context, peers []string) error {
-	return c.do(ctx, c.testing, http.MethodPost, PathBlockPeers, peers, nil)
+	return c.do(ctx, c.testing, http.MethodPost, nodeapi.PathBlockPeers, peers, nil)
 }
 
 // UnblockPeers implements FaultHooks.
 func (c *HTTP) UnblockPeers(ctx context.Context, peers []string) error {
-	return c.do(ctx, c.testing, http.MethodPost, PathUnblockPeers, peers, nil)
+	return c.do(ctx, c.testing, http.MethodPost, nodeapi.PathUnblockPeers, peers, nil)
 }
 
 // SetLinkFault implements FaultHooks.
 func (c *HTTP) SetLinkFault(ctx context.Context, f LinkFault) error {
-	return c.do(ctx, c.testing, http.MethodPost, PathLinkFault, f, nil)
+	return c.do(ctx, c.testing, http.MethodPost, nodeapi.PathLinkFault, f, nil)
 }
 
 // SetClockOffset implements FaultHooks.
 func (c *HTTP) SetClockOffset(ctx context.Context, offset time.Duration) error {
-	return c.do(ctx, c.testing, http.MethodPost, PathClockOffset,
-		map[string]int64{"offset_ms": offset.Milliseconds()}, nil)
+	return c.do(ctx, c.testing, http.MethodPost, nodeapi.PathClockOffset,
+		nodeapi.ClockOffset{OffsetMS: offset.Milliseconds()}, nil)
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nomosrun/nomosrun/nodeapi"
 )
 
 // node is a loopback HTTP server answering a few routes like a node.
@@ -57,7 +59,7 @@ func node(t *testing.T, got *[]string) *httptest.Server {
 		record(r)
 		io.WriteString(w, `{"assignations":{"0":["p1"]},"addressbook":{}}`)
 	})
-	for _, p := range []string{PathBlockPeers, PathUnblockPeers, PathLinkFault, PathClockOffset} {
+	for _, p := range []string{nodeapi.PathBlockPeers, nodeapi.PathUnblockPeers, nodeapi.PathLinkFault, nodeapi.PathClockOffset} {
 		mux.HandleFunc("POST "+p, func(w http.ResponseWriter, r *http.Request) {
 			record(r)
 			io.WriteString(w, "null")

@@ -17,6 +17,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/nomosrun/nomosrun/nodeapi"
 )
 
 // Info is GET /cryptarchia/info: the node's tip, last immutable block (LIB),
@@ -198,18 +200,10 @@ type DispersalRequest struct {
 	Data        []int  `json:"data"`
 }
 
-// Membership is POST /test/da/membership: subnet -> peer ids, and peer
-// addresses.
-type Membership struct {
-	Assignations map[string][]string `json:"assignations"`
-	Addressbook  map[string]string   `json:"addressbook"`
-}
-
-// LinkFault shapes a node's links to the given peers: added delay, jitter
-// and a loss ratio in [0,1]. The zero LinkFault heals the links.
-type LinkFault struct {
-	Peers    []string `json:"peers"`
-	DelayMS  int64    `json:"delay_ms"`
-	JitterMS int64    `json:"jitter_ms"`
-	Loss     float64  `json:"loss"`
-}
+// Membership is POST /test/da/membership (subnet -> peer ids, and peer
+// addresses) and LinkFault the body of the link-fault hook. The testing API
+// belongs to the reference node, so the engine uses its types as they are.
+type (
+	Membership = nodeapi.Membership
+	LinkFault  = nodeapi.LinkFault
+)

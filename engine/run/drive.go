@@ -93,7 +93,6 @@ func (x *execution) drive(ctx context.Context) error {
 	return nil
 }
 
-
 // codec returns the transaction codec: the given one, or one built from
 // the genesis block when some workload submits transactions.
 func (x *execution) codec() (workloads.Codec, error) {

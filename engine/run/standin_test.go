@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
+	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners/host"
 )
 
@@ -157,8 +158,8 @@ func standInMain() {
 			io.WriteString(w, "null")
 		}
 	}
-	mux.HandleFunc("POST "+nodeclient.PathBlockPeers, peersHook(true))
-	mux.HandleFunc("POST "+nodeclient.PathUnblockPeers, peersHook(false))
+	mux.HandleFunc("POST "+nodeapi.PathBlockPeers, peersHook(true))
+	mux.HandleFunc("POST "+nodeapi.PathUnblockPeers, peersHook(false))
 	for _, p := range []int{cfg.Ports.API, cfg.Ports.Testing} {
 		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
 		if err != nil {
