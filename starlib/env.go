@@ -48,6 +48,7 @@ var families = []struct {
 	{"workloads", workloadBuiltins},
 	{"faults", faultBuiltins},
 	{"expectations", expectBuiltins},
+	{"matrix", matrixBuiltins},
 }
 
 var universe = sync.OnceValues(func() (starlark.StringDict, error) {

@@ -34,6 +34,7 @@ var commands = []*command{
 	downCmd,
 	planCmd,
 	checkCmd,
+	matrixCmd,
 	docsCmd,
 	versionCmd,
 	nodeCmd,

@@ -33,6 +33,7 @@ type Builder struct {
 	scenario string
 	seed     int64
 	params   map[string]string
+	matrix   []MatrixAxis
 
 	topology    *Topology
 	wallets     *Wallets
@@ -224,6 +225,7 @@ func (b *Builder) Build() *Plan {
 		Faults:       make([]Fault, len(b.faults)),
 		Expectations: make([]Expectation, len(b.expects)),
 		Warnings:     append([]Warning(nil), b.warnings...),
+		Matrix:       b.matrix,
 	}
 	if b.topology != nil {
 		p.Topology.Pos = b.topology.Pos

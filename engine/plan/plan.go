@@ -7,6 +7,7 @@ type Plan struct {
 	Scenario     string            `json:"scenario"`
 	Seed         int64             `json:"seed"`
 	Params       map[string]string `json:"params,omitempty"`
+	Matrix       []MatrixAxis      `json:"matrix,omitempty"`
 	Topology     Topology          `json:"topology"`
 	Wallets      Wallets           `json:"wallets"`
 	Workloads    []Workload        `json:"workloads"`
