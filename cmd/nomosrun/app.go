@@ -37,6 +37,7 @@ var commands = []*command{
 	matrixCmd,
 	docsCmd,
 	versionCmd,
+	imageCmd,
 	nodeCmd,
 }
 

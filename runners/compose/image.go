@@ -1,0 +1,94 @@
+package compose
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/client"
+
+	"github.com/nomosrun/nomosrun/nodeimage"
+)
+
+// Docker connects to the engine named by the usual DOCKER_HOST variables,
+// negotiating the API version (Debian's engine speaks 1.41), and checks it
+// answers.
+func Docker(ctx context.Context) (*client.Client, error) {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	if _, err := cli.Ping(ctx); err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("cannot reach the Docker engine at %s (is dockerd running and may this user use it?): %w", cli.DaemonHost(), err)
+	}
+	return cli, nil
+}
+
+// LoadImage builds the node image (see package nodeimage) and loads it into
+// the engine under tag, replacing an older image of that tag.
+func LoadImage(ctx context.Context, cli client.APIClient, tag string) error {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(nodeimage.Write(ctx, pw, tag)) }()
+	resp, err := cli.ImageLoad(ctx, pr, client.ImageLoadWithQuiet(true))
+	if err != nil {
+		pr.CloseWithError(err)
+		return fmt.Errorf("load image %s into Docker: %w", tag, err)
+	}
+	defer resp.Body.Close()
+	// The engine streams JSON messages; a failure is one with "error" set.
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var msg struct {
+			Error       string `json:"error"`
+			ErrorDetail struct {
+				Message string `json:"message"`
+			} `json:"errorDetail"`
+		}
+		if err := dec.Decode(&msg); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return fmt.Errorf("load image %s into Docker: %w", tag, err)
+		}
+		if msg.Error != "" {
+			return fmt.Errorf("load image %s into Docker: %s", tag, msg.Error)
+		}
+	}
+	if _, err := cli.ImageInspect(ctx, tag); err != nil {
+		return fmt.Errorf("load image %s into Docker: not there after loading: %w", tag, err)
+	}
+	return nil
+}
+
+// EnsureImage checks that tag is in the engine. The default tag is built
+// and loaded when missing; another missing tag is an error naming the
+// command that builds it.
+func EnsureImage(ctx context.Context, cli client.APIClient, tag string, log *slog.Logger) error {
+	_, err := cli.ImageInspect(ctx, tag)
+	if err == nil {
+		return nil
+	}
+	if !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("inspect image %s: %w", tag, err)
+	}
+	if tag != nodeimage.DefaultTag() {
+		return fmt.Errorf("image %s is not in the Docker engine: build it with 'nomosrun image build --tag %s' (nothing is pulled)", tag, shellQuote(tag))
+	}
+	log.Info("node image not found; building it", "image", tag)
+	if err := LoadImage(ctx, cli, tag); err != nil {
+		return fmt.Errorf("image %s is not in the Docker engine and building it failed (build it with 'nomosrun image build'): %w", tag, err)
+	}
+	return nil
+}
+
+func shellQuote(s string) string {
+	if strings.ContainsAny(s, " '\"$`\\") {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return s
+}
