@@ -55,6 +55,7 @@ func runRun(ctx context.Context, a *app, c *command, args []string) error {
 	prog := newProgress(a.stderr)
 	fmt.Fprintf(a.stderr, "nomosrun: %s on the %s runner (seed %d), run directory %s\n",
 		res.Plan.Scenario, r.Name(), res.Plan.Seed, dir)
+	printObservability(a.stderr, dir, false)
 	result, err := run.Execute(ctx, res.Plan, r, run.Options{
 		RunDir:    dir,
 		ReportDir: dir,

@@ -106,6 +106,7 @@ func runUp(ctx context.Context, a *app, c *command, args []string) error {
 	if err := printEndpoints(a.stdout, ep); err != nil {
 		a.logger.Warn("print endpoints", "err", err)
 	}
+	printObservability(a.stderr, dir, true)
 	fmt.Fprintf(a.stderr, "nomosrun: cluster up; endpoints in %s\nnomosrun: stop it with: nomosrun down %s   (or Ctrl-C here)\n",
 		filepath.Join(dir, endpointsFile), dir)
 

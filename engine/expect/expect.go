@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/feed"
+	"github.com/nomosrun/nomosrun/engine/metrics"
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
 )
@@ -58,6 +59,8 @@ type Env struct {
 	// LogDir holds the collected node logs (<node>.log); empty when the
 	// runner cannot collect logs.
 	LogDir string
+	// Metrics answers metric queries; nil reads the nodes' /metrics.
+	Metrics metrics.Querier
 	// Custom evaluates custom expectations; nil when none can be.
 	Custom CustomFunc
 	// Snapshot builds the snapshot handed to custom expectations.

@@ -218,22 +218,6 @@ func TestAgreementNoSamples(t *testing.T) {
 	}
 }
 
-func TestParseQuery(t *testing.T) {
-	q, err := ParseQuery(`max( cryptarchia_blocks_received_total{source="gossip", role=~"valid.*"} )`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if q.Agg != "max" || q.Name != "cryptarchia_blocks_received_total" || len(q.Matchers) != 2 ||
-		q.Matchers[0] != (Matcher{Label: "source", Op: "=", Value: "gossip"}) || q.Matchers[1].Op != "=~" {
-		t.Errorf("parsed %+v", q)
-	}
-	for _, bad := range []string{"", "9metric", `m{a=b}`, `top(m)`, `m{a=~"("}`} {
-		if _, err := ParseQuery(bad); err == nil {
-			t.Errorf("ParseQuery(%q) accepted", bad)
-		}
-	}
-}
-
 func TestMetric(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, env := cluster(t, fake.Options{})

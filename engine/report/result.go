@@ -25,14 +25,16 @@ type Result struct {
 	// Error is the run error's message (empty when passed).
 	Error string `json:"error,omitempty"`
 	// ExpectedBlocks is the plan's expected block count for the run window.
-	ExpectedBlocks int              `json:"expected_blocks"`
-	Nodes          []NodeResult     `json:"nodes"`
-	Expectations   []ExpectResult   `json:"expectations"`
-	Workloads      []WorkloadResult `json:"workloads"`
-	Chain          ChainStats       `json:"chain"`
-	Timeline       []TimelineEvent  `json:"timeline"`
-	Faults         []FaultWindow    `json:"faults"`
-	Heights        []HeightSample   `json:"heights,omitempty"`
+	ExpectedBlocks int `json:"expected_blocks"`
+	// Metrics names where expect_metric values came from.
+	Metrics      string           `json:"metrics,omitempty"`
+	Nodes        []NodeResult     `json:"nodes"`
+	Expectations []ExpectResult   `json:"expectations"`
+	Workloads    []WorkloadResult `json:"workloads"`
+	Chain        ChainStats       `json:"chain"`
+	Timeline     []TimelineEvent  `json:"timeline"`
+	Faults       []FaultWindow    `json:"faults"`
+	Heights      []HeightSample   `json:"heights,omitempty"`
 }
 
 // The outcomes of a run.

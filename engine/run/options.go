@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/expect"
+	"github.com/nomosrun/nomosrun/engine/metrics"
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/workloads"
@@ -59,6 +60,9 @@ type Options struct {
 	// NewCodec builds the codec from the plan and the genesis block (where
 	// the wallets' notes are); nil means DefaultCodec.
 	NewCodec CodecFactory
+	// Metrics answers expect_metric queries; nil means the environment's
+	// choice (a Prometheus at NOMOS_METRICS_QUERY_URL, else node /metrics).
+	Metrics metrics.Querier
 	// Custom evaluates custom Starlark expectations.
 	Custom expect.CustomFunc
 	// Observer receives progress events (phases, heights, workload counts,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nomosrun/nomosrun/engine/expect"
 	"github.com/nomosrun/nomosrun/engine/feed"
+	"github.com/nomosrun/nomosrun/engine/metrics"
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/workloads"
@@ -40,6 +41,7 @@ type execution struct {
 	workloads []workloads.Workload
 	expects   []expect.Expectation
 	env       *expect.Env
+	metrics   metrics.Querier
 
 	mu     sync.Mutex // guards res and observer calls
 	res    *report.Result
@@ -92,6 +94,7 @@ func Execute(ctx context.Context, p *plan.Plan, r runners.Runner, opts Options) 
 	if err := x.connect(); err != nil {
 		return x.res, x.fail(ctx, PhaseDeploy, err)
 	}
+	x.writeTargets(runDir)
 	x.phase(PhaseReadiness)
 	if err := x.readiness(ctx); err != nil {
 		return x.res, x.fail(ctx, PhaseReadiness, err)
@@ -169,6 +172,14 @@ func (x *execution) prepare() error {
 		}
 		x.expects = append(x.expects, ex)
 	}
+	q, err := x.metricsQuerier()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	x.metrics = q
+	if q != nil {
+		x.res.Metrics = q.Source()
+	}
 	return errors.Join(errs...)
 }
 
@@ -234,7 +245,7 @@ func (x *execution) startFeed(ctx context.Context, wg *sync.WaitGroup) {
 }
 
 func (x *execution) expectEnv(runDir string) *expect.Env {
-	env := &expect.Env{Plan: x.plan, Feed: x.feed, Custom: x.opts.Custom}
+	env := &expect.Env{Plan: x.plan, Feed: x.feed, Custom: x.opts.Custom, Metrics: x.metrics}
 	for _, n := range x.nodes {
 		env.Nodes = append(env.Nodes, expect.Node{Name: n.name, Role: n.role, Client: n.client})
 	}

@@ -63,6 +63,7 @@ func Up(ctx context.Context, p *plan.Plan, r runners.Runner, opts Options) (*Dep
 	if err := x.connect(); err != nil {
 		return nil, d.abort(ctx, PhaseDeploy, err)
 	}
+	x.writeTargets(runDir)
 	x.phase(PhaseReadiness)
 	if err := x.readiness(ctx); err != nil {
 		return nil, d.abort(ctx, PhaseReadiness, err)

@@ -1,0 +1,61 @@
+package metrics
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// TargetsFile is the file, in a run directory, listing the nodes' /metrics
+// endpoints in Prometheus file_sd format.
+const TargetsFile = "prometheus-targets.json"
+
+// Target is one node to scrape.
+type Target struct {
+	Name, Role string
+	// API is the node's API base URL; /metrics is below it.
+	API string
+}
+
+type targetGroup struct {
+	Targets []string          `json:"targets"`
+	Labels  map[string]string `json:"labels"`
+}
+
+// WriteTargets writes the targets in Prometheus file_sd format, one group
+// per node labelled node and role, atomically (Prometheus watches the file
+// and must never read half of it).
+func WriteTargets(path string, targets []Target) error {
+	groups := make([]targetGroup, 0, len(targets))
+	for _, t := range targets {
+		u, err := url.Parse(t.API)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("node %s: API %q is not a URL", t.Name, t.API)
+		}
+		groups = append(groups, targetGroup{Targets: []string{u.Host}, Labels: map[string]string{
+			"node": t.Name, "role": t.Role, "__scheme__": u.Scheme,
+			"__metrics_path__": strings.TrimSuffix(u.Path, "/") + "/metrics",
+		}})
+	}
+	b, err := json.MarshalIndent(groups, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
