@@ -38,6 +38,7 @@ var commands = []*command{
 	docsCmd,
 	versionCmd,
 	imageCmd,
+	cleanCmd,
 	nodeCmd,
 }
 

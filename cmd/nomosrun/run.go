@@ -16,7 +16,8 @@ import (
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/run"
 	"github.com/nomosrun/nomosrun/runners"
-	_ "github.com/nomosrun/nomosrun/runners/host" // registers the host runner
+	_ "github.com/nomosrun/nomosrun/runners/compose" // registers the compose runner
+	_ "github.com/nomosrun/nomosrun/runners/host"    // registers the host runner
 )
 
 var runCmd = &command{

@@ -1,0 +1,223 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/docker/docker/client"
+	"github.com/docker/go-connections/nat"
+
+	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/runners"
+)
+
+// Cluster is a deployed Compose project.
+type Cluster struct {
+	cli    *client.Client
+	log    *slog.Logger
+	opts   Options
+	runID  string
+	runDir string
+	file   string
+	nodes  []*node
+	byName map[string]*node
+
+	mu       sync.Mutex
+	torn     bool
+	tornErr  error
+	tearDown sync.Mutex // serializes Teardown calls
+}
+
+var (
+	_ runners.Cluster      = (*Cluster)(nil)
+	_ runners.Restarter    = (*Cluster)(nil)
+	_ runners.Killer       = (*Cluster)(nil)
+	_ runners.StopStarter  = (*Cluster)(nil)
+	_ runners.Pauser       = (*Cluster)(nil)
+	_ runners.Isolator     = (*Cluster)(nil)
+	_ runners.LogCollector = (*Cluster)(nil)
+)
+
+// node is one service of the project.
+type node struct {
+	name       string
+	role       plan.Role
+	container  string // container id
+	p2pNetwork string // id of the project's peer network
+	api, test  string
+}
+
+func (n *node) Name() string       { return n.name }
+func (n *node) Role() plan.Role    { return n.role }
+func (n *node) API() string        { return n.api }
+func (n *node) TestingAPI() string { return n.test }
+
+// RunID is the run's id: the Compose project name and the value of the
+// io.nomosrun.run label on everything the run created.
+func (c *Cluster) RunID() string { return c.runID }
+
+// File is the generated Compose file in the run directory.
+func (c *Cluster) File() string { return c.file }
+
+// Nodes returns the nodes in topology order.
+func (c *Cluster) Nodes() []runners.Node {
+	out := make([]runners.Node, len(c.nodes))
+	for i, n := range c.nodes {
+		out[i] = n
+	}
+	return out
+}
+
+// up writes the Compose file with fresh host ports, brings the project up
+// and reads every container's id, network and published ports back.
+func (c *Cluster) up(ctx context.Context, nodes []plan.Node, configDirs []string) error {
+	ports, err := freePorts(c.opts.HostIP, 2*len(nodes))
+	if err != nil {
+		return err
+	}
+	svcs := make([]serviceSpec, len(nodes))
+	for i, n := range nodes {
+		svcs[i] = serviceSpec{name: n.Name, configDir: configDirs[i], apiPort: ports[2*i], testPort: ports[2*i+1]}
+	}
+	env := map[string]string{}
+	for _, k := range passthroughEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			env[k] = v
+		}
+	}
+	grace := strconv.Itoa(int(c.opts.StopTimeout.Seconds())) + "s"
+	yml, err := projectFile(c.runID, c.opts.Image, c.opts.HostIP, env, grace, svcs)
+	if err != nil {
+		return fmt.Errorf("render the compose file: %w", err)
+	}
+	if err := os.WriteFile(c.file, yml, 0o644); err != nil {
+		return fmt.Errorf("write the compose file: %w", err)
+	}
+	if err := compose(ctx, c.runID, c.file, "up", "-d", "--no-build"); err != nil {
+		return err
+	}
+	c.nodes, c.byName = nil, map[string]*node{}
+	for _, n := range nodes {
+		nd := &node{name: n.Name, role: n.Role}
+		if err := c.inspectNode(ctx, nd); err != nil {
+			return err
+		}
+		c.nodes = append(c.nodes, nd)
+		c.byName[n.Name] = nd
+	}
+	return nil
+}
+
+// inspectNode reads a node's container id, peer network and published
+// API ports through the Docker API.
+func (c *Cluster) inspectNode(ctx context.Context, n *node) error {
+	info, err := c.cli.ContainerInspect(ctx, containerName(c.runID, n.name))
+	if err != nil {
+		return fmt.Errorf("inspect the container of %s: %w", n.name, err)
+	}
+	n.container = info.ID
+	for name, ep := range info.NetworkSettings.Networks {
+		if strings.HasSuffix(name, "_"+p2pNet) {
+			n.p2pNetwork = ep.NetworkID
+		}
+	}
+	if n.p2pNetwork == "" {
+		return fmt.Errorf("the container of %s is not on the project's %s network", n.name, p2pNet)
+	}
+	url := func(port int) (string, error) {
+		for _, b := range info.NetworkSettings.Ports[nat.Port(fmt.Sprintf("%d/tcp", port))] {
+			if b.HostPort != "" {
+				host := b.HostIP
+				if host == "" || host == "0.0.0.0" {
+					host = "127.0.0.1"
+				}
+				return "http://" + joinHostPort(host, b.HostPort), nil
+			}
+		}
+		return "", fmt.Errorf("port %d of %s is not published", port, n.name)
+	}
+	if n.api, err = url(containerAPIPort); err != nil {
+		return err
+	}
+	n.test, err = url(containerTestingPort)
+	return err
+}
+
+func joinHostPort(host, port string) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]:" + port
+	}
+	return host + ":" + port
+}
+
+func (c *Cluster) node(name string) (*node, error) {
+	n, ok := c.byName[name]
+	if !ok {
+		return nil, fmt.Errorf("no node %q in this cluster", name)
+	}
+	return n, nil
+}
+
+// Teardown copies every container's log into RunDir/logs, then removes the
+// project's containers, networks and volumes (unless preserved). It is safe
+// to call more than once, also concurrently.
+func (c *Cluster) Teardown(ctx context.Context) error {
+	c.tearDown.Lock()
+	defer c.tearDown.Unlock()
+	c.mu.Lock()
+	torn := c.torn
+	c.mu.Unlock()
+	if torn {
+		return c.tornErr
+	}
+	if err := c.CollectLogs(ctx, filepath.Join(c.runDir, "logs")); err != nil {
+		c.log.Warn("collect container logs", "err", err)
+	}
+	var err error
+	if c.opts.Preserve {
+		c.log.Warn("COMPOSE_RUNNER_PRESERVE is set: the stack keeps running",
+			"project", c.runID, "inspect", "docker ps --filter label="+LabelRun+"="+c.runID,
+			"logs", "docker logs "+containerName(c.runID, c.nodes[0].name),
+			"remove", "nomosrun clean --run "+c.runID)
+	} else {
+		err = c.remove(ctx)
+	}
+	c.mu.Lock()
+	c.torn, c.tornErr = true, err
+	c.mu.Unlock()
+	return err
+}
+
+// remove brings the project down with Compose, then removes through the
+// Docker API whatever still carries the run's label (for example after
+// Compose itself was interrupted).
+func (c *Cluster) remove(ctx context.Context) error {
+	timeout := strconv.Itoa(int(c.opts.StopTimeout.Seconds()))
+	downErr := compose(ctx, c.runID, c.file, "down", "--volumes", "--remove-orphans", "--timeout", timeout)
+	if _, err := Clean(ctx, c.cli, c.runID); err != nil {
+		return fmt.Errorf("remove the compose project %s: %w", c.runID, err)
+	}
+	if downErr != nil {
+		c.log.Debug("compose down failed; removed the project through the Docker API", "err", downErr)
+	}
+	return nil
+}
+
+// Leftovers lists what of this run still exists in the engine.
+func (c *Cluster) Leftovers(ctx context.Context) ([]string, error) {
+	objs, err := list(ctx, c.cli, c.runID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(objs))
+	for i, o := range objs {
+		out[i] = o.String()
+	}
+	return out, nil
+}
