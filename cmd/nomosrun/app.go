@@ -35,6 +35,7 @@ var commands = []*command{
 	planCmd,
 	checkCmd,
 	matrixCmd,
+	doctorCmd,
 	docsCmd,
 	versionCmd,
 	imageCmd,

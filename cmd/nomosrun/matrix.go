@@ -261,6 +261,9 @@ func (m *matrixRun) runJob(ctx context.Context, j matrix.Job) (res matrix.JobRes
 	if err != nil {
 		return fail(err)
 	}
+	if err := precheck(ctx, j.Runner); err != nil {
+		return fail(err)
+	}
 	dir := filepath.Join(m.dir, res.Dir)
 	if err := clearEarlierRun(dir); err != nil {
 		return fail(err)

@@ -49,6 +49,9 @@ func runRun(ctx context.Context, a *app, c *command, args []string) error {
 	if err != nil {
 		return usageError(err)
 	}
+	if err := precheck(ctx, f.runner); err != nil {
+		return err
+	}
 	dir, keep, err := runDirectory(*reportDir, res.Plan.Scenario)
 	if err != nil {
 		return withCode(ExitInfrastructure, err)

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nomosrun/nomosrun/internal/doctor"
+)
+
+var doctorCmd = &command{
+	name:  "doctor",
+	usage: "[--runner host|compose|k8s]",
+	short: "check the prerequisites of a runner, each with the fix when it fails (exit 6 when one the runner needs fails)",
+	run:   runDoctor,
+}
+
+func runDoctor(ctx context.Context, a *app, c *command, args []string) error {
+	fs := a.newFlags(c)
+	runner := fs.String("runner", "host", "the runner whose prerequisites must pass: host, compose or k8s")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageError(errors.New("doctor: takes no arguments; usage: nomosrun doctor " + c.usage))
+	}
+	if _, err := capsOf(*runner); err != nil {
+		return usageError(err)
+	}
+	results := doctor.Run(ctx, doctor.Default(), *runner, true)
+	if err := doctor.Write(a.stdout, results); err != nil {
+		return err
+	}
+	failed := doctor.Failed(results)
+	if len(failed) > 0 {
+		return withCode(ExitInfrastructure, fmt.Errorf("doctor: %d check(s) the %s runner needs failed", len(failed), *runner))
+	}
+	fmt.Fprintf(a.stdout, "the %s runner is ready\n", *runner)
+	return nil
+}
+
+// precheck runs the checks a runner needs before a run starts anything.
+func precheck(ctx context.Context, runner string) error {
+	return withCode(ExitInfrastructure, doctor.Require(ctx, doctor.Default(), runner))
+}
