@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/nomosrun/nomosrun/assets/grafana"
+	"github.com/nomosrun/nomosrun/engine/metrics"
 	"github.com/nomosrun/nomosrun/internal/testenv"
 )
 
@@ -121,6 +122,30 @@ func TestE2EMetricsThroughPrometheus(t *testing.T) {
 		t.Errorf("height from prometheus %g (%v)", height, err)
 	}
 	checkDashboardMetrics(t, prom)
+	checkRange(t, prom, res.Started)
+}
+
+// checkRange reads the tip height of each node over the run with a range
+// query: it must grow over time.
+func checkRange(t *testing.T, prom string, started time.Time) {
+	t.Helper()
+	p, err := metrics.NewPrometheus(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _ := metrics.ParseQuery("cryptarchia_tip_height")
+	series, err := p.Range(context.Background(), q.Selector, []string{"validator-0", "validator-1"}, started, time.Now(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(series) != 2 {
+		t.Fatalf("range query: %d series, want 2", len(series))
+	}
+	for node, samples := range series {
+		if len(samples) < 3 || samples[len(samples)-1].Value <= samples[0].Value {
+			t.Errorf("%s: tip height over the run %v, want it to grow", node, samples)
+		}
+	}
 }
 
 // checkDashboardMetrics asserts that Prometheus holds series, scraped from

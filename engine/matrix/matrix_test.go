@@ -177,7 +177,7 @@ func TestSummaryTableAndJUnit(t *testing.T) {
 	if err := s.WriteTable(&tab); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"host-v=1     passed", "1 expectations passed", `unknown runner "compose" (known: host)`,
+	for _, want := range []string{"host-v=1     passed", "1 expectations passed", "e1 liveness: height 0 < 3 & <bad>", `unknown runner "compose" (known: host)`,
 		"4 jobs: 1 passed, 1 failed, 1 error, 1 skipped in 12.5s (exit 6)"} {
 		if !strings.Contains(tab.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, tab.String())

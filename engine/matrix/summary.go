@@ -62,10 +62,7 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "JOB\tOUTCOME\tEXIT\tTIME\tDETAIL")
 	for _, j := range s.Jobs {
-		detail := firstLine(j.Error)
-		if j.Outcome == report.OutcomePassed && j.Result != nil {
-			detail = fmt.Sprintf("%d expectations passed", len(j.Result.Expectations))
-		}
+		detail := jobDetail(j)
 		if len(detail) > 100 {
 			detail = detail[:97] + "..."
 		}
@@ -113,6 +110,23 @@ func (s *Summary) WriteFiles(dir string) error {
 		}
 	}
 	return nil
+}
+
+// jobDetail is a job's table cell: its expectations when it ran them, else
+// its error.
+func jobDetail(j JobResult) string {
+	if j.Result == nil || len(j.Result.Expectations) == 0 {
+		return firstLine(j.Error)
+	}
+	failed := j.Result.Failed()
+	if len(failed) == 0 {
+		return fmt.Sprintf("%d expectations passed", len(j.Result.Expectations))
+	}
+	d := failed[0].ID + " " + failed[0].Name + ": " + strings.TrimSuffix(firstLine(failed[0].Message), ":")
+	if len(failed) > 1 {
+		d += fmt.Sprintf(" (+%d more failed)", len(failed)-1)
+	}
+	return d
 }
 
 func firstLine(s string) string {
