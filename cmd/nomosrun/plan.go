@@ -5,14 +5,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/runners/k8s"
 	"github.com/nomosrun/nomosrun/starlib"
 )
 
 var planCmd = &command{
 	name:  "plan",
-	usage: "FILE [--json] [--set name=value]... [--seed N] [--runner host|compose|k8s]",
+	usage: "FILE [--json] [--set name=value]... [--seed N] [--runner host|compose|k8s] [--k8s-manifests DIR]",
 	short: "interpret and validate a scenario and print its plan; touches nothing",
 	run:   runPlan,
 }
@@ -51,6 +53,7 @@ func (a *app) load(ctx context.Context, file string, f *scenarioFlags) (*starlib
 func runPlan(ctx context.Context, a *app, c *command, args []string) error {
 	f, fs := a.scenarioFlags(c)
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	manifests := fs.String("k8s-manifests", "", "also write the plan's Kubernetes manifests to `DIR` (kubectl apply -f DIR)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -64,6 +67,17 @@ func runPlan(ctx context.Context, a *app, c *command, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if *manifests != "" {
+		r, err := k8s.New(k8s.Options{})
+		if err != nil {
+			return err
+		}
+		paths, err := r.WriteManifests(res.Plan, *manifests, time.Now())
+		if err != nil {
+			return err
+		}
+		a.logger.Info("wrote Kubernetes manifests", "dir", *manifests, "files", len(paths))
 	}
 	if *asJSON {
 		b, err := res.Plan.JSON()

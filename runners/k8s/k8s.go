@@ -1,0 +1,272 @@
+// Package k8s runs a plan's nodes on a Kubernetes cluster through client-go:
+// any cluster the current kubeconfig reaches (KUBECONFIG, else ~/.kube/config).
+//
+// A run gets its own namespace (K8S_RUNNER_NAMESPACE to choose it), and each
+// node gets, all labelled nomosrun.io/run=<id>:
+//
+//	ConfigMap  <node>-config   its config, mounted at /etc/nomos, so restarts keep it
+//	Service    <node>          NodePort; its ClusterIP is the address peers dial
+//	PVC        <node>-data     its data directory, when the cluster has a default
+//	                           StorageClass (else an emptyDir: restarts lose data)
+//	Deployment <node>          one replica, readiness probe on the node API
+//
+// Peers dial Service ClusterIPs, known before any pod starts, so the cluster
+// needs no DNS. nomosrun reaches each node's APIs on its NodePorts at the
+// node host (K8S_RUNNER_NODE_HOST, default the API server's host) and, when
+// those do not answer, through port-forwards of client-go.
+//
+// The namespace is deleted on every exit path unless K8S_RUNNER_PRESERVE=1.
+package k8s
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/internal/versions"
+	"github.com/nomosrun/nomosrun/runners"
+)
+
+// Name is the runner's name as given to --runner.
+const Name = "k8s"
+
+// Environment variables read by the runner.
+const (
+	EnvNamespace       = "K8S_RUNNER_NAMESPACE"               // namespace to use (default nomosrun-<run id>)
+	EnvPreserve        = "K8S_RUNNER_PRESERVE"                // "1": keep the namespace after the run
+	EnvNodeHost        = "K8S_RUNNER_NODE_HOST"               // host serving NodePorts (default: the API server's host)
+	EnvPortForward     = "K8S_RUNNER_PORT_FORWARD"            // "1": skip NodePorts, always port-forward
+	EnvDeployTimeout   = "K8S_RUNNER_DEPLOYMENT_TIMEOUT_SECS" // readiness of all pods (default 180)
+	EnvProbeTimeout    = "K8S_RUNNER_HTTP_PROBE_TIMEOUT_SECS" // NodePort probe before port-forwarding (default 10)
+	EnvStorageClass    = "K8S_RUNNER_STORAGE_CLASS"           // class of the data volumes; "none" for emptyDir
+	EnvImage           = "NOMOS_TESTNET_IMAGE"                // node image
+	EnvImagePullPolicy = "NOMOS_TESTNET_IMAGE_PULL_POLICY"    // default IfNotPresent
+	EnvSlowTest        = "SLOW_TEST_ENV"                      // "true" doubles the timeouts
+)
+
+// passthroughEnv are handed from nomosrun's environment to every node.
+var passthroughEnv = []string{"NOMOS_LOG_LEVEL", "NOMOS_LOG_FILTER", "POL_PROOF_DEV_MODE"}
+
+func init() {
+	runners.Register(Name, func() (runners.Runner, error) { return New(Options{}) })
+}
+
+// Options configure the runner. Zero fields take their defaults, most from
+// the environment (see the Env constants).
+type Options struct {
+	// Client talks to the cluster. Default: from the kubeconfig.
+	Client kubernetes.Interface
+	// Config is the REST config of Client, for port-forwards. Default: from
+	// the kubeconfig. Without it NodePorts must answer.
+	Config *rest.Config
+	// Namespace to deploy into. Default: a new nomosrun-<run id>.
+	Namespace string
+	// Image of the nodes and its pull policy.
+	Image, PullPolicy string
+	// Command overrides the image's entrypoint; "--config FILE" is appended.
+	Command []string
+	// NodeHost serves the NodePorts. Default: the API server's host.
+	NodeHost string
+	// PortForward skips NodePorts.
+	PortForward bool
+	// StorageClass of the data volumes: "" for the cluster's default (an
+	// emptyDir when it has none), "none" for emptyDir.
+	StorageClass string
+	// Preserve keeps the namespace at Teardown.
+	Preserve bool
+	// DeployTimeout bounds the wait for ready pods (default 180 s), also per
+	// node on Restart and Start. ProbeTimeout bounds the NodePort probe.
+	DeployTimeout, ProbeTimeout time.Duration
+	// Resources of each node container.
+	Resources Resources
+	// Poll is the interval of status polls (default 250 ms).
+	Poll time.Duration
+}
+
+// Runner deploys plans on a Kubernetes cluster.
+type Runner struct{ opts Options }
+
+var _ runners.Runner = (*Runner)(nil)
+
+// New returns a k8s runner. It reads the environment and the kubeconfig but
+// does not contact the cluster.
+func New(opts Options) (*Runner, error) {
+	env := func(k string) string { return strings.TrimSpace(os.Getenv(k)) }
+	if opts.Namespace == "" {
+		opts.Namespace = env(EnvNamespace)
+	}
+	if opts.Image == "" {
+		opts.Image = env(EnvImage)
+	}
+	if opts.Image == "" {
+		v, err := versions.Default()
+		if err != nil {
+			return nil, err
+		}
+		opts.Image = v.TestnetImage
+	}
+	if opts.PullPolicy == "" {
+		opts.PullPolicy = env(EnvImagePullPolicy)
+	}
+	if opts.PullPolicy == "" {
+		opts.PullPolicy = "IfNotPresent"
+	}
+	switch opts.PullPolicy {
+	case "IfNotPresent", "Never", "Always":
+	default:
+		return nil, fmt.Errorf("%s=%q: want IfNotPresent, Never or Always", EnvImagePullPolicy, opts.PullPolicy)
+	}
+	if opts.NodeHost == "" {
+		opts.NodeHost = env(EnvNodeHost)
+	}
+	opts.PortForward = opts.PortForward || env(EnvPortForward) == "1"
+	opts.Preserve = opts.Preserve || env(EnvPreserve) == "1"
+	if opts.StorageClass == "" {
+		opts.StorageClass = env(EnvStorageClass)
+	}
+	slow := time.Duration(1)
+	if strings.EqualFold(env(EnvSlowTest), "true") {
+		slow = 2
+	}
+	var err error
+	if opts.DeployTimeout == 0 {
+		if opts.DeployTimeout, err = secondsEnv(EnvDeployTimeout, 180); err != nil {
+			return nil, err
+		}
+		opts.DeployTimeout *= slow
+	}
+	if opts.ProbeTimeout == 0 {
+		if opts.ProbeTimeout, err = secondsEnv(EnvProbeTimeout, 10); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Resources == (Resources{}) {
+		opts.Resources = defaultResources
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 250 * time.Millisecond
+	}
+	return &Runner{opts: opts}, nil
+}
+
+func secondsEnv(key string, def int) (time.Duration, error) {
+	v := strings.TrimSpace(os.Getenv(key))
+	if v == "" {
+		return time.Duration(def) * time.Second, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive number of seconds", key, v)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// connect fills in the client and its config from the kubeconfig.
+func (r *Runner) connect() (kubernetes.Interface, *rest.Config, error) {
+	if r.opts.Client != nil {
+		return r.opts.Client, r.opts.Config, nil
+	}
+	cfg, err := LoadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return cs, cfg, nil
+}
+
+// LoadConfig reads the current kubeconfig (KUBECONFIG, else ~/.kube/config)
+// into a client config.
+func LoadConfig() (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("no usable Kubernetes cluster: %w (point KUBECONFIG at a kubeconfig file; "+
+			"tools/k8s/up.sh starts a local test cluster)", err)
+	}
+	// A run makes a few calls per node; the default of 5/s would throttle 20 nodes.
+	cfg.QPS, cfg.Burst = 50, 100
+	return cfg, nil
+}
+
+// Name returns "k8s".
+func (r *Runner) Name() string { return Name }
+
+// Capabilities: restart, kill and stop/start are pod deletes and scaling;
+// logs are pod logs; isolate, partition, latency and clock skew go through the
+// node's fault hooks. Pausing would need the node's processes frozen, which
+// the Kubernetes API cannot do.
+func (r *Runner) Capabilities() plan.Capabilities {
+	return plan.NewCapabilities(
+		plan.CapRestart, plan.CapKill, plan.CapLogs,
+		plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
+	)
+}
+
+// newRunID returns a short random id: namespaces and labels carry it.
+func newRunID() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// nodeHost is where NodePorts are tried: the option, else the API server's host.
+func (r *Runner) nodeHost(cfg *rest.Config) string {
+	if r.opts.NodeHost != "" {
+		return r.opts.NodeHost
+	}
+	if cfg != nil {
+		if u, err := url.Parse(cfg.Host); err == nil && u.Hostname() != "" {
+			return u.Hostname()
+		}
+	}
+	return "127.0.0.1"
+}
+
+// Deploy creates the run's objects and returns once every pod is ready and
+// its APIs answer from here. On error nothing is left behind (unless
+// K8S_RUNNER_PRESERVE=1).
+func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.Cluster, error) {
+	if spec.Plan == nil {
+		return nil, errors.New("k8s deploy: no plan")
+	}
+	if len(spec.Plan.Topology.Nodes) == 0 {
+		return nil, errors.New("k8s deploy: the topology has no nodes")
+	}
+	log := spec.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	client, cfg, err := r.connect()
+	if err != nil {
+		return nil, fmt.Errorf("k8s deploy: %w", err)
+	}
+	c := newCluster(r.opts, client, cfg, newRunID(), log)
+	if err := c.deploy(ctx, spec, r.nodeHost(cfg)); err != nil {
+		if c.preserve {
+			log.Warn("k8s deploy failed; namespace kept", "namespace", c.ns, "delete", "kubectl delete namespace "+c.ns)
+		}
+		_ = c.Teardown(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("k8s deploy: %w", err)
+	}
+	return c, nil
+}
+
+// hostPort joins a host and port for URLs.
+func hostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
