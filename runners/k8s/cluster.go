@@ -92,7 +92,7 @@ func (c *Cluster) data(n plan.Node) nodeData {
 		Namespace: c.ns, RunID: c.runID, Node: n.Name, Role: string(n.Role),
 		Image: c.opts.Image, PullPolicy: c.opts.PullPolicy, Command: c.opts.Command,
 		Ports: Ports{API: portAPI, Testing: portTesting, P2P: portP2P}, ServiceType: "NodePort",
-		DataDir: dataDir, Resources: c.opts.Resources, Env: nodeEnv(),
+		DataDir: dataDir, ConfigDir: configDir, ConfigFile: configFile, Resources: c.opts.Resources, Env: nodeEnv(),
 	}
 }
 

@@ -37,7 +37,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
-	"github.com/nomosrun/nomosrun/internal/versions"
+	"github.com/nomosrun/nomosrun/nodeimage"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -53,7 +53,7 @@ const (
 	EnvDeployTimeout   = "K8S_RUNNER_DEPLOYMENT_TIMEOUT_SECS" // readiness of all pods (default 180)
 	EnvProbeTimeout    = "K8S_RUNNER_HTTP_PROBE_TIMEOUT_SECS" // NodePort probe before port-forwarding (default 10)
 	EnvStorageClass    = "K8S_RUNNER_STORAGE_CLASS"           // class of the data volumes; "none" for emptyDir
-	EnvImage           = "NOMOS_TESTNET_IMAGE"                // node image
+	EnvImage           = nodeimage.EnvTag                     // node image (default: versions.env)
 	EnvImagePullPolicy = "NOMOS_TESTNET_IMAGE_PULL_POLICY"    // default IfNotPresent
 	EnvSlowTest        = "SLOW_TEST_ENV"                      // "true" doubles the timeouts
 )
@@ -110,14 +110,7 @@ func New(opts Options) (*Runner, error) {
 		opts.Namespace = env(EnvNamespace)
 	}
 	if opts.Image == "" {
-		opts.Image = env(EnvImage)
-	}
-	if opts.Image == "" {
-		v, err := versions.Default()
-		if err != nil {
-			return nil, err
-		}
-		opts.Image = v.TestnetImage
+		opts.Image = nodeimage.DefaultTag()
 	}
 	if opts.PullPolicy == "" {
 		opts.PullPolicy = env(EnvImagePullPolicy)

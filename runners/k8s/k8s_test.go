@@ -33,7 +33,8 @@ func TestRenderNode(t *testing.T) {
 	d := nodeData{Namespace: "ns1", RunID: "abc", Node: "validator-0", Role: "validator", Image: "img:1",
 		PullPolicy: "Never", Command: []string{"/simnode"}, Config: "a: \"quoted\"\nb: 2\n",
 		Env: []EnvVar{{"POL_PROOF_DEV_MODE", "true"}}, Ports: Ports{18080, 18081, 3000}, ServiceType: "NodePort",
-		Claim: true, StorageClass: "fast", DataDir: "/data", Resources: defaultResources}
+		Claim: true, StorageClass: "fast", DataDir: "/data", ConfigDir: "/config", ConfigFile: "node.yaml",
+		Resources: defaultResources}
 	o, err := renderNode(d)
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +44,7 @@ func TestRenderNode(t *testing.T) {
 			t.Errorf("%T labels %v: want run and node labels", m, m.GetLabels())
 		}
 	}
-	if got := o.ConfigMap.Data["config.yaml"]; got != d.Config {
+	if got := o.ConfigMap.Data["node.yaml"]; got != d.Config {
 		t.Errorf("config %q, want %q", got, d.Config)
 	}
 	if *o.Claim.Spec.StorageClassName != "fast" || o.Claim.Spec.Resources.Requests.Storage().String() != "256Mi" {
@@ -53,6 +54,9 @@ func TestRenderNode(t *testing.T) {
 	c := pod.Containers[0]
 	if c.Image != "img:1" || c.ImagePullPolicy != corev1.PullNever || strings.Join(c.Command, " ") != "/simnode" {
 		t.Errorf("container %s %s %v", c.Image, c.ImagePullPolicy, c.Command)
+	}
+	if strings.Join(c.Args, " ") != "--config /config/node.yaml" || c.VolumeMounts[0].MountPath != "/config" {
+		t.Errorf("args %v, mounts %+v", c.Args, c.VolumeMounts)
 	}
 	if c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet.Path != "/cryptarchia/info" || c.ReadinessProbe.HTTPGet.Port.StrVal != "api" {
 		t.Errorf("readiness probe %+v", c.ReadinessProbe)
@@ -117,8 +121,8 @@ func TestDeployControlTeardown(t *testing.T) {
 	// Peers dial Service ClusterIPs: validator-1's config names validator-0's.
 	svc0, _ := f.CoreV1().Services(c.ns).Get(ctx, "validator-0", metav1.GetOptions{})
 	cm1, err := f.CoreV1().ConfigMaps(c.ns).Get(ctx, "validator-1-config", metav1.GetOptions{})
-	if err != nil || !strings.Contains(cm1.Data["config.yaml"], "/ip4/"+svc0.Spec.ClusterIP+"/tcp/3000") {
-		t.Errorf("validator-1 config does not dial validator-0 at %s: %v\n%s", svc0.Spec.ClusterIP, err, cm1.Data["config.yaml"])
+	if err != nil || !strings.Contains(cm1.Data["node.yaml"], "/ip4/"+svc0.Spec.ClusterIP+"/tcp/3000") {
+		t.Errorf("validator-1 config does not dial validator-0 at %s: %v\n%s", svc0.Spec.ClusterIP, err, cm1.Data["node.yaml"])
 	}
 	if _, err := os.Stat(filepath.Join(runDir, "configs", "validator-2.yaml")); err != nil {
 		t.Errorf("config not kept in the run dir: %v", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"path"
 	"strings"
 	"text/template"
 
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	k8sassets "github.com/nomosrun/nomosrun/assets/k8s"
+	"github.com/nomosrun/nomosrun/nodeimage"
 )
 
 // Container ports of every node. Each pod has its own IP, so they are fixed.
@@ -19,7 +21,13 @@ const (
 	portAPI     = 18080
 	portTesting = 18081
 	portP2P     = 3000
-	dataDir     = "/data"
+)
+
+// Paths inside the node image (see nodeimage).
+var (
+	dataDir    = nodeimage.DataDir
+	configDir  = path.Dir(nodeimage.ConfigPath)
+	configFile = path.Base(nodeimage.ConfigPath)
 )
 
 // Ports are the ports a node's container listens on (also its Service ports).
@@ -46,8 +54,10 @@ type nodeData struct {
 	Ports             Ports
 	ServiceType       string
 	StorageClass      string
-	Claim             bool // a PersistentVolumeClaim for the data directory, else emptyDir
-	DataDir           string
+	Claim             bool   // a PersistentVolumeClaim for the data directory, else emptyDir
+	DataDir           string // the node's data directory
+	ConfigDir         string // where the ConfigMap is mounted
+	ConfigFile        string // the config's name in it
 	Resources         Resources
 }
 

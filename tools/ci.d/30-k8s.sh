@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# A single-node Kubernetes (k8s runner integration tests).
+# up: install containerd, runc, the CNI plugins, iptables and conntrack if
+# missing; build the control plane once into the cache (tools/k8s/build.sh,
+# about 12 minutes cold, instant when cached); start the cluster
+# (tools/k8s/up.sh) with the node image imported; export KUBECONFIG.
+# down: tools/k8s/down.sh stops it and undoes every host change.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source tools/k8s/env.sh
+
+case "${1:-}" in
+up)
+	t0=$SECONDS
+	need=()
+	for p in containerd:containerd runc:runc iptables:iptables conntrack:conntrack openssl:openssl curl:curl; do
+		command -v "${p%%:*}" >/dev/null || need+=("${p#*:}")
+	done
+	[[ -x /usr/lib/cni/bridge ]] || need+=(containernetworking-plugins)
+	if ((${#need[@]})); then
+		# policy-rc.d keeps dpkg from starting a package's daemon: the cluster runs its own containerd.
+		made_policy=
+		if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+			chmod +x /usr/sbin/policy-rc.d
+			made_policy=1
+		fi
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+		[[ -n $made_policy ]] && rm -f /usr/sbin/policy-rc.d
+	fi
+	t1=$SECONDS
+	tools/k8s/build.sh
+	t2=$SECONDS
+	img=$(mktemp -d)
+	go run ./cmd/nomosrun image save -o "$img/node.tar"
+	tools/k8s/up.sh "$img/node.tar"
+	rm -rf "$img"
+	echo "k8s: packages $((t1 - t0))s, build $((t2 - t1))s, image and cluster $((SECONDS - t2))s, total $((SECONDS - t0))s"
+	echo "export KUBECONFIG=$K8S_DIR/kubeconfig" >>"${NOMOS_CI_ENV:-/dev/null}"
+	;;
+down)
+	tools/k8s/down.sh
+	;;
+*)
+	echo "usage: $0 up|down" >&2
+	exit 2
+	;;
+esac
