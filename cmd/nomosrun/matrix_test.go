@@ -38,10 +38,12 @@ func TestMatrixUsageErrors(t *testing.T) {
 	}
 }
 
-// TestMatrixUnknownRunnerJob runs a job on a runner this build does not
-// register: that job fails with the registry's error, the others are
-// skipped with --fail-fast, and the exit code is the failed job's.
+// TestMatrixUnknownRunnerJob runs a job on a runner that cannot start (k8s
+// with no kubeconfig): that job fails with the runner's error, the others
+// are skipped with --fail-fast, and the exit code is the failed job's.
 func TestMatrixUnknownRunnerJob(t *testing.T) {
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("HOME", t.TempDir())
 	file := write(t, "m.star", "v = param(\"validators\", 1)\nmatrix(validators = [1, 2])\ntopology(validators = v)\n")
 	dir := t.TempDir()
 	code, out, errOut := nomosrun(t, "matrix", file, "--runner", "k8s", "--fail-fast", "--report-dir", dir)
@@ -54,7 +56,7 @@ func TestMatrixUnknownRunnerJob(t *testing.T) {
 		t.Fatalf("summary.json: %v", err)
 	}
 	if len(sum.Jobs) != 2 || sum.Jobs[0].ID != "k8s-validators=1" || sum.Jobs[0].Outcome != "error" ||
-		!strings.Contains(sum.Jobs[0].Error, `unknown runner "k8s"`) || sum.Jobs[1].Outcome != matrix.OutcomeSkipped || sum.ExitCode != 6 {
+		!strings.Contains(sum.Jobs[0].Error, "k8s runner is not ready") || sum.Jobs[1].Outcome != matrix.OutcomeSkipped || sum.ExitCode != 6 {
 		t.Errorf("summary: %+v", sum.Jobs)
 	}
 	if !strings.Contains(out, "2 jobs: 1 error, 1 skipped") {
