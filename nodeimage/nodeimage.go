@@ -67,6 +67,12 @@ func DefaultTag() string {
 	if t := os.Getenv(EnvTag); t != "" {
 		return t
 	}
+	return PinnedTag()
+}
+
+// PinnedTag is the image tag pinned in versions.env, whatever the
+// environment says.
+func PinnedTag() string {
 	if v, err := versions.Default(); err == nil {
 		return v.TestnetImage
 	}

@@ -65,9 +65,10 @@ func LoadImage(ctx context.Context, cli client.APIClient, tag string) error {
 	return nil
 }
 
-// EnsureImage checks that tag is in the engine. The default tag is built
-// and loaded when missing; another missing tag is an error naming the
-// command that builds it.
+// EnsureImage checks that tag is in the engine. The tag pinned in
+// versions.env is built and loaded when missing; another missing tag (one
+// chosen with NOMOS_TESTNET_IMAGE) is an error naming the command that
+// builds it: nothing is ever pulled.
 func EnsureImage(ctx context.Context, cli client.APIClient, tag string, log *slog.Logger) error {
 	_, err := cli.ImageInspect(ctx, tag)
 	if err == nil {
@@ -76,7 +77,7 @@ func EnsureImage(ctx context.Context, cli client.APIClient, tag string, log *slo
 	if !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("inspect image %s: %w", tag, err)
 	}
-	if tag != nodeimage.DefaultTag() {
+	if tag != nodeimage.PinnedTag() {
 		return fmt.Errorf("image %s is not in the Docker engine: build it with 'nomosrun image build --tag %s' (nothing is pulled)", tag, shellQuote(tag))
 	}
 	log.Info("node image not found; building it", "image", tag)

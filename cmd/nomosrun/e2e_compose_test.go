@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nomosrun/nomosrun/internal/testenv"
+)
+
+var (
+	composeImageOnce sync.Once
+	composeImageErr  error
+)
+
+// needCompose skips (fails under CI) without a Docker engine and the Compose
+// CLI, and builds the node image from this checkout once, with
+// `nomosrun image build`, so the runs use the current node.
+func needCompose(t *testing.T) {
+	t.Helper()
+	needBinary(t)
+	err := exec.Command("docker", "version").Run()
+	if err == nil {
+		if err = exec.Command("docker", "compose", "version").Run(); err != nil {
+			_, err = exec.LookPath("docker-compose")
+		}
+	}
+	testenv.Require(t, "a Docker engine and the Compose CLI", err)
+	composeImageOnce.Do(func() {
+		out, err := exec.Command(e2eBin, "image", "build").CombinedOutput()
+		if err != nil {
+			composeImageErr = errors.New(string(out))
+		}
+	})
+	if composeImageErr != nil {
+		t.Fatalf("nomosrun image build: %v", composeImageErr)
+	}
+}
+
+// runObjects lists the containers, networks and volumes of a run by label.
+func runObjects(t *testing.T, runID string) []string {
+	t.Helper()
+	var out []string
+	for _, kind := range []string{"container", "network", "volume"} {
+		args := []string{kind, "ls", "-q", "--filter", "label=io.nomosrun.run=" + runID}
+		if kind == "container" {
+			args = append(args, "--all")
+		}
+		b, err := exec.Command("docker", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, b)
+		}
+		for _, id := range strings.Fields(string(b)) {
+			out = append(out, kind+" "+id)
+		}
+	}
+	return out
+}
+
+// composeRunID reads the run id from the Compose file in the run directory.
+func composeRunID(t *testing.T, runDir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(runDir, "docker-compose.yml"))
+	if err != nil {
+		t.Fatalf("compose file: %v", err)
+	}
+	m := regexp.MustCompile(`io\.nomosrun\.run: (nomosrun-[0-9a-f]+)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no run label in %s/docker-compose.yml", runDir)
+	}
+	return string(m[1])
+}
+
+// TestE2EComposeExamples runs every example on the compose runner and
+// asserts the same passing verdict as on the host runner, and that the run
+// left nothing in the engine.
+func TestE2EComposeExamples(t *testing.T) {
+	needCompose(t)
+	files, err := filepath.Glob("../../examples/*.star")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples found: %v", err)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".star")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e2eSlots <- struct{}{}
+			defer func() { <-e2eSlots }()
+			dir := filepath.Join(t.TempDir(), "run")
+			r := runCLI(t, 5*time.Minute, nil, "run", file, "--runner", "compose", "--report-dir", dir)
+			t.Logf("%s: exit %d in %s", name, r.code, r.wall.Round(time.Second))
+			if r.code != int(ExitOK) {
+				t.Fatalf("exit %d, want 0 (run dir %s)\nstdout:\n%s\nstderr:\n%s", r.code, dir, r.stdout, tail(r.stderr, 40))
+			}
+			checkPassed(t, readReport(t, dir))
+			if left := runObjects(t, composeRunID(t, dir)); len(left) > 0 {
+				t.Errorf("left in the engine after the run: %v", left)
+			}
+			logs, _ := filepath.Glob(filepath.Join(dir, "logs", "*.log"))
+			if len(logs) == 0 {
+				t.Errorf("no container logs in %s/logs", dir)
+			}
+		})
+	}
+}
+
+// TestE2EComposeInterrupt stops a compose run with SIGINT during the drive
+// phase: nomosrun exits 7 and no container, network or volume of the run
+// remains.
+func TestE2EComposeInterrupt(t *testing.T) {
+	needCompose(t)
+	e2eSlots <- struct{}{}
+	defer func() { <-e2eSlots }()
+	tmp := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, e2eBin, "run", "testdata/e2e/interrupt.star", "--runner", "compose")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu      sync.Mutex
+		errText strings.Builder
+		driving = make(chan struct{})
+		once    sync.Once
+		read    = make(chan struct{})
+	)
+	go func() {
+		defer close(read)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			mu.Lock()
+			errText.WriteString(sc.Text() + "\n")
+			mu.Unlock()
+			if strings.Contains(sc.Text(), "] drive") {
+				once.Do(func() { close(driving) })
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
+	stderrText := func() string { mu.Lock(); defer mu.Unlock(); return errText.String() }
+	select {
+	case <-driving:
+	case <-read:
+		cmd.Wait()
+		t.Fatalf("nomosrun ended before the drive phase:\n%s", stderrText())
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("no drive phase within 2m:\n%s", stderrText())
+	}
+	m := regexp.MustCompile(`run directory (\S+)`).FindStringSubmatch(stderrText())
+	if m == nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("nomosrun did not print its run directory:\n%s", stderrText())
+	}
+	runID := composeRunID(t, m[1])
+	before := runObjects(t, runID)
+	// Two containers, two networks, two volumes: the check below must see
+	// the stack first, or it proves nothing.
+	if len(before) != 6 {
+		t.Fatalf("before the interrupt the run has %v, want 2 containers, 2 networks, 2 volumes", before)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	<-read
+	err = cmd.Wait()
+	t.Logf("nomosrun stopped %s after SIGINT", time.Since(start).Round(time.Millisecond))
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != int(ExitInterrupted) {
+		t.Fatalf("exit %v, want %d\nstderr:\n%s", err, ExitInterrupted, tail(stderrText(), 30))
+	}
+	if left := runObjects(t, runID); len(left) > 0 {
+		t.Fatalf("left in the engine after the interrupt: %v", left)
+	}
+}
+
+// TestE2EComposeMissingImage names the command that builds a missing image.
+func TestE2EComposeMissingImage(t *testing.T) {
+	needCompose(t)
+	r := runCLI(t, time.Minute, []string{"NOMOS_TESTNET_IMAGE=nomosrun-test/absent:0"}, "run", "../../examples/quickstart.star", "--runner", "compose")
+	if r.code != int(ExitInfrastructure) {
+		t.Fatalf("exit %d, want %d\n%s", r.code, ExitInfrastructure, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "image nomosrun-test/absent:0 is not in the Docker engine") || !strings.Contains(r.stderr, "nomosrun image build") {
+		t.Errorf("stderr does not name the missing image and the command:\n%s", r.stderr)
+	}
+}

@@ -1,0 +1,83 @@
+package compose
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+func TestProjectFile(t *testing.T) {
+	yml, err := projectFile("nomosrun-abc", "img:1", "127.0.0.1", map[string]string{"NOMOS_LOG_LEVEL": "debug"}, "10s", []serviceSpec{
+		{name: "validator-0", configDir: "/run/configs/validator-0", apiPort: 40001, testPort: 40002},
+		{name: "executor-0", configDir: "/run/configs/executor-0", apiPort: 40003, testPort: 40004},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f composeFile
+	if err := yaml.Unmarshal(yml, &f); err != nil {
+		t.Fatalf("the compose file does not parse back: %v\n%s", err, yml)
+	}
+	if len(f.Services) != 2 || len(f.Volumes) != 2 || len(f.Networks) != 2 {
+		t.Fatalf("services %d volumes %d networks %d, want 2 each", len(f.Services), len(f.Volumes), len(f.Networks))
+	}
+	v := f.Services["validator-0"]
+	if v.Image != "img:1" || v.ContainerName != "nomosrun-abc-validator-0" {
+		t.Errorf("service = %+v", v)
+	}
+	if strings.Join(v.Ports, " ") != "127.0.0.1:40001:8080 127.0.0.1:40002:8081" {
+		t.Errorf("ports = %v", v.Ports)
+	}
+	if strings.Join(v.Volumes, " ") != "/run/configs/validator-0:/config:ro data-validator-0:/data" {
+		t.Errorf("volumes = %v", v.Volumes)
+	}
+	if got := v.Networks[p2pNet].Aliases; len(got) != 1 || got[0] != "p2p-validator-0" {
+		t.Errorf("p2p aliases = %v", got)
+	}
+	if _, ok := v.Networks[ctlNet]; !ok {
+		t.Error("service is not on the ctl network")
+	}
+	if v.Labels[LabelRun] != "nomosrun-abc" || v.Labels[LabelNode] != "validator-0" || v.Environment["NOMOS_LOG_LEVEL"] != "debug" {
+		t.Errorf("labels %v env %v", v.Labels, v.Environment)
+	}
+	if !f.Networks[p2pNet].Internal || f.Networks[ctlNet].DriverOpts["com.docker.network.bridge.enable_icc"] != "false" {
+		t.Errorf("networks = %+v", f.Networks)
+	}
+	for name, n := range f.Networks {
+		if n.Labels[LabelRun] != "nomosrun-abc" {
+			t.Errorf("network %s labels = %v", name, n.Labels)
+		}
+	}
+	if f.Volumes["data-executor-0"].Labels[LabelRun] != "nomosrun-abc" {
+		t.Errorf("volume labels = %v", f.Volumes["data-executor-0"].Labels)
+	}
+}
+
+func TestNewRejectsBadHost(t *testing.T) {
+	t.Setenv(EnvHost, "localhost")
+	if _, err := New(Options{}); err == nil || !strings.Contains(err.Error(), `COMPOSE_RUNNER_HOST="localhost" is not an IP address`) {
+		t.Fatalf("err = %v", err)
+	}
+	t.Setenv(EnvHost, "")
+	t.Setenv(EnvPreserve, "1")
+	r, err := New(Options{})
+	if err != nil || !r.opts.Preserve || r.opts.HostIP != "127.0.0.1" {
+		t.Fatalf("New = %+v, %v", r, err)
+	}
+}
+
+func TestRunIDsAreProjectNames(t *testing.T) {
+	a, b := newRunID(), newRunID()
+	if a == b || !strings.HasPrefix(a, "nomosrun-") || strings.ToLower(a) != a {
+		t.Fatalf("run ids %q %q", a, b)
+	}
+}
+
+func TestPortTaken(t *testing.T) {
+	err := errors.New("Error starting userland proxy: listen tcp4 127.0.0.1:40001: bind: address already in use")
+	if !portTaken(err) || portTaken(errors.New("no such image")) {
+		t.Fatal("portTaken misclassifies")
+	}
+}
