@@ -199,11 +199,13 @@ func TestE2EComposeInterrupt(t *testing.T) {
 // TestE2EComposeMissingImage names the command that builds a missing image.
 func TestE2EComposeMissingImage(t *testing.T) {
 	needCompose(t)
-	r := runCLI(t, time.Minute, []string{"NOMOS_TESTNET_IMAGE=nomosrun-test/absent:0"}, "run", "../../examples/quickstart.star", "--runner", "compose")
+	env := []string{"NOMOS_TESTNET_IMAGE=nomosrun-test/absent:0", "TMPDIR=" + t.TempDir()}
+	r := runCLI(t, time.Minute, env, "run", "../../examples/quickstart.star", "--runner", "compose")
 	if r.code != int(ExitInfrastructure) {
 		t.Fatalf("exit %d, want %d\n%s", r.code, ExitInfrastructure, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "image nomosrun-test/absent:0 is not in the Docker engine") || !strings.Contains(r.stderr, "nomosrun image build") {
-		t.Errorf("stderr does not name the missing image and the command:\n%s", r.stderr)
+	out := r.stdout + r.stderr
+	if !strings.Contains(out, "image nomosrun-test/absent:0 is not in the Docker engine: build it with 'nomosrun image build --tag nomosrun-test/absent:0'") {
+		t.Errorf("output does not name the missing image and the command:\n%s", out)
 	}
 }

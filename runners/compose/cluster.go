@@ -183,7 +183,7 @@ func (c *Cluster) Teardown(ctx context.Context) error {
 	if c.opts.Preserve {
 		c.log.Warn("COMPOSE_RUNNER_PRESERVE is set: the stack keeps running",
 			"project", c.runID, "inspect", "docker ps --filter label="+LabelRun+"="+c.runID,
-			"logs", "docker logs "+containerName(c.runID, c.nodes[0].name),
+			"logs", "docker logs "+containerName(c.runID, "<node>"),
 			"remove", "nomosrun clean --run "+c.runID)
 	} else {
 		err = c.remove(ctx)

@@ -50,3 +50,41 @@ func realRunner(tb testing.TB) *Runner {
 func TestConformance(t *testing.T) {
 	runnertest.Conformance(t, func(t *testing.T) runners.Runner { return realRunner(t) })
 }
+
+// TestPreserveAndClean: with Preserve the stack outlives Teardown and keeps
+// serving; Clean then removes every container, network and volume of the
+// run and says so.
+func TestPreserveAndClean(t *testing.T) {
+	realRunner(t)
+	r, err := New(Options{Preserve: true, StopTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c, err := r.Deploy(ctx, runners.DeploySpec{Plan: testPlan(1, 0, "star"), RunDir: t.TempDir(), ChainStart: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := c.(*Cluster)
+	t.Cleanup(func() { Clean(ctx, cl.cli, cl.RunID()) })
+	if err := allAnswer(ctx, c.Nodes(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Teardown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := allAnswer(ctx, c.Nodes(), 5*time.Second); err != nil {
+		t.Fatalf("a preserved node stopped answering: %v", err)
+	}
+	left, err := cl.Leftovers(ctx)
+	if err != nil || len(left) != 4 {
+		t.Fatalf("preserved objects = %v (%v), want a container, two networks and a volume", left, err)
+	}
+	removed, err := Clean(ctx, cl.cli, cl.RunID())
+	if err != nil || len(removed) != 4 {
+		t.Fatalf("Clean removed %v (%v), want 4 objects", removed, err)
+	}
+	if left, _ := cl.Leftovers(ctx); len(left) != 0 {
+		t.Fatalf("left after Clean: %v", left)
+	}
+}
