@@ -11,7 +11,7 @@ import (
 var matrixBuiltins = []entry{
 	{"matrix", `matrix(**axes)`,
 		"Declares the values `nomosrun matrix` runs this scenario with: one keyword per param, each a non-empty list of " +
-			"strings, ints, floats or bools, e.g. matrix(validators=[2, 3], tx_rate=[1, 5]). Every name must be declared by param(). " +
+			"strings, ints, floats or bools, e.g. matrix(validators=[2, 3], tx_rate=[1, 5]). Every name must be declared by param(), except seed, which sets each job's --seed. " +
 			"A plain run ignores it; --matrix flags replace an axis or add one. Once per scenario.",
 		ClassStep, matrixBuiltin},
 }

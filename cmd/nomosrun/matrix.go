@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -155,13 +156,25 @@ func splitRunners(s string) ([]string, error) {
 	return out, nil
 }
 
-// checkAxes makes sure every axis names a declared param and none is also
-// fixed with --set.
+// seedAxis is the axis name that varies the run's --seed rather than a
+// param, unless the scenario declares a param of that name.
+const seedAxis = "seed"
+
+// checkAxes makes sure every axis names a declared param (or is the seed
+// axis) and none is also fixed with --set.
 func checkAxes(axes []matrix.Axis, params map[string]string, set map[string]string) error {
 	if len(axes) == 0 {
 		return errors.New("matrix: no axis; give --matrix name=v1,v2 or declare matrix(name=[...]) in the scenario")
 	}
 	for _, ax := range axes {
+		if _, declared := params[ax.Name]; ax.Name == seedAxis && !declared {
+			for _, v := range ax.Values {
+				if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+					return fmt.Errorf("matrix: seed=%s: want an integer seed", v)
+				}
+			}
+			continue
+		}
 		if _, ok := params[ax.Name]; !ok {
 			names := make([]string, 0, len(params))
 			for n := range params {
@@ -253,7 +266,13 @@ func (m *matrixRun) runJob(ctx context.Context, j matrix.Job) (res matrix.JobRes
 	for k, v := range m.set {
 		set[k] = v
 	}
-	loaded, err := m.a.load(ctx, m.file, &scenarioFlags{set: set, seed: m.seed, runner: j.Runner})
+	seed := m.seed
+	if v, ok := set[seedAxis]; ok {
+		// A seed axis sets the job's --seed (checked by checkAxes).
+		seed, _ = strconv.ParseInt(v, 10, 64)
+		delete(set, seedAxis)
+	}
+	loaded, err := m.a.load(ctx, m.file, &scenarioFlags{set: set, seed: seed, runner: j.Runner})
 	if err != nil {
 		return fail(err)
 	}

@@ -30,6 +30,7 @@ func TestMatrixUsageErrors(t *testing.T) {
 		{[]string{file, "--matrix", "validators=1", "--shard", "3/2"}, "--shard \"3/2\": want i/n with 1 <= i <= n"},
 		{[]string{file, "--matrix", "validators=1", "--parallel", "0"}, "--parallel 0: want at least 1"},
 		{[]string{declared, "--matrix", "validators=1", "--matrix", "validators=2"}, "--matrix validators given twice"},
+		{[]string{file, "--matrix", "seed=1,x"}, "matrix: seed=x: want an integer seed"},
 	} {
 		code, _, errOut := nomosrun(t, append([]string{"matrix"}, tc.args...)...)
 		if code != ExitUsage || !strings.Contains(errOut, tc.want) {
@@ -65,18 +66,18 @@ func TestMatrixUnknownRunnerJob(t *testing.T) {
 }
 
 // TestE2EMatrixParallel runs two jobs at once on the host runner: both pass,
-// their clusters use disjoint ports and their own directories, and the
-// JUnit XML validates against the Jenkins schema.
+// their clusters use disjoint ports and their own directories, a seed axis
+// sets their seed, and the JUnit XML validates against the Jenkins schema.
 func TestE2EMatrixParallel(t *testing.T) {
 	needBinary(t)
 	e2eSlots <- struct{}{}
 	defer func() { <-e2eSlots }()
 	dir := t.TempDir()
-	r := runCLI(t, 3*time.Minute, nil, "matrix", "testdata/e2e/matrix.star", "--parallel", "2", "--report-dir", dir)
+	r := runCLI(t, 3*time.Minute, nil, "matrix", "testdata/e2e/matrix.star", "--parallel", "2", "--report-dir", dir, "--matrix", "seed=7")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"job host-validators=2-slot=400ms started", "job host-validators=2-slot=500ms passed (exit 0)",
+	for _, want := range []string{"job host-validators=2-slot=400ms-seed=7 started", "job host-validators=2-slot=500ms-seed=7 passed (exit 0)",
 		"2 jobs: 2 passed"} {
 		if !strings.Contains(r.stdout+r.stderr, want) {
 			t.Errorf("output lacks %q:\n%s\n%s", want, r.stdout, r.stderr)
@@ -84,10 +85,13 @@ func TestE2EMatrixParallel(t *testing.T) {
 	}
 	ports := map[string]string{}
 	portRE := regexp.MustCompile(`127\.0\.0\.1:(\d+)|tcp/(\d+)|port: (\d+)`)
-	for _, id := range []string{"host-validators=2-slot=400ms", "host-validators=2-slot=500ms"} {
+	for _, id := range []string{"host-validators=2-slot=400ms-seed=7", "host-validators=2-slot=500ms-seed=7"} {
 		jobDir := filepath.Join(dir, "jobs", id)
 		res := readReport(t, jobDir)
 		checkPassed(t, res)
+		if res.Seed != 7 {
+			t.Errorf("%s ran with seed %d, want 7 from the seed axis", id, res.Seed)
+		}
 		cfgs, _ := filepath.Glob(filepath.Join(jobDir, "configs", "*.yaml"))
 		if len(cfgs) != 2 {
 			t.Fatalf("%s: %d node configs", id, len(cfgs))
