@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/nomosrun/nomosrun/internal/testenv"
 )
 
 // TestDoctorHost runs the real checks of the host runner on this machine.
@@ -12,11 +15,13 @@ func TestDoctorHost(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{"ok    versions.env", "ok    node binary", "ok    KZG parameters", "ok    POL_PROOF_DEV_MODE",
-		"ok    free ports", "the host runner is ready"} {
-		if !strings.Contains(out, want) && !strings.Contains(out, strings.Replace(want, "    ", "  ", 1)) {
-			t.Errorf("output lacks %q:\n%s", want, out)
+	for _, name := range []string{"versions.env", "node binary", "KZG parameters", "POL_PROOF_DEV_MODE", "free ports"} {
+		if !checkLine(out, "ok", name) {
+			t.Errorf("output lacks an ok line for %s:\n%s", name, out)
 		}
+	}
+	if !strings.Contains(out, "the host runner is ready") {
+		t.Errorf("output:\n%s", out)
 	}
 }
 
@@ -46,4 +51,37 @@ func TestDoctorUsage(t *testing.T) {
 	if code, _, _ := nomosrun(t, "doctor", "extra"); code != ExitUsage {
 		t.Errorf("exit %d for an extra argument", code)
 	}
+}
+
+// TestDoctorRealEngines runs doctor against the real Docker engine (compose)
+// and the real cluster of the kubeconfig (k8s): every check those runners
+// need passes where CI provides them.
+func TestDoctorRealEngines(t *testing.T) {
+	t.Setenv("POL_PROOF_DEV_MODE", "")
+	for _, tc := range []struct{ runner, what, want string }{
+		{"compose", "a Docker engine and a Compose CLI (tools/ci.d/10-docker.sh)", "Docker engine"},
+		{"k8s", "a Kubernetes cluster (KUBECONFIG; tools/k8s/up.sh)", "cluster"},
+	} {
+		t.Run(tc.runner, func(t *testing.T) {
+			code, out, errOut := nomosrun(t, "doctor", "--runner", tc.runner)
+			var err error
+			if code != ExitOK {
+				err = fmt.Errorf("doctor --runner %s: exit %d\n%s%s", tc.runner, code, out, errOut)
+			}
+			testenv.Require(t, tc.what, err)
+			if !checkLine(out, "ok", tc.want) || !strings.Contains(out, "the "+tc.runner+" runner is ready") {
+				t.Errorf("output:\n%s", out)
+			}
+		})
+	}
+}
+
+// checkLine reports whether out has a line "MARK  NAME  detail".
+func checkLine(out, mark, name string) bool {
+	for _, line := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(line, mark+" "); ok && strings.HasPrefix(strings.TrimSpace(rest), name+"  ") {
+			return true
+		}
+	}
+	return false
 }
