@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
 	"github.com/nomosrun/nomosrun/nodeimage"
@@ -33,6 +34,7 @@ func Docker(ctx context.Context) (*client.Client, error) {
 // LoadImage builds the node image (see package nodeimage) and loads it into
 // the engine under tag, replacing an older image of that tag.
 func LoadImage(ctx context.Context, cli client.APIClient, tag string) error {
+	old, _ := cli.ImageInspect(ctx, tag)
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(nodeimage.Write(ctx, pw, tag)) }()
 	resp, err := cli.ImageLoad(ctx, pr, client.ImageLoadWithQuiet(true))
@@ -59,8 +61,14 @@ func LoadImage(ctx context.Context, cli client.APIClient, tag string) error {
 			return fmt.Errorf("load image %s into Docker: %s", tag, msg.Error)
 		}
 	}
-	if _, err := cli.ImageInspect(ctx, tag); err != nil {
+	now, err := cli.ImageInspect(ctx, tag)
+	if err != nil {
 		return fmt.Errorf("load image %s into Docker: not there after loading: %w", tag, err)
+	}
+	// The image the tag named before is now untagged: remove it unless a
+	// container or another tag still uses it (the engine refuses then).
+	if old.ID != "" && old.ID != now.ID && len(old.RepoTags) == 1 {
+		_, _ = cli.ImageRemove(ctx, old.ID, image.RemoveOptions{PruneChildren: true})
 	}
 	return nil
 }
