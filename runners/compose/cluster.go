@@ -27,6 +27,7 @@ type Cluster struct {
 	file   string
 	nodes  []*node
 	byName map[string]*node
+	exits  *exitWatch
 
 	mu       sync.Mutex
 	torn     bool
@@ -175,6 +176,9 @@ func (c *Cluster) Teardown(ctx context.Context) error {
 	c.mu.Unlock()
 	if torn {
 		return c.tornErr
+	}
+	if c.exits != nil {
+		c.exits.stop()
 	}
 	if err := c.CollectLogs(ctx, filepath.Join(c.runDir, "logs")); err != nil {
 		c.log.Warn("collect container logs", "err", err)

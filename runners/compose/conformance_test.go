@@ -2,6 +2,7 @@ package compose
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"os"
 	"sync"
@@ -86,5 +87,45 @@ func TestPreserveAndClean(t *testing.T) {
 	}
 	if left, _ := cl.Leftovers(ctx); len(left) != 0 {
 		t.Fatalf("left after Clean: %v", left)
+	}
+}
+
+// TestExitedReportsOnlyUnaskedExits: a Kill through the cluster is not
+// reported; a container killed behind the runner's back is, by node name.
+func TestExitedReportsOnlyUnaskedExits(t *testing.T) {
+	r := realRunner(t)
+	ctx := context.Background()
+	c, err := r.Deploy(ctx, runners.DeploySpec{Plan: testPlan(2, 0, "star"), RunDir: t.TempDir(), ChainStart: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Teardown(ctx)
+	cl := c.(*Cluster)
+	if err := allAnswer(ctx, c.Nodes(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Kill(ctx, "validator-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Restart(ctx, "validator-0"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-cl.Exited():
+		t.Fatalf("an exit the runner caused was reported: %v", err)
+	case <-time.After(2 * time.Second):
+	}
+	if err := cl.cli.ContainerKill(ctx, cl.byName["validator-0"].container, "SIGKILL"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-cl.Exited():
+		var ne *NodeExit
+		if !errors.As(err, &ne) || ne.Node != "validator-0" || ne.ExitCode != "137" {
+			t.Fatalf("exit report = %v", err)
+		}
+		t.Logf("reported: %v", err)
+	case <-time.After(scaled(10 * time.Second)):
+		t.Fatal("a container killed behind the runner's back was not reported")
 	}
 }

@@ -23,7 +23,9 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	c.exits.expect(name)
 	if err := c.cli.ContainerRestart(ctx, n.container, c.stopOptions()); err != nil {
+		c.exits.take(name)
 		return fmt.Errorf("restart %s: %w", name, err)
 	}
 	return c.waitReady(ctx, n)
@@ -35,7 +37,9 @@ func (c *Cluster) Kill(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	c.exits.expect(name)
 	if err := c.cli.ContainerKill(ctx, n.container, "SIGKILL"); err != nil {
+		c.exits.take(name)
 		return fmt.Errorf("kill %s: %w", name, err)
 	}
 	return c.waitState(ctx, n, false)
@@ -48,7 +52,9 @@ func (c *Cluster) Stop(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	c.exits.expect(name)
 	if err := c.cli.ContainerStop(ctx, n.container, c.stopOptions()); err != nil {
+		c.exits.take(name)
 		return fmt.Errorf("stop %s: %w", name, err)
 	}
 	return nil

@@ -175,6 +175,7 @@ func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.C
 		}
 		log.Warn("a host port was taken meanwhile; retrying with new ports", "attempt", attempt, "err", err)
 	}
+	c.watchExits()
 	log.Info("compose project up", "project", c.runID, "nodes", len(c.nodes), "file", c.file)
 	return c, nil
 }
