@@ -14,9 +14,13 @@ import (
 )
 
 // nodeEnv is the environment of every node container: the passthrough
-// variables that are set, and POL_PROOF_DEV_MODE=true unless given.
+// variables that are set, POL_PROOF_DEV_MODE=true unless given, and
+// LIBP2P_TCP_REUSEPORT=false. With reuseport, libp2p dials from its listen
+// port; two nodes dialling each other's Service ClusterIP at once then make
+// the same connection-tracking tuple after DNAT, and both dials fail for as
+// long as the stale entry lives. Dials from ephemeral ports do not clash.
 func nodeEnv() []EnvVar {
-	var env []EnvVar
+	env := []EnvVar{{"LIBP2P_TCP_REUSEPORT", "false"}}
 	for _, k := range passthroughEnv {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, EnvVar{k, v})
