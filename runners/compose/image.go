@@ -88,7 +88,9 @@ func EnsureImage(ctx context.Context, cli client.APIClient, tag string, log *slo
 	if tag != nodeimage.PinnedTag() {
 		return fmt.Errorf("image %s is not in the Docker engine: build it with 'nomosrun image build --tag %s' (nothing is pulled)", tag, shellQuote(tag))
 	}
-	log.Info("node image not found; building it", "image", tag)
+	if log != nil {
+		log.Info("node image not found; building it", "image", tag)
+	}
 	if err := LoadImage(ctx, cli, tag); err != nil {
 		return fmt.Errorf("image %s is not in the Docker engine and building it failed (build it with 'nomosrun image build'): %w", tag, err)
 	}
