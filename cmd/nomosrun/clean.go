@@ -10,13 +10,13 @@ import (
 var cleanCmd = &command{
 	name:  "clean",
 	usage: "[--run ID]",
-	short: "remove the containers, networks and volumes earlier compose runs left (found by their io.nomosrun.run label)",
+	short: "remove the containers, networks and volumes compose runs left (found by their io.nomosrun.run label)",
 	run:   runClean,
 }
 
 func runClean(ctx context.Context, a *app, c *command, args []string) error {
 	fs := a.newFlags(c)
-	run := fs.String("run", "", "remove only what the run with this id left (default: every run)")
+	run := fs.String("run", "", "remove what the run with this id left, even if it is still running (default: every run whose nomosrun has exited)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -29,14 +29,21 @@ func runClean(ctx context.Context, a *app, c *command, args []string) error {
 		return withCode(ExitInfrastructure, err)
 	}
 	defer cli.Close()
-	removed, err := compose.Clean(ctx, cli, *run)
+	removed, skipped, err := compose.Clean(ctx, cli, *run)
 	for _, o := range removed {
 		fmt.Fprintf(a.stdout, "removed %s\n", o)
+	}
+	runs := map[string]bool{}
+	for _, o := range skipped {
+		if !runs[o.Run] {
+			runs[o.Run] = true
+			fmt.Fprintf(a.stdout, "kept run %s: the nomosrun that started it (%s) is still running; remove it anyway with --run %s\n", o.Run, o.Owner, o.Run)
+		}
 	}
 	if err != nil {
 		return withCode(ExitInfrastructure, err)
 	}
-	if len(removed) == 0 {
+	if len(removed) == 0 && len(skipped) == 0 {
 		fmt.Fprintln(a.stdout, "nothing to clean")
 	}
 	return nil

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
+	"syscall"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
@@ -16,10 +19,32 @@ import (
 
 // Object is a container, network or volume of a run.
 type Object struct {
-	Kind string // "container", "network" or "volume"
-	Name string
-	ID   string
-	Run  string // the io.nomosrun.run label
+	Kind  string // "container", "network" or "volume"
+	Name  string
+	ID    string
+	Run   string // the io.nomosrun.run label
+	Owner string // the io.nomosrun.owner label: host:pid of the nomosrun that made it
+}
+
+// owner is this process's io.nomosrun.owner label value.
+func owner() string {
+	host, _ := os.Hostname()
+	return host + ":" + strconv.Itoa(os.Getpid())
+}
+
+// live reports whether the nomosrun process that made o is still running on
+// this machine. A preserved stack's process has exited, so it is not live.
+func (o Object) live() bool {
+	host, pid, ok := strings.Cut(o.Owner, ":")
+	if me, _ := os.Hostname(); !ok || host != me {
+		return false
+	}
+	n, err := strconv.Atoi(pid)
+	if err != nil || n <= 0 {
+		return false
+	}
+	err = syscall.Kill(n, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // String is "kind name (run id)".
@@ -47,36 +72,41 @@ func list(ctx context.Context, cli client.APIClient, run string) ([]Object, erro
 		if len(c.Names) > 0 {
 			name = strings.TrimPrefix(c.Names[0], "/")
 		}
-		out = append(out, Object{Kind: "container", Name: name, ID: c.ID, Run: c.Labels[LabelRun]})
+		out = append(out, Object{Kind: "container", Name: name, ID: c.ID, Run: c.Labels[LabelRun], Owner: c.Labels[LabelOwner]})
 	}
 	ns, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
 	if err != nil {
 		return nil, fmt.Errorf("list networks: %w", err)
 	}
 	for _, n := range ns {
-		out = append(out, Object{Kind: "network", Name: n.Name, ID: n.ID, Run: n.Labels[LabelRun]})
+		out = append(out, Object{Kind: "network", Name: n.Name, ID: n.ID, Run: n.Labels[LabelRun], Owner: n.Labels[LabelOwner]})
 	}
 	vs, err := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
 	if err != nil {
 		return nil, fmt.Errorf("list volumes: %w", err)
 	}
 	for _, v := range vs.Volumes {
-		out = append(out, Object{Kind: "volume", Name: v.Name, ID: v.Name, Run: v.Labels[LabelRun]})
+		out = append(out, Object{Kind: "volume", Name: v.Name, ID: v.Name, Run: v.Labels[LabelRun], Owner: v.Labels[LabelOwner]})
 	}
 	return out, nil
 }
 
 // Clean removes every container, network and volume labelled
-// io.nomosrun.run=run (of any run if run is "") and returns what it
-// removed. Nothing without the label is touched.
-func Clean(ctx context.Context, cli client.APIClient, run string) ([]Object, error) {
+// io.nomosrun.run=run and returns what it removed. With run "" it cleans
+// every run except those whose nomosrun process is still running on this
+// machine, which it returns as skipped. Nothing without the label is
+// touched.
+func Clean(ctx context.Context, cli client.APIClient, run string) (removed, skipped []Object, err error) {
 	objs, err := list(ctx, cli, run)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var removed []Object
 	var errs []error
 	for _, o := range objs {
+		if run == "" && o.live() {
+			skipped = append(skipped, o)
+			continue
+		}
 		switch o.Kind {
 		case "container":
 			err = cli.ContainerRemove(ctx, o.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
@@ -94,5 +124,5 @@ func Clean(ctx context.Context, cli client.APIClient, run string) ([]Object, err
 			errs = append(errs, fmt.Errorf("remove %s: %w", o, err))
 		}
 	}
-	return removed, errors.Join(errs...)
+	return removed, skipped, errors.Join(errs...)
 }

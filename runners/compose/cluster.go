@@ -204,7 +204,7 @@ func (c *Cluster) Teardown(ctx context.Context) error {
 func (c *Cluster) remove(ctx context.Context) error {
 	timeout := strconv.Itoa(int(c.opts.StopTimeout.Seconds()))
 	downErr := compose(ctx, c.runID, c.file, "down", "--volumes", "--remove-orphans", "--timeout", timeout)
-	if _, err := Clean(ctx, c.cli, c.runID); err != nil {
+	if _, _, err := Clean(ctx, c.cli, c.runID); err != nil {
 		return fmt.Errorf("remove the compose project %s: %w", c.runID, err)
 	}
 	if downErr != nil {

@@ -81,7 +81,18 @@ func TestPreserveAndClean(t *testing.T) {
 	if err != nil || len(left) != 4 {
 		t.Fatalf("preserved objects = %v (%v), want a container, two networks and a volume", left, err)
 	}
-	removed, err := Clean(ctx, cl.cli, cl.RunID())
+	// A clean of every run would leave this one alone: its process (this
+	// test) runs. (Cleaning every run here would hit other runs too.)
+	objs, err := list(ctx, cl.cli, cl.RunID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if !o.live() {
+			t.Errorf("%s (owner %q) is not seen as belonging to a live nomosrun", o, o.Owner)
+		}
+	}
+	removed, _, err := Clean(ctx, cl.cli, cl.RunID())
 	if err != nil || len(removed) != 4 {
 		t.Fatalf("Clean removed %v (%v), want 4 objects", removed, err)
 	}

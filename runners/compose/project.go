@@ -19,6 +19,9 @@ import (
 const (
 	LabelRun  = "io.nomosrun.run"  // the run id (also the Compose project name)
 	LabelNode = "io.nomosrun.node" // the node name, on containers and volumes
+	// LabelOwner is host:pid of the nomosrun process that made the object;
+	// a clean of every run leaves alone the runs whose process still runs.
+	LabelOwner = "io.nomosrun.owner"
 )
 
 // Names of the two networks of a project. Nodes talk to each other only on
@@ -77,7 +80,7 @@ type serviceSpec struct {
 // projectFile renders the Compose file of a run.
 func projectFile(runID, image, hostIP string, env map[string]string, stopGrace string, svcs []serviceSpec) ([]byte, error) {
 	labels := func(node string) map[string]string {
-		l := map[string]string{LabelRun: runID}
+		l := map[string]string{LabelRun: runID, LabelOwner: owner()}
 		if node != "" {
 			l[LabelNode] = node
 		}
