@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -59,7 +60,7 @@ func SetSelfNode(args ...string) {
 //  3. cmd/simnode built with CGO_ENABLED=0 from the module source, found from
 //     the working directory or this package's source, when the go command
 //     is on PATH. The result is cached in the user cache directory under a
-//     hash of the sources and the Go version.
+//     hash of the sources and the Go version (the three newest are kept).
 //
 // If none applies it returns one error saying how to get a static binary.
 func FindBinary(ctx context.Context) (Binary, error) {
@@ -203,7 +204,34 @@ func buildSimnode(ctx context.Context, goBin, root string) (string, error) {
 	if err := os.Rename(tmp, out); err != nil {
 		return "", fmt.Errorf("node binary cache: %w", err)
 	}
+	pruneCache(dir, keepBinaries)
 	return out, nil
+}
+
+// keepBinaries is how many cached node binaries survive a new build: a few,
+// so checkouts of different versions on one machine do not rebuild in turn.
+const keepBinaries = 3
+
+// pruneCache removes all but the keep newest node binaries in dir.
+func pruneCache(dir string, keep int) {
+	paths, _ := filepath.Glob(filepath.Join(dir, "simnode-*"))
+	type entry struct {
+		path string
+		mod  int64
+	}
+	var es []entry
+	for _, p := range paths {
+		if strings.HasSuffix(p, ".tmp") {
+			continue
+		}
+		if st, err := os.Stat(p); err == nil {
+			es = append(es, entry{p, st.ModTime().UnixNano()})
+		}
+	}
+	sort.Slice(es, func(i, j int) bool { return es[i].mod > es[j].mod })
+	for i := keep; i < len(es); i++ {
+		os.Remove(es[i].path)
+	}
 }
 
 // sourceKey hashes the Go version, go.mod, go.sum and every file that goes

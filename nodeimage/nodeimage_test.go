@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -179,4 +180,23 @@ func staticBinary(t *testing.T) Binary {
 		t.Fatal(err)
 	}
 	return bin
+}
+
+func TestPruneCacheKeepsTheNewest(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	for i, name := range []string{"simnode-a", "simnode-b", "simnode-c", "simnode-d", "simnode-e.tmp"} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, nil, 0o755)
+		os.Chtimes(p, now, now.Add(time.Duration(i)*time.Minute))
+	}
+	pruneCache(dir, 2)
+	var left []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if strings.Join(left, " ") != "simnode-c simnode-d simnode-e.tmp" {
+		t.Fatalf("left %v, want the two newest and the build in progress", left)
+	}
 }
