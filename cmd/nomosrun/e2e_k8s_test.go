@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -36,18 +39,24 @@ func k8sClient(t *testing.T) kubernetes.Interface {
 	return cs
 }
 
-// runNamespaces lists the namespaces nomosrun runs created.
-func runNamespaces(t *testing.T, cs kubernetes.Interface) map[string]bool {
+// testNamespace is a fresh namespace name for one run, given through
+// K8S_RUNNER_NAMESPACE so the test can find exactly its run's namespace
+// while other runs share the cluster.
+func testNamespace(name string) string {
+	return fmt.Sprintf("e2e-%s-%d", strings.ReplaceAll(name, "_", "-"), time.Now().UnixNano()%1e9)
+}
+
+// namespaceExists reports whether namespace ns exists.
+func namespaceExists(t *testing.T, cs kubernetes.Interface, ns string) bool {
 	t.Helper()
-	l, err := cs.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=nomosrun"})
+	_, err := cs.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return false
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]bool{}
-	for _, ns := range l.Items {
-		out[ns.Name] = true
-	}
-	return out
+	return true
 }
 
 // TestE2EExamplesK8s runs every example with --runner k8s and asserts the
@@ -60,21 +69,12 @@ func TestE2EExamplesK8s(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no examples found: %v", err)
 	}
-	before := runNamespaces(t, cs)
-	// The group returns once every parallel run is done.
-	t.Run("group", func(t *testing.T) {
-		for _, file := range files {
-			runExampleK8s(t, file)
-		}
-	})
-	for ns := range runNamespaces(t, cs) {
-		if !before[ns] {
-			t.Errorf("namespace %s left after the runs", ns)
-		}
+	for _, file := range files {
+		runExampleK8s(t, cs, file)
 	}
 }
 
-func runExampleK8s(t *testing.T, file string) {
+func runExampleK8s(t *testing.T, cs kubernetes.Interface, file string) {
 	name := strings.TrimSuffix(filepath.Base(file), ".star")
 	t.Run(name, func(t *testing.T) {
 		t.Parallel()
@@ -100,10 +100,11 @@ func TestE2EInterruptK8s(t *testing.T) {
 	cs := k8sClient(t)
 	e2eSlots <- struct{}{}
 	defer func() { <-e2eSlots }()
-	before := runNamespaces(t, cs)
+	ns := testNamespace("interrupt")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, e2eBin, "run", "testdata/e2e/interrupt.star", "--runner", "k8s", "--report-dir", t.TempDir())
+	cmd.Env = append(os.Environ(), "K8S_RUNNER_NAMESPACE="+ns)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -137,14 +138,10 @@ func TestE2EInterruptK8s(t *testing.T) {
 		cmd.Wait()
 		t.Fatalf("no drive phase within 3m:\n%s", text.String())
 	}
-	var ours []string
-	for ns := range runNamespaces(t, cs) {
-		if !before[ns] {
-			ours = append(ours, ns)
-		}
-	}
-	if len(ours) != 1 {
-		t.Fatalf("want the run's one namespace before the interrupt, got %v", ours)
+	if !namespaceExists(t, cs, ns) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the run's namespace %s does not exist before the interrupt", ns)
 	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -155,7 +152,7 @@ func TestE2EInterruptK8s(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != int(ExitInterrupted) {
 		t.Fatalf("exit %v, want %d\nstderr:\n%s", err, ExitInterrupted, tail(text.String(), 30))
 	}
-	if now := runNamespaces(t, cs); now[ours[0]] {
-		t.Errorf("namespace %s still there after the interrupt", ours[0])
+	if namespaceExists(t, cs, ns) {
+		t.Errorf("namespace %s still there after the interrupt", ns)
 	}
 }

@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -91,38 +92,39 @@ func TestRestartedPodCatchesUp(t *testing.T) {
 // TestInterruptedDeployLeavesNothing cancels a deploy while its pods start:
 // the namespace is gone afterwards.
 func TestInterruptedDeployLeavesNothing(t *testing.T) {
-	r := realRunner(t, nil)
-	ctx, cancel := context.WithCancel(context.Background())
+	ns := fmt.Sprintf("nomosrun-interrupt-%d", time.Now().UnixNano()%1e9)
+	r := realRunner(t, func(o *Options) { o.Namespace = ns })
 	client, _, err := r.connect()
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, err := client.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=nomosrun"})
-	if err != nil {
-		t.Fatal(err)
+	exists := func() bool {
+		_, err := client.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{})
+		return err == nil
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	created := make(chan struct{})
 	go func() {
-		// Cancel once the run's namespace exists.
-		for {
-			l, err := client.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=nomosrun"})
-			if err == nil && len(l.Items) > len(before.Items) {
-				time.Sleep(300 * time.Millisecond)
-				cancel()
-				return
-			}
+		// Cancel once the run's namespace exists and its pods are starting.
+		for !exists() {
 			time.Sleep(20 * time.Millisecond)
 		}
+		close(created)
+		time.Sleep(300 * time.Millisecond)
+		cancel()
 	}()
 	_, err = r.Deploy(ctx, runners.DeploySpec{Plan: testPlan(3), ChainStart: time.Now()})
 	if err == nil {
 		t.Fatal("deploy succeeded despite the cancel")
 	}
-	after, err := client.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=nomosrun"})
-	if err != nil {
-		t.Fatal(err)
+	select {
+	case <-created:
+	default:
+		t.Fatalf("deploy failed before creating its namespace: %v", err)
 	}
-	if len(after.Items) > len(before.Items) {
-		t.Errorf("an interrupted deploy left namespace %s (%v)", after.Items[len(after.Items)-1].Name, err)
+	if exists() {
+		t.Errorf("an interrupted deploy left namespace %s", ns)
 	}
 }
 
