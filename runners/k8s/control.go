@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -36,7 +37,8 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 	skip := map[string]string{}
 	for _, p := range pods {
 		skip[name] = string(p.UID)
-		if err := c.client.CoreV1().Pods(c.ns).Delete(ctx, p.Name, metav1.DeleteOptions{}); err != nil {
+		err := c.client.CoreV1().Pods(c.ns).Delete(ctx, p.Name, metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("restart %s: delete pod %s: %w", name, p.Name, err)
 		}
 	}
@@ -65,8 +67,9 @@ func (c *Cluster) Kill(ctx context.Context, name string) error {
 		return fmt.Errorf("kill %s: %w", name, err)
 	}
 	for _, p := range pods {
+		// The ReplicaSet may have deleted it already after the scale-down.
 		err := c.client.CoreV1().Pods(c.ns).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
-		if err != nil {
+		if err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("kill %s: delete pod %s: %w", name, p.Name, err)
 		}
 	}
