@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -118,5 +121,40 @@ func TestE2EMatrixParallel(t *testing.T) {
 	out, err := exec.Command(xmllint, "--noout", "--schema", "../../engine/matrix/testdata/junit-10.xsd", filepath.Join(dir, "junit.xml")).CombinedOutput()
 	if err != nil {
 		t.Errorf("junit.xml does not validate: %v\n%s", err, out)
+	}
+}
+
+// TestE2EMatrixInterrupt interrupts a matrix during its first job: that job
+// is torn down and reported interrupted, the others are skipped, the
+// summary is still written, and the exit code is 7.
+func TestE2EMatrixInterrupt(t *testing.T) {
+	needBinary(t)
+	e2eSlots <- struct{}{}
+	defer func() { <-e2eSlots }()
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, e2eBin, "matrix", "testdata/e2e/matrix.star", "--matrix", "slot=400ms,500ms,600ms",
+		"--report-dir", dir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // the first cluster is deploying or running
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != int(ExitInterrupted) {
+		t.Fatalf("exit: %v, want 7\n%s", err, stderr.String())
+	}
+	var sum matrix.Summary
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil || json.Unmarshal(b, &sum) != nil {
+		t.Fatalf("summary.json: %v\n%s", err, stderr.String())
+	}
+	if len(sum.Jobs) != 3 || sum.Jobs[0].Outcome != "interrupted" || sum.Jobs[1].Outcome != matrix.OutcomeSkipped ||
+		sum.Jobs[2].Outcome != matrix.OutcomeSkipped || sum.ExitCode != 7 {
+		t.Errorf("jobs: %+v\n%s", sum.Jobs, stderr.String())
 	}
 }
