@@ -253,7 +253,14 @@ func (m *matrixRun) runJob(ctx context.Context, j matrix.Job) (res matrix.JobRes
 	res = matrix.JobResult{Job: j, Dir: filepath.ToSlash(filepath.Join("jobs", j.ID))}
 	defer func() { res.Seconds = time.Since(start).Seconds() }()
 	m.prog.started(j)
-	fail := func(err error) matrix.JobResult {
+	var fail func(err error) matrix.JobResult
+	defer func() {
+		// One job's internal error must not end the other jobs' runs.
+		if r := recover(); r != nil {
+			res = fail(withCode(ExitInfrastructure, fmt.Errorf("internal error: %v (please report it)", r)))
+		}
+	}()
+	fail = func(err error) matrix.JobResult {
 		res.ExitCode = int(codeOf(err))
 		res.Outcome = report.OutcomeError
 		if res.ExitCode == int(ExitInterrupted) {
