@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/nodeimage"
+	"github.com/nomosrun/nomosrun/runners/nodeconfig"
 	"github.com/nomosrun/nomosrun/simnode/config"
 )
 
@@ -28,55 +28,31 @@ func p2pAlias(node string) string { return "p2p-" + node }
 // returns the directories in topology order. Nodes listen on all addresses
 // of their container and dial each other by their peer-to-peer alias.
 func writeConfigs(spec deployInput, configDir string) ([]string, error) {
-	topo := spec.plan.Topology
-	// The generator numbers validators first, then executors.
-	order := make([]int, len(topo.Nodes))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool {
-		na, nb := topo.Nodes[order[a]], topo.Nodes[order[b]]
-		if (na.Role == plan.RoleValidator) != (nb.Role == plan.RoleValidator) {
-			return na.Role == plan.RoleValidator
-		}
-		return na.Index < nb.Index
+	cfgs, err := nodeconfig.Generate(nodeconfig.Spec{
+		Plan: spec.plan, ChainStart: spec.chainStart, KZGParamsPath: nodeimage.ParamsPath,
+		Place: func(_ int, n plan.Node) nodeconfig.Placement {
+			return nodeconfig.Placement{
+				Addrs: config.NodeAddrs{
+					API:       fmt.Sprintf("0.0.0.0:%d", containerAPIPort),
+					Testing:   fmt.Sprintf("0.0.0.0:%d", containerTestingPort),
+					P2PListen: fmt.Sprintf("0.0.0.0:%d", containerP2PPort),
+					P2PDial:   fmt.Sprintf("%s:%d", p2pAlias(n.Name), containerP2PPort),
+				},
+				DataDir: nodeimage.DataDir,
+			}
+		},
 	})
-	cs := config.ClusterSpec{
-		Validators: topo.Validators, Executors: topo.Executors, Network: topo.Network,
-		SlotDuration: topo.Slot.Std(), ActiveSlotCoeff: topo.ActiveSlotCoeff, SecurityParam: topo.SecurityParam,
-		ChainStart: spec.chainStart, Wallets: spec.plan.Wallets.Count, WalletFunds: spec.plan.Wallets.Funds,
-		Seed: uint64(spec.plan.Seed), KZGParamsPath: nodeimage.ParamsPath,
-	}
-	for _, i := range order {
-		name := topo.Nodes[i].Name
-		cs.Addrs = append(cs.Addrs, config.NodeAddrs{
-			API:       fmt.Sprintf("0.0.0.0:%d", containerAPIPort),
-			Testing:   fmt.Sprintf("0.0.0.0:%d", containerTestingPort),
-			P2PListen: fmt.Sprintf("0.0.0.0:%d", containerP2PPort),
-			P2PDial:   fmt.Sprintf("%s:%d", p2pAlias(name), containerP2PPort),
-		})
-		cs.DataDirs = append(cs.DataDirs, nodeimage.DataDir)
-	}
-	cfgs, err := config.Generate(cs)
 	if err != nil {
 		return nil, err
 	}
-	byName := map[string]*config.NodeConfig{}
-	for i := range cfgs {
-		byName[cfgs[i].Node.Name] = &cfgs[i]
-	}
-	dirs := make([]string, len(topo.Nodes))
-	for i, n := range topo.Nodes {
-		cfg, ok := byName[n.Name]
-		if !ok {
-			return nil, fmt.Errorf("the generator made no config for %s", n.Name)
-		}
-		dirs[i] = filepath.Join(configDir, n.Name)
+	dirs := make([]string, len(cfgs))
+	for i, cfg := range cfgs {
+		dirs[i] = filepath.Join(configDir, cfg.Node.Name)
 		if err := os.MkdirAll(dirs[i], 0o755); err != nil {
 			return nil, err
 		}
 		if err := config.Write(filepath.Join(dirs[i], filepath.Base(nodeimage.ConfigPath)), cfg); err != nil {
-			return nil, fmt.Errorf("write config of %s: %w", n.Name, err)
+			return nil, fmt.Errorf("write config of %s: %w", cfg.Node.Name, err)
 		}
 	}
 	return dirs, nil

@@ -185,15 +185,24 @@ func (t *OffsetDateTime) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// Write stores cfg as YAML at path.
-func Write(path string, cfg *NodeConfig) error {
+// Marshal encodes cfg as the YAML a node reads.
+func Marshal(cfg *NodeConfig) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(cfg); err != nil {
-		return fmt.Errorf("encode config: %w", err)
+		return nil, fmt.Errorf("encode config: %w", err)
 	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	return buf.Bytes(), nil
+}
+
+// Write stores cfg as YAML at path.
+func Write(path string, cfg *NodeConfig) error {
+	b, err := Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }
 
 // Load reads and checks the config at path.
