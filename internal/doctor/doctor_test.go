@@ -225,6 +225,13 @@ func TestFailures(t *testing.T) {
 			return p
 		}, "node image", "cannot inspect nomosrun/simnode:0.1.0 at unix:///var/run/docker.sock: 500 internal error",
 			"check the engine's log (journalctl -u docker): inspecting images must work"},
+		{"custom image missing", "compose", func() *Probes {
+			p := healthy()
+			p.ImageTag = func() string { return "mine/node:dev" }
+			p.Docker = func() (Docker, error) { return fakeDocker{images: map[string]bool{}}, nil }
+			return p
+		}, "node image", "mine/node:dev (from NOMOS_TESTNET_IMAGE) is not in the engine at unix:///var/run/docker.sock; only nomosrun/simnode:0.1.0 is built on demand",
+			"build it: nomosrun image build --tag mine/node:dev"},
 		{"no Compose CLI", "compose", func() *Probes {
 			p := healthy()
 			p.ComposeCLI = func() (string, error) { return "", errors.New("neither 'docker compose' nor 'docker-compose' works") }

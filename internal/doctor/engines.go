@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nomosrun/nomosrun/nodeimage"
 	"os"
 	"os/exec"
 
@@ -47,8 +48,14 @@ func checkImage(ctx context.Context, p *Probes) Result {
 	if err != nil {
 		return fail("check the engine's log (journalctl -u docker): inspecting images must work", "cannot inspect %s at %s: %v", tag, d.Host(), err)
 	}
+	if !found && tag != nodeimage.PinnedTag() {
+		// Only the pinned tag is built on demand: another tag names an
+		// image the user meant to provide.
+		return fail("build it: nomosrun image build --tag "+tag,
+			"%s (from %s) is not in the engine at %s; only %s is built on demand", tag, nodeimage.EnvTag, d.Host(), nodeimage.PinnedTag())
+	}
 	if !found {
-		// The compose runner builds the image from its own binary when missing.
+		// The compose runner builds the pinned image from its own binary when missing.
 		return ok("%s not in the engine yet: the first compose run builds it from this binary (nomosrun image build does it now)", tag)
 	}
 	return ok("%s", tag)
