@@ -6,6 +6,7 @@ package runners
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -33,6 +34,19 @@ type DeploySpec struct {
 	ChainStart time.Time
 	// Logger receives the runner's progress.
 	Logger *slog.Logger
+}
+
+// Check reports what a deploy spec lacks before anything is created.
+func (s DeploySpec) Check() error {
+	switch {
+	case s.Plan == nil:
+		return errors.New("no plan")
+	case s.RunDir == "":
+		return errors.New("no run directory")
+	case len(s.Plan.Topology.Nodes) == 0:
+		return errors.New("the topology has no nodes")
+	}
+	return nil
 }
 
 // Cluster is a deployed topology.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -120,16 +119,10 @@ const deployAttempts = 3
 // brings the project up and returns once every container runs. On error
 // nothing of the run is left behind.
 func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.Cluster, error) {
-	if spec.Plan == nil {
-		return nil, errors.New("compose deploy: no plan")
-	}
-	if spec.RunDir == "" {
-		return nil, errors.New("compose deploy: no run directory")
+	if err := spec.Check(); err != nil {
+		return nil, fmt.Errorf("compose deploy: %w", err)
 	}
 	topo := spec.Plan.Topology
-	if len(topo.Nodes) == 0 {
-		return nil, errors.New("compose deploy: the topology has no nodes")
-	}
 	if topo.NodeBinary != "" {
 		return nil, fmt.Errorf("compose deploy: node_binary %q applies to the host runner only; the compose runner runs the image %s", topo.NodeBinary, r.opts.Image)
 	}

@@ -144,16 +144,10 @@ const deployAttempts = 3
 // Deploy writes the configs, starts every node and returns once each one
 // listens on its API ports. On error nothing is left running.
 func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.Cluster, error) {
-	if spec.Plan == nil {
-		return nil, errors.New("host deploy: no plan")
-	}
-	if spec.RunDir == "" {
-		return nil, errors.New("host deploy: no run directory")
+	if err := spec.Check(); err != nil {
+		return nil, fmt.Errorf("host deploy: %w", err)
 	}
 	topo := spec.Plan.Topology
-	if len(topo.Nodes) == 0 {
-		return nil, errors.New("host deploy: the topology has no nodes")
-	}
 	log := spec.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
