@@ -87,23 +87,8 @@ func composeRunID(t *testing.T, runDir string) string {
 // left nothing in the engine.
 func TestE2EComposeExamples(t *testing.T) {
 	needCompose(t)
-	files, err := filepath.Glob("../../examples/*.star")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no examples found: %v", err)
-	}
-	for _, file := range files {
-		name := strings.TrimSuffix(filepath.Base(file), ".star")
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			e2eSlots <- struct{}{}
-			defer func() { <-e2eSlots }()
-			dir := filepath.Join(t.TempDir(), "run")
-			r := runCLI(t, 5*time.Minute, nil, "run", file, "--runner", "compose", "--report-dir", dir)
-			t.Logf("%s: exit %d in %s", name, r.code, r.wall.Round(time.Second))
-			if r.code != int(ExitOK) {
-				t.Fatalf("exit %d, want 0 (run dir %s)\nstdout:\n%s\nstderr:\n%s", r.code, dir, r.stdout, tail(r.stderr, 40))
-			}
-			checkPassed(t, readReport(t, dir))
+	for _, file := range exampleFiles(t) {
+		runExampleOn(t, "compose", file, 5*time.Minute, func(t *testing.T, dir string) {
 			if left := runObjects(t, composeRunID(t, dir)); len(left) > 0 {
 				t.Errorf("left in the engine after the run: %v", left)
 			}

@@ -110,28 +110,44 @@ func readReport(t *testing.T, dir string) *report.Result {
 // passing verdict backed by real samples.
 func TestE2EExamples(t *testing.T) {
 	needBinary(t)
+	for _, file := range exampleFiles(t) {
+		runExampleOn(t, "host", file, 5*time.Minute, nil)
+	}
+}
+
+// exampleFiles returns the example scenarios.
+func exampleFiles(t *testing.T) []string {
+	t.Helper()
 	files, err := filepath.Glob("../../examples/*.star")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no examples found: %v", err)
 	}
-	for _, file := range files {
-		name := strings.TrimSuffix(filepath.Base(file), ".star")
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			e2eSlots <- struct{}{}
-			defer func() { <-e2eSlots }()
-			dir := filepath.Join(t.TempDir(), "run")
-			r := runCLI(t, 5*time.Minute, nil, "run", file, "--report-dir", dir)
-			t.Logf("%s: exit %d in %s", name, r.code, r.wall.Round(time.Second))
-			if r.code != int(ExitOK) {
-				t.Fatalf("exit %d, want 0 (run dir %s)\nstdout:\n%s\nstderr:\n%s", r.code, dir, r.stdout, tail(r.stderr, 40))
-			}
-			res := readReport(t, dir)
-			checkPassed(t, res)
-			t.Logf("%s: verdict %s, chain height %d, %d blocks, %d txs, %d expectations, wall %s",
-				name, res.Outcome, res.Chain.Height, res.Chain.Blocks, res.Chain.Transactions, len(res.Expectations), r.wall.Round(time.Second))
-		})
-	}
+	return files
+}
+
+// runExampleOn runs one example on runner as a parallel subtest holding an
+// e2e slot, asserts a passing verdict backed by real samples, then calls
+// after (when set) with the run directory for runner-specific checks.
+func runExampleOn(t *testing.T, runner, file string, timeout time.Duration, after func(t *testing.T, dir string)) {
+	name := strings.TrimSuffix(filepath.Base(file), ".star")
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		e2eSlots <- struct{}{}
+		defer func() { <-e2eSlots }()
+		dir := filepath.Join(t.TempDir(), "run")
+		r := runCLI(t, timeout, nil, "run", file, "--runner", runner, "--report-dir", dir)
+		t.Logf("%s on %s: exit %d in %s", name, runner, r.code, r.wall.Round(time.Second))
+		if r.code != int(ExitOK) {
+			t.Fatalf("exit %d, want 0 (run dir %s)\nstdout:\n%s\nstderr:\n%s", r.code, dir, r.stdout, tail(r.stderr, 40))
+		}
+		res := readReport(t, dir)
+		checkPassed(t, res)
+		t.Logf("%s: verdict %s, chain height %d, %d blocks, %d txs, %d expectations, wall %s",
+			name, res.Outcome, res.Chain.Height, res.Chain.Blocks, res.Chain.Transactions, len(res.Expectations), r.wall.Round(time.Second))
+		if after != nil {
+			after(t, dir)
+		}
+	})
 }
 
 // checkPassed asserts a passing report whose figures show real progress.
