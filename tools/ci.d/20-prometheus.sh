@@ -5,6 +5,7 @@
 # running: the tests start their own Prometheus as a child process.
 # down: nothing to clean up (the tests stop their servers).
 set -euo pipefail
+source "$(dirname "$0")/lib/apt.sh"
 
 stop_services() {
 	local s
@@ -25,18 +26,7 @@ up)
 	need=()
 	command -v prometheus >/dev/null || need+=(prometheus)
 	command -v xmllint >/dev/null || need+=(libxml2-utils)
-	if ((${#need[@]})); then
-		# policy-rc.d keeps dpkg from starting the package's daemon.
-		made_policy=
-		if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-			chmod +x /usr/sbin/policy-rc.d
-			made_policy=1
-		fi
-		apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-		[[ -n $made_policy ]] && rm -f /usr/sbin/policy-rc.d
-	fi
+	apt_install "${need[@]}"
 	stop_services
 	prometheus --version 2>&1 | head -1
 	echo "export NOMOS_PROMETHEUS_BIN=$(command -v prometheus)" >>"${NOMOS_CI_ENV:-/dev/null}"

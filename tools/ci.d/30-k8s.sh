@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tools/k8s/env.sh
+source tools/ci.d/lib/apt.sh
 
 case "${1:-}" in
 up)
@@ -17,18 +18,7 @@ up)
 		command -v "${p%%:*}" >/dev/null || need+=("${p#*:}")
 	done
 	[[ -x /usr/lib/cni/bridge ]] || need+=(containernetworking-plugins)
-	if ((${#need[@]})); then
-		# policy-rc.d keeps dpkg from starting a package's daemon: the cluster runs its own containerd.
-		made_policy=
-		if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-			chmod +x /usr/sbin/policy-rc.d
-			made_policy=1
-		fi
-		apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-		[[ -n $made_policy ]] && rm -f /usr/sbin/policy-rc.d
-	fi
+	apt_install "${need[@]}"
 	t1=$SECONDS
 	tools/k8s/build.sh
 	t2=$SECONDS
