@@ -119,7 +119,24 @@ func (p *Plan) Starlark() string {
 		}
 	}
 	lines = append(lines, p.Run.Starlark())
+	if len(p.Matrix) > 0 {
+		lines = append(lines, matrixCall(p.Matrix))
+	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// matrixCall returns the matrix(...) call; values are kept as strings, the
+// form --matrix and --set give them in.
+func matrixCall(axes []MatrixAxis) string {
+	args := make([]string, len(axes))
+	for i, a := range axes {
+		vals := make([]string, len(a.Values))
+		for j, v := range a.Values {
+			vals[j] = strconv.Quote(v)
+		}
+		args[i] = a.Name + "=[" + strings.Join(vals, ", ") + "]"
+	}
+	return "matrix(" + strings.Join(args, ", ") + ")"
 }
 
 func spanCall(s Span) string {
