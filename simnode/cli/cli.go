@@ -24,8 +24,12 @@ import (
 
 // Main runs the node with args (without the program name) until ctx ends or
 // SIGTERM/SIGINT arrives; it returns the exit code: 0 after a clean
-// shutdown, 1 on a runtime error, 2 on a usage or config error.
+// shutdown, 1 on a runtime error, 2 on a usage or config error. With
+// SignalCommand first it freezes or thaws the node instead (see there).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == SignalCommand {
+		return signalMain(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("simnode", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "node config YAML `file`")
