@@ -18,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/internal/testenv"
 	"github.com/nomosrun/nomosrun/runners/k8s"
 )
@@ -60,9 +59,7 @@ func namespaceExists(t *testing.T, cs kubernetes.Interface, ns string) bool {
 }
 
 // TestE2EExamplesK8s runs every example with --runner k8s and asserts the
-// same passing verdict as on the host runner. An example that needs what
-// Kubernetes cannot do (pausing a node) must be rejected before anything
-// starts, naming it.
+// same passing verdict as on the host runner.
 func TestE2EExamplesK8s(t *testing.T) {
 	cs := k8sClient(t)
 	files, err := filepath.Glob("../../examples/*.star")
@@ -83,10 +80,6 @@ func runExampleK8s(t *testing.T, cs kubernetes.Interface, file string) {
 		dir := filepath.Join(t.TempDir(), "run")
 		r := runCLI(t, 6*time.Minute, nil, "run", file, "--runner", "k8s", "--report-dir", dir)
 		t.Logf("%s: exit %d in %s", name, r.code, r.wall.Round(time.Second))
-		if r.code == int(ExitInvalidPlan) && strings.Contains(r.stderr, string(plan.CapPause)) {
-			t.Logf("rejected as expected: the k8s runner cannot pause nodes")
-			return
-		}
 		if r.code != int(ExitOK) {
 			t.Fatalf("exit %d, want 0 (run dir %s)\nstdout:\n%s\nstderr:\n%s", r.code, dir, r.stdout, tail(r.stderr, 40))
 		}

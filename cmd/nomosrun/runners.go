@@ -14,11 +14,11 @@ var allCaps = plan.NewCapabilities(plan.CapRestart, plan.CapKill, plan.CapPause,
 
 // runnerCaps is the one table of what each runner supports, for validating
 // plans without starting a runner. Network faults go through the node's
-// fault hooks on every runner; only pausing depends on the backend.
+// fault hooks on every runner.
 var runnerCaps = map[string]plan.Capabilities{
 	"host":    allCaps,
 	"compose": allCaps,
-	"k8s":     without(allCaps, plan.CapPause), // the Kubernetes API cannot freeze a pod's processes
+	"k8s":     allCaps,
 }
 
 // capsOf returns the capabilities of the named runner.
@@ -33,13 +33,4 @@ func capsOf(runner string) (plan.Capabilities, error) {
 		return nil, fmt.Errorf("unknown runner %q; want one of %s", runner, strings.Join(names, ", "))
 	}
 	return caps, nil
-}
-
-// without returns caps minus the given ones.
-func without(caps plan.Capabilities, drop ...plan.Capability) plan.Capabilities {
-	out := plan.NewCapabilities(caps.Sorted()...)
-	for _, c := range drop {
-		delete(out, c)
-	}
-	return out
 }

@@ -40,6 +40,10 @@ type Cluster struct {
 
 	teardownOnce sync.Once
 	teardownErr  error
+
+	exec         execFunc // runs a command in a pod (tests replace it)
+	execMu       sync.Mutex
+	signalPrefix []string // the command line before "signal OP" that worked
 }
 
 var (
@@ -48,6 +52,7 @@ var (
 	_ runners.Killer       = (*Cluster)(nil)
 	_ runners.StopStarter  = (*Cluster)(nil)
 	_ runners.LogCollector = (*Cluster)(nil)
+	_ runners.Pauser       = (*Cluster)(nil)
 )
 
 // node is one deployed node.
@@ -71,8 +76,10 @@ func newCluster(opts Options, client kubernetes.Interface, cfg *rest.Config, run
 	if ns == "" {
 		ns = "nomosrun-" + runID
 	}
-	return &Cluster{opts: opts, client: client, config: cfg, runID: runID, ns: ns, preserve: opts.Preserve,
+	c := &Cluster{opts: opts, client: client, config: cfg, runID: runID, ns: ns, preserve: opts.Preserve,
 		log: log.With("namespace", ns)}
+	c.exec = c.spdyExec
+	return c
 }
 
 // Namespace is the namespace the run's objects are in.

@@ -202,12 +202,11 @@ func LoadConfig() (*rest.Config, error) {
 func (r *Runner) Name() string { return Name }
 
 // Capabilities: restart, kill and stop/start are pod deletes and scaling;
-// logs are pod logs; isolate, partition, latency and clock skew go through the
-// node's fault hooks. Pausing would need the node's processes frozen, which
-// the Kubernetes API cannot do.
+// pause execs SIGSTOP/SIGCONT in the node's pod; logs are pod logs; isolate,
+// partition, latency and clock skew go through the node's fault hooks.
 func (r *Runner) Capabilities() plan.Capabilities {
 	return plan.NewCapabilities(
-		plan.CapRestart, plan.CapKill, plan.CapLogs,
+		plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
 		plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
 	)
 }

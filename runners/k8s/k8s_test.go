@@ -58,6 +58,12 @@ func TestRenderNode(t *testing.T) {
 	if strings.Join(c.Args, " ") != "--config /config/node.yaml" || c.VolumeMounts[0].MountPath != "/config" {
 		t.Errorf("args %v, mounts %+v", c.Args, c.VolumeMounts)
 	}
+	if pod.ShareProcessNamespace == nil || !*pod.ShareProcessNamespace {
+		t.Error("the pod does not share its PID namespace: pause could not signal the node")
+	}
+	if c.LivenessProbe != nil {
+		t.Errorf("liveness probe %+v would restart a paused node", c.LivenessProbe)
+	}
 	if c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet.Path != "/cryptarchia/info" || c.ReadinessProbe.HTTPGet.Port.StrVal != "api" {
 		t.Errorf("readiness probe %+v", c.ReadinessProbe)
 	}
