@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -61,30 +60,10 @@ func namespaceExists(t *testing.T, cs kubernetes.Interface, ns string) bool {
 // TestE2EExamplesK8s runs every example with --runner k8s and asserts the
 // same passing verdict as on the host runner.
 func TestE2EExamplesK8s(t *testing.T) {
-	cs := k8sClient(t)
-	files, err := filepath.Glob("../../examples/*.star")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no examples found: %v", err)
+	k8sClient(t) // needs a reachable cluster
+	for _, file := range exampleFiles(t) {
+		runExampleOn(t, "k8s", file, 6*time.Minute, nil)
 	}
-	for _, file := range files {
-		runExampleK8s(t, cs, file)
-	}
-}
-
-func runExampleK8s(t *testing.T, cs kubernetes.Interface, file string) {
-	name := strings.TrimSuffix(filepath.Base(file), ".star")
-	t.Run(name, func(t *testing.T) {
-		t.Parallel()
-		e2eSlots <- struct{}{}
-		defer func() { <-e2eSlots }()
-		dir := filepath.Join(t.TempDir(), "run")
-		r := runCLI(t, 6*time.Minute, nil, "run", file, "--runner", "k8s", "--report-dir", dir)
-		t.Logf("%s: exit %d in %s", name, r.code, r.wall.Round(time.Second))
-		if r.code != int(ExitOK) {
-			t.Fatalf("exit %d, want 0 (run dir %s)\nstdout:\n%s\nstderr:\n%s", r.code, dir, r.stdout, tail(r.stderr, 40))
-		}
-		checkPassed(t, readReport(t, dir))
-	})
 }
 
 // TestE2EInterruptK8s stops a k8s run with SIGINT during the drive phase:
