@@ -1,18 +1,13 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -105,77 +100,15 @@ func TestE2EComposeExamples(t *testing.T) {
 // remains.
 func TestE2EComposeInterrupt(t *testing.T) {
 	needCompose(t)
-	e2eSlots <- struct{}{}
-	defer func() { <-e2eSlots }()
-	tmp := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, e2eBin, "run", "testdata/e2e/interrupt.star", "--runner", "compose")
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu      sync.Mutex
-		errText strings.Builder
-		driving = make(chan struct{})
-		once    sync.Once
-		read    = make(chan struct{})
-	)
-	go func() {
-		defer close(read)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			mu.Lock()
-			errText.WriteString(sc.Text() + "\n")
-			mu.Unlock()
-			if strings.Contains(sc.Text(), "] drive") {
-				once.Do(func() { close(driving) })
-			}
+	var runID string
+	interruptDuringDrive(t, []string{"TMPDIR=" + t.TempDir()}, 2*time.Minute, func(runDir string) {
+		runID = composeRunID(t, runDir)
+		// Two containers, two networks, two volumes: the check below must
+		// see the stack first, or it proves nothing.
+		if before := runObjects(t, runID); len(before) != 6 {
+			t.Fatalf("before the interrupt the run has %v, want 2 containers, 2 networks, 2 volumes", before)
 		}
-		io.Copy(io.Discard, stderr)
-	}()
-	stderrText := func() string { mu.Lock(); defer mu.Unlock(); return errText.String() }
-	select {
-	case <-driving:
-	case <-read:
-		cmd.Wait()
-		t.Fatalf("nomosrun ended before the drive phase:\n%s", stderrText())
-	case <-time.After(2 * time.Minute):
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("no drive phase within 2m:\n%s", stderrText())
-	}
-	m := regexp.MustCompile(`run directory (\S+)`).FindStringSubmatch(stderrText())
-	if m == nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("nomosrun did not print its run directory:\n%s", stderrText())
-	}
-	runID := composeRunID(t, m[1])
-	before := runObjects(t, runID)
-	// Two containers, two networks, two volumes: the check below must see
-	// the stack first, or it proves nothing.
-	if len(before) != 6 {
-		t.Fatalf("before the interrupt the run has %v, want 2 containers, 2 networks, 2 volumes", before)
-	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	<-read
-	err = cmd.Wait()
-	t.Logf("nomosrun stopped %s after SIGINT", time.Since(start).Round(time.Millisecond))
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != int(ExitInterrupted) {
-		t.Fatalf("exit %v, want %d\nstderr:\n%s", err, ExitInterrupted, tail(stderrText(), 30))
-	}
+	}, "run", "testdata/e2e/interrupt.star", "--runner", "compose")
 	if left := runObjects(t, runID); len(left) > 0 {
 		t.Fatalf("left in the engine after the interrupt: %v", left)
 	}

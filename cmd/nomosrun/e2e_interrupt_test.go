@@ -23,20 +23,62 @@ import (
 // port behind.
 func TestE2EInterrupt(t *testing.T) {
 	needBinary(t)
+	var (
+		runDir string
+		ports  []string
+	)
+	stderr := interruptDuringDrive(t, []string{"TMPDIR=" + t.TempDir()}, 90*time.Second, func(dir string) {
+		runDir, ports = dir, apiPorts(t, dir)
+		if len(ports) == 0 {
+			t.Fatalf("no API addresses in %s/configs", dir)
+		}
+		// Both checks below must see the cluster alive first, or they prove nothing.
+		if pids := processesMentioning(dir); len(pids) == 0 {
+			t.Fatalf("no node process mentions the run directory %s before the interrupt", dir)
+		}
+		for _, addr := range ports {
+			if !listening(addr) {
+				t.Fatalf("node API %s is not listening before the interrupt", addr)
+			}
+		}
+	}, "run", "testdata/e2e/interrupt.star")
+	if pids := processesMentioning(runDir); len(pids) != 0 {
+		t.Errorf("node processes left after the interrupt: %v", pids)
+	}
+	for _, addr := range ports {
+		if listening(addr) {
+			t.Errorf("node API %s still accepts connections after the interrupt", addr)
+		}
+	}
+	// A run that did not pass keeps its run directory and says where it is.
+	if _, err := os.Stat(runDir); err == nil {
+		t.Logf("interrupted run kept its run directory %s", runDir)
+		if !strings.Contains(stderr, "run directory kept at "+runDir) {
+			t.Errorf("run directory %s left behind without notice:\n%s", runDir, stderr)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		t.Error(err)
+	}
+}
+
+// interruptDuringDrive runs nomosrun with args and env (added to this
+// process's), holding an e2e slot. Once the drive phase starts it calls live
+// with the run directory nomosrun printed, sends SIGINT, asserts exit 7 and
+// returns what nomosrun wrote to stderr. wait bounds the time to the drive
+// phase.
+func interruptDuringDrive(t *testing.T, env []string, wait time.Duration, live func(runDir string), args ...string) string {
+	t.Helper()
 	e2eSlots <- struct{}{}
 	defer func() { <-e2eSlots }()
-	tmp := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), wait+3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, e2eBin, "run", "testdata/e2e/interrupt.star")
-	// The run directory is a temporary directory: keep it under the test's.
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	cmd := exec.CommandContext(ctx, e2eBin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
+	cmd.Stdout = io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -61,37 +103,28 @@ func TestE2EInterrupt(t *testing.T) {
 		io.Copy(io.Discard, stderr)
 	}()
 	stderrText := func() string { mu.Lock(); defer mu.Unlock(); return errText.String() }
+	// A failed check below must not leave nomosrun and its cluster running.
+	stopped := false
+	defer func() {
+		if !stopped {
+			cmd.Process.Kill()
+			<-read
+			cmd.Wait()
+		}
+	}()
 
 	select {
 	case <-driving:
 	case <-read:
-		cmd.Wait()
 		t.Fatalf("nomosrun ended before the drive phase:\n%s", stderrText())
-	case <-time.After(90 * time.Second):
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("no drive phase within 90s:\n%s", stderrText())
+	case <-time.After(wait):
+		t.Fatalf("no drive phase within %s:\n%s", wait, stderrText())
 	}
 	m := regexp.MustCompile(`run directory (\S+)`).FindStringSubmatch(stderrText())
 	if m == nil {
-		cmd.Process.Kill()
-		cmd.Wait()
 		t.Fatalf("nomosrun did not print its run directory:\n%s", stderrText())
 	}
-	runDir := m[1]
-	ports := apiPorts(t, runDir)
-	if len(ports) == 0 {
-		t.Fatalf("no API addresses in %s/configs", runDir)
-	}
-	// Both checks below must see the cluster alive first, or they prove nothing.
-	if pids := processesMentioning(runDir); len(pids) == 0 {
-		t.Fatalf("no node process mentions the run directory %s before the interrupt", runDir)
-	}
-	for _, addr := range ports {
-		if !listening(addr) {
-			t.Fatalf("node API %s is not listening before the interrupt", addr)
-		}
-	}
+	live(m[1])
 
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -99,28 +132,13 @@ func TestE2EInterrupt(t *testing.T) {
 	start := time.Now()
 	<-read
 	err = cmd.Wait()
+	stopped = true
 	t.Logf("nomosrun stopped %s after SIGINT", time.Since(start).Round(time.Millisecond))
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != int(ExitInterrupted) {
 		t.Fatalf("exit %v, want %d\nstderr:\n%s", err, ExitInterrupted, tail(stderrText(), 30))
 	}
-	if pids := processesMentioning(runDir); len(pids) != 0 {
-		t.Errorf("node processes left after the interrupt: %v", pids)
-	}
-	for _, addr := range ports {
-		if listening(addr) {
-			t.Errorf("node API %s still accepts connections after the interrupt", addr)
-		}
-	}
-	// A run that did not pass keeps its run directory and says where it is.
-	if _, err := os.Stat(runDir); err == nil {
-		t.Logf("interrupted run kept its run directory %s", runDir)
-		if !strings.Contains(stderrText(), "run directory kept at "+runDir) {
-			t.Errorf("run directory %s left behind without notice:\n%s", runDir, stderrText())
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		t.Error(err)
-	}
+	return stderrText()
 }
 
 // apiPorts returns the HTTP and testing API addresses of every node config

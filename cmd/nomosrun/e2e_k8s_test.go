@@ -1,15 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -70,60 +64,12 @@ func TestE2EExamplesK8s(t *testing.T) {
 // nomosrun exits 7 and the run's namespace is gone.
 func TestE2EInterruptK8s(t *testing.T) {
 	cs := k8sClient(t)
-	e2eSlots <- struct{}{}
-	defer func() { <-e2eSlots }()
 	ns := testNamespace("interrupt")
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, e2eBin, "run", "testdata/e2e/interrupt.star", "--runner", "k8s", "--report-dir", t.TempDir())
-	cmd.Env = append(os.Environ(), "K8S_RUNNER_NAMESPACE="+ns)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var text strings.Builder
-	driving, read := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(read)
-		sc := bufio.NewScanner(stderr)
-		seen := false
-		for sc.Scan() {
-			text.WriteString(sc.Text() + "\n")
-			if !seen && strings.Contains(sc.Text(), "] drive") {
-				seen = true
-				close(driving)
-			}
+	interruptDuringDrive(t, []string{"K8S_RUNNER_NAMESPACE=" + ns}, 3*time.Minute, func(string) {
+		if !namespaceExists(t, cs, ns) {
+			t.Fatalf("the run's namespace %s does not exist before the interrupt", ns)
 		}
-		io.Copy(io.Discard, stderr)
-	}()
-	select {
-	case <-driving:
-	case <-read:
-		cmd.Wait()
-		t.Fatalf("nomosrun ended before the drive phase:\n%s", text.String())
-	case <-time.After(3 * time.Minute):
-		cmd.Process.Kill()
-		<-read
-		cmd.Wait()
-		t.Fatalf("no drive phase within 3m:\n%s", text.String())
-	}
-	if !namespaceExists(t, cs, ns) {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("the run's namespace %s does not exist before the interrupt", ns)
-	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	<-read
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != int(ExitInterrupted) {
-		t.Fatalf("exit %v, want %d\nstderr:\n%s", err, ExitInterrupted, tail(text.String(), 30))
-	}
+	}, "run", "testdata/e2e/interrupt.star", "--runner", "k8s", "--report-dir", t.TempDir())
 	if namespaceExists(t, cs, ns) {
 		t.Errorf("namespace %s still there after the interrupt", ns)
 	}
