@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/remotecommand"
 
@@ -97,6 +98,9 @@ func (c *Cluster) signal(ctx context.Context, name, op string) error {
 			c.log.Debug("node signalled", "node", name, "pod", pod.Name, "op", op, "out", strings.TrimSpace(stdout))
 			return nil
 		}
+		if isForbidden(err) {
+			return fmt.Errorf("exec in pod %s: %w (pausing a node needs permission to create pods/exec in namespace %s; see the Role in docs/kubernetes.md)", pod.Name, err, c.ns)
+		}
 		msg := strings.TrimSpace(stderr)
 		errs = append(errs, fmt.Errorf("exec %q in pod %s: %w: %s", cmd, pod.Name, err, msg))
 		// The subcommand itself ran and failed: no other form will do better.
@@ -136,4 +140,10 @@ func (c *Cluster) spdyExec(ctx context.Context, pod, container string, cmd []str
 	var stdout, stderr bytes.Buffer
 	err = ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: &stdout, Stderr: &stderr})
 	return stdout.String(), stderr.String(), err
+}
+
+// isForbidden reports an RBAC refusal. The SPDY upgrade does not always
+// return an API status error, so the message is checked too.
+func isForbidden(err error) bool {
+	return apierrors.IsForbidden(err) || strings.Contains(err.Error(), "is forbidden")
 }

@@ -112,6 +112,21 @@ func TestPauseErrors(t *testing.T) {
 	}
 }
 
+// TestPauseForbidden: a user without pods/exec learns which permission is missing.
+func TestPauseForbidden(t *testing.T) {
+	_, c, rec := deployFake(t, nil)
+	rec.reply = func([]string) (string, string, error) {
+		return "", "", errors.New(`pods "validator-0-abc" is forbidden: User "ci" cannot create resource "pods/exec" in API group "" in the namespace "ns"`)
+	}
+	err := c.Pause(context.Background(), "validator-0")
+	if err == nil || !strings.Contains(err.Error(), "needs permission to create pods/exec") {
+		t.Errorf("pause error %v, want the missing permission named", err)
+	}
+	if got := rec.take(); len(got) != 1 {
+		t.Errorf("execs %q, want one: a refusal is not retried with another command line", got)
+	}
+}
+
 // TestResumeWaitsForReady: Resume returns only once the pod is ready again.
 func TestResumeWaitsForReady(t *testing.T) {
 	f, c, rec := deployFake(t, nil)
