@@ -51,7 +51,7 @@ func expectLiveness(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	if lag < 0 || lag > 1_000_000 {
 		return nil, argError(b, "lag must be a non-negative number of blocks, got %d", lag)
 	}
-	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectLiveness, Name: "liveness", Pos: callerPos(thread),
+	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectLiveness, Pos: callerPos(thread),
 		Tolerance: tol, Lag: lag})
 }
 
@@ -72,7 +72,7 @@ func expectInclusion(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	if !(ratio > 0 && ratio <= 1) {
 		return nil, argError(b, "min_ratio must be in (0, 1], got %g", ratio)
 	}
-	return addExpect(b, s, plan.Expectation{Kind: kind, Name: string(kind), Pos: callerPos(thread), MinRatio: ratio})
+	return addExpect(b, s, plan.Expectation{Kind: kind, Pos: callerPos(thread), MinRatio: ratio})
 }
 
 func expectAgreement(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -83,7 +83,7 @@ func expectAgreement(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
 		return nil, err
 	}
-	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectAgreement, Name: string(plan.ExpectAgreement), Pos: callerPos(thread)})
+	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectAgreement, Pos: callerPos(thread)})
 }
 
 var metricOps = map[string]bool{"<": true, "<=": true, ">": true, ">=": true, "==": true, "!=": true}
@@ -107,7 +107,7 @@ func expectMetric(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	case math.IsNaN(value) || math.IsInf(value, 0):
 		return nil, argError(b, "value must be a finite number")
 	}
-	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectMetric, Name: "metric " + query, Pos: callerPos(thread),
+	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectMetric, Pos: callerPos(thread),
 		Query: query, Op: op, Value: value})
 }
 
@@ -127,7 +127,7 @@ func expectLog(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	if _, err := regexp.Compile(pattern); err != nil {
 		return nil, argError(b, "invalid pattern: %v", err)
 	}
-	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectLog, Name: "log " + pattern, Pos: callerPos(thread),
+	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectLog, Pos: callerPos(thread),
 		Targets: plan.Selector{Spec: node.spec}, Pattern: pattern})
 }
 

@@ -24,9 +24,10 @@ var scenarioBuiltins = []entry{
 	{"wallets", `wallets(n, funds=100)`,
 		"Seeds n wallet accounts with funds each in the genesis ledger; the transactions workload spends from them.",
 		ClassStep, wallets},
-	{"run", `run(duration=None, blocks=None)`,
+	{"run", `run(duration=None, blocks=None, allow_no_expectations=False)`,
 		"Sets the run window, in wall time or in blocks (exactly one). Windows shorter than 2 blocks are clamped with a warning. " +
-			"Without run() the window is 60s.",
+			"Without run() the window is 60s. A scenario must declare at least one expectation, or a run could only pass " +
+			"vacuously; allow_no_expectations=True says on purpose that this one checks nothing (a smoke test of deploy and teardown).",
 		ClassStep, run},
 	{"param", `param(name, default)`,
 		"Returns the value of --set name=value converted to the type of default (string, int, float or bool), or default. " +
@@ -124,10 +125,12 @@ func run(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 	}
 	var dur durationArg
 	var blocks starlark.Value = starlark.None
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "duration??", &dur, "blocks??", &blocks); err != nil {
+	var noExpect bool
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "duration??", &dur, "blocks??", &blocks,
+		"allow_no_expectations?", &noExpect); err != nil {
 		return nil, err
 	}
-	r := plan.Run{Pos: callerPos(thread)}
+	r := plan.Run{Pos: callerPos(thread), NoExpectations: noExpect}
 	switch {
 	case dur.set && blocks != starlark.None:
 		return nil, argError(b, "give duration or blocks, not both")

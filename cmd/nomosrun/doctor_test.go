@@ -34,7 +34,7 @@ func TestDoctorAndRunStopOnFailedCheck(t *testing.T) {
 	if code != ExitInfrastructure || !strings.Contains(out, "FAIL  POL_PROOF_DEV_MODE  POL_PROOF_DEV_MODE=false") || !strings.Contains(out, fix) {
 		t.Errorf("doctor: exit %d\n%s", code, out)
 	}
-	file := write(t, "s.star", "topology(validators = 1)\nrun(\"2s\")\n")
+	file := write(t, "s.star", "topology(validators = 1)\nexpect_liveness()\nrun(\"2s\")\n")
 	code, _, errOut := nomosrun(t, "run", file)
 	if code != ExitInfrastructure || !strings.Contains(errOut, "the host runner is not ready:\n  POL_PROOF_DEV_MODE: POL_PROOF_DEV_MODE=false\n    "+fix) {
 		t.Errorf("run: exit %d\n%s", code, errOut)

@@ -66,7 +66,8 @@ func TestPlanJSONSeedAndSet(t *testing.T) {
 func TestExitCodes(t *testing.T) {
 	script := write(t, "bad.star", "topology(validators=2)\nkill(\"validator-0\", at=\"zz\")\n")
 	invalid := write(t, "invalid.star", "topology(validators=2)\nkill(\"validatr-1\")\nda()\nrun(\"10s\")\n")
-	good := write(t, "good.star", "topology(validators=2)\nrun(\"10s\")\n")
+	good := write(t, "good.star", "topology(validators=2)\nexpect_liveness()\nrun(\"10s\")\n")
+	vacuous := write(t, "vacuous.star", "topology(validators=2)\nrun(\"10s\")\n")
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -79,6 +80,8 @@ func TestExitCodes(t *testing.T) {
 		{"invalid plan", []string{"plan", invalid}, ExitInvalidPlan, []string{
 			"invalid.star:2:5: kill: no node \"validatr-1\" in the topology (have validator-0..validator-1); did you mean \"validator-1\"?",
 			"invalid.star:3:3: da needs an executor"}, ""},
+		{"no expectation", []string{"run", vacuous}, ExitInvalidPlan, []string{
+			"vacuous.star:2:4: the scenario checks nothing", "run(..., allow_no_expectations=True)"}, "phase deploy"},
 		{"unknown --set", []string{"plan", good, "--set", "x=1"}, ExitUsage, []string{"--set x: no such param"}, ""},
 		{"bad --set", []string{"plan", good, "--set", "novalue"}, ExitUsage, []string{"want name=value"}, ""},
 		{"unknown runner", []string{"plan", good, "--runner", "vm"}, ExitUsage, []string{`unknown runner "vm"; want one of compose, host, k8s`}, ""},

@@ -19,7 +19,7 @@ import (
 
 func TestMatrixUsageErrors(t *testing.T) {
 	file := write(t, "m.star", "v = param(\"validators\", 1)\ntopology(validators = v)\n")
-	declared := write(t, "d.star", "v = param(\"validators\", 1)\nmatrix(validators = [1, 2])\ntopology(validators = v)\n")
+	declared := write(t, "d.star", "v = param(\"validators\", 1)\nmatrix(validators = [1, 2])\ntopology(validators = v)\nexpect_liveness()\n")
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -48,7 +48,7 @@ func TestMatrixUsageErrors(t *testing.T) {
 func TestMatrixUnknownRunnerJob(t *testing.T) {
 	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("HOME", t.TempDir())
-	file := write(t, "m.star", "v = param(\"validators\", 1)\nmatrix(validators = [1, 2])\ntopology(validators = v)\n")
+	file := write(t, "m.star", "v = param(\"validators\", 1)\nmatrix(validators = [1, 2])\ntopology(validators = v)\nexpect_liveness()\n")
 	dir := t.TempDir()
 	code, out, errOut := nomosrun(t, "matrix", file, "--runner", "k8s", "--fail-fast", "--report-dir", dir)
 	if code != ExitInfrastructure {

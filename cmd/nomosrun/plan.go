@@ -24,6 +24,9 @@ type scenarioFlags struct {
 	set    setFlag
 	seed   int64
 	runner string
+	// deployOnly marks a command that deploys the plan without judging it
+	// (up), so a plan without expectations is valid for it.
+	deployOnly bool
 }
 
 func (a *app) scenarioFlags(cmd *command) (*scenarioFlags, *flag.FlagSet) {
@@ -47,6 +50,9 @@ func (a *app) load(ctx context.Context, file string, f *scenarioFlags) (*starlib
 		return nil, err
 	}
 	a.logger.Debug("interpreted", "scenario", file, "seed", res.Plan.Seed)
+	if f.deployOnly {
+		return res, res.Plan.ValidateDeployOn(f.runner+" runner", caps)
+	}
 	return res, res.Plan.ValidateOn(f.runner+" runner", caps)
 }
 

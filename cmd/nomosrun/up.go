@@ -49,6 +49,7 @@ type endpointsNode struct {
 
 func runUp(ctx context.Context, a *app, c *command, args []string) error {
 	f, fs := a.scenarioFlags(c)
+	f.deployOnly = true
 	runDirFlag := fs.String("run-dir", "", "keep the run directory here: configs, data, node logs, endpoints.json; node data left there by an earlier cluster is removed (default: a temporary directory, removed after a clean teardown)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {

@@ -138,9 +138,9 @@ func (b *Builder) AddWorkload(w Workload) (string, error) {
 	b.workloads = append(b.workloads, w)
 	switch w.Kind {
 	case WorkloadTransactions:
-		b.attachImplicit(Expectation{Kind: ExpectTxInclusion, Name: "tx_inclusion", Pos: w.Pos, MinRatio: DefaultTxMinRatio})
+		b.attachImplicit(Expectation{Kind: ExpectTxInclusion, Pos: w.Pos, MinRatio: DefaultTxMinRatio})
 	case WorkloadDA:
-		b.attachImplicit(Expectation{Kind: ExpectDAInclusion, Name: "da_inclusion", Pos: w.Pos, MinRatio: DefaultDAMinRatio})
+		b.attachImplicit(Expectation{Kind: ExpectDAInclusion, Pos: w.Pos, MinRatio: DefaultDAMinRatio})
 	}
 	return w.ID, nil
 }
@@ -206,7 +206,7 @@ func (b *Builder) addExpect(e Expectation) string {
 	b.ne++
 	e.ID = fmt.Sprintf("e%d", b.ne)
 	if e.Name == "" {
-		e.Name = string(e.Kind)
+		e.Name = DefaultName(e)
 	}
 	b.expects = append(b.expects, e)
 	return e.ID

@@ -31,7 +31,10 @@ func (w Warning) String() string { return w.Pos.String() + ": " + w.Msg }
 type Run struct {
 	Duration Duration `json:"duration,omitempty"`
 	Blocks   int      `json:"blocks,omitempty"`
-	Pos      Pos      `json:"pos"`
+	// NoExpectations is the script's explicit opt-out of the rule that a
+	// run checks at least one expectation (run(allow_no_expectations=True)).
+	NoExpectations bool `json:"no_expectations,omitempty"`
+	Pos            Pos  `json:"pos"`
 }
 
 // Derived holds the figures computed from the topology and run window, so

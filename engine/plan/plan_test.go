@@ -187,3 +187,22 @@ func TestJSONRoundTripAndText(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateRejectsPlanWithoutExpectations(t *testing.T) {
+	pos := Pos{File: "s.star", Line: 3, Col: 4}
+	p := &Plan{Topology: Topology{Validators: 1, Slot: Duration(time.Second), ActiveSlotCoeff: 0.9, SecurityParam: 10},
+		Run: Run{Duration: Duration(time.Minute), Pos: pos}}
+	p.Topology.Nodes = []Node{{Name: "validator-0", Role: RoleValidator}}
+	err := p.Validate(Capabilities{})
+	if err == nil || !strings.Contains(err.Error(), "s.star:3:4: the scenario checks nothing") ||
+		!strings.Contains(err.Error(), "allow_no_expectations=True") {
+		t.Fatalf("Validate without expectations = %v, want the vacuous-pass error at the run() call with the fix", err)
+	}
+	if err := p.ValidateDeployOn("host runner", Capabilities{}); err != nil {
+		t.Fatalf("ValidateDeployOn (nomosrun up) must accept a plan without expectations: %v", err)
+	}
+	p.Run.NoExpectations = true
+	if err := p.Validate(Capabilities{}); err != nil {
+		t.Fatalf("an explicit opt-out must validate: %v", err)
+	}
+}

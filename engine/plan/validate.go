@@ -24,11 +24,24 @@ func (p *Plan) Validate(caps Capabilities) error { return p.ValidateOn("the runn
 
 // ValidateOn is Validate naming the runner in capability errors.
 func (p *Plan) ValidateOn(runner string, caps Capabilities) error {
+	return p.validate(runner, caps, true)
+}
+
+// ValidateDeployOn is ValidateOn for a plan that is only deployed, never
+// judged (nomosrun up): it may have no expectation.
+func (p *Plan) ValidateDeployOn(runner string, caps Capabilities) error {
+	return p.validate(runner, caps, false)
+}
+
+func (p *Plan) validate(runner string, caps Capabilities, judged bool) error {
 	v := &validator{p: p}
 	v.topology()
 	v.workloads()
 	v.faults()
 	v.expectations()
+	if judged {
+		v.verdict()
+	}
 	v.capabilities(runner, caps)
 	if len(v.errs) == 0 {
 		return nil
@@ -206,6 +219,19 @@ func (v *validator) expectations() {
 			v.selector(e.Pos, "expect_log", e.Targets.Spec)
 		}
 	}
+}
+
+// verdict rejects a run that checks nothing: its green would mean nothing.
+func (v *validator) verdict() {
+	if len(v.p.Expectations) > 0 || v.p.Run.NoExpectations {
+		return
+	}
+	pos := v.p.Run.Pos
+	if pos.IsZero() {
+		pos = v.p.Topology.Pos
+	}
+	v.add(pos, "the scenario checks nothing, so a run could only pass vacuously; add an expectation "+
+		"(expect_liveness(), expect_consensus_agreement(), ...) or say so with run(..., allow_no_expectations=True)")
 }
 
 // needs lists what each part of the plan requires of a runner.
