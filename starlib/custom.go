@@ -87,7 +87,8 @@ func (c *customs) evaluate(ctx context.Context, funcName string, snapshot map[st
 			}
 		}
 	}
-	return false, "", fmt.Errorf("custom expectation %s returned %s; want True, False or (bool, message)", funcName, v.Type())
+	return false, "", fmt.Errorf("%s: script error: custom expectation %s returned %s; want True, False or (bool, message)",
+		f.Position(), f.Name(), v.Type())
 }
 
 // ToStarlark converts JSON-like Go data to Starlark values: maps with string

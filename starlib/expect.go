@@ -10,8 +10,11 @@ import (
 )
 
 var expectBuiltins = []entry{
-	{"expect_liveness", `expect_liveness(tolerance=0.8, lag=2)`,
-		"Every validator reaches the expected height (from protocol time) within tolerance, allowing lag blocks behind.",
+	{"expect_liveness", `expect_liveness(tolerance=0.8, lag=2, max_stall=8)`,
+		"Judged on the recorded history: the chain grows by at least tolerance × the blocks expected in the run window " +
+			"(window / slot × active_slot_coeff; the cooldown does not count); at evaluation every validator is Online and " +
+			"within lag blocks of the best height; and no validator stops following the chain for more than max_stall " +
+			"expected block intervals inside the window, except while a fault targets it (plus the same span to catch up).",
 		ClassStep, expectLiveness},
 	{"expect_tx_inclusion", `expect_tx_inclusion(min_ratio=0.5)`,
 		"At least min_ratio of the planned transactions are included. Replaces the one transactions() attaches.",
@@ -40,9 +43,12 @@ func expectLiveness(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	if err != nil {
 		return nil, argError(b, "%v", err)
 	}
-	tolArg, lag := floatArg(0.8), 2
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "tolerance?", &tolArg, "lag?", &lag); err != nil {
+	tolArg, lag, stallArg := floatArg(0.8), 2, floatArg(0)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "tolerance?", &tolArg, "lag?", &lag, "max_stall?", &stallArg); err != nil {
 		return nil, err
+	}
+	if stall := float64(stallArg); stall != 0 && !(stall >= 1 && stall <= 1_000_000) {
+		return nil, argError(b, "max_stall must be at least 1 expected block interval, got %g", stall)
 	}
 	tol := float64(tolArg)
 	if !(tol > 0 && tol <= 1) {
@@ -52,7 +58,7 @@ func expectLiveness(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		return nil, argError(b, "lag must be a non-negative number of blocks, got %d", lag)
 	}
 	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectLiveness, Pos: callerPos(thread),
-		Tolerance: tol, Lag: lag})
+		Tolerance: tol, Lag: lag, MaxStall: float64(stallArg)})
 }
 
 func expectInclusion(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

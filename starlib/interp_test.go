@@ -180,7 +180,7 @@ expect(spin)
 		{"ok", true, "", ""},
 		{"msg", false, "only 12 blocks", ""},
 		{"failing", false, `heights diverge: ["validator-0"]`, ""},
-		{"bad", false, "", "returned int; want True, False or (bool, message)"},
+		{"bad", false, "", "s.star:8:1: script error: custom expectation bad returned int; want True, False or (bool, message)"},
 		{"mutate", false, "", "frozen"},
 		{"builtin_call", false, "", "not from a custom expectation"},
 		{"nope", false, "", `no custom expectation function "nope"`},

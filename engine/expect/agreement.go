@@ -5,12 +5,17 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nomosrun/nomosrun/engine/history"
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 )
 
-// Agreement checks safety: no two nodes hold conflicting last immutable
-// blocks. Two nodes agree when their LIBs have the same height and id, or
-// when the lower LIB is an ancestor of the higher one.
+// Agreement checks safety over the whole recorded history (see
+// history.CheckSafety): no two LIBs ever reported, by any nodes at any
+// times, are on different chains, and no node's LIB ever moves to a block
+// that does not descend from its earlier LIB. It also checks the end state,
+// read from the nodes at evaluation: two nodes agree when their LIBs have
+// the same height and id, or when the lower LIB is an ancestor of the
+// higher one.
 type Agreement struct{}
 
 // Capture implements Expectation.
@@ -65,10 +70,62 @@ func ancestorAt(ctx context.Context, c nodeclient.Client, id string, h, target u
 	return id, nil
 }
 
+// SafetyEvidence is what agreement judged.
+type SafetyEvidence struct {
+	// LIBs counts the distinct (node, LIB) sightings of the history.
+	LIBs       int                 `json:"libs_checked"`
+	Conflicts  []history.Conflict  `json:"conflicts,omitempty"`
+	Reversions []history.Reversion `json:"reversions,omitempty"`
+	Unplaced   []history.Sighting  `json:"unplaced,omitempty"`
+	// End is every node's LIB at evaluation.
+	End []EndLIB `json:"end"`
+}
+
+// EndLIB is one node's LIB at evaluation.
+type EndLIB struct {
+	Node   string `json:"node"`
+	LIB    string `json:"lib"`
+	Height uint64 `json:"height"`
+}
+
 // Evaluate implements Expectation.
-func (*Agreement) Evaluate(ctx context.Context, env *Env) error {
-	var samples []libSample
-	var issues []string
+func (*Agreement) Evaluate(ctx context.Context, env *Env) (Verdict, error) {
+	if env.History == nil {
+		return Verdict{}, noSamples("no run history was recorded")
+	}
+	samples, conflicts, issues := endState(ctx, env)
+	if len(samples) == 0 {
+		return Verdict{}, noSamples("no node reported its LIB: %s", strings.Join(issues, "; "))
+	}
+	safety := history.CheckSafety(env.History)
+	ev := SafetyEvidence{LIBs: safety.LIBs, Conflicts: safety.Conflicts, Reversions: safety.Reversions,
+		Unplaced: safety.Unplaced, End: []EndLIB{}}
+	for _, s := range samples {
+		ev.End = append(ev.End, EndLIB{Node: s.node, LIB: s.lib, Height: s.height})
+	}
+	v := Verdict{Evidence: ev, Summary: fmt.Sprintf(
+		"%d LIB sightings over the run: %d conflicting pair(s), %d reversion(s), %d unplaced; %d node(s) compared at the end",
+		safety.LIBs, len(safety.Conflicts), len(safety.Reversions), len(safety.Unplaced), len(samples))}
+	var lines []string
+	if err := safety.Err(); err != nil {
+		lines = append(lines, err.Error())
+	}
+	lines = append(lines, conflicts...)
+	if len(lines) > 0 {
+		return v, fmt.Errorf("consensus agreement violated:\n- %s", strings.Join(append(lines, issues...), "\n- "))
+	}
+	for _, u := range safety.Unplaced {
+		issues = append(issues, fmt.Sprintf("%s reported LIB %s at %.1fs, a block no node could give", u.Node, short(u.ID), u.At.Seconds()))
+	}
+	if len(issues) > 0 {
+		return v, fmt.Errorf("consensus agreement could not be checked:\n- %s", strings.Join(issues, "\n- "))
+	}
+	return v, nil
+}
+
+// endState reads every node's LIB now and compares them: it returns the
+// LIBs read, the conflicts found and the nodes that could not be read.
+func endState(ctx context.Context, env *Env) (samples []libSample, conflicts, issues []string) {
 	for _, n := range env.Nodes {
 		s, err := libOf(ctx, env, n)
 		if err != nil {
@@ -78,7 +135,7 @@ func (*Agreement) Evaluate(ctx context.Context, env *Env) error {
 		samples = append(samples, s)
 	}
 	if len(samples) == 0 {
-		return noSamples("no node reported its LIB: %s", strings.Join(issues, "; "))
+		return nil, nil, issues
 	}
 	// Compare every node with the node holding the highest LIB, then every
 	// pair at equal height, so each conflict is named once.
@@ -88,7 +145,6 @@ func (*Agreement) Evaluate(ctx context.Context, env *Env) error {
 			top = s
 		}
 	}
-	var conflicts []string
 	for _, s := range samples {
 		if s.node == top.node {
 			continue
@@ -110,11 +166,5 @@ func (*Agreement) Evaluate(ctx context.Context, env *Env) error {
 				s.node, short(s.lib), s.height, top.node, top.node, short(anc), s.height))
 		}
 	}
-	if len(conflicts) > 0 {
-		return fmt.Errorf("consensus agreement violated:\n- %s", strings.Join(append(conflicts, issues...), "\n- "))
-	}
-	if len(issues) > 0 {
-		return fmt.Errorf("consensus agreement could not be checked:\n- %s", strings.Join(issues, "\n- "))
-	}
-	return nil
+	return samples, conflicts, issues
 }

@@ -14,29 +14,30 @@ type Custom struct {
 // Capture implements Expectation.
 func (*Custom) Capture(*Env) {}
 
-// Evaluate implements Expectation.
-func (c *Custom) Evaluate(ctx context.Context, env *Env) error {
+// Evaluate implements Expectation. The function's message is the evidence.
+func (c *Custom) Evaluate(ctx context.Context, env *Env) (Verdict, error) {
 	if env.Custom == nil {
-		return fmt.Errorf("custom expectation %s: no Starlark evaluator was given to the run", c.Func)
+		return Verdict{}, fmt.Errorf("custom expectation %s: no Starlark evaluator was given to the run", c.Func)
 	}
 	var snap map[string]any
 	if env.Snapshot != nil {
 		snap = env.Snapshot()
 	}
 	if len(snap) == 0 {
-		return noSamples("custom expectation %s: empty snapshot", c.Func)
+		return Verdict{}, noSamples("custom expectation %s: empty snapshot", c.Func)
 	}
 	ok, msg, err := env.Custom(ctx, c.Func, snap)
 	if err != nil {
-		return fmt.Errorf("custom expectation %s: %v", c.Func, err)
+		return Verdict{}, fmt.Errorf("custom expectation %s: %v", c.Func, err)
 	}
+	v := Verdict{Summary: msg, Evidence: map[string]any{"message": msg}}
 	if !ok {
 		if msg == "" {
 			msg = "returned False"
 		}
-		return fmt.Errorf("custom expectation %s: %s", c.Func, msg)
+		return v, fmt.Errorf("custom expectation %s: %s", c.Func, msg)
 	}
-	return nil
+	return v, nil
 }
 
 // Snapshot builds the read-only, JSON-like snapshot custom expectations

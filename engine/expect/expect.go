@@ -3,10 +3,10 @@
 // and custom Starlark expectations.
 //
 // Each expectation may capture while the run is driven (subscribing to the
-// block feed) and is evaluated once, after cooldown. Evaluate returns nil on
-// success and an error whose text is the failure message. An expectation
-// that observed nothing fails with a "no samples" message: nothing ever
-// passes vacuously.
+// block feed) and is evaluated once, after cooldown. Evaluate returns the
+// figures it judged (a Verdict) and, on failure, an error whose text is the
+// failure message. An expectation that observed nothing fails with a "no
+// samples" message: nothing ever passes vacuously.
 package expect
 
 import (
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/feed"
+	"github.com/nomosrun/nomosrun/engine/history"
 	"github.com/nomosrun/nomosrun/engine/metrics"
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
@@ -53,6 +54,8 @@ type Env struct {
 	Plan  *plan.Plan
 	Nodes []Node
 	Feed  *feed.Feed
+	// History is what the run observed, complete at evaluation.
+	History *history.History
 	// Tx and DA are nil when the plan has no such workload.
 	Tx TxSource
 	DA DASource
@@ -75,8 +78,19 @@ type Env struct {
 type Expectation interface {
 	// Capture starts observing; it is called before workloads start.
 	Capture(env *Env)
-	// Evaluate checks the expectation after the run.
-	Evaluate(ctx context.Context, env *Env) error
+	// Evaluate checks the expectation after the run. The verdict carries
+	// the numbers judged, on success and on failure alike.
+	Evaluate(ctx context.Context, env *Env) (Verdict, error)
+}
+
+// Verdict is the evidence of one evaluation: what was measured and
+// against what, so a reader can check the judgement, not just its outcome.
+type Verdict struct {
+	// Summary is one line of the figures judged, for the terminal and JUnit.
+	Summary string
+	// Evidence is the kind's figures in full (JSON-encodable), for
+	// report.json and the HTML report.
+	Evidence any
 }
 
 // ErrNoSamples marks a failure for lack of observations.
@@ -91,7 +105,7 @@ func noSamples(format string, args ...any) error {
 func New(e plan.Expectation) (Expectation, error) {
 	switch e.Kind {
 	case plan.ExpectLiveness:
-		return &Liveness{Tolerance: e.Tolerance, Lag: e.Lag}, nil
+		return &Liveness{Tolerance: e.Tolerance, Lag: e.Lag, MaxStall: e.MaxStall}, nil
 	case plan.ExpectTxInclusion:
 		return newTxInclusion(e.MinRatio), nil
 	case plan.ExpectDAInclusion:

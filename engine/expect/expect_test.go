@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/feed"
+	"github.com/nomosrun/nomosrun/engine/history"
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/runners"
@@ -61,37 +62,96 @@ func tipOf(t *testing.T, c *fake.Cluster, node string) string {
 	return in.Tip[:12]
 }
 
-func TestLiveness(t *testing.T) {
+// recorder keeps env.History the way the engine does: one observation per
+// node per feed poll, then every block the feed fetched.
+type recorder struct {
+	env   *Env
+	start time.Time
+}
+
+func record(env *Env) *recorder {
+	r := &recorder{env: env, start: time.Now()}
+	env.History = history.New()
+	env.Feed.OnNode(func(name string, st feed.NodeState) {
+		at := st.At.Sub(r.start)
+		if !st.Valid {
+			env.History.Unreachable(name, at, fmt.Sprint(st.Err))
+			return
+		}
+		env.History.Observe(name, at, history.Observation{Height: st.Info.Height, Tip: st.Info.Tip, LIB: st.Info.LIB, Mode: st.Info.Mode})
+	})
+	return r
+}
+
+// pollFor polls the feed every second for d.
+func (r *recorder) pollFor(d time.Duration) {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(time.Second) {
+		r.env.Feed.Poll(context.Background())
+	}
+	r.env.Feed.Poll(context.Background())
+	r.env.Feed.EachBlock(r.env.History.AddBlock)
+}
+
+func (r *recorder) now() time.Duration { return time.Since(r.start) }
+
+func TestLivenessJudgesTheWindowNotTheEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, env := cluster(t, fake.Options{})
 		ctx := context.Background()
-		time.Sleep(3500 * time.Millisecond)
+		rec := record(env)
+		rec.pollFor(3500 * time.Millisecond)
 		c.Isolate(ctx, "validator-2") // frozen at height 3
-		time.Sleep(9 * time.Second)   // others at 12
+		frozen := rec.now()
+		rec.pollFor(9 * time.Second) // others at 12
+		env.History.SetWindow(0, rec.now())
+		t.Logf("window ends at %s", rec.now())
 		l := &Liveness{Tolerance: 0.8, Lag: 2}
-		mustFail(t, l.Evaluate(ctx, env), fmt.Sprintf("consensus liveness violated (target=10):\n"+
-			"max_height node(s): validator-0 (height=12, tip=%s), validator-1 (height=12, tip=%s)\n"+
-			"- validator-2 height 3 below target 10", tipOf(t, c, "validator-0"), tipOf(t, c, "validator-1")))
-
-		c.Reconnect(ctx, "validator-2")
-		if err := l.Evaluate(ctx, env); err != nil {
-			t.Errorf("healed cluster: %v", err)
+		_, err := l.Evaluate(ctx, env)
+		for _, want := range []string{"validator-2: height 4 at the end, 9 behind the best 13 (lag 2)",
+			"validator-2: stalled at height 4 from "} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("frozen validator: err = %v, want it to contain %q", err, want)
+			}
 		}
-		env.Plan.Derived.ExpectedBlocks = 100
-		err := l.Evaluate(ctx, env)
-		if err == nil || !strings.Contains(err.Error(), "- network height 12 below target 80 (80% of 100 expected blocks)") {
-			t.Errorf("stalled network: %v", err)
+
+		// Healed before evaluation: the stall inside the window still fails.
+		c.Reconnect(ctx, "validator-2")
+		rec.pollFor(3 * time.Second)
+		v, err := l.Evaluate(ctx, env)
+		if err == nil || !strings.Contains(err.Error(), "validator-2: stalled at height 4") || strings.Contains(err.Error(), "behind") {
+			t.Fatalf("recovered after the stall: err = %v, want only the stall", err)
+		}
+		ev := v.Evidence.(LivenessEvidence)
+		if ev.Target != 11 || ev.NetworkGained != 13 || len(ev.Nodes) != 3 || len(ev.Nodes[2].Stalls) != 1 {
+			t.Errorf("evidence = %+v, want target 11 (0.8 of 13 s), gained 13, one stall of validator-2", ev)
+		}
+
+		// The same freeze inside a fault window that targets the node is excused.
+		env.History.AddFault("isolate", []string{"validator-2"}, frozen, 13*time.Second)
+		if _, err := l.Evaluate(ctx, env); err != nil {
+			t.Errorf("freeze inside its fault window: %v", err)
+		}
+
+		// A window with far more expected blocks than the chain made fails (a).
+		env.Plan.Topology.Slot = plan.Duration(100 * time.Millisecond)
+		_, err = l.Evaluate(ctx, env)
+		if err == nil || !strings.Contains(err.Error(), "below the target 104 of 130.0 expected") {
+			t.Errorf("slow network: %v", err)
 		}
 	})
 }
 
 func TestLivenessNoSamples(t *testing.T) {
-	_, env := cluster(t, fake.Options{Unready: map[string]bool{"validator-0": true, "validator-1": true, "validator-2": true}})
-	err := (&Liveness{Tolerance: 0.8, Lag: 2}).Evaluate(context.Background(), env)
-	if !errors.Is(err, ErrNoSamples) || !strings.HasPrefix(err.Error(),
-		"no samples: no validator answered: validator-0 consensus_info failed: validator-0 info: connection refused") {
-		t.Fatalf("err = %v, want no samples naming the nodes", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		_, env := cluster(t, fake.Options{Unready: map[string]bool{"validator-0": true, "validator-1": true, "validator-2": true}})
+		rec := record(env)
+		rec.pollFor(2 * time.Second)
+		env.History.SetWindow(0, rec.now())
+		_, err := (&Liveness{Tolerance: 0.8, Lag: 2}).Evaluate(context.Background(), env)
+		if !errors.Is(err, ErrNoSamples) {
+			t.Fatalf("err = %v, want no samples", err)
+		}
+	})
 }
 
 // txSource is a fixed tx workload description.
@@ -123,13 +183,13 @@ func TestTxInclusion(t *testing.T) {
 		c.Node("validator-1").AddTx(ctx, transfer("stranger")) // not a workload tx
 		time.Sleep(2 * time.Second)
 		env.Feed.Poll(ctx)
-		mustFail(t, ti.Evaluate(ctx, env), "transaction inclusion observed 4 below required 5 (planned 10, min_ratio 0.5)")
+		mustFail(t, errOf(ti.Evaluate(ctx, env)), "transaction inclusion observed 4 below required 5 (planned 10, min_ratio 0.5)")
 
 		src.pks["w4"] = true
 		c.Node("validator-2").AddTx(ctx, transfer("w4"))
 		go func() { time.Sleep(1500 * time.Millisecond); env.Feed.Poll(ctx) }()
 		env.CatchUp = 5 * time.Second
-		if err := ti.Evaluate(ctx, env); err != nil { // waits for the late block
+		if err := errOf(ti.Evaluate(ctx, env)); err != nil { // waits for the late block
 			t.Errorf("after catch-up: %v", err)
 		}
 		synctest.Wait()
@@ -139,10 +199,10 @@ func TestTxInclusion(t *testing.T) {
 func TestTxInclusionNoSamples(t *testing.T) {
 	_, env := cluster(t, fake.Options{})
 	ti := newTxInclusion(0.5)
-	mustFail(t, ti.Evaluate(context.Background(), env), "transaction inclusion expectation not captured")
+	mustFail(t, errOf(ti.Evaluate(context.Background(), env)), "transaction inclusion expectation not captured")
 	ti.Capture(env)
 	env.Tx = txSource{}
-	err := ti.Evaluate(context.Background(), env)
+	err := errOf(ti.Evaluate(context.Background(), env))
 	if !errors.Is(err, ErrNoSamples) || err.Error() != "no samples: no transactions were planned" {
 		t.Fatalf("err = %v", err)
 	}
@@ -173,10 +233,10 @@ func TestDAInclusion(t *testing.T) {
 		c.Node("validator-0").AddTx(ctx, blob)
 		time.Sleep(2 * time.Second)
 		env.Feed.Poll(ctx)
-		mustFail(t, d.Evaluate(ctx, env), "missing inscriptions: observed=1/2 required=2 missing=[bbbbbbbbbbbb]; "+
+		mustFail(t, errOf(d.Evaluate(ctx, env)), "missing inscriptions: observed=1/2 required=2 missing=[bbbbbbbbbbbb]; "+
 			"missing blobs: observed_total_blobs=1 expected_total_blobs=4 required_blobs=4 channels_with_blobs=1/2 missing_channels=[bbbbbbbbbbbb]")
 		env.DA = daSource{}
-		if err := d.Evaluate(ctx, env); !errors.Is(err, ErrNoSamples) {
+		if err := errOf(d.Evaluate(ctx, env)); !errors.Is(err, ErrNoSamples) {
 			t.Errorf("no channels: %v, want no samples", err)
 		}
 	})
@@ -186,25 +246,57 @@ func TestAgreement(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, env := cluster(t, fake.Options{})
 		ctx := context.Background()
-		time.Sleep(5500 * time.Millisecond)
+		rec := record(env)
+		rec.pollFor(5500 * time.Millisecond)
 		c.Isolate(ctx, "validator-2") // height 5, LIB 2: behind but on the same chain
-		time.Sleep(7 * time.Second)   // others at 12, LIB 9
+		rec.pollFor(7 * time.Second)  // others at 12, LIB 9
 		a := &Agreement{}
-		if err := a.Evaluate(ctx, env); err != nil {
+		v, err := a.Evaluate(ctx, env)
+		if err != nil {
 			t.Fatalf("same chain: %v", err)
 		}
-		forged := strings.Repeat("a", 64)
-		c.ForceLIB("validator-2", forged)
-		err := a.Evaluate(ctx, env)
-		if err == nil || !strings.HasPrefix(err.Error(), "consensus agreement violated:\n- validator-2 LIB aaaaaaaaaaaa (height 2) is not on validator-0's chain (validator-0 has ") ||
-			!strings.HasSuffix(err.Error(), " at height 2)") {
-			t.Fatalf("err = %v", err)
+		if ev := v.Evidence.(SafetyEvidence); ev.LIBs == 0 || len(ev.End) != 3 {
+			t.Errorf("evidence = %+v, want LIB sightings and three end LIBs", ev)
 		}
+		// A LIB reported once in the middle of the run and gone by the end is
+		// still judged: the history keeps it.
+		forged := strings.Repeat("a", 64)
+		env.History.AddBlock(forged, strings.Repeat("b", 64), 2)
+		env.History.AddBlock(strings.Repeat("b", 64), env.Feed.Canonical()[0], 1)
+		c.ForceLIB("validator-2", forged)
+		rec.pollFor(time.Second)
+		c.ForceLIB("validator-2", "")
 		c.Reconnect(ctx, "validator-2")
+		rec.pollFor(3 * time.Second)
+		if _, err := endLIBsAgree(ctx, env); err != nil {
+			t.Fatalf("the end state must agree for this case: %v", err)
+		}
+		_, err = a.Evaluate(ctx, env)
+		if err == nil || !strings.Contains(err.Error(), "LIB aaaaaaaaaaaa (height 2") || !strings.Contains(err.Error(), "validator-2") {
+			t.Fatalf("conflicting LIB seen mid-run: err = %v", err)
+		}
+	})
+}
+
+// endLIBsAgree runs the end-state part of the check alone.
+func endLIBsAgree(ctx context.Context, env *Env) ([]libSample, error) {
+	samples, conflicts, issues := endState(ctx, env)
+	if len(conflicts)+len(issues) > 0 {
+		return samples, errors.New(strings.Join(append(conflicts, issues...), "; "))
+	}
+	return samples, nil
+}
+
+func TestAgreementEndState(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, env := cluster(t, fake.Options{})
+		ctx := context.Background()
+		rec := record(env)
+		rec.pollFor(10 * time.Second)
 		c.ForceLIB("validator-1", strings.Repeat("f", 64))
 		lib0, _ := c.Node("validator-0").Info(ctx)
-		err = a.Evaluate(ctx, env)
-		want := fmt.Sprintf("validator-0 and validator-1 disagree on the LIB at height 9: %s vs ffffffffffff", lib0.LIB[:12])
+		_, err := (&Agreement{}).Evaluate(ctx, env)
+		want := fmt.Sprintf("validator-0 and validator-1 disagree on the LIB at height %d: %s vs ffffffffffff", 7, lib0.LIB[:12])
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("err = %v, want it to contain %q", err, want)
 		}
@@ -213,7 +305,8 @@ func TestAgreement(t *testing.T) {
 
 func TestAgreementNoSamples(t *testing.T) {
 	_, env := cluster(t, fake.Options{Unready: map[string]bool{"validator-0": true, "validator-1": true, "validator-2": true}})
-	if err := (&Agreement{}).Evaluate(context.Background(), env); !errors.Is(err, ErrNoSamples) {
+	env.History = history.New()
+	if _, err := (&Agreement{}).Evaluate(context.Background(), env); !errors.Is(err, ErrNoSamples) {
 		t.Fatalf("err = %v, want no samples", err)
 	}
 }
@@ -230,7 +323,7 @@ func TestMetric(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return (&Metric{Query: q, Op: op, Value: v}).Evaluate(ctx, env)
+			return errOf((&Metric{Query: q, Op: op, Value: v}).Evaluate(ctx, env))
 		}
 		for _, ok := range []struct {
 			q  string
@@ -266,16 +359,16 @@ func TestLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustFail(t, l.Evaluate(context.Background(), env), `pattern /fork detected at \d+/ not found in the log of validator-1`)
+	mustFail(t, errOf(l.Evaluate(context.Background(), env)), `pattern /fork detected at \d+/ not found in the log of validator-1`)
 	l.Nodes = []string{"validator-0"}
-	if err := l.Evaluate(context.Background(), env); err != nil {
+	if _, err := l.Evaluate(context.Background(), env); err != nil {
 		t.Errorf("match: %v", err)
 	}
 	l.Nodes = []string{"validator-9"}
-	if err := l.Evaluate(context.Background(), env); !errors.Is(err, ErrNoSamples) {
+	if _, err := l.Evaluate(context.Background(), env); !errors.Is(err, ErrNoSamples) {
 		t.Errorf("missing log: %v, want no samples", err)
 	}
-	if err := l.Evaluate(context.Background(), &Env{}); !errors.Is(err, ErrNoSamples) {
+	if _, err := l.Evaluate(context.Background(), &Env{}); !errors.Is(err, ErrNoSamples) {
 		t.Errorf("no log dir: %v, want no samples", err)
 	}
 	if _, err := newLog(nil, "("); err == nil {
@@ -295,13 +388,16 @@ func TestCustom(t *testing.T) {
 			got = snap
 			return false, "heights differ", nil
 		}
-		mustFail(t, (&Custom{Func: "check"}).Evaluate(ctx, env), "custom expectation check: heights differ")
+		mustFail(t, errOf((&Custom{Func: "check"}).Evaluate(ctx, env)), "custom expectation check: heights differ")
 		node := got["nodes"].([]any)[1].(map[string]any)
 		if node["name"] != "validator-1" || node["height"] != 3 || node["role"] != "validator" || got["workloads"].(map[string]any)["w1"].(map[string]any)["submitted"] != 3 ||
 			got["blocks"].(map[string]any)["height"] != 3 {
 			t.Errorf("snapshot = %v", got)
 		}
 		env.Custom = nil
-		mustFail(t, (&Custom{Func: "check"}).Evaluate(ctx, env), "custom expectation check: no Starlark evaluator was given to the run")
+		mustFail(t, errOf((&Custom{Func: "check"}).Evaluate(ctx, env)), "custom expectation check: no Starlark evaluator was given to the run")
 	})
 }
+
+// errOf drops the verdict of an evaluation.
+func errOf(_ Verdict, err error) error { return err }

@@ -119,21 +119,32 @@ func (t *TxInclusion) observed(env *Env) int {
 	return n
 }
 
+// TxEvidence is what transaction inclusion judged.
+type TxEvidence struct {
+	Planned  int     `json:"planned"`
+	Required int     `json:"required"`
+	Included int     `json:"included"`
+	MinRatio float64 `json:"min_ratio"`
+}
+
 // Evaluate implements Expectation.
-func (t *TxInclusion) Evaluate(ctx context.Context, env *Env) error {
+func (t *TxInclusion) Evaluate(ctx context.Context, env *Env) (Verdict, error) {
 	if !t.blocks.started {
-		return fmt.Errorf("transaction inclusion expectation not captured")
+		return Verdict{}, fmt.Errorf("transaction inclusion expectation not captured")
 	}
 	if env.Tx == nil || env.Tx.Planned() == 0 {
-		return noSamples("no transactions were planned")
+		return Verdict{}, noSamples("no transactions were planned")
 	}
 	required := int(math.Ceil(float64(env.Tx.Planned()) * t.MinRatio))
 	waitFor(ctx, env, func() bool { return t.observed(env) >= required })
-	if obs := t.observed(env); obs < required {
-		return fmt.Errorf("transaction inclusion observed %d below required %d (planned %d, min_ratio %g)",
-			obs, required, env.Tx.Planned(), t.MinRatio)
+	ev := TxEvidence{Planned: env.Tx.Planned(), Required: required, Included: t.observed(env), MinRatio: t.MinRatio}
+	v := Verdict{Evidence: ev, Summary: fmt.Sprintf("%d of %d planned transactions included, %d required (min_ratio %g)",
+		ev.Included, ev.Planned, ev.Required, ev.MinRatio)}
+	if ev.Included < required {
+		return v, fmt.Errorf("transaction inclusion observed %d below required %d (planned %d, min_ratio %g)",
+			ev.Included, required, ev.Planned, t.MinRatio)
 	}
-	return nil
+	return v, nil
 }
 
 // daBlock is what a block contributes to DA inclusion.
@@ -197,13 +208,24 @@ func (d *DAInclusion) counts(channels []string) (inscribed map[string]bool, blob
 	return inscribed, blobs
 }
 
+// DAEvidence is what DA inclusion judged.
+type DAEvidence struct {
+	Channels             int     `json:"channels"`
+	Inscribed            int     `json:"inscribed"`
+	RequiredInscriptions int     `json:"required_inscriptions"`
+	PlannedBlobs         int     `json:"planned_blobs"`
+	Blobs                int     `json:"blobs"`
+	RequiredBlobs        int     `json:"required_blobs"`
+	MinRatio             float64 `json:"min_ratio"`
+}
+
 // Evaluate implements Expectation.
-func (d *DAInclusion) Evaluate(ctx context.Context, env *Env) error {
+func (d *DAInclusion) Evaluate(ctx context.Context, env *Env) (Verdict, error) {
 	if !d.blocks.started {
-		return fmt.Errorf("DA inclusion expectation not captured")
+		return Verdict{}, fmt.Errorf("DA inclusion expectation not captured")
 	}
 	if env.DA == nil || len(env.DA.Channels()) == 0 {
-		return noSamples("no DA channels were planned")
+		return Verdict{}, noSamples("no DA channels were planned")
 	}
 	chans := env.DA.Channels()
 	reqIns := int(math.Ceil(float64(len(chans)) * d.MinRatio))
@@ -238,12 +260,16 @@ func (d *DAInclusion) Evaluate(ctx context.Context, env *Env) error {
 		}
 	}
 	sort.Strings(noBlobs)
+	ev := DAEvidence{Channels: len(chans), Inscribed: len(ins), RequiredInscriptions: reqIns,
+		PlannedBlobs: env.DA.PlannedBlobs(), Blobs: total, RequiredBlobs: reqBlobs, MinRatio: d.MinRatio}
+	v := Verdict{Evidence: ev, Summary: fmt.Sprintf("%d of %d channels inscribed (%d required), %d of %d planned blobs included (%d required)",
+		ev.Inscribed, ev.Channels, ev.RequiredInscriptions, ev.Blobs, ev.PlannedBlobs, ev.RequiredBlobs)}
 	if total < reqBlobs {
 		issues = append(issues, fmt.Sprintf("missing blobs: observed_total_blobs=%d expected_total_blobs=%d required_blobs=%d channels_with_blobs=%d/%d missing_channels=[%s]",
 			total, env.DA.PlannedBlobs(), reqBlobs, len(chans)-len(noBlobs), len(chans), strings.Join(noBlobs, " ")))
 	}
 	if len(issues) > 0 {
-		return fmt.Errorf("%s", strings.Join(issues, "; "))
+		return v, fmt.Errorf("%s", strings.Join(issues, "; "))
 	}
-	return nil
+	return v, nil
 }

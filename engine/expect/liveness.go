@@ -3,19 +3,25 @@ package expect
 import (
 	"context"
 	"fmt"
-	"math"
-	"strings"
 
-	"github.com/nomosrun/nomosrun/engine/nodeclient"
+	"github.com/nomosrun/nomosrun/engine/history"
 	"github.com/nomosrun/nomosrun/engine/plan"
 )
 
-// Liveness checks that every validator made progress: the best height must
-// reach ceil(Tolerance × expected blocks), and no validator may trail
-// min(expected, best height) by more than Lag blocks.
+// Liveness judges the recorded history of the validators (see
+// history.CheckLiveness): (a) the network gained ceil(Tolerance × expected)
+// blocks inside the run window, expected from the window's length and the
+// protocol parameters; (b) at evaluation every validator answers, is Online
+// and within Lag blocks of the best height; (c) no validator stalled inside
+// the window for longer than MaxStall expected block intervals outside the
+// faults that target it. The cooldown lets nodes catch up for (b); it never
+// counts as progress for (a).
 type Liveness struct {
 	Tolerance float64
 	Lag       int
+	// MaxStall is the stall bound in expected block intervals; 0 means
+	// history.DefaultMaxStall.
+	MaxStall float64
 }
 
 // Default liveness parameters (the scenario builtin's defaults).
@@ -25,17 +31,53 @@ const (
 	infoTries        = 3
 )
 
-// Capture implements Expectation; liveness samples at evaluation.
+// Capture implements Expectation; the engine records the history.
 func (l *Liveness) Capture(*Env) {}
 
-type heightSample struct {
-	node   string
-	height uint64
-	tip    string
+// LivenessEvidence is what liveness judged, times in seconds since the run
+// started.
+type LivenessEvidence struct {
+	WindowStart   float64        `json:"window_start_s"`
+	WindowEnd     float64        `json:"window_end_s"`
+	Expected      float64        `json:"expected_blocks"`
+	Target        uint64         `json:"target"`
+	NetworkStart  uint64         `json:"network_start"`
+	NetworkEnd    uint64         `json:"network_end"`
+	NetworkGained uint64         `json:"network_gained"`
+	Best          uint64         `json:"best_final_height"`
+	Lag           int            `json:"lag"`
+	MaxStall      float64        `json:"max_stall_s"`
+	Nodes         []NodeEvidence `json:"nodes"`
+}
+
+// NodeEvidence is one validator's progress.
+type NodeEvidence struct {
+	Node      string          `json:"node"`
+	Start     uint64          `json:"start"`
+	End       uint64          `json:"end"`
+	Gained    uint64          `json:"gained"`
+	Final     uint64          `json:"final"`
+	Behind    uint64          `json:"behind"`
+	Mode      string          `json:"mode"`
+	Reachable bool            `json:"reachable"`
+	Stalls    []StallEvidence `json:"stalls,omitempty"`
+}
+
+// StallEvidence is one stall: from/to in seconds and the network's best
+// height at each end.
+type StallEvidence struct {
+	From       float64 `json:"from_s"`
+	To         float64 `json:"to_s"`
+	FromHeight uint64  `json:"network_from"`
+	ToHeight   uint64  `json:"network_to"`
+	Height     uint64  `json:"height"`
 }
 
 // Evaluate implements Expectation.
-func (l *Liveness) Evaluate(ctx context.Context, env *Env) error {
+func (l *Liveness) Evaluate(_ context.Context, env *Env) (Verdict, error) {
+	if env.History == nil {
+		return Verdict{}, noSamples("no run history was recorded")
+	}
 	tol, lag := l.Tolerance, l.Lag
 	if tol <= 0 {
 		tol = DefaultTolerance
@@ -43,54 +85,45 @@ func (l *Liveness) Evaluate(ctx context.Context, env *Env) error {
 	if lag < 0 {
 		lag = DefaultLag
 	}
-	var samples []heightSample
-	var issues []string
+	var validators []string
 	for _, n := range env.Nodes {
-		if n.Role != plan.RoleValidator {
-			continue
-		}
-		info, err := retry(ctx, env, infoTries, func() (nodeclient.Info, error) { return n.Client.Info(ctx) })
-		if err != nil {
-			issues = append(issues, fmt.Sprintf("%s consensus_info failed: %v", n.Name, err))
-			continue
-		}
-		samples = append(samples, heightSample{n.Name, info.Height, info.Tip})
-	}
-	if len(samples) == 0 {
-		msg := "no validator answered"
-		if len(issues) > 0 {
-			msg += ": " + strings.Join(issues, "; ")
-		}
-		return noSamples("%s", msg)
-	}
-	expected := uint64(env.Plan.Derived.ExpectedBlocks)
-	required := uint64(math.Ceil(tol * float64(expected)))
-	var maxH uint64
-	for _, s := range samples {
-		maxH = max(maxH, s.height)
-	}
-	if maxH < required {
-		issues = append(issues, fmt.Sprintf("network height %d below target %d (%.0f%% of %d expected blocks)",
-			maxH, required, tol*100, expected))
-	}
-	target := min(expected, maxH)
-	if target == 0 {
-		target = maxH
-	}
-	for _, s := range samples {
-		if s.height+uint64(lag) < target {
-			issues = append(issues, fmt.Sprintf("%s height %d below target %d", s.node, s.height, target))
+		if n.Role == plan.RoleValidator {
+			validators = append(validators, n.Name)
 		}
 	}
-	if len(issues) == 0 {
-		return nil
+	t := env.Plan.Topology
+	res := history.CheckLiveness(env.History, history.LivenessParams{Validators: validators, Slot: t.Slot.Std(),
+		ActiveSlotCoeff: t.ActiveSlotCoeff, Tolerance: tol, Lag: lag, MaxStall: l.MaxStall})
+	answered := false
+	for _, n := range res.Nodes {
+		answered = answered || n.Reachable || n.Final > 0 || n.Mode != ""
 	}
-	var best []string
-	for _, s := range samples {
-		if s.height == maxH {
-			best = append(best, fmt.Sprintf("%s (height=%d, tip=%s)", s.node, s.height, short(s.tip)))
+	if !answered {
+		return Verdict{}, noSamples("no validator ever answered")
+	}
+	ev := livenessEvidence(res)
+	v := Verdict{Evidence: ev, Summary: fmt.Sprintf(
+		"window %.1fs-%.1fs: network %d -> %d (+%d blocks), target %d (%.0f%% of %.1f expected); best final height %d, lag %d, stall bound %.1fs",
+		ev.WindowStart, ev.WindowEnd, ev.NetworkStart, ev.NetworkEnd, ev.NetworkGained, ev.Target, tol*100, ev.Expected,
+		ev.Best, ev.Lag, ev.MaxStall)}
+	if err := res.Err(); err != nil {
+		return v, err
+	}
+	return v, nil
+}
+
+func livenessEvidence(l history.Liveness) LivenessEvidence {
+	ev := LivenessEvidence{WindowStart: l.Start.Seconds(), WindowEnd: l.End.Seconds(), Expected: l.Expected, Target: l.Target,
+		NetworkStart: l.NetworkStart, NetworkEnd: l.NetworkEnd, NetworkGained: l.NetworkGained, Best: l.Best, Lag: l.Lag,
+		MaxStall: l.MaxStall.Seconds(), Nodes: []NodeEvidence{}}
+	for _, n := range l.Nodes {
+		ne := NodeEvidence{Node: n.Node, Start: n.Start, End: n.End, Gained: n.Gained, Final: n.Final, Behind: n.Behind,
+			Mode: n.Mode, Reachable: n.Reachable}
+		for _, s := range n.Stalls {
+			ne.Stalls = append(ne.Stalls, StallEvidence{From: s.From.Seconds(), To: s.To.Seconds(),
+				FromHeight: s.FromHeight, ToHeight: s.ToHeight, Height: s.Height})
 		}
+		ev.Nodes = append(ev.Nodes, ne)
 	}
-	return fmt.Errorf("consensus liveness violated (target=%d):\nmax_height node(s): %s\n- %s",
-		target, strings.Join(best, ", "), strings.Join(issues, "\n- "))
+	return ev
 }

@@ -28,14 +28,23 @@ func newLog(nodes []string, pattern string) (*Log, error) {
 // Capture implements Expectation.
 func (*Log) Capture(*Env) {}
 
+// LogEvidence is what a log assertion judged.
+type LogEvidence struct {
+	Pattern   string   `json:"pattern"`
+	Matched   []string `json:"matched"`
+	Unmatched []string `json:"unmatched,omitempty"`
+	Missing   []string `json:"missing,omitempty"`
+}
+
 // Evaluate implements Expectation.
-func (l *Log) Evaluate(_ context.Context, env *Env) error {
+func (l *Log) Evaluate(_ context.Context, env *Env) (Verdict, error) {
 	if env.LogDir == "" {
-		return noSamples("no node logs were collected")
+		return Verdict{}, noSamples("no node logs were collected")
 	}
 	if len(l.Nodes) == 0 {
-		return noSamples("no target nodes")
+		return Verdict{}, noSamples("no target nodes")
 	}
+	var matched []string
 	var missing, unmatched []string
 	for _, n := range l.Nodes {
 		found, err := grep(filepath.Join(env.LogDir, n+".log"), l.Pattern)
@@ -44,11 +53,15 @@ func (l *Log) Evaluate(_ context.Context, env *Env) error {
 			missing = append(missing, fmt.Sprintf("%s (%v)", n, err))
 		case !found:
 			unmatched = append(unmatched, n)
+		default:
+			matched = append(matched, n)
 		}
 	}
 	if len(missing) == len(l.Nodes) {
-		return noSamples("no log for %s", strings.Join(missing, ", "))
+		return Verdict{}, noSamples("no log for %s", strings.Join(missing, ", "))
 	}
+	v := Verdict{Evidence: LogEvidence{Pattern: l.Pattern.String(), Matched: matched, Unmatched: unmatched, Missing: missing},
+		Summary: fmt.Sprintf("/%s/ matched in the log of %d of %d node(s)", l.Pattern, len(matched), len(l.Nodes))}
 	var issues []string
 	if len(unmatched) > 0 {
 		issues = append(issues, fmt.Sprintf("pattern /%s/ not found in the log of %s", l.Pattern, strings.Join(unmatched, ", ")))
@@ -57,9 +70,9 @@ func (l *Log) Evaluate(_ context.Context, env *Env) error {
 		issues = append(issues, "no log for "+strings.Join(missing, ", "))
 	}
 	if len(issues) > 0 {
-		return fmt.Errorf("%s", strings.Join(issues, "; "))
+		return v, fmt.Errorf("%s", strings.Join(issues, "; "))
 	}
-	return nil
+	return v, nil
 }
 
 func grep(path string, re *regexp.Regexp) (bool, error) {

@@ -45,8 +45,21 @@ func compare(a float64, op string, b float64) (bool, error) {
 	return false, fmt.Errorf("unknown comparison %q (want >, >=, <, <=, == or !=)", op)
 }
 
-// Evaluate implements Expectation.
-func (m *Metric) Evaluate(ctx context.Context, env *Env) error {
+// MetricEvidence is what a metric threshold judged.
+type MetricEvidence struct {
+	Query string             `json:"query"`
+	Op    string             `json:"op"`
+	Value float64            `json:"value"`
+	Nodes map[string]float64 `json:"nodes"`
+	// Aggregate is the aggregated value when the query aggregates.
+	Aggregate *float64 `json:"aggregate,omitempty"`
+	// Unanswered names the nodes that could not be asked, with the reason.
+	Unanswered []string `json:"unanswered,omitempty"`
+}
+
+// Evaluate implements Expectation. A node that does not answer fails the
+// expectation: its value might have violated the threshold.
+func (m *Metric) Evaluate(ctx context.Context, env *Env) (Verdict, error) {
 	q := env.Metrics
 	if q == nil {
 		q = metrics.Scrape{}
@@ -59,7 +72,7 @@ func (m *Metric) Evaluate(ctx context.Context, env *Env) error {
 	}
 	vals, err := q.NodeValues(ctx, m.Query.Selector, nodes)
 	if err != nil {
-		return err
+		return Verdict{}, err
 	}
 	values := vals.ByNode
 	names := make([]string, 0, len(values))
@@ -72,31 +85,47 @@ func (m *Metric) Evaluate(ctx context.Context, env *Env) error {
 		if len(vals.Issues) > 0 {
 			msg += " (" + strings.Join(vals.Issues, "; ") + ")"
 		}
-		return noSamples("%s", msg)
+		return Verdict{}, noSamples("%s", msg)
 	}
-	if m.Query.Agg != "" {
-		v := metrics.Aggregate(m.Query.Agg, names, values)
-		ok, err := compare(v, m.Op, m.Value)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("metric %s = %g over %d node(s), want %s %g", m.Query, v, len(names), m.Op, m.Value)
-		}
-		return nil
-	}
-	var bad []string
+	ev := MetricEvidence{Query: m.Query.String(), Op: m.Op, Value: m.Value, Nodes: values, Unanswered: vals.Issues}
+	var parts []string
 	for _, n := range names {
-		ok, err := compare(values[n], m.Op, m.Value)
+		parts = append(parts, fmt.Sprintf("%s=%g", n, values[n]))
+	}
+	v := Verdict{Evidence: &ev, Summary: fmt.Sprintf("%s over %d node(s): %s", m.Query, len(names), strings.Join(parts, ", "))}
+	var issues []string
+	if m.Query.Agg != "" {
+		agg := metrics.Aggregate(m.Query.Agg, names, values)
+		ev.Aggregate = &agg
+		v.Summary = fmt.Sprintf("%s = %g over %d node(s), want %s %g", m.Query, agg, len(names), m.Op, m.Value)
+		ok, err := compare(agg, m.Op, m.Value)
 		if err != nil {
-			return err
+			return v, err
 		}
 		if !ok {
-			bad = append(bad, fmt.Sprintf("%s=%g", n, values[n]))
+			issues = append(issues, fmt.Sprintf("metric %s = %g over %d node(s), want %s %g", m.Query, agg, len(names), m.Op, m.Value))
+		}
+	} else {
+		var bad []string
+		for _, n := range names {
+			ok, err := compare(values[n], m.Op, m.Value)
+			if err != nil {
+				return v, err
+			}
+			if !ok {
+				bad = append(bad, fmt.Sprintf("%s=%g", n, values[n]))
+			}
+		}
+		if len(bad) > 0 {
+			issues = append(issues, fmt.Sprintf("metric %s %s %g violated on %s", m.Query, m.Op, m.Value, strings.Join(bad, ", ")))
 		}
 	}
-	if len(bad) > 0 {
-		return fmt.Errorf("metric %s %s %g violated on %s", m.Query, m.Op, m.Value, strings.Join(bad, ", "))
+	if len(vals.Issues) > 0 {
+		issues = append(issues, fmt.Sprintf("metric %s: %d node(s) did not answer, so the threshold could not be checked on them: %s",
+			m.Query, len(vals.Issues), strings.Join(vals.Issues, "; ")))
 	}
-	return nil
+	if len(issues) > 0 {
+		return v, fmt.Errorf("%s", strings.Join(issues, "; "))
+	}
+	return v, nil
 }

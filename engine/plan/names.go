@@ -13,6 +13,9 @@ func DefaultName(e Expectation) string {
 	num := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 	switch e.Kind {
 	case ExpectLiveness:
+		if e.MaxStall > 0 {
+			return fmt.Sprintf("liveness(tolerance=%s, lag=%d, max_stall=%s)", num(e.Tolerance), e.Lag, num(e.MaxStall))
+		}
 		return fmt.Sprintf("liveness(tolerance=%s, lag=%d)", num(e.Tolerance), e.Lag)
 	case ExpectTxInclusion, ExpectDAInclusion:
 		return fmt.Sprintf("%s(min_ratio=%s)", e.Kind, num(e.MinRatio))

@@ -65,6 +65,11 @@ const (
 	WorkloadChaosRestart WorkloadKind = "chaos_restart"
 )
 
+// Disrupts reports whether the workload is a fault (it restarts nodes)
+// rather than load. Such a workload ends with the run window, like every
+// fault, so nodes are never disrupted during the cooldown.
+func (k WorkloadKind) Disrupts() bool { return k == WorkloadChaosRestart }
+
 // Workload is a load or chaos generator running for the whole drive phase.
 // Exactly one of the kind-specific fields is set.
 type Workload struct {
@@ -161,9 +166,11 @@ type Expectation struct {
 	Name     string     `json:"name"`
 	Pos      Pos        `json:"pos"`
 	Implicit bool       `json:"implicit,omitempty"`
-	// Tolerance and Lag parameterise liveness.
+	// Tolerance, Lag and MaxStall (in expected block intervals; 0 is the
+	// default) parameterise liveness.
 	Tolerance float64 `json:"tolerance,omitempty"`
 	Lag       int     `json:"lag,omitempty"`
+	MaxStall  float64 `json:"max_stall,omitempty"`
 	// MinRatio is the required inclusion ratio.
 	MinRatio float64 `json:"min_ratio,omitempty"`
 	// Query, Op and Value form a metric threshold: Query Op Value.

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -17,10 +18,12 @@ const (
 
 var palette = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"}
 
-// chart is the data of the inline SVG.
+// chart is the data of one inline SVG.
 type chart struct {
+	ID          string
 	W, H        float64
 	Lines       []line
+	Markers     []marker
 	Windows     []window
 	Phases      []tick
 	XTicks      []tick
@@ -35,6 +38,13 @@ type line struct {
 	LabelY              float64
 }
 
+// marker is a node event (a fault starting or healing on it, a restart)
+// drawn on that node's line.
+type marker struct {
+	X, Y         float64
+	Color, Label string
+}
+
 type window struct {
 	X, W  float64
 	Label string
@@ -45,16 +55,18 @@ type tick struct {
 	Label string
 }
 
-// buildChart lays out heights per node over time and shades fault windows.
-func buildChart(r *Result) chart {
-	c := chart{W: chartW, H: chartH, Left: padL, Right: chartW - padR, Top: padT, Bottom: chartH - padB}
+// buildChart lays out one value of the samples (tip or LIB height) per
+// node over time, shades fault windows and marks each node's fault and
+// restart events on its line.
+func buildChart(r *Result, id string, value func(HeightSample) uint64) chart {
+	c := chart{ID: id, W: chartW, H: chartH, Left: padL, Right: chartW - padR, Top: padT, Bottom: chartH - padB}
 	maxT := r.Duration.Std().Seconds()
 	var maxH uint64 = 1
 	byNode := map[string][]HeightSample{}
 	for _, s := range r.Heights {
 		byNode[s.Node] = append(byNode[s.Node], s)
 		maxT = max(maxT, s.At.Std().Seconds())
-		maxH = max(maxH, s.Height)
+		maxH = max(maxH, value(s))
 	}
 	for _, f := range r.Faults {
 		maxT = max(maxT, f.End.Std().Seconds())
@@ -70,14 +82,35 @@ func buildChart(r *Result) chart {
 	}
 	sort.Strings(nodes)
 	c.Empty = len(nodes) == 0
+	colors := map[string]string{}
 	for i, n := range nodes {
 		var pts []string
 		last := 0.0
 		for _, s := range byNode[n] {
-			last = y(s.Height)
+			last = y(value(s))
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(s.At.Std().Seconds()), last))
 		}
-		c.Lines = append(c.Lines, line{Node: n, Color: palette[i%len(palette)], Points: strings.Join(pts, " "), LabelY: last})
+		colors[n] = palette[i%len(palette)]
+		c.Lines = append(c.Lines, line{Node: n, Color: colors[n], Points: strings.Join(pts, " "), LabelY: last})
+	}
+	for _, ev := range r.Timeline {
+		for _, n := range ev.Nodes {
+			samples := byNode[n]
+			if len(samples) == 0 {
+				continue
+			}
+			// The node's value at the event: its last sample at or before it.
+			at := ev.At.Std()
+			v := value(samples[0])
+			for _, s := range samples {
+				if s.At.Std() > at {
+					break
+				}
+				v = value(s)
+			}
+			c.Markers = append(c.Markers, marker{X: x(at.Seconds()), Y: y(v), Color: colors[n],
+				Label: fmt.Sprintf("%s %s %s on %s at %s", ev.Kind, ev.Name, ev.Detail, n, round(ev.At))})
+		}
 	}
 	for _, f := range r.Faults {
 		x0, x1 := x(f.Start.Std().Seconds()), x(f.End.Std().Seconds())
@@ -97,8 +130,30 @@ func buildChart(r *Result) chart {
 	return c
 }
 
-var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"short": short, "counts": counts, "round": round,
+// chartTemplate is one SVG chart, used for the tip and the LIB heights.
+const chartTemplate = `{{define "chart"}}<svg id="{{.C.ID}}" xmlns="http://www.w3.org/2000/svg" width="{{.C.W}}" height="{{.C.H}}" viewBox="0 0 {{.C.W}} {{.C.H}}">
+<rect x="{{.C.Left}}" y="{{.C.Top}}" width="{{printf "%.1f" (sub .C.Right .C.Left)}}" height="{{printf "%.1f" (sub .C.Bottom .C.Top)}}" fill="none" stroke="#999"/>
+{{range .C.Windows}}<rect class="fault-window" x="{{printf "%.1f" .X}}" y="{{$.C.Top}}" width="{{printf "%.1f" .W}}" height="{{printf "%.1f" (sub $.C.Bottom $.C.Top)}}"><title>{{.Label}}</title></rect>
+{{end}}{{range .C.Phases}}<line class="phase-marker" x1="{{printf "%.1f" .Pos}}" x2="{{printf "%.1f" .Pos}}" y1="{{$.C.Top}}" y2="{{$.C.Bottom}}" stroke="#555" stroke-dasharray="4 3"/><text x="{{printf "%.1f" (add .Pos 3)}}" y="{{printf "%.1f" (add $.C.Top 12)}}" font-size="10" fill="#555">{{.Label}}</text>
+{{end}}{{range .C.XTicks}}<text x="{{printf "%.1f" .Pos}}" y="{{printf "%.1f" (add $.C.Bottom 18)}}" font-size="11" text-anchor="middle">{{.Label}}</text>
+{{end}}{{range .C.YTicks}}<text x="{{printf "%.1f" (sub $.C.Left 6)}}" y="{{printf "%.1f" .Pos}}" font-size="11" text-anchor="end">{{.Label}}</text>
+{{end}}{{range .C.Markers}}<circle class="event-marker" cx="{{printf "%.1f" .X}}" cy="{{printf "%.1f" .Y}}" r="4" fill="white" stroke="{{.Color}}" stroke-width="2"><title>{{.Label}}</title></circle>
+{{end}}{{range .C.Lines}}<polyline class="height-line" fill="none" stroke="{{.Color}}" stroke-width="2" points="{{.Points}}"><title>{{.Node}}</title></polyline>
+<text x="{{printf "%.1f" (add $.C.Right 6)}}" y="{{printf "%.1f" .LabelY}}" font-size="11" fill="{{.Color}}">{{.Node}}</text>
+{{end}}{{if .C.Empty}}<text x="{{printf "%.1f" (add $.C.Left 10)}}" y="{{printf "%.1f" (add $.C.Top 20)}}" font-size="12">no height samples</text>{{end}}
+</svg>{{end}}`
+
+var page = template.Must(template.Must(template.New("report").Funcs(template.FuncMap{
+	"short": short, "counts": counts, "round": round, "evidence": evidenceJSON,
+	"chart": func(r *Result, c chart) struct {
+		R *Result
+		C chart
+	} {
+		return struct {
+			R *Result
+			C chart
+		}{r, c}
+	},
 	"add": func(a, b float64) float64 { return a + b },
 	"sub": func(a, b float64) float64 { return a - b },
 }).Parse(`<!DOCTYPE html>
@@ -114,19 +169,13 @@ pre{margin:0;white-space:pre-wrap}.fail{background:#fdecea}.ok{background:#eef8e
 <p>runner <b>{{.R.Runner}}</b>, seed <b>{{.R.Seed}}</b>, duration {{round .R.Duration}}, expected blocks {{.R.ExpectedBlocks}}</p>
 {{if .R.Error}}<pre class="fail">{{.R.Error}}</pre>{{end}}
 <h2>Height over time</h2>
-<svg id="height-chart" xmlns="http://www.w3.org/2000/svg" width="{{.C.W}}" height="{{.C.H}}" viewBox="0 0 {{.C.W}} {{.C.H}}">
-<rect x="{{.C.Left}}" y="{{.C.Top}}" width="{{printf "%.1f" (sub .C.Right .C.Left)}}" height="{{printf "%.1f" (sub .C.Bottom .C.Top)}}" fill="none" stroke="#999"/>
-{{range .C.Windows}}<rect class="fault-window" x="{{printf "%.1f" .X}}" y="{{$.C.Top}}" width="{{printf "%.1f" .W}}" height="{{printf "%.1f" (sub $.C.Bottom $.C.Top)}}"><title>{{.Label}}</title></rect>
-{{end}}{{range .C.Phases}}<line class="phase-marker" x1="{{printf "%.1f" .Pos}}" x2="{{printf "%.1f" .Pos}}" y1="{{$.C.Top}}" y2="{{$.C.Bottom}}" stroke="#555" stroke-dasharray="4 3"/><text x="{{printf "%.1f" (add .Pos 3)}}" y="{{printf "%.1f" (add $.C.Top 12)}}" font-size="10" fill="#555">{{.Label}}</text>
-{{end}}{{range .C.XTicks}}<text x="{{printf "%.1f" .Pos}}" y="{{printf "%.1f" (add $.C.Bottom 18)}}" font-size="11" text-anchor="middle">{{.Label}}</text>
-{{end}}{{range .C.YTicks}}<text x="{{printf "%.1f" (sub $.C.Left 6)}}" y="{{printf "%.1f" .Pos}}" font-size="11" text-anchor="end">{{.Label}}</text>
-{{end}}{{range .C.Lines}}<polyline class="height-line" fill="none" stroke="{{.Color}}" stroke-width="2" points="{{.Points}}"><title>{{.Node}}</title></polyline>
-<text x="{{printf "%.1f" (add $.C.Right 6)}}" y="{{printf "%.1f" .LabelY}}" font-size="11" fill="{{.Color}}">{{.Node}}</text>
-{{end}}{{if .C.Empty}}<text x="{{printf "%.1f" (add $.C.Left 10)}}" y="{{printf "%.1f" (add $.C.Top 20)}}" font-size="12">no height samples</text>{{end}}
-</svg>
+<p><small>shaded: fault windows; circles: a fault starting or healing on a node, or a node restart (hover for details)</small></p>
+{{template "chart" (chart .R .Height)}}
+<h2>LIB over time</h2>
+{{template "chart" (chart .R .LIB)}}
 <h2>Expectations</h2>
-<table><tr><th>id</th><th>expectation</th><th>result</th><th>message</th></tr>
-{{range .R.Expectations}}<tr class="{{if .Passed}}ok{{else}}fail{{end}}"><td>{{.ID}}</td><td>{{.Name}}{{if .Pos}}<br><small>{{.Pos}}</small>{{end}}</td><td>{{if .Passed}}passed{{else}}FAILED{{end}}</td><td><pre>{{.Message}}</pre></td></tr>
+<table><tr><th>id</th><th>expectation</th><th>result</th><th>evidence</th><th>message</th></tr>
+{{range .R.Expectations}}<tr class="{{if .Passed}}ok{{else}}fail{{end}}"><td>{{.ID}}</td><td>{{.Name}}{{if .Pos}}<br><small>{{.Pos}}</small>{{end}}</td><td>{{if .Passed}}passed{{else}}FAILED{{end}}</td><td>{{.Summary}}{{if .Evidence}}<details><summary>figures</summary><pre>{{evidence .Evidence}}</pre></details>{{end}}</td><td><pre>{{.Message}}</pre></td></tr>
 {{end}}</table>
 <h2>Nodes</h2>
 <table><tr><th>node</th><th>role</th><th>height</th><th>LIB</th><th>tip</th><th>mode</th></tr>
@@ -142,13 +191,23 @@ pre{margin:0;white-space:pre-wrap}.fail{background:#fdecea}.ok{background:#eef8e
 {{range .R.Timeline}}<tr><td>{{round .At}}</td><td>{{.Kind}} {{.Name}}</td><td>{{.Detail}}</td></tr>
 {{end}}</table>
 </body></html>
-`))
+`)).Parse(chartTemplate))
 
 // WriteHTML writes a self-contained HTML report (inline SVG, no external
 // assets).
 func WriteHTML(w io.Writer, r *Result) error {
 	return page.Execute(w, struct {
-		R *Result
-		C chart
-	}{r, buildChart(r)})
+		R           *Result
+		Height, LIB chart
+	}{r, buildChart(r, "height-chart", func(s HeightSample) uint64 { return s.Height }),
+		buildChart(r, "lib-chart", func(s HeightSample) uint64 { return s.LIB })})
+}
+
+// evidenceJSON renders an expectation's evidence for reading.
+func evidenceJSON(v any) string {
+	js, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(js)
 }

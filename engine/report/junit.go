@@ -1,9 +1,11 @@
 package report
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // JUnit XML types (the subset CI systems read).
@@ -35,6 +37,8 @@ type (
 		Time      string        `xml:"time,attr"`
 		Failure   *JUnitFailure `xml:"failure,omitempty"`
 		Error     *JUnitFailure `xml:"error,omitempty"`
+		// SystemOut holds the figures the expectation judged.
+		SystemOut string `xml:"system-out,omitempty"`
 	}
 	// JUnitFailure carries a failure message.
 	JUnitFailure struct {
@@ -52,7 +56,8 @@ func JUnit(r *Result) JUnitSuites {
 		Props: []JUnitProp{{"runner", r.Runner}, {"seed", fmt.Sprint(r.Seed)}, {"outcome", r.Outcome}},
 	}
 	for _, e := range r.Expectations {
-		c := JUnitCase{Name: e.ID + " " + e.Name, Classname: r.Scenario, Time: secs(e.Duration.Std().Seconds())}
+		c := JUnitCase{Name: e.ID + " " + e.Name, Classname: r.Scenario, Time: secs(e.Duration.Std().Seconds()),
+			SystemOut: evidenceText(e)}
 		if !e.Passed {
 			c.Failure = &JUnitFailure{Message: firstLine(e.Message), Type: string(e.Kind), Text: e.Message}
 			s.Failures++
@@ -66,6 +71,21 @@ func JUnit(r *Result) JUnitSuites {
 	}
 	s.Tests = len(s.Cases)
 	return JUnitSuites{Suites: []JUnitSuite{s}}
+}
+
+// evidenceText is an expectation's summary line and its evidence as
+// indented JSON, or empty when it has neither.
+func evidenceText(e ExpectResult) string {
+	var b strings.Builder
+	if e.Summary != "" {
+		b.WriteString(e.Summary + "\n")
+	}
+	if e.Evidence != nil {
+		if js, err := json.MarshalIndent(e.Evidence, "", "  "); err == nil {
+			b.WriteString("evidence: " + string(js) + "\n")
+		}
+	}
+	return b.String()
 }
 
 // WriteJUnit writes the JUnit XML of a result.

@@ -33,7 +33,8 @@ func sample() *Result {
 			{Name: "validator-1", Role: plan.RoleValidator, Height: 19, LIB: strings.Repeat("b", 64), Tip: strings.Repeat("d", 64), Mode: "Online"},
 		},
 		Expectations: []ExpectResult{
-			{ID: "e1", Kind: plan.ExpectLiveness, Name: "liveness", Pos: "partition.star:9:16", Passed: true, Duration: sec(0.1)},
+			{ID: "e1", Kind: plan.ExpectLiveness, Name: "liveness", Pos: "partition.star:9:16", Passed: true, Duration: sec(0.1),
+				Summary: "network +18 blocks in the window, target 15", Evidence: map[string]any{"target": 15.0, "network_gained": 18.0}},
 			{ID: "e2", Kind: plan.ExpectAgreement, Name: "consensus_agreement", Pos: "partition.star:10:27", Duration: sec(0.2),
 				Message: "consensus agreement violated:\n- validator-0 and validator-1 disagree on the LIB at height 9: aaaaaaaaaaaa vs bbbbbbbbbbbb"},
 			{ID: "e3", Kind: plan.ExpectTxInclusion, Name: "tx_inclusion", Pos: "partition.star:5:13", Passed: true, Duration: sec(1)},
@@ -45,12 +46,13 @@ func sample() *Result {
 			{At: sec(2), Kind: "phase", Name: "drive"},
 			{At: sec(7), Kind: "fault_start", Name: "f1", Detail: "partition"},
 			{At: sec(17), Kind: "fault_heal", Name: "f1", Detail: "partition"},
+			{At: sec(25), Kind: TimelineRestart, Name: "w2", Nodes: []string{"validator-1"}},
 		},
 		Faults: []FaultWindow{{ID: "f1", Kind: plan.FaultPartition, Targets: []string{"validator-0", "validator-1"}, Start: sec(7), End: sec(17)}},
 		Heights: []HeightSample{
 			{Node: "validator-0", At: sec(2), Height: 1}, {Node: "validator-1", At: sec(2), Height: 1},
-			{Node: "validator-0", At: sec(20), Height: 10}, {Node: "validator-1", At: sec(20), Height: 8},
-			{Node: "validator-0", At: sec(38), Height: 20}, {Node: "validator-1", At: sec(38), Height: 19},
+			{Node: "validator-0", At: sec(20), Height: 10, LIB: 5}, {Node: "validator-1", At: sec(20), Height: 8, LIB: 3},
+			{Node: "validator-0", At: sec(38), Height: 20, LIB: 15}, {Node: "validator-1", At: sec(38), Height: 19, LIB: 14},
 		},
 	}
 }
@@ -125,9 +127,22 @@ func TestHTMLHasChartAndFaultWindows(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := buf.String()
-	if n := strings.Count(html, `class="height-line"`); n != 2 {
+	heights, libs := svgOf(t, html, "height-chart"), svgOf(t, html, "lib-chart")
+	if n := strings.Count(heights, `class="height-line"`); n != 2 {
 		t.Errorf("height lines = %d, want one per node (2)", n)
 	}
+	if n := strings.Count(libs, `class="height-line"`); n != 2 {
+		t.Errorf("LIB lines = %d, want one per node (2)", n)
+	}
+	// The restart of validator-1 at 25 s is marked on its line in both charts.
+	m0 := regexp.MustCompile(`<circle class="event-marker" cx="([0-9.]+)"[^>]*><title>restart w2  on validator-1 at 25s</title>`)
+	if m := m0.FindStringSubmatch(heights); m == nil || m[1] != "500.0" {
+		t.Errorf("restart marker in the height chart = %v, want one at x=500.0", m)
+	}
+	if !m0.MatchString(libs) {
+		t.Error("the LIB chart lacks the restart marker")
+	}
+	html = strings.Replace(html, libs, "", 1) // the checks below read the height chart
 	// The partition runs from 7 s to 17 s of a 40 s chart 720 px wide from x=50.
 	m := regexp.MustCompile(`<rect class="fault-window" x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)"`).FindStringSubmatch(html)
 	if m == nil || m[1] != "176.0" || m[2] != "180.0" {
@@ -136,7 +151,8 @@ func TestHTMLHasChartAndFaultWindows(t *testing.T) {
 	if n := strings.Count(html, `class="phase-marker"`); n != 1 {
 		t.Errorf("phase markers = %d, want 1 (drive)", n)
 	}
-	for _, want := range []string{"<svg", "f1 partition validator-0,validator-1", "disagree on the LIB", "partition.star"} {
+	for _, want := range []string{"<svg", "f1 partition validator-0,validator-1", "disagree on the LIB", "partition.star",
+		"18 blocks in the window, target 15", `&#34;network_gained&#34;: 18`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("HTML lacks %q", want)
 		}
@@ -177,4 +193,14 @@ func TestWriteDir(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
+}
+
+// svgOf returns the SVG element with the given id.
+func svgOf(t *testing.T, html, id string) string {
+	t.Helper()
+	i := strings.Index(html, `<svg id="`+id+`"`)
+	if i < 0 {
+		t.Fatalf("HTML lacks the %s SVG", id)
+	}
+	return html[i : i+strings.Index(html[i:], "</svg>")+len("</svg>")]
 }

@@ -32,9 +32,11 @@ type Result struct {
 	Expectations []ExpectResult   `json:"expectations"`
 	Workloads    []WorkloadResult `json:"workloads"`
 	Chain        ChainStats       `json:"chain"`
-	Timeline     []TimelineEvent  `json:"timeline"`
-	Faults       []FaultWindow    `json:"faults"`
-	Heights      []HeightSample   `json:"heights,omitempty"`
+	// Window is the run window (the drive phase) that liveness judges.
+	Window   Window          `json:"window"`
+	Timeline []TimelineEvent `json:"timeline"`
+	Faults   []FaultWindow   `json:"faults"`
+	Heights  []HeightSample  `json:"heights,omitempty"`
 }
 
 // The outcomes of a run.
@@ -58,13 +60,17 @@ type NodeResult struct {
 
 // ExpectResult is one evaluated expectation.
 type ExpectResult struct {
-	ID       string          `json:"id"`
-	Kind     plan.ExpectKind `json:"kind"`
-	Name     string          `json:"name"`
-	Pos      string          `json:"pos,omitempty"`
-	Passed   bool            `json:"passed"`
-	Message  string          `json:"message,omitempty"`
-	Duration plan.Duration   `json:"duration"`
+	ID      string          `json:"id"`
+	Kind    plan.ExpectKind `json:"kind"`
+	Name    string          `json:"name"`
+	Pos     string          `json:"pos,omitempty"`
+	Passed  bool            `json:"passed"`
+	Message string          `json:"message,omitempty"`
+	// Summary is one line of the figures judged ("54 blocks in the window,
+	// target 44"); Evidence holds them in full, shaped by the kind.
+	Summary  string        `json:"summary,omitempty"`
+	Evidence any           `json:"evidence,omitempty"`
+	Duration plan.Duration `json:"duration"`
 }
 
 // WorkloadResult is a workload's final counters.
@@ -83,12 +89,21 @@ type ChainStats struct {
 	Transactions int    `json:"transactions"`
 }
 
-// TimelineEvent is a phase change or a fault event.
+// Window is a span of the run, as offsets since Started.
+type Window struct {
+	Start plan.Duration `json:"start"`
+	End   plan.Duration `json:"end"`
+}
+
+// TimelineEvent is a phase change, a fault event or a node restart.
 type TimelineEvent struct {
-	At     plan.Duration `json:"at"`
-	Kind   string        `json:"kind"` // phase, fault_start, fault_heal, fault_skipped, restart
-	Name   string        `json:"name"`
-	Detail string        `json:"detail,omitempty"`
+	At   plan.Duration `json:"at"`
+	Kind string        `json:"kind"` // phase, fault_start, fault_heal, fault_skipped, restart, node_exit, error
+	// Name is the phase, or the fault or workload id.
+	Name string `json:"name"`
+	// Nodes are the nodes a fault or restart acted on.
+	Nodes  []string `json:"nodes,omitempty"`
+	Detail string   `json:"detail,omitempty"`
 }
 
 // FaultWindow is when a fault was active.
@@ -101,15 +116,32 @@ type FaultWindow struct {
 	Error   string         `json:"error,omitempty"`
 }
 
-// HeightSample is a node's tip height at an offset, for the chart.
+// HeightSample is a node's tip and LIB heights at an offset, for the
+// charts. LIB is 0 when the LIB block was not yet placed.
 type HeightSample struct {
 	Node   string        `json:"node"`
 	At     plan.Duration `json:"at"`
 	Height uint64        `json:"height"`
+	LIB    uint64        `json:"lib"`
 }
 
 // Passed reports whether the run passed.
 func (r *Result) Passed() bool { return r.Outcome == OutcomePassed }
+
+// The timeline kind of a node restart nobody scheduled as a fault window
+// (chaos_restart).
+const TimelineRestart = "restart"
+
+// Restarts returns the restart events of the timeline, in order.
+func (r *Result) Restarts() []TimelineEvent {
+	var out []TimelineEvent
+	for _, ev := range r.Timeline {
+		if ev.Kind == TimelineRestart {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
 
 // Failed returns the expectations that failed.
 func (r *Result) Failed() []ExpectResult {

@@ -67,6 +67,12 @@ func WriteText(w io.Writer, r *Result) error {
 			b.WriteString("\n")
 		}
 	}
+	if restarts := r.Restarts(); len(restarts) > 0 {
+		b.WriteString("\nrestarts:\n")
+		for _, ev := range restarts {
+			fmt.Fprintf(&b, "  %-4s %s  %s\n", ev.Name, strings.Join(ev.Nodes, ","), round(ev.At))
+		}
+	}
 	if len(r.Expectations) > 0 {
 		b.WriteString("\nexpectations:\n")
 		for _, e := range r.Expectations {
@@ -79,6 +85,9 @@ func WriteText(w io.Writer, r *Result) error {
 				fmt.Fprintf(&b, "  (%s)", e.Pos)
 			}
 			b.WriteString("\n")
+			if e.Summary != "" {
+				fmt.Fprintf(&b, "         %s\n", e.Summary)
+			}
 			if !e.Passed && e.Message != "" {
 				for _, line := range strings.Split(e.Message, "\n") {
 					fmt.Fprintf(&b, "         %s\n", line)

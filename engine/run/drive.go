@@ -19,12 +19,16 @@ import (
 const blockWindowSlack = 3
 
 // drive runs workloads and the fault schedule for the run window, then
-// lets workloads go on through the cooldown. Every fault is healed and
-// every workload stopped before it returns, on every path.
+// lets the load workloads go on through the cooldown; faults and disruptive
+// workloads (chaos) end with the window, so the cooldown only lets work land
+// and nodes catch up. Every fault is healed and every workload stopped
+// before it returns, on every path.
 func (x *execution) drive(ctx context.Context) error {
 	x.phase(PhaseDrive)
 	dctx, stop := context.WithCancel(ctx)
 	defer stop()
+	windowCtx, endWindow := context.WithCancel(dctx) // disruptive workloads end with the window
+	defer endWindow()
 
 	codec, err := x.codec()
 	if err != nil {
@@ -38,12 +42,16 @@ func (x *execution) drive(ctx context.Context) error {
 		wenv.Nodes = append(wenv.Nodes, workloads.Node{Name: n.name, Role: n.role, Client: n.client})
 	}
 	wlErr := make(chan error, len(x.workloads))
-	var wg sync.WaitGroup
+	var wg, disruptive sync.WaitGroup
 	for _, w := range x.workloads {
-		wg.Add(1)
+		wctx, group := dctx, &wg
+		if w.Kind().Disrupts() {
+			wctx, group = windowCtx, &disruptive
+		}
+		group.Add(1)
 		go func() {
-			defer wg.Done()
-			if err := runWorkload(dctx, w, wenv); err != nil {
+			defer group.Done()
+			if err := runWorkload(wctx, w, wenv); err != nil {
 				x.log.Error("workload failed", "workload", w.ID(), "err", err)
 				wlErr <- err
 			}
@@ -56,6 +64,7 @@ func (x *execution) drive(ctx context.Context) error {
 		fenv.Nodes = append(fenv.Nodes, faults.Node{Name: n.name, Client: n.client})
 	}
 	sched := faults.Start(dctx, fenv)
+	windowStart := time.Since(x.start)
 
 	// stopAll ends the drive: workloads stop, faults heal.
 	stopped := false
@@ -64,6 +73,7 @@ func (x *execution) drive(ctx context.Context) error {
 			stopped = true
 			stop()
 			wg.Wait()
+			disruptive.Wait()
 		}
 	}
 	defer stopAll()
@@ -80,6 +90,9 @@ func (x *execution) drive(ctx context.Context) error {
 	if err := x.window(ctx, wlErr); err != nil {
 		return err
 	}
+	x.setWindow(windowStart, time.Since(x.start))
+	endWindow()
+	disruptive.Wait() // a restart under way completes before the cooldown
 	if err := heal(); err != nil {
 		return &Error{Phase: PhaseDrive, Kind: KindInfrastructure, Err: err}
 	}

@@ -53,7 +53,7 @@ func (x *execution) faultEvent(ev faults.Event) {
 	}
 	at := plan.Duration(ev.At.Sub(x.start))
 	x.mu.Lock()
-	x.res.Timeline = append(x.res.Timeline, report.TimelineEvent{At: at, Kind: string(kind), Name: f.ID, Detail: detail})
+	x.res.Timeline = append(x.res.Timeline, report.TimelineEvent{At: at, Kind: string(kind), Name: f.ID, Nodes: targets, Detail: detail})
 	switch ev.Phase {
 	case faults.Started:
 		x.faults[f.ID] = len(x.res.Faults)
@@ -61,6 +61,8 @@ func (x *execution) faultEvent(ev faults.Event) {
 	case faults.Healed:
 		if i, ok := x.faults[f.ID]; ok {
 			x.res.Faults[i].End = at
+			// The checkers excuse the targets of a fault for its window.
+			x.hist.AddFault(string(f.Kind), targets, x.res.Faults[i].Start.Std(), at.Std())
 		}
 	}
 	if ev.Err != nil {

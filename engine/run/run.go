@@ -12,6 +12,7 @@ import (
 
 	"github.com/nomosrun/nomosrun/engine/expect"
 	"github.com/nomosrun/nomosrun/engine/feed"
+	"github.com/nomosrun/nomosrun/engine/history"
 	"github.com/nomosrun/nomosrun/engine/metrics"
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/report"
@@ -38,6 +39,7 @@ type execution struct {
 	exited    <-chan error // unexpected node exits; nil when the runner has none
 	nodes     []*node
 	feed      *feed.Feed
+	hist      *history.History // what the feed saw, every fault and restart
 	workloads []workloads.Workload
 	expects   []expect.Expectation
 	env       *expect.Env
@@ -56,7 +58,8 @@ func Execute(ctx context.Context, p *plan.Plan, r runners.Runner, opts Options) 
 	if p == nil || r == nil {
 		return nil, &Error{Phase: PhasePrepare, Kind: KindInvalid, Err: errors.New("execute needs a plan and a runner")}
 	}
-	x := &execution{plan: p, runner: r, opts: opts, log: opts.Logger, start: time.Now(), faults: map[string]int{}}
+	x := &execution{plan: p, runner: r, opts: opts, log: opts.Logger, start: time.Now(), faults: map[string]int{},
+		hist: history.New()}
 	if x.log == nil {
 		x.log = slog.New(slog.DiscardHandler)
 	}
@@ -160,7 +163,7 @@ func (x *execution) prepare() error {
 			continue
 		}
 		if c, ok := wl.(*workloads.Chaos); ok {
-			c.OnRestart = func(n string) { x.emit(Event{Kind: EventRestart, Node: n, ID: w.ID}) }
+			c.OnRestart = func(n string) { x.restarted(w.ID, n) }
 		}
 		x.workloads = append(x.workloads, wl)
 	}
@@ -224,13 +227,8 @@ func (x *execution) startFeed(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	x.feed = feed.New(sources, x.log)
 	x.feed.OnNode(func(name string, st feed.NodeState) {
-		ev := Event{Kind: EventHeight, Node: name, Height: st.Info.Height, Err: st.Err}
-		if st.Valid {
-			x.mu.Lock()
-			x.res.Heights = append(x.res.Heights, report.HeightSample{Node: name, At: x.offset(), Height: st.Info.Height})
-			x.mu.Unlock()
-		}
-		x.emit(ev)
+		x.observe(name, st)
+		x.emit(Event{Kind: EventHeight, Node: name, Height: st.Info.Height, Err: st.Err})
 	})
 	interval := x.opts.FeedInterval
 	if interval <= 0 {
@@ -245,7 +243,7 @@ func (x *execution) startFeed(ctx context.Context, wg *sync.WaitGroup) {
 }
 
 func (x *execution) expectEnv(runDir string) *expect.Env {
-	env := &expect.Env{Plan: x.plan, Feed: x.feed, Custom: x.opts.Custom, Metrics: x.metrics}
+	env := &expect.Env{Plan: x.plan, Feed: x.feed, History: x.hist, Custom: x.opts.Custom, Metrics: x.metrics}
 	for _, n := range x.nodes {
 		env.Nodes = append(env.Nodes, expect.Node{Name: n.name, Role: n.role, Client: n.client})
 	}
@@ -274,9 +272,9 @@ func (x *execution) evaluate(ctx context.Context) []string {
 	for i, e := range x.expects {
 		pe := x.plan.Expectations[i]
 		t0 := time.Now()
-		err := safeEvaluate(ctx, e, x.env)
+		v, err := safeEvaluate(ctx, e, x.env)
 		r := report.ExpectResult{ID: pe.ID, Kind: pe.Kind, Name: pe.Name, Passed: err == nil,
-			Duration: plan.Duration(time.Since(t0))}
+			Summary: v.Summary, Evidence: v.Evidence, Duration: plan.Duration(time.Since(t0))}
 		if !pe.Pos.IsZero() {
 			r.Pos = pe.Pos.String()
 		}
@@ -293,7 +291,7 @@ func (x *execution) evaluate(ctx context.Context) []string {
 }
 
 // safeEvaluate turns a panicking expectation into a failure.
-func safeEvaluate(ctx context.Context, e expect.Expectation, env *expect.Env) (err error) {
+func safeEvaluate(ctx context.Context, e expect.Expectation, env *expect.Env) (v expect.Verdict, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("expectation panicked: %v", r)
@@ -304,13 +302,15 @@ func safeEvaluate(ctx context.Context, e expect.Expectation, env *expect.Env) (e
 
 // settle lets the feed catch up before evaluation: after the optional
 // Options.Settle pause, one feed poll that starts after the last block of
-// the drive, so the feed holds every block the nodes have. Waiting a fixed
+// the drive, so the feed holds every block the nodes have; then the history
+// gets every block it needs to place each LIB ever seen. Waiting a fixed
 // block interval instead would only add idle time to every run.
 func (x *execution) settle(ctx context.Context) error {
 	if err := sleepCtx(ctx, x.opts.Settle); err != nil {
 		return err
 	}
 	x.feed.Poll(ctx)
+	x.completeHistory(ctx)
 	return ctx.Err()
 }
 

@@ -164,7 +164,7 @@ func TestExecutePassesInPhaseOrder(t *testing.T) {
 	})
 }
 
-func TestCooldownKeepsWorkloadsRunning(t *testing.T) {
+func TestChaosEndsWithTheWindow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := testPlan()
 		p.Workloads = []plan.Workload{{ID: "w1", Kind: plan.WorkloadChaosRestart, ChaosRestart: &plan.ChaosRestart{
@@ -172,24 +172,32 @@ func TestCooldownKeepsWorkloadsRunning(t *testing.T) {
 			TargetCooldown: plan.Duration(time.Second)}}}
 		p.Expectations = p.Expectations[:1]
 		rec := &recorder{}
-		if _, err := run.Execute(context.Background(), p, fake.New(fake.Options{}), opts(t, rec)); err != nil {
+		res, err := run.Execute(context.Background(), p, fake.New(fake.Options{}), opts(t, rec))
+		if err != nil {
 			t.Fatalf("Execute: %v", err)
 		}
-		cool, settle := rec.phaseAt(run.PhaseCooldown), rec.phaseAt(run.PhaseSettle)
+		drive, cool, settle := rec.phaseAt(run.PhaseDrive), rec.phaseAt(run.PhaseCooldown), rec.phaseAt(run.PhaseSettle)
 		if settle-cool != 5*time.Second {
 			t.Errorf("cooldown lasted %v, want the plan's 5s", settle-cool)
 		}
 		var during, after int
 		for _, at := range rec.at(run.EventRestart) {
 			switch {
-			case at > cool && at <= settle:
+			case at > drive && at <= cool:
 				during++
-			case at > settle:
+			case at > cool:
 				after++
 			}
 		}
 		if during == 0 || after != 0 {
-			t.Errorf("restarts during cooldown = %d, after it = %d; want some during, none after", during, after)
+			t.Errorf("restarts in the window = %d, in or after the cooldown = %d; want some, then none", during, after)
+		}
+		restarts := res.Restarts()
+		if len(restarts) != during || len(restarts[0].Nodes) != 1 || restarts[0].Name != "w1" {
+			t.Errorf("timeline restarts = %+v, want the %d restarts of w1, each naming its node", restarts, during)
+		}
+		if w := res.Window; w.Start.Std() != drive || w.End.Std() != cool {
+			t.Errorf("window = %+v, want the drive phase %v to %v", w, drive, cool)
 		}
 	})
 }

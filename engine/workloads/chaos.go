@@ -66,6 +66,9 @@ func (c *Chaos) Kind() plan.WorkloadKind { return plan.WorkloadChaosRestart }
 // Counts implements Workload.
 func (c *Chaos) Counts() map[string]int { return c.c.Counts() }
 
+// restartTimeout bounds one restart.
+const restartTimeout = 2 * time.Minute
+
 // Run implements Workload; it restarts nodes until ctx ends.
 func (c *Chaos) Run(ctx context.Context, env *Env) error {
 	r, ok := env.Cluster.(runners.Restarter)
@@ -105,10 +108,12 @@ func (c *Chaos) Run(ctx context.Context, env *Env) error {
 			}
 		}
 		target := eligible[rng.IntN(len(eligible))]
-		if err := r.Restart(ctx, target); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
+		// A restart under way completes when the window ends meanwhile: a
+		// node left stopped would be judged as if it had crashed.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restartTimeout)
+		err := r.Restart(rctx, target)
+		cancel()
+		if err != nil {
 			return fmt.Errorf("node restart failed: %s: %w", target, err)
 		}
 		ready[target] = time.Now().Add(c.cfg.TargetCooldown.Std())

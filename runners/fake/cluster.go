@@ -138,8 +138,12 @@ func (c *Cluster) Node(name string) *Node { return c.byName[name] }
 // ForceLIB makes node report lib as its LIB (to simulate a safety violation).
 func (c *Cluster) ForceLIB(node, lib string) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if lib == "" { // back to the node's own LIB
+		delete(c.libs, node)
+		return
+	}
 	c.libs[node] = lib
-	c.mu.Unlock()
 }
 
 // Exited delivers the exits simulated with Crash.
