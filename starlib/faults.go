@@ -2,6 +2,8 @@ package starlib
 
 import (
 	"math"
+	"slices"
+	"strings"
 
 	"go.starlark.net/starlark"
 
@@ -28,6 +30,14 @@ var faultBuiltins = []entry{
 	{"latency", `latency(nodes, delay, jitter="0s", loss=0.0, at=None, duration=None)`,
 		"Delays (delay ± jitter) and drops (loss, a fraction in [0, 1]) the messages on the nodes' links." + nodesDoc + windowDoc,
 		ClassStep, latency},
+	{"inject_bug", `inject_bug(nodes, bug, at=None, duration=None)`,
+		"Test-only: switches on a deliberate protocol bug in the reference node, to prove that a checker fails on a real " +
+			"violation. bug is one of \"stop_proposing\" (never proposes), \"stop_applying\" (applies no block: its chain " +
+			"freezes), \"revert_finalized\" (ignores the k-deep rule, so its LIB can move back), \"drop_transactions\" " +
+			"(accepts transactions, then discards them) or \"drop_da_shares\" (an executor's dispersals never become " +
+			"available). Unlike a fault, a bug is the node's own defect: expectations never excuse its targets." +
+			nodesDoc + windowDoc,
+		ClassStep, injectBug},
 	{"clock_skew", `clock_skew(nodes, offset, at=None)`,
 		"Shifts the nodes' clocks by offset (may be negative, e.g. \"-2s\") from at until the run ends." + nodesDoc,
 		ClassStep, clockSkew},
@@ -137,4 +147,25 @@ func addFault(b *starlark.Builtin, s *state, f plan.Fault) (starlark.Value, erro
 		return nil, argError(b, "%v", err)
 	}
 	return starlark.String(id), nil
+}
+
+func injectBug(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	s, err := stateFrom(thread)
+	if err != nil {
+		return nil, argError(b, "%v", err)
+	}
+	var nodes selectorArg
+	var bug string
+	var at, dur spanArg
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "nodes", &nodes, "bug", &bug, "at??", &at, "duration??", &dur); err != nil {
+		return nil, err
+	}
+	switch {
+	case !slices.Contains(plan.Bugs, bug):
+		return nil, argError(b, "unknown bug %q; want one of %s", bug, strings.Join(plan.Bugs, ", "))
+	case dur.set && dur.span.IsZero():
+		return nil, argError(b, "duration must be positive; use None to last until the run ends")
+	}
+	return addFault(b, s, plan.Fault{Kind: plan.FaultBug, Pos: callerPos(thread), Targets: plan.Selector{Spec: nodes.spec},
+		At: at.span, Duration: dur.span, Bug: bug})
 }

@@ -102,12 +102,11 @@ func TestLivenessJudgesTheWindowNotTheEnd(t *testing.T) {
 		rec.pollFor(3500 * time.Millisecond)
 		c.Isolate(ctx, "validator-2") // frozen at height 3
 		frozen := rec.now()
-		rec.pollFor(9 * time.Second) // others at 12
+		rec.pollFor(12 * time.Second) // others at 16: validator-2 left behind for 11 s, more than 8 block intervals
 		env.History.SetWindow(0, rec.now())
-		t.Logf("window ends at %s", rec.now())
 		l := &Liveness{Tolerance: 0.8, Lag: 2}
 		_, err := l.Evaluate(ctx, env)
-		for _, want := range []string{"validator-2: height 4 at the end, 9 behind the best 13 (lag 2)",
+		for _, want := range []string{"validator-2: height 4 at the end, 12 behind the best 16 (lag 2)",
 			"validator-2: stalled at height 4 from "} {
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Fatalf("frozen validator: err = %v, want it to contain %q", err, want)
@@ -122,12 +121,12 @@ func TestLivenessJudgesTheWindowNotTheEnd(t *testing.T) {
 			t.Fatalf("recovered after the stall: err = %v, want only the stall", err)
 		}
 		ev := v.Evidence.(LivenessEvidence)
-		if ev.Target != 11 || ev.NetworkGained != 13 || len(ev.Nodes) != 3 || len(ev.Nodes[2].Stalls) != 1 {
-			t.Errorf("evidence = %+v, want target 11 (0.8 of 13 s), gained 13, one stall of validator-2", ev)
+		if ev.Target != 13 || ev.NetworkGained != 16 || len(ev.Nodes) != 3 || len(ev.Nodes[2].Stalls) != 1 {
+			t.Errorf("evidence = %+v, want target 13 (0.8 of 16 s), gained 16, one stall of validator-2", ev)
 		}
 
 		// The same freeze inside a fault window that targets the node is excused.
-		env.History.AddFault("isolate", []string{"validator-2"}, frozen, 13*time.Second)
+		env.History.AddFault("isolate", []string{"validator-2"}, frozen, 16*time.Second)
 		if _, err := l.Evaluate(ctx, env); err != nil {
 			t.Errorf("freeze inside its fault window: %v", err)
 		}
@@ -135,7 +134,7 @@ func TestLivenessJudgesTheWindowNotTheEnd(t *testing.T) {
 		// A window with far more expected blocks than the chain made fails (a).
 		env.Plan.Topology.Slot = plan.Duration(100 * time.Millisecond)
 		_, err = l.Evaluate(ctx, env)
-		if err == nil || !strings.Contains(err.Error(), "below the target 104 of 130.0 expected") {
+		if err == nil || !strings.Contains(err.Error(), "below the target 128 of 160.0 expected") {
 			t.Errorf("slow network: %v", err)
 		}
 	})

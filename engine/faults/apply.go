@@ -151,6 +151,8 @@ func (s *Schedule) apply(ctx context.Context, f plan.Fault) error {
 			}
 			return c.SetClockOffset(ctx, f.Offset.Std())
 		})
+	case plan.FaultBug:
+		return s.bug(ctx, f, true)
 	}
 	return fmt.Errorf("unknown fault kind %q", f.Kind)
 }
@@ -187,6 +189,8 @@ func (s *Schedule) heal(ctx context.Context, f plan.Fault) error {
 			}
 			return c.SetClockOffset(ctx, 0)
 		})
+	case plan.FaultBug:
+		return s.bug(ctx, f, false)
 	}
 	return fmt.Errorf("unknown fault kind %q", f.Kind)
 }
@@ -204,5 +208,16 @@ func (s *Schedule) linkFault(ctx context.Context, f plan.Fault, heal bool) error
 			lf.DelayMS, lf.JitterMS, lf.Loss = f.Delay.Std().Milliseconds(), f.Jitter.Std().Milliseconds(), f.Loss
 		}
 		return c.SetLinkFault(ctx, lf)
+	})
+}
+
+// bug switches the fault's bug on or off on every target.
+func (s *Schedule) bug(ctx context.Context, f plan.Fault, on bool) error {
+	return s.eachTarget(f, func(n string) error {
+		c, err := s.client(n)
+		if err != nil {
+			return err
+		}
+		return c.SetBugs(ctx, map[string]bool{f.Bug: on})
 	})
 }

@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/fake"
 )
@@ -185,4 +187,13 @@ func TestMissingCapabilityIsReported(t *testing.T) {
 			t.Errorf("events = %s", l)
 		}
 	})
+}
+
+// TestBugNamesMatchTheReferenceNode keeps the script's bug names and the
+// reference node's in step: a name only one side knows would pass plan
+// validation and fail at run time, or never be offered.
+func TestBugNamesMatchTheReferenceNode(t *testing.T) {
+	if !slices.Equal(plan.Bugs, nodeapi.BugNames) {
+		t.Errorf("plan.Bugs = %v, the reference node has %v", plan.Bugs, nodeapi.BugNames)
+	}
 }

@@ -43,4 +43,8 @@ type FaultHooks interface {
 	SetLinkFault(ctx context.Context, f LinkFault) error
 	// SetClockOffset shifts the node's clock by offset (zero heals).
 	SetClockOffset(ctx context.Context, offset time.Duration) error
+	// SetBugs switches test-only bugs of the reference node on or off (the
+	// named ones; the others keep their state). A node without them
+	// refuses.
+	SetBugs(ctx context.Context, bugs map[string]bool) error
 }

@@ -206,6 +206,11 @@ func (c *HTTP) SetLinkFault(ctx context.Context, f LinkFault) error {
 	return c.do(ctx, c.testing, http.MethodPost, nodeapi.PathLinkFault, f, nil)
 }
 
+// SetBugs implements FaultHooks.
+func (c *HTTP) SetBugs(ctx context.Context, bugs map[string]bool) error {
+	return c.do(ctx, c.testing, http.MethodPost, nodeapi.PathBugs, nodeapi.Bugs(bugs), nil)
+}
+
 // SetClockOffset implements FaultHooks.
 func (c *HTTP) SetClockOffset(ctx context.Context, offset time.Duration) error {
 	return c.do(ctx, c.testing, http.MethodPost, nodeapi.PathClockOffset,

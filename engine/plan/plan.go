@@ -117,6 +117,9 @@ const (
 	FaultIsolate   FaultKind = "isolate"
 	FaultLatency   FaultKind = "latency"
 	FaultClockSkew FaultKind = "clock_skew"
+	// FaultBug switches on a test-only bug of the reference node, to prove
+	// that a checker fails on a real violation.
+	FaultBug FaultKind = "bug"
 )
 
 // Fault is one scheduled perturbation: it starts At and heals after Duration
@@ -142,7 +145,18 @@ type Fault struct {
 	Loss   float64  `json:"loss,omitempty"`
 	// Offset shifts the targets' clocks (clock_skew); may be negative.
 	Offset Duration `json:"offset,omitempty"`
+	// Bug names the reference node's test-only bug (inject_bug), one of Bugs.
+	Bug string `json:"bug,omitempty"`
 }
+
+// Bugs are the names of the reference node's test-only bugs, sorted:
+// switches that make a node break the protocol on purpose.
+var Bugs = []string{"drop_da_shares", "drop_transactions", "revert_finalized", "stop_applying", "stop_proposing"}
+
+// Excused reports whether the checkers excuse a fault's targets while it
+// lasts: faults the environment imposes on a node are; a bug is the node's
+// own defect and never is.
+func (k FaultKind) Excused() bool { return k != FaultBug }
 
 // ExpectKind names an expectation.
 type ExpectKind string

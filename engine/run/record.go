@@ -61,8 +61,9 @@ func (x *execution) faultEvent(ev faults.Event) {
 	case faults.Healed:
 		if i, ok := x.faults[f.ID]; ok {
 			x.res.Faults[i].End = at
-			// The checkers excuse the targets of a fault for its window.
-			x.hist.AddFault(string(f.Kind), targets, x.res.Faults[i].Start.Std(), at.Std())
+			if f.Kind.Excused() { // the checkers excuse the targets for the window
+				x.hist.AddFault(string(f.Kind), targets, x.res.Faults[i].Start.Std(), at.Std())
+			}
 		}
 	}
 	if ev.Err != nil {

@@ -323,6 +323,16 @@ func (n *Node) SetLinkFault(_ context.Context, f nodeclient.LinkFault) error {
 	return nil
 }
 
+// SetBugs implements nodeclient.FaultHooks: the fake node records the call
+// and otherwise ignores it.
+func (n *Node) SetBugs(_ context.Context, bugs map[string]bool) error {
+	if err := n.serve("bugs", fmt.Sprint(bugs)); err != nil {
+		return err
+	}
+	n.c.mu.Unlock()
+	return nil
+}
+
 // SetClockOffset implements nodeclient.FaultHooks.
 func (n *Node) SetClockOffset(_ context.Context, d time.Duration) error {
 	if err := n.serve("clock_offset", d.String()); err != nil {
