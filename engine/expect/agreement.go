@@ -106,13 +106,15 @@ func (*Agreement) Evaluate(ctx context.Context, env *Env) (Verdict, error) {
 	v := Verdict{Evidence: ev, Summary: fmt.Sprintf(
 		"%d LIB sightings over the run: %d conflicting pair(s), %d reversion(s), %d unplaced; %d node(s) compared at the end",
 		safety.LIBs, len(safety.Conflicts), len(safety.Reversions), len(safety.Unplaced), len(samples))}
+	// The history's conflicts and reversions, then the end state's.
 	var lines []string
-	if err := safety.Err(); err != nil {
-		lines = append(lines, err.Error())
+	if safety.Err() != nil {
+		lines = safety.Problems()
 	}
 	lines = append(lines, conflicts...)
 	if len(lines) > 0 {
-		return v, fmt.Errorf("consensus agreement violated:\n- %s", strings.Join(append(lines, issues...), "\n- "))
+		return v, fmt.Errorf("consensus agreement violated (%d LIB sightings over the run, and the LIBs at the end):\n- %s",
+			safety.LIBs, strings.Join(append(lines, issues...), "\n- "))
 	}
 	for _, u := range safety.Unplaced {
 		issues = append(issues, fmt.Sprintf("%s reported LIB %s at %.1fs, a block no node could give", u.Node, short(u.ID), u.At.Seconds()))

@@ -30,13 +30,14 @@ func (c *Custom) Evaluate(ctx context.Context, env *Env) (Verdict, error) {
 	if err != nil {
 		return Verdict{}, fmt.Errorf("custom expectation %s: %v", c.Func, err)
 	}
-	v := Verdict{Summary: msg, Evidence: map[string]any{"message": msg}}
-	if !ok {
+	v := Verdict{Evidence: map[string]any{"message": msg}}
+	if !ok { // the message says it; a summary would repeat it
 		if msg == "" {
 			msg = "returned False"
 		}
 		return v, fmt.Errorf("custom expectation %s: %s", c.Func, msg)
 	}
+	v.Summary = msg
 	return v, nil
 }
 

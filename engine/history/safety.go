@@ -53,6 +53,13 @@ func (s Safety) Err() error {
 	if len(s.Conflicts) == 0 && len(s.Reversions) == 0 {
 		return nil
 	}
+	return errors.New("consensus safety violated (" + fmt.Sprint(s.LIBs) + " LIB sightings checked):\n- " +
+		strings.Join(s.Problems(), "\n- "))
+}
+
+// Problems returns one line per conflict and reversion (lists capped),
+// plus one for the unplaced LIBs; empty when there is nothing to report.
+func (s Safety) Problems() []string {
 	var lines []string
 	for _, c := range s.Conflicts {
 		lines = append(lines, fmt.Sprintf("%s LIB %s and %s LIB %s are on different chains",
@@ -75,8 +82,7 @@ func (s Safety) Err() error {
 		lines = append(lines, fmt.Sprintf("%d LIB(s) not in the block tree were not checked (first: %s LIB %s at %s)",
 			n, u.Node, short(u.ID), secs(u.At)))
 	}
-	return errors.New("consensus safety violated (" + fmt.Sprint(s.LIBs) + " LIB sightings checked):\n- " +
-		strings.Join(lines, "\n- "))
+	return lines
 }
 
 // sightingText reads "3fa2c1d0e9ab (height 12, seen at 3.0s)".

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nomosrun/nomosrun/engine/history"
 	"github.com/nomosrun/nomosrun/engine/plan"
 )
 
@@ -80,6 +81,18 @@ func (x *execution) readiness(ctx context.Context) error {
 			return nil
 		}})
 	}
+	// The run window judges a producing network: a node still in its
+	// initial sync (Bootstrapping) proposes nothing yet.
+	checks = append(checks, check{"consensus", func(ctx context.Context, n *node) error {
+		info, err := n.client.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("error=%v", err)
+		}
+		if info.Mode != history.ModeOnline {
+			return fmt.Errorf("mode=%s, want %s", info.Mode, history.ModeOnline)
+		}
+		return nil
+	}})
 	if x.hasDA() {
 		checks = append(checks, check{"DA membership", func(ctx context.Context, n *node) error {
 			m, err := n.client.DAMembership(ctx, 0)
