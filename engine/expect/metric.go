@@ -97,7 +97,7 @@ func (m *Metric) Evaluate(ctx context.Context, env *Env) (Verdict, error) {
 	if m.Query.Agg != "" {
 		agg := metrics.Aggregate(m.Query.Agg, names, values)
 		ev.Aggregate = &agg
-		v.Summary = fmt.Sprintf("%s = %g over %d node(s), want %s %g", m.Query, agg, len(names), m.Op, m.Value)
+		v.Summary += fmt.Sprintf("; %s = %g", m.Query.Agg, agg)
 		ok, err := compare(agg, m.Op, m.Value)
 		if err != nil {
 			return v, err
