@@ -95,6 +95,17 @@ func TestE2EComposeExamples(t *testing.T) {
 	}
 }
 
+// TestE2EComposeMustFail runs the liveness and safety must-fail scenarios
+// on the compose runner: the same broken runs fail with the same messages.
+func TestE2EComposeMustFail(t *testing.T) {
+	needCompose(t)
+	for _, pattern := range []string{"liveness_*", "safety_*"} {
+		for _, file := range mustFailFiles(t, pattern) {
+			runMustFailOn(t, "compose", file, 5*time.Minute)
+		}
+	}
+}
+
 // TestE2EComposeInterrupt stops a compose run with SIGINT during the drive
 // phase: nomosrun exits 7 and no container, network or volume of the run
 // remains.

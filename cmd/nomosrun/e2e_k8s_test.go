@@ -60,6 +60,17 @@ func TestE2EExamplesK8s(t *testing.T) {
 	}
 }
 
+// TestE2EMustFailK8s runs the liveness and safety must-fail scenarios with
+// --runner k8s: the same broken runs fail with the same messages.
+func TestE2EMustFailK8s(t *testing.T) {
+	k8sClient(t) // needs a reachable cluster
+	for _, pattern := range []string{"liveness_*", "safety_*"} {
+		for _, file := range mustFailFiles(t, pattern) {
+			runMustFailOn(t, "k8s", file, 6*time.Minute)
+		}
+	}
+}
+
 // TestE2EInterruptK8s stops a k8s run with SIGINT during the drive phase:
 // nomosrun exits 7 and the run's namespace is gone.
 func TestE2EInterruptK8s(t *testing.T) {
