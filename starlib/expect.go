@@ -29,7 +29,7 @@ var expectBuiltins = []entry{
 		"A Prometheus query compared with value after the run; op is one of <, <=, >, >=, ==, !=.",
 		ClassStep, expectMetric},
 	{"expect_log", `expect_log(node, pattern)`,
-		"Some log line of the selected nodes matches the regular expression pattern (RE2 syntax).",
+		"A line of the log of every selected node matches the regular expression pattern (RE2 syntax); a node whose log has no match, or that has no log, fails it.",
 		ClassStep, expectLog},
 	{"expect", `expect(fn, name=None)`,
 		"A custom expectation: fn(snapshot) is called after the run with a read-only snapshot (a dict of node heights, tips, LIBs, " +
