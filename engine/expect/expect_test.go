@@ -346,6 +346,14 @@ func TestMetric(t *testing.T) {
 		if !errors.Is(err, ErrNoSamples) || err.Error() != "no samples: no node exposes a series matching nomos_nope" {
 			t.Errorf("unknown metric: %v", err)
 		}
+		// A node that does not answer fails the check: its value is unknown.
+		if err := c.Pause(ctx, "validator-2"); err != nil {
+			t.Fatal(err)
+		}
+		err = check("max(cryptarchia_tip_height)", ">=", 1)
+		if err == nil || !strings.Contains(err.Error(), "1 node(s) did not answer, so the threshold could not be checked on them: validator-2") {
+			t.Errorf("a silent node: %v, want a failure naming it", err)
+		}
 	})
 }
 
