@@ -244,6 +244,19 @@ func (c *Client) SetLinkFault(ctx context.Context, f LinkFault) error {
 	return c.do(ctx, c.testing, http.MethodPost, PathLinkFault, f, nil)
 }
 
+// SetBugs switches the reference node's test-only bugs: each named bug
+// takes the given state, the others keep theirs (POST /test/bugs).
+func (c *Client) SetBugs(ctx context.Context, bugs map[string]bool) error {
+	return c.do(ctx, c.testing, http.MethodPost, PathBugs, Bugs(bugs), nil)
+}
+
+// Bugs reads every test-only bug of the reference node and its state (GET
+// /test/bugs).
+func (c *Client) Bugs(ctx context.Context) (map[string]bool, error) {
+	var b Bugs
+	return b, c.do(ctx, c.testing, http.MethodGet, PathBugs, nil, &b)
+}
+
 // SetClockOffset shifts the node's clock (zero heals).
 func (c *Client) SetClockOffset(ctx context.Context, offset time.Duration) error {
 	return c.do(ctx, c.testing, http.MethodPost, PathClockOffset, ClockOffset{OffsetMS: offset.Milliseconds()}, nil)

@@ -268,7 +268,37 @@ type Faults struct {
 	Blocked       []string    `json:"blocked"`
 	Links         []LinkFault `json:"links"`
 	ClockOffsetMS int64       `json:"clock_offset_ms"`
+	Bugs          []string    `json:"bugs,omitempty"` // the switched-on Bugs, sorted
 }
+
+// Bugs maps the names of the reference node's test-only fault-injection
+// switches to their state (the body of POST and GET /test/bugs). They make
+// a node break the protocol on purpose, so tests can prove that checkers
+// fail; a real node has none.
+type Bugs map[string]bool
+
+// Names of the reference node's Bugs.
+const (
+	// BugStopProposing: the node never proposes a block; it keeps following
+	// the chain.
+	BugStopProposing = "stop_proposing"
+	// BugStopApplying: the node applies no block (received or its own) and
+	// proposes none: tip, height and LIB freeze while its API answers.
+	BugStopApplying = "stop_applying"
+	// BugRevertFinalized: fork choice ignores the k-deep rule and follows
+	// the longest chain at any depth; the LIB moves back when it switches.
+	BugRevertFinalized = "revert_finalized"
+	// BugDropTransactions: submitted and gossiped transactions are accepted
+	// as usual, then discarded: neither gossiped nor included.
+	BugDropTransactions = "drop_transactions"
+	// BugDropDAShares: an executor's dispersal answers as usual but delivers
+	// no share and withholds the ChannelBlob tx: the blob never becomes
+	// available nor included.
+	BugDropDAShares = "drop_da_shares"
+)
+
+// BugNames lists every Bugs name, sorted.
+var BugNames = []string{BugDropDAShares, BugDropTransactions, BugRevertFinalized, BugStopApplying, BugStopProposing}
 
 // Testing-API paths of the fault hooks.
 const (
@@ -277,4 +307,5 @@ const (
 	PathLinkFault    = "/test/network/link-fault"
 	PathClockOffset  = "/test/clock/offset"
 	PathFaults       = "/test/faults"
+	PathBugs         = "/test/bugs"
 )

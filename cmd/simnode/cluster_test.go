@@ -89,6 +89,7 @@ type clusterOpts struct {
 	k                     int
 	f                     float64
 	wallets               int
+	rejoin                bool // testing.rejoin_below_lib on every node
 }
 
 func startCluster(t testing.TB, o clusterOpts) *testCluster {
@@ -100,7 +101,8 @@ func startCluster(t testing.TB, o clusterOpts) *testCluster {
 		SlotDuration: o.slot, ActiveSlotCoeff: o.f, SecurityParam: o.k,
 		ChainStart: time.Now().Add(500 * time.Millisecond), ProlongedBootstrap: 500 * time.Millisecond,
 		Wallets: o.wallets, WalletFunds: 1000, Seed: 7, DASubnets: 2,
-		KZGParamsPath: repoFile("assets/kzgrs_test_params/kzgrs_test_params"),
+		KZGParamsPath:  repoFile("assets/kzgrs_test_params/kzgrs_test_params"),
+		RejoinBelowLIB: o.rejoin,
 	}
 	c := &testCluster{t: t, dir: dir}
 	for i := range n {

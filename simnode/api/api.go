@@ -35,6 +35,11 @@ type Backend interface {
 	SetLinkFault(f nodeapi.LinkFault) error
 	SetClockOffset(d time.Duration)
 	Faults() nodeapi.Faults
+
+	// Bugs and SetBugs read and switch the test-only bugs; SetBugs
+	// refuses (a 400) a name it does not know and then changes nothing.
+	Bugs() nodeapi.Bugs
+	SetBugs(b nodeapi.Bugs) error
 }
 
 // DA is the data-availability side of a node; nil when it has none.
@@ -146,6 +151,18 @@ func Testing(b Backend, da DA, log *slog.Logger) http.Handler {
 		writeJSON(w, nil)
 	})
 	mux.HandleFunc("GET "+nodeapi.PathFaults, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, b.Faults()) })
+	mux.HandleFunc("GET "+nodeapi.PathBugs, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, b.Bugs()) })
+	mux.HandleFunc("POST "+nodeapi.PathBugs, func(w http.ResponseWriter, r *http.Request) {
+		var set nodeapi.Bugs
+		if !readJSON(w, r, &set) {
+			return
+		}
+		if err := b.SetBugs(set); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, b.Bugs())
+	})
 	if da != nil {
 		da.TestingRoutes(mux)
 	}

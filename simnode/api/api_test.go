@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -256,11 +258,133 @@ func TestLibStreamHeaders(t *testing.T) {
 	}
 }
 
+func TestBugsRoute(t *testing.T) {
+	_, tsrv, _ := testNode(t, config.RoleValidator)
+	get := func() nodeapi.Bugs {
+		t.Helper()
+		code, body, _ := call(t, "GET", tsrv.URL+nodeapi.PathBugs, "", "")
+		var b nodeapi.Bugs
+		if err := json.Unmarshal([]byte(body), &b); code != 200 || err != nil {
+			t.Fatalf("GET bugs: %d %s %v", code, body, err)
+		}
+		return b
+	}
+	want := func(on ...string) {
+		t.Helper()
+		b := get()
+		if len(b) != len(nodeapi.BugNames) {
+			t.Errorf("GET bugs %v: want every name of %v", b, nodeapi.BugNames)
+		}
+		for _, name := range nodeapi.BugNames {
+			v, ok := b[name]
+			if !ok || v != slices.Contains(on, name) {
+				t.Errorf("bug %s: %v (listed %v), want on = %v", name, v, ok, slices.Contains(on, name))
+			}
+		}
+	}
+	want()
+	post := func(body string, code int) string {
+		t.Helper()
+		got, resp, _ := call(t, "POST", tsrv.URL+nodeapi.PathBugs, "application/json", body)
+		if got != code {
+			t.Errorf("POST bugs %s: %d %s, want %d", body, got, resp, code)
+		}
+		return resp
+	}
+	post(`{"stop_proposing":true}`, 200)
+	want(nodeapi.BugStopProposing)
+	// A post merges into the current set.
+	post(`{"drop_transactions":true,"revert_finalized":false}`, 200)
+	want(nodeapi.BugStopProposing, nodeapi.BugDropTransactions)
+	if resp := post(`{"stop_proposing":false}`, 200); !strings.Contains(resp, `"drop_transactions":true`) || !strings.Contains(resp, `"stop_proposing":false`) {
+		t.Errorf("POST answer %s, want the whole set", resp)
+	}
+	want(nodeapi.BugDropTransactions)
+	post(`{}`, 200)
+	want(nodeapi.BugDropTransactions)
+	// An unknown name is refused with the known names, and nothing changes.
+	resp := post(`{"drop_da_shares":true,"fly":true}`, 400)
+	for _, name := range append([]string{"fly"}, nodeapi.BugNames...) {
+		if !strings.Contains(resp, name) {
+			t.Errorf("unknown-name answer %q lacks %q", resp, name)
+		}
+	}
+	want(nodeapi.BugDropTransactions)
+	post(`{"stop_proposing":true`, 400)
+	post(`["stop_proposing"]`, 422)
+	post(`{"stop_proposing":"yes"}`, 422)
+	if code, _, _ := call(t, "POST", tsrv.URL+nodeapi.PathBugs, "text/plain", `{"stop_proposing":true}`); code != 415 {
+		t.Errorf("POST bugs without a JSON content type: %d, want 415", code)
+	}
+	want(nodeapi.BugDropTransactions)
+	// The fault read-back lists the active bugs.
+	code, body, _ := call(t, "GET", tsrv.URL+nodeapi.PathFaults, "", "")
+	if code != 200 || !strings.Contains(body, `"bugs":["drop_transactions"]`) {
+		t.Errorf("faults %d %s", code, body)
+	}
+
+	// The typed client.
+	c := nodeapi.NewClient(tsrv.URL, tsrv.URL, nil)
+	if err := c.SetBugs(context.Background(), map[string]bool{nodeapi.BugStopApplying: true, nodeapi.BugDropTransactions: false}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.Bugs(context.Background())
+	if err != nil || !b[nodeapi.BugStopApplying] || b[nodeapi.BugDropTransactions] || len(b) != len(nodeapi.BugNames) {
+		t.Errorf("client Bugs %v %v", b, err)
+	}
+	var se *nodeapi.StatusError
+	if err := c.SetBugs(context.Background(), map[string]bool{"nope": true}); !errors.As(err, &se) || se.Code != 400 {
+		t.Errorf("client SetBugs unknown: %v", err)
+	}
+	f, err := c.Faults(context.Background())
+	if err != nil || strings.Join(f.Bugs, ",") != nodeapi.BugStopApplying {
+		t.Errorf("faults read-back %+v %v", f, err)
+	}
+}
+
+func TestDropTransactionsAcceptsAndDiscards(t *testing.T) {
+	srv, tsrv, n := testNode(t, config.RoleValidator)
+	genesis := n.Block(n.Info().Tip)
+	key := nodeapi.WalletKey(3, 0)
+	tx, err := nodeapi.Transfer(key, nodeapi.OwnedNotes(genesis, nodeapi.PublicKey(key)), nodeapi.PublicKey(nodeapi.WalletKey(3, 1)), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body, _ := call(t, "POST", tsrv.URL+nodeapi.PathBugs, "application/json", `{"drop_transactions":true}`); code != 200 {
+		t.Fatalf("set bug: %d %s", code, body)
+	}
+	body, _ := json.Marshal(tx)
+	if code, resp, _ := call(t, "POST", srv.URL+"/mempool/add/tx", "application/json", string(body)); code != 200 || resp != "null" {
+		t.Errorf("add tx with drop_transactions: %d %s, want 200 as usual", code, resp)
+	}
+	if st := n.TxStatus([]nodeapi.Hash{tx.Hash()}); st[0].State != nodeapi.TxUnknown {
+		t.Errorf("dropped tx status %+v, want Unknown", st[0])
+	}
+	if m := n.MantleMetrics(); m.PendingItems != 0 {
+		t.Errorf("mempool holds %d items", m.PendingItems)
+	}
+	// An invalid tx still fails as usual.
+	bad := tx
+	bad.MantleTx.LedgerTx.Outputs[0].Value++
+	if code, _, _ := call(t, "POST", srv.URL+"/mempool/add/tx", "application/json", mustJSON(t, bad)); code == 200 {
+		t.Error("unbalanced tx accepted with drop_transactions")
+	}
+}
+
+func mustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func FuzzHandlers(f *testing.F) {
 	var logs syncBuffer
 	srv, tsrv, _ := testNodeLog(f, config.RoleExecutor, &logs)
 	routes := []string{"/storage/block", "/mempool/add/tx", "/mantle/status", "/disperse-data", "/da/get-commitments", "/da/add-share"}
-	troutes := []string{nodeapi.PathBlockPeers, nodeapi.PathLinkFault, nodeapi.PathClockOffset, "/test/da/membership"}
+	troutes := []string{nodeapi.PathBlockPeers, nodeapi.PathLinkFault, nodeapi.PathClockOffset, "/test/da/membership", nodeapi.PathBugs}
 	f.Add(uint8(0), []byte(`"00"`))
 	f.Add(uint8(1), []byte(`{"mantle_tx":{"ops":[{"opcode":0,"payload":{}}]},"ops_proofs":["NoProof"]}`))
 	f.Add(uint8(2), []byte(`["zz"]`))

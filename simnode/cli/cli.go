@@ -53,6 +53,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "simnode:", err)
 		return 2
 	}
+	if _, err := node.DevModeFromEnv(); err != nil {
+		fmt.Fprintln(stderr, "simnode:", err)
+		return 2
+	}
 	if *check {
 		fmt.Fprintln(stdout, "config ok")
 		return 0

@@ -30,6 +30,27 @@ func TestUsageAndConfigErrors(t *testing.T) {
 	}
 }
 
+func TestUnparsableDevModeIsAStartupError(t *testing.T) {
+	dir := t.TempDir()
+	spec := config.ClusterSpec{Validators: 1, SlotDuration: 100 * time.Millisecond, ActiveSlotCoeff: 0.9, SecurityParam: 2,
+		ChainStart: time.Now(), Addrs: []config.NodeAddrs{{API: "127.0.0.1:0", Testing: "127.0.0.1:0", P2PListen: "127.0.0.1:0", P2PDial: "127.0.0.1:1"}},
+		DataDirs: []string{dir}}
+	cfgs, err := config.Generate(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "n.yaml")
+	if err := config.Write(p, &cfgs[0]); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("POL_PROOF_DEV_MODE", "maybe")
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), []string{"--config", p}, &out, &errb)
+	if code != 2 || !strings.Contains(errb.String(), "POL_PROOF_DEV_MODE") || !strings.Contains(errb.String(), `"maybe"`) {
+		t.Errorf("POL_PROOF_DEV_MODE=maybe: exit %d, stderr %q; want 2 and a message naming the variable and the value", code, errb.String())
+	}
+}
+
 func TestCheckConfigAndCleanShutdown(t *testing.T) {
 	dir := t.TempDir()
 	spec := config.ClusterSpec{Validators: 1, SlotDuration: 100 * time.Millisecond, ActiveSlotCoeff: 0.9, SecurityParam: 2,

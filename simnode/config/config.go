@@ -32,6 +32,17 @@ type NodeConfig struct {
 	Storage     StorageSection     `yaml:"storage"`
 	DANetwork   DANetworkSection   `yaml:"da_network"`
 	DASampling  DASamplingSection  `yaml:"da_sampling"`
+	Testing     TestingSection     `yaml:"testing,omitempty"`
+}
+
+// TestingSection holds test-only switches of the reference node (no Nomos
+// equivalent); all off by default and left out of generated configs.
+type TestingSection struct {
+	// RejoinBelowLIB makes an Online node that sees a chain forking below
+	// its LIB and at least 2 blocks longer re-enter Bootstrapping and
+	// follow it: a convenience that moves the LIB back, which a real node
+	// never does and a safety checker reports.
+	RejoinBelowLIB bool `yaml:"rejoin_below_lib,omitempty"`
 }
 
 // NodeSection names the node and lists the cluster (reference node only).

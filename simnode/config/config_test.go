@@ -116,3 +116,32 @@ func TestLoadNamesTheBadKey(t *testing.T) {
 		t.Errorf("unknown key: %v", err)
 	}
 }
+
+func TestTestingSection(t *testing.T) {
+	cfgs, err := Generate(spec(2, LayoutFull))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := Marshal(&cfgs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "testing:") || strings.Contains(string(raw), "rejoin_below_lib") {
+		t.Errorf("generated config holds the testing section:\n%s", raw)
+	}
+	if cfgs[0].Testing.RejoinBelowLIB {
+		t.Error("rejoin on by default")
+	}
+	on, err := Parse(append(raw, []byte("testing:\n  rejoin_below_lib: true\n")...))
+	if err != nil || !on.Testing.RejoinBelowLIB {
+		t.Errorf("testing.rejoin_below_lib: %v %+v", err, on.Testing)
+	}
+	if _, err := Parse(append(raw, []byte("testing:\n  rejoin: true\n")...)); err == nil || !strings.Contains(err.Error(), "rejoin") {
+		t.Errorf("unknown testing key: %v", err)
+	}
+	sp := spec(2, LayoutFull)
+	sp.RejoinBelowLIB = true
+	if cfgs, err = Generate(sp); err != nil || !cfgs[0].Testing.RejoinBelowLIB || !cfgs[1].Testing.RejoinBelowLIB {
+		t.Errorf("ClusterSpec.RejoinBelowLIB: %v", err)
+	}
+}

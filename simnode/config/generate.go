@@ -43,6 +43,10 @@ type ClusterSpec struct {
 	Addrs []NodeAddrs
 	// DataDirs are the nodes' data directories (same order as Addrs).
 	DataDirs []string
+	// RejoinBelowLIB sets the test-only testing.rejoin_below_lib on every
+	// node: an Online node on a fork below its LIB re-enters Bootstrapping
+	// and moves its LIB back (off by default; see simnode/README.md).
+	RejoinBelowLIB bool
 }
 
 // NodeAddrs is the addressing a runner chooses for one node.
@@ -181,6 +185,7 @@ func Generate(spec ClusterSpec) ([]NodeConfig, error) {
 		c.Storage.DBPath = spec.DataDirs[i] + "/db"
 		c.DANetwork.Backend.NumSubnets = spec.DASubnets
 		c.DASampling.ShareVerifierSettings.GlobalParamsPath = spec.KZGParamsPath
+		c.Testing.RejoinBelowLIB = spec.RejoinBelowLIB
 	}
 	return out, nil
 }

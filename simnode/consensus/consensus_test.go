@@ -218,3 +218,66 @@ func TestRebootstrapFollowsLongerChainBelowLIB(t *testing.T) {
 		t.Errorf("Rebootstrap from the tip moved the LIB to %v", tr.LIB())
 	}
 }
+
+func TestRestoredLIBBootstrapsBelowIt(t *testing.T) {
+	g := id("genesis")
+	// A node that finalized a fork of its own: LIB at height 2 of "a".
+	tr := NewTree(g, 2)
+	a := grow(t, tr, g, "a", 1, 4)
+	a2, _ := tr.Ancestor(a, 2)
+	// Restarted: the stored blocks are replayed while Bootstrapping and the
+	// stored LIB restored.
+	tr.RestoreLIB(a2.ID)
+	if tr.Online() || tr.LIB().ID != a2.ID {
+		t.Fatalf("restored: online %v LIB %v", tr.Online(), tr.LIB())
+	}
+	// The majority chain forks at genesis, below the restored LIB: while
+	// Bootstrapping the node follows it and the LIB moves back to the fork
+	// point.
+	b := grow(t, tr, g, "b", 10, 4)
+	if tr.Tip().ID != a || tr.LIB().ID != a2.ID {
+		t.Fatalf("equal length switched: tip %v LIB %v", tr.Tip(), tr.LIB())
+	}
+	b = grow(t, tr, b, "c", 20, 1)
+	if tr.Tip().ID != b || tr.LIB().ID != g {
+		t.Fatalf("tip %v LIB %v, want the longer chain and the LIB at the fork point", tr.Tip(), tr.LIB())
+	}
+	tr.SetOnline()
+	if tr.LIB().Height != 3 || !tr.OnMain(tr.LIB().ID) {
+		t.Errorf("LIB %v once Online, want height 3 on the new chain", tr.LIB())
+	}
+	// Online again: a deeper fork is refused.
+	if _, err := tr.Add(Branch{ID: id("late"), Parent: g, Slot: 100}); err != ErrBelowLIB {
+		t.Errorf("fork below the LIB while Online: %v", err)
+	}
+}
+
+func TestRevertFinalizedIgnoresTheKDeepRule(t *testing.T) {
+	g := id("genesis")
+	tr := NewTree(g, 2)
+	tr.SetOnline()
+	grow(t, tr, g, "a", 1, 4)
+	oldLIB := tr.LIB()
+	if oldLIB.Height != 2 || !tr.Refuses(g) {
+		t.Fatalf("LIB %v", oldLIB)
+	}
+	tr.SetRevertFinalized(true)
+	if tr.Refuses(g) {
+		t.Fatal("a fork below the LIB refused with revert_finalized on")
+	}
+	b := grow(t, tr, g, "b", 10, 5)
+	if tr.Tip().ID != b {
+		t.Fatalf("tip %v, want the longer fork from genesis", tr.Tip())
+	}
+	lib := tr.LIB()
+	if anc, ok := tr.Ancestor(lib.ID, oldLIB.Height); ok && anc.ID == oldLIB.ID {
+		t.Errorf("LIB %v still descends from the old LIB %v", lib, oldLIB)
+	}
+	if lib.Height != 3 || !tr.OnMain(lib.ID) {
+		t.Errorf("LIB %v, want tip-k on the new chain", lib)
+	}
+	tr.SetRevertFinalized(false)
+	if _, err := tr.Add(Branch{ID: id("x"), Parent: g, Slot: 100}); err != ErrBelowLIB {
+		t.Errorf("fork below the LIB after switching off: %v", err)
+	}
+}

@@ -25,6 +25,7 @@ var (
 type Tree struct {
 	k       uint64
 	online  bool
+	revert  bool // Online fork choice ignores the k-deep rule (SetRevertFinalized)
 	blocks  map[nodeapi.Hash]*Branch
 	main    []nodeapi.Hash // the selected chain by height, main[0] = genesis
 	lib     uint64         // height of the LIB on main
@@ -93,10 +94,22 @@ func (t *Tree) SetOnline() {
 	t.updateLIB()
 }
 
-// Rebootstrap re-enters Bootstrapping after the node found itself on a
-// fork that split from a longer chain below its LIB: the LIB falls back to
-// where the branch of fork meets the selected chain, so the longest chain
-// is followed from there; SetOnline ends Bootstrapping again.
+// SetRevertFinalized makes an Online tree ignore the k-deep rule, for
+// fault injection only: fork choice follows the longest chain at any depth
+// and the LIB moves back to the fork point when the chain switches (a
+// finality reversion).
+func (t *Tree) SetRevertFinalized(on bool) { t.revert = on }
+
+// anyDepth reports whether fork choice follows the longest chain at any
+// depth: while Bootstrapping (also below a LIB restored from disk), or
+// with SetRevertFinalized.
+func (t *Tree) anyDepth() bool { return !t.online || t.revert }
+
+// Rebootstrap re-enters Bootstrapping at once (the node's opt-in rejoin
+// switch) after the node found itself on a fork that split from a longer
+// chain below its LIB: the LIB falls back to where the branch of fork meets
+// the selected chain, so the longest chain is followed from there;
+// SetOnline ends Bootstrapping again.
 func (t *Tree) Rebootstrap(fork nodeapi.Hash) {
 	t.online = false
 	b, ok := t.blocks[fork]
@@ -109,14 +122,20 @@ func (t *Tree) Rebootstrap(fork nodeapi.Hash) {
 }
 
 // BelowLIB reports whether a block whose parent is id would fork before the
-// LIB (Add would refuse it with ErrBelowLIB).
+// LIB (an Online Add refuses it with ErrBelowLIB).
 func (t *Tree) BelowLIB(id nodeapi.Hash) bool {
 	lib := t.LIB()
 	anc, ok := t.Ancestor(id, lib.Height)
 	return !ok || anc.ID != lib.ID
 }
 
+// Refuses reports whether Add refuses a block whose parent is id because
+// it forks before the LIB: only an Online tree does.
+func (t *Tree) Refuses(id nodeapi.Hash) bool { return !t.anyDepth() && t.BelowLIB(id) }
+
 // RestoreLIB sets the LIB to id (recovery from disk); id must be on main.
+// The tree stays Bootstrapping, so a longer chain that forks below the
+// restored LIB is still followed (and moves the LIB back to the fork point).
 func (t *Tree) RestoreLIB(id nodeapi.Hash) {
 	if t.OnMain(id) && t.blocks[id].Height > t.lib {
 		t.lib = t.blocks[id].Height
@@ -137,8 +156,7 @@ func (t *Tree) Add(b Branch) (bool, error) {
 		return false, ErrBadSlot
 	}
 	b.Height = p.Height + 1
-	lib := t.LIB()
-	if anc, ok := t.Ancestor(p.ID, lib.Height); !ok || anc.ID != lib.ID {
+	if t.Refuses(p.ID) {
 		return false, ErrBelowLIB
 	}
 	t.blocks[b.ID] = &b
@@ -148,7 +166,9 @@ func (t *Tree) Add(b Branch) (bool, error) {
 // choose applies longest-chain fork choice to a new leaf: switch iff it is
 // strictly longer and, when Online, the current chain's depth since their
 // common ancestor is at most k (Praos maxvalid_mc). Bootstrapping nodes
-// follow the longest chain at any depth above the LIB.
+// follow the longest chain at any depth; when the new chain leaves the
+// selected one below the LIB (a LIB restored from disk, or
+// SetRevertFinalized), the LIB moves back to the fork point.
 func (t *Tree) choose(b *Branch) bool {
 	tip := t.Tip()
 	if b.Height <= tip.Height {
@@ -161,7 +181,7 @@ func (t *Tree) choose(b *Branch) bool {
 		path = append(path, cur)
 		cur = t.blocks[cur.Parent]
 	}
-	if depth := tip.Height - cur.Height; t.online && depth > t.k {
+	if depth := tip.Height - cur.Height; !t.anyDepth() && depth > t.k {
 		return false
 	}
 	if cur.ID != tip.ID {
@@ -171,6 +191,9 @@ func (t *Tree) choose(b *Branch) bool {
 		}
 	}
 	t.main = t.main[:cur.Height+1]
+	if t.lib > cur.Height {
+		t.lib = cur.Height
+	}
 	for i := len(path) - 1; i >= 0; i-- {
 		t.main = append(t.main, path[i].ID)
 	}

@@ -15,6 +15,9 @@ import (
 	"github.com/nomosrun/nomosrun/simnode/ledger"
 )
 
+// errStopped is what applyLocked returns under the stop_applying bug.
+var errStopped = errors.New("block not applied: the stop_applying bug is on")
+
 // errOrphan marks a block whose parent is unknown; it waits in the orphan
 // cache while its ancestors are fetched.
 var errOrphan = errors.New("orphan block")
@@ -59,6 +62,9 @@ func CheckBlock(b *nodeapi.Block, nonce nodeapi.Hash, stake map[nodeapi.Hash]uin
 
 // applyLocked validates b and adds it to the tree; persist stores it.
 func (n *Node) applyLocked(b *nodeapi.Block, persist bool) error {
+	if n.bugOn(bugStopApplying) {
+		return errStopped
+	}
 	id := b.ID()
 	if n.tree.Has(id) {
 		return nil
@@ -75,7 +81,7 @@ func (n *Node) applyLocked(b *nodeapi.Block, persist bool) error {
 	if err := CheckBlock(b, n.nonce, n.stake, n.total, n.f, n.devMode); err != nil {
 		return err
 	}
-	if n.tree.BelowLIB(b.Header.Parent) {
+	if n.tree.Refuses(b.Header.Parent) {
 		return consensus.ErrBelowLIB
 	}
 	parent, err := n.stateLocked(b.Header.Parent)
@@ -131,8 +137,10 @@ func (n *Node) applyLocked(b *nodeapi.Block, persist bool) error {
 }
 
 // stateLocked is the ledger state after block id. States below the LIB are
-// dropped; after a rejoin moved the LIB back, a missing state is rebuilt by
-// replaying the stored blocks from the nearest ancestor that has one.
+// dropped; when the LIB moved back (a restart that bootstraps onto a fork
+// below the restored LIB, revert_finalized, the rejoin switch), a missing
+// state is rebuilt by replaying the known blocks from the nearest ancestor
+// that has one.
 func (n *Node) stateLocked(id nodeapi.Hash) (*ledger.State, error) {
 	var path []*nodeapi.Block
 	for {
@@ -182,8 +190,8 @@ func (n *Node) afterChangeLocked() {
 		n.log.Error("store lib", "err", err)
 	}
 	for id := range n.states {
-		// Genesis keeps its state: older states are rebuilt from it when a
-		// rejoin moves the LIB back (stateLocked).
+		// Genesis keeps its state: older states are rebuilt from it when
+		// the LIB moves back (stateLocked).
 		if b, ok := n.tree.Get(id); ok && b.Height > 0 && b.Height < lib.Height {
 			delete(n.states, id)
 		}
@@ -235,6 +243,9 @@ func (n *Node) produce(ctx context.Context) {
 // propose draws the lottery for slot s and, on a win, builds, applies and
 // returns a block on the current tip.
 func (n *Node) propose(s uint64) *nodeapi.Block {
+	if n.bugOn(bugStopProposing) || n.bugOn(bugStopApplying) {
+		return nil
+	}
 	pk := nodeapi.PublicKey(n.leader)
 	stake := n.stake[pk]
 	if stake == 0 {
@@ -311,7 +322,7 @@ func (h *handler) OnBlock(from peer.ID, data []byte) {
 func (h *handler) OnTx(from peer.ID, data []byte) {
 	n := (*Node)(h)
 	var tx nodeapi.Tx
-	if json.Unmarshal(data, &tx) != nil {
+	if n.bugOn(bugDropTransactions) || json.Unmarshal(data, &tx) != nil {
 		return
 	}
 	_, _ = n.admit(&tx)
@@ -353,19 +364,8 @@ func (h *handler) OnPeer(p peer.ID) {
 // admit checks a transaction against the tip and adds it to the mempool.
 // It reports whether the tx is new.
 func (n *Node) admit(tx *nodeapi.Tx) (bool, error) {
-	if err := ledger.CheckStateless(tx); err != nil {
-		return false, err
-	}
-	h := tx.Hash()
-	if n.pool.Has(h) {
-		return false, nil
-	}
-	n.mu.Lock()
-	st := n.states[n.tree.Tip().ID]
-	err := st.Check(tx, h)
-	n.mu.Unlock()
-	if err != nil {
-		n.pool.Reject(h)
+	h, err := n.checkTx(tx)
+	if err != nil || n.pool.Has(h) {
 		return false, err
 	}
 	if !n.pool.Add(h, *tx) {
@@ -373,4 +373,24 @@ func (n *Node) admit(tx *nodeapi.Tx) (bool, error) {
 	}
 	n.metrics.mempool.Set(float64(n.pool.Len()))
 	return true, nil
+}
+
+// checkTx checks a transaction on its own and against the tip; a tx the
+// tip refuses is marked rejected. It returns the tx hash.
+func (n *Node) checkTx(tx *nodeapi.Tx) (nodeapi.Hash, error) {
+	if err := ledger.CheckStateless(tx); err != nil {
+		return nodeapi.Hash{}, err
+	}
+	h := tx.Hash()
+	if n.pool.Has(h) {
+		return h, nil
+	}
+	n.mu.Lock()
+	st := n.states[n.tree.Tip().ID]
+	err := st.Check(tx, h)
+	n.mu.Unlock()
+	if err != nil {
+		n.pool.Reject(h)
+	}
+	return h, err
 }

@@ -96,7 +96,10 @@ func (d *daService) accept(data []byte) error {
 
 // disperse encodes data, sends share i to the members of subnet i (which
 // verify and store it) and submits the ChannelBlob transaction, signed by
-// this executor's key.
+// this executor's key. Under the drop_da_shares bug it answers the same
+// blob id but delivers no share and withholds the blob tx, as a node
+// withholds a blob tx whose blob cannot be sampled: the blob never becomes
+// available nor included.
 func (d *daService) disperse(ctx context.Context, req nodeapi.DispersalRequest) (nodeapi.BlobID, error) {
 	p, err := d.loadParams()
 	if err != nil {
@@ -108,6 +111,10 @@ func (d *daService) disperse(ctx context.Context, req nodeapi.DispersalRequest) 
 	id, shares, err := da.Encode(p, da.Config{Columns: d.subnets}, req.Data)
 	if err != nil {
 		return nodeapi.BlobID{}, err
+	}
+	if d.n.bugOn(bugDropDAShares) {
+		d.n.log.Debug("dispersal dropped (drop_da_shares bug)", "target", "da", "blob", nodeapi.BlobID(id))
+		return nodeapi.BlobID(id), nil
 	}
 	self := d.n.net.ID().String()
 	for col, s := range shares {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,10 +63,29 @@ type Node struct {
 	fetching sync.Map    // peer.ID -> *sync.Mutex: one fetch per peer at a time
 	synced   atomic.Bool // the initial sync is over: the node may propose
 	bootGen  uint64      // counts rejoins (under mu), see rejoinLocked
+	bugs     bugSet      // test-only fault injection, see bugs.go
 
 	metrics *metrics
 	da      *daService
 	ctx     context.Context
+}
+
+// DevModeEnv is the environment variable of the proof-of-leadership dev mode.
+const DevModeEnv = "POL_PROOF_DEV_MODE"
+
+// DevModeFromEnv reads POL_PROOF_DEV_MODE as a boolean with
+// strconv.ParseBool ("true"/"1" on, "false"/"0" off); empty or unset is
+// off, anything else an error naming the variable and the value.
+func DevModeFromEnv() (bool, error) {
+	v := os.Getenv(DevModeEnv)
+	if v == "" {
+		return false, nil
+	}
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("environment variable %s=%q is not a boolean (want true, false, 1 or 0)", DevModeEnv, v)
+	}
+	return on, nil
 }
 
 // New opens the node's storage and recovers its chain; Run starts it.
@@ -74,9 +94,13 @@ func New(cfg *config.NodeConfig, log *slog.Logger) (*Node, error) {
 	if err != nil || len(seed) != ed25519.SeedSize {
 		return nil, errors.New("config key cryptarchia.leader.sk: want 64 hex digits")
 	}
+	devMode, err := DevModeFromEnv()
+	if err != nil {
+		return nil, err
+	}
 	n := &Node{
 		cfg: cfg, log: log, clog: log.With("target", "consensus"),
-		devMode: os.Getenv("POL_PROOF_DEV_MODE") != "",
+		devMode: devMode,
 		blocks:  map[nodeapi.Hash]*nodeapi.Block{}, states: map[nodeapi.Hash]*ledger.State{},
 		txIndex: map[nodeapi.Hash][]nodeapi.Hash{}, orphans: map[nodeapi.Hash]*nodeapi.Block{},
 		libSubs: map[chan nodeapi.LibInfo]struct{}{},
@@ -150,7 +174,11 @@ func (n *Node) genesis() (*nodeapi.Block, error) {
 }
 
 // recover replays the stored blocks in slot order (a parent's slot is
-// always below its child's) and restores the recorded LIB.
+// always below its child's) and restores the recorded LIB. The node then
+// bootstraps again, as after any start: until it turns Online it follows
+// the longest chain its peers serve at any depth, also one forking below
+// the restored LIB (the LIB then moves back to the fork point), so a node
+// that finalized a minority fork rejoins the majority after a restart.
 func (n *Node) recover() error {
 	var stored []*nodeapi.Block
 	if err := n.store.Blocks(func(b *nodeapi.Block) error { stored = append(stored, b); return nil }); err != nil {
@@ -243,11 +271,25 @@ func (n *Node) bootstrap(ctx context.Context) {
 	if sleep(ctx, time.Duration(n.cfg.Cryptarchia.Service.Bootstrap.ProlongedBootstrapPeriod)) != nil {
 		return
 	}
+	if n.waitApplying(ctx) != nil {
+		return
+	}
 	n.mu.Lock()
 	n.tree.SetOnline()
 	n.afterChangeLocked()
 	n.mu.Unlock()
 	n.clog.Info("mode Online", "lib", n.tree.LIB().ID)
+}
+
+// waitApplying waits while the stop_applying bug freezes the chain, so
+// turning Online does not move the LIB meanwhile.
+func (n *Node) waitApplying(ctx context.Context) error {
+	for n.bugOn(bugStopApplying) {
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -332,7 +374,9 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, id nodeapi.Hash, wait bool)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.rejoinLocked(chain)
+	if n.cfg.Testing.RejoinBelowLIB {
+		n.rejoinLocked(chain)
+	}
 	for i := len(chain) - 1; i >= 0; i-- {
 		if err := n.applyLocked(&chain[i], true); err != nil && !errors.Is(err, errOrphan) {
 			n.clog.Debug("synced block rejected", "block", chain[i].ID(), "err", err)

@@ -57,8 +57,16 @@ func (n *Node) Block(id nodeapi.Hash) *nodeapi.Block {
 	return n.blocks[id]
 }
 
-// AddTx is /mempool/add/tx: check, pool and gossip.
+// AddTx is /mempool/add/tx: check, pool and gossip. Under the
+// drop_transactions bug a valid tx is checked and then discarded.
 func (n *Node) AddTx(ctx context.Context, tx *nodeapi.Tx) error {
+	if n.bugOn(bugDropTransactions) {
+		h, err := n.checkTx(tx)
+		if err == nil {
+			n.log.Debug("transaction dropped (drop_transactions bug)", "tx", h)
+		}
+		return err
+	}
 	fresh, err := n.admit(tx)
 	if err != nil || !fresh {
 		return err
@@ -164,7 +172,8 @@ func (n *Node) SetClockOffset(d time.Duration) {
 
 // Faults reads back the fault hooks.
 func (n *Node) Faults() nodeapi.Faults {
-	f := nodeapi.Faults{Blocked: []string{}, Links: []nodeapi.LinkFault{}, ClockOffsetMS: time.Duration(n.offset.Load()).Milliseconds()}
+	f := nodeapi.Faults{Blocked: []string{}, Links: []nodeapi.LinkFault{}, ClockOffsetMS: time.Duration(n.offset.Load()).Milliseconds(),
+		Bugs: n.activeBugs()}
 	if n.net != nil {
 		f.Blocked, f.Links = n.net.Faults()
 		if f.Blocked == nil {

@@ -6,6 +6,15 @@ import (
 	"github.com/nomosrun/nomosrun/nodeapi"
 )
 
+// The rejoin switch (config testing.rejoin_below_lib, off by default) is a
+// test convenience with no Cryptarchia equivalent. An Online node never
+// follows a fork deeper than k, so a node that ended up on a minority fork
+// (a partition longer than k, or slot races at a high active slot
+// coefficient with a small k) stays there until it is restarted and
+// bootstraps again. With the switch on it does not wait for the restart:
+// it re-enters Bootstrapping at once and its LIB moves back, which a real
+// node never does and a safety checker reports.
+
 // rejoinLead is how many blocks a peer's chain must lead this node's tip by
 // before a fork below the LIB makes the node re-enter Bootstrapping. A lead
 // of one block is often a slot race that the next slot undoes; two keeps
@@ -13,14 +22,11 @@ import (
 const rejoinLead = 2
 
 // rejoinLocked handles a chain downloaded from a peer (tip first, the
-// parent of its oldest block known). An Online node never follows a fork
-// deeper than k, so a node that ended up on a minority fork (a partition, or
-// slot races at a high active slot coefficient with a small k) would stay
-// there for good. When the peer's chain forks below the LIB and is longer
-// by rejoinLead blocks, the node does what Cryptarchia does after a restart
-// or a long partition: it re-enters Bootstrapping with the LIB moved back to
-// the fork point, follows the longest chain, and turns Online again after
-// the prolonged bootstrap period. It reports whether it re-bootstrapped.
+// parent of its oldest block known) when the rejoin switch is on. When the
+// peer's chain forks below the LIB and is longer by rejoinLead blocks, the
+// node re-enters Bootstrapping with the LIB moved back to the fork point,
+// follows the longest chain, and turns Online again after the prolonged
+// bootstrap period. It reports whether it re-bootstrapped.
 func (n *Node) rejoinLocked(chain []nodeapi.Block) bool {
 	if len(chain) == 0 || !n.tree.Online() {
 		return false
@@ -37,7 +43,7 @@ func (n *Node) rejoinLocked(chain []nodeapi.Block) bool {
 	oldLIB := n.tree.LIB()
 	n.tree.Rebootstrap(fork.ID)
 	n.bootGen++
-	n.clog.Warn("on a fork below the LIB behind a longer chain: mode Bootstrapping",
+	n.clog.Warn("on a fork below the LIB behind a longer chain: mode Bootstrapping, LIB moved back (testing.rejoin_below_lib)",
 		"tip_height", tip.Height, "peer_height", peerHeight, "fork_height", fork.Height,
 		"old_lib", oldLIB.ID, "old_lib_height", oldLIB.Height, "lib", n.tree.LIB().ID)
 	n.afterChangeLocked()
@@ -50,7 +56,7 @@ func (n *Node) rejoinLocked(chain []nodeapi.Block) bool {
 // onlineAfter turns the node Online after the prolonged bootstrap period,
 // unless another rejoin started a newer Bootstrapping phase since (gen).
 func (n *Node) onlineAfter(gen uint64) {
-	if sleep(n.ctx, time.Duration(n.cfg.Cryptarchia.Service.Bootstrap.ProlongedBootstrapPeriod)) != nil {
+	if sleep(n.ctx, time.Duration(n.cfg.Cryptarchia.Service.Bootstrap.ProlongedBootstrapPeriod)) != nil || n.waitApplying(n.ctx) != nil {
 		return
 	}
 	n.mu.Lock()
