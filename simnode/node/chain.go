@@ -295,9 +295,23 @@ func (n *Node) propose(s uint64) *nodeapi.Block {
 // handler is the node's side of the p2p network.
 type handler Node
 
+// started waits until Run has set the network (the network may call the
+// handler while it starts); false when the node stops first.
+func (n *Node) started() bool {
+	select {
+	case <-n.netUp:
+		return true
+	case <-n.ctx.Done():
+		return false
+	}
+}
+
 // OnBlock implements p2p.Handler.
 func (h *handler) OnBlock(from peer.ID, data []byte) {
 	n := (*Node)(h)
+	if !n.started() {
+		return
+	}
 	var b nodeapi.Block
 	if err := json.Unmarshal(data, &b); err != nil {
 		n.clog.Debug("bad block gossip", "peer", n.net.Name(from), "err", err)
@@ -356,7 +370,7 @@ func (h *handler) SyncBlocks(id nodeapi.Hash, max int) []nodeapi.Block {
 // OnPeer implements p2p.Handler.
 func (h *handler) OnPeer(p peer.ID) {
 	n := (*Node)(h)
-	if n.ctx != nil {
+	if n.started() {
 		n.syncPeer(n.ctx, p)
 	}
 }

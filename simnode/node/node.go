@@ -52,6 +52,9 @@ type Node struct {
 	pool   *mempool.Pool
 	store  *store.Store
 	net    *p2p.Network
+	// netUp is closed once Run has set net: the network calls the handler
+	// from its own goroutines while it starts, before p2p.New returns.
+	netUp chan struct{}
 	clock  consensus.Clock
 	offset atomic.Int64 // clock offset in ns
 
@@ -103,7 +106,7 @@ func New(cfg *config.NodeConfig, log *slog.Logger) (*Node, error) {
 		devMode: devMode,
 		blocks:  map[nodeapi.Hash]*nodeapi.Block{}, states: map[nodeapi.Hash]*ledger.State{},
 		txIndex: map[nodeapi.Hash][]nodeapi.Hash{}, orphans: map[nodeapi.Hash]*nodeapi.Block{},
-		libSubs: map[chan nodeapi.LibInfo]struct{}{},
+		libSubs: map[chan nodeapi.LibInfo]struct{}{}, netUp: make(chan struct{}),
 		pool:    mempool.New(mempoolCap), leader: ed25519.NewKeyFromSeed(seed),
 		stake: map[nodeapi.Hash]uint64{}, f: cfg.Deployment.Cryptarchia.ConsensusConfig.ActiveSlotCoeff,
 		metrics: newMetrics(),
@@ -226,6 +229,7 @@ func (n *Node) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	close(n.netUp)
 	defer n.net.Close()
 	if n.da != nil {
 		n.da.start()
