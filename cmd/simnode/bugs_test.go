@@ -229,12 +229,7 @@ func TestBugDropDAShares(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-process")
 	}
-	c := startCluster(t, clusterOpts{validators: 2, executors: 1, network: "full", slot: 200 * time.Millisecond, k: 10, f: 0.5})
-	exe := c.clients[2]
-	eventually(t, 20*time.Second, "DA peers connected", func() (bool, string) {
-		s, err := exe.BalancerStats(ctx(t))
-		return err == nil && len(s) == 2, fmt.Sprintf("%v %v", s, err)
-	})
+	c, exe := startDACluster(t)
 	c.setBug(t, 2, nodeapi.BugDropDAShares, true)
 	data := []byte(strings.Repeat("withheld blob ", 20))
 	req := nodeapi.DispersalRequest{ChannelID: nodeapi.Hash{6}, Signer: nodeapi.PublicKey(nodeapi.WalletKey(7, 0)), Data: data}

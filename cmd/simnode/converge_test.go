@@ -204,15 +204,9 @@ func TestIsolatedNodeKeepsItsLIBUntilRestart(t *testing.T) {
 	c.start(2)
 	c.waitNode(2)
 	eventually(t, 30*time.Second, "the restarted node Online on the majority chain", func() (bool, string) {
-		in, err := c.infos()
-		if err != nil {
-			return false, err.Error()
-		}
-		chain := c.chainOf(t, 0)
-		for i := range in {
-			if _, ok := chain[in[i].LIB]; !ok || in[i].Mode != nodeapi.ModeOnline {
-				return false, fmt.Sprintf("node %d LIB %s off node 0's chain or not Online: %+v", i, in[i].LIB, in)
-			}
+		in, chain, msg := onMajority(t, c)
+		if msg != "" {
+			return false, msg
 		}
 		_, tipOK := chain[in[2].Tip]
 		return tipOK || in[2].Height >= in[0].Height, fmt.Sprintf("%+v", in)
@@ -229,19 +223,26 @@ func TestRejoinSwitchMovesTheLIBBack(t *testing.T) {
 	}
 	c, libs := isolateBeyondK(t, true, nil)
 	eventually(t, 20*time.Second, "the isolated node back on the majority chain and Online", func() (bool, string) {
-		in, err := c.infos()
-		if err != nil {
-			return false, err.Error()
-		}
-		chain := c.chainOf(t, 0)
-		for i := range in {
-			if _, ok := chain[in[i].LIB]; !ok || in[i].Mode != nodeapi.ModeOnline {
-				return false, fmt.Sprintf("node %d LIB %s off node 0's chain or not Online: %+v", i, in[i].LIB, in)
-			}
-		}
-		return true, ""
+		_, _, msg := onMajority(t, c)
+		return msg == "", msg
 	})
 	if _, ok := c.chainOf(t, 2)[libs[2]]; ok {
 		t.Errorf("validator-2's LIB %s at the heal is still on its chain: the LIB did not move back", libs[2])
 	}
+}
+
+// onMajority reads every node's info and node 0's chain; msg is empty when
+// every node is Online with its LIB on that chain, else it says which is not.
+func onMajority(t *testing.T, c *testCluster) (in []nodeapi.Info, chain map[nodeapi.Hash]uint64, msg string) {
+	in, err := c.infos()
+	if err != nil {
+		return nil, nil, err.Error()
+	}
+	chain = c.chainOf(t, 0)
+	for i := range in {
+		if _, ok := chain[in[i].LIB]; !ok || in[i].Mode != nodeapi.ModeOnline {
+			return in, chain, fmt.Sprintf("node %d LIB %s off node 0's chain or not Online: %+v", i, in[i].LIB, in)
+		}
+	}
+	return in, chain, ""
 }

@@ -15,12 +15,7 @@ func TestExecutorDispersesBlob(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-process")
 	}
-	c := startCluster(t, clusterOpts{validators: 2, executors: 1, network: "full", slot: 200 * time.Millisecond, k: 10, f: 0.5})
-	exe := c.clients[2]
-	eventually(t, 20*time.Second, "DA peers connected", func() (bool, string) {
-		s, err := exe.BalancerStats(ctx(t))
-		return err == nil && len(s) == 2, fmt.Sprintf("%v %v", s, err)
-	})
+	c, exe := startDACluster(t)
 	m, err := c.clients[0].DAMembership(ctx(t), 0)
 	if err != nil || len(m.Assignations["0"]) != 2 || len(m.Assignations["1"]) != 1 {
 		t.Fatalf("membership %+v %v", m, err)
@@ -113,4 +108,17 @@ func retrieve(t *testing.T, id nodeapi.BlobID, raw []json.RawMessage, rows []nod
 		t.Fatalf("reconstruct: %v", err)
 	}
 	return data
+}
+
+// startDACluster starts two validators and an executor and waits until the
+// executor is connected to both DA peers; it returns the executor's client.
+func startDACluster(t *testing.T) (*testCluster, *nodeapi.Client) {
+	t.Helper()
+	c := startCluster(t, clusterOpts{validators: 2, executors: 1, network: "full", slot: 200 * time.Millisecond, k: 10, f: 0.5})
+	exe := c.clients[2]
+	eventually(t, 20*time.Second, "DA peers connected", func() (bool, string) {
+		s, err := exe.BalancerStats(ctx(t))
+		return err == nil && len(s) == 2, fmt.Sprintf("%v %v", s, err)
+	})
+	return c, exe
 }

@@ -181,21 +181,7 @@ func TestCheckLiveness(t *testing.T) {
 					t.Errorf("%s stalls = %+v, want %+v", n.Node, got, want)
 				}
 			}
-			err := l.Err()
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("Err() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("Err() = nil, want %q", tt.want)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("Err() = %v\nwant it to contain %q", err, w)
-				}
-			}
+			checkErr(t, l.Err(), tt.want)
 		})
 	}
 }

@@ -131,21 +131,7 @@ func TestCheckSafety(t *testing.T) {
 			if s.LIBs == 0 {
 				t.Errorf("LIBs = 0, want the sightings counted")
 			}
-			err := s.Err()
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("Err() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("Err() = nil, want %q", tt.want)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("Err() = %v\nwant it to contain %q", err, w)
-				}
-			}
+			checkErr(t, s.Err(), tt.want)
 		})
 	}
 }
@@ -156,5 +142,25 @@ func TestCheckSafetyCountsDistinctSightings(t *testing.T) {
 	libs(h, "n2", 1, "a1")
 	if s := CheckSafety(h); s.LIBs != 3 {
 		t.Fatalf("LIBs = %d, want 3 distinct (node, LIB) sightings", s.LIBs)
+	}
+}
+
+// checkErr asserts that err is nil when want is empty, else that it holds
+// every text of want.
+func checkErr(t *testing.T, err error, want []string) {
+	t.Helper()
+	if len(want) == 0 {
+		if err != nil {
+			t.Fatalf("Err() = %v, want nil", err)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatalf("Err() = nil, want %q", want)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("Err() = %v\nwant it to contain %q", err, w)
+		}
 	}
 }

@@ -31,18 +31,7 @@ func TestUsageAndConfigErrors(t *testing.T) {
 }
 
 func TestUnparsableDevModeIsAStartupError(t *testing.T) {
-	dir := t.TempDir()
-	spec := config.ClusterSpec{Validators: 1, SlotDuration: 100 * time.Millisecond, ActiveSlotCoeff: 0.9, SecurityParam: 2,
-		ChainStart: time.Now(), Addrs: []config.NodeAddrs{{API: "127.0.0.1:0", Testing: "127.0.0.1:0", P2PListen: "127.0.0.1:0", P2PDial: "127.0.0.1:1"}},
-		DataDirs: []string{dir}}
-	cfgs, err := config.Generate(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "n.yaml")
-	if err := config.Write(p, &cfgs[0]); err != nil {
-		t.Fatal(err)
-	}
+	p := oneNodeConfig(t)
 	t.Setenv("POL_PROOF_DEV_MODE", "maybe")
 	var out, errb bytes.Buffer
 	code := Main(context.Background(), []string{"--config", p}, &out, &errb)
@@ -52,18 +41,8 @@ func TestUnparsableDevModeIsAStartupError(t *testing.T) {
 }
 
 func TestCheckConfigAndCleanShutdown(t *testing.T) {
-	dir := t.TempDir()
-	spec := config.ClusterSpec{Validators: 1, SlotDuration: 100 * time.Millisecond, ActiveSlotCoeff: 0.9, SecurityParam: 2,
-		ChainStart: time.Now(), Addrs: []config.NodeAddrs{{API: "127.0.0.1:0", Testing: "127.0.0.1:0", P2PListen: "127.0.0.1:0", P2PDial: "127.0.0.1:1"}},
-		DataDirs: []string{dir}}
-	cfgs, err := config.Generate(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "n.yaml")
-	if err := config.Write(p, &cfgs[0]); err != nil {
-		t.Fatal(err)
-	}
+	p := oneNodeConfig(t)
+	dir := filepath.Dir(p)
 	var out, errb bytes.Buffer
 	if code := Main(context.Background(), []string{"--check-config", "--config", p}, &out, &errb); code != 0 || !strings.Contains(out.String(), "config ok") {
 		t.Fatalf("check-config: %d %q %q", code, out.String(), errb.String())
@@ -78,4 +57,23 @@ func TestCheckConfigAndCleanShutdown(t *testing.T) {
 	if err != nil || !strings.Contains(string(log), "node stopped") || !strings.Contains(string(log), "block produced") {
 		t.Errorf("log file: %v\n%s", err, log)
 	}
+}
+
+// oneNodeConfig writes the config of a one-validator cluster on ephemeral
+// loopback ports into a temporary directory and returns its path.
+func oneNodeConfig(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	spec := config.ClusterSpec{Validators: 1, SlotDuration: 100 * time.Millisecond, ActiveSlotCoeff: 0.9, SecurityParam: 2,
+		ChainStart: time.Now(), Addrs: []config.NodeAddrs{{API: "127.0.0.1:0", Testing: "127.0.0.1:0", P2PListen: "127.0.0.1:0", P2PDial: "127.0.0.1:1"}},
+		DataDirs: []string{dir}}
+	cfgs, err := config.Generate(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "n.yaml")
+	if err := config.Write(p, &cfgs[0]); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
