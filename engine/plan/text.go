@@ -125,6 +125,8 @@ func (f Fault) describe() string {
 		return fmt.Sprintf("latency %s delay=%s jitter=%s loss=%g", f.targets(), f.Delay, f.Jitter, f.Loss)
 	case FaultClockSkew:
 		return fmt.Sprintf("clock_skew %s offset=%s", f.targets(), f.Offset)
+	case FaultBug:
+		return fmt.Sprintf("bug %s on %s (test only: never excused)", f.Bug, f.targets())
 	case FaultKill:
 		if !f.RestartAfter.IsZero() {
 			return fmt.Sprintf("kill %s, restart after %s", f.targets(), strings.Trim(f.RestartAfter.String(), `"`))

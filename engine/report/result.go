@@ -110,6 +110,7 @@ type TimelineEvent struct {
 type FaultWindow struct {
 	ID      string         `json:"id"`
 	Kind    plan.FaultKind `json:"kind"`
+	Bug     string         `json:"bug,omitempty"` // the bug of an inject_bug
 	Targets []string       `json:"targets"`
 	Start   plan.Duration  `json:"start"`
 	End     plan.Duration  `json:"end"`

@@ -60,7 +60,11 @@ func WriteText(w io.Writer, r *Result) error {
 	if len(r.Faults) > 0 {
 		b.WriteString("\nfaults:\n")
 		for _, f := range r.Faults {
-			fmt.Fprintf(&b, "  %-4s %-11s %s  %s .. %s", f.ID, f.Kind, strings.Join(f.Targets, ","), round(f.Start), round(f.End))
+			kind := string(f.Kind)
+			if f.Bug != "" {
+				kind += " " + f.Bug
+			}
+			fmt.Fprintf(&b, "  %-4s %-11s %s  %s .. %s", f.ID, kind, strings.Join(f.Targets, ","), round(f.Start), round(f.End))
 			if f.Error != "" {
 				fmt.Fprintf(&b, "  error: %s", f.Error)
 			}

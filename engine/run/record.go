@@ -48,6 +48,9 @@ func (x *execution) faultEvent(ev faults.Event) {
 		targets = append(targets, g...)
 	}
 	detail := string(f.Kind)
+	if f.Bug != "" {
+		detail += " " + f.Bug
+	}
 	if ev.Err != nil {
 		detail += ": " + ev.Err.Error()
 	}
@@ -57,7 +60,7 @@ func (x *execution) faultEvent(ev faults.Event) {
 	switch ev.Phase {
 	case faults.Started:
 		x.faults[f.ID] = len(x.res.Faults)
-		x.res.Faults = append(x.res.Faults, report.FaultWindow{ID: f.ID, Kind: f.Kind, Targets: targets, Start: at, End: at})
+		x.res.Faults = append(x.res.Faults, report.FaultWindow{ID: f.ID, Kind: f.Kind, Bug: f.Bug, Targets: targets, Start: at, End: at})
 	case faults.Healed:
 		if i, ok := x.faults[f.ID]; ok {
 			x.res.Faults[i].End = at
