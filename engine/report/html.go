@@ -93,6 +93,7 @@ func buildChart(r *Result, id string, value func(HeightSample) uint64) chart {
 		colors[n] = palette[i%len(palette)]
 		c.Lines = append(c.Lines, line{Node: n, Color: colors[n], Points: strings.Join(pts, " "), LabelY: last})
 	}
+	spreadLabels(c.Lines)
 	for _, ev := range r.Timeline {
 		for _, n := range ev.Nodes {
 			samples := byNode[n]
@@ -201,6 +202,26 @@ func WriteHTML(w io.Writer, r *Result) error {
 		Height, LIB chart
 	}{r, buildChart(r, "height-chart", func(s HeightSample) uint64 { return s.Height }),
 		buildChart(r, "lib-chart", func(s HeightSample) uint64 { return s.LIB })})
+}
+
+// labelGap is the least vertical distance between two line labels.
+const labelGap = 12.0
+
+// spreadLabels moves the end-of-line labels apart where lines end at about
+// the same height (nodes in agreement end at the same tip), keeping their
+// order, so every node's name stays readable.
+func spreadLabels(lines []line) {
+	idx := make([]int, len(lines))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return lines[idx[a]].LabelY < lines[idx[b]].LabelY })
+	for k := 1; k < len(idx); k++ {
+		prev, cur := &lines[idx[k-1]], &lines[idx[k]]
+		if cur.LabelY < prev.LabelY+labelGap {
+			cur.LabelY = prev.LabelY + labelGap
+		}
+	}
 }
 
 // evidenceJSON renders an expectation's evidence for reading.

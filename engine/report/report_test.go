@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -203,4 +204,13 @@ func svgOf(t *testing.T, html, id string) string {
 		t.Fatalf("HTML lacks the %s SVG", id)
 	}
 	return html[i : i+strings.Index(html[i:], "</svg>")+len("</svg>")]
+}
+
+func TestLineLabelsDoNotOverlap(t *testing.T) {
+	lines := []line{{Node: "validator-0", LabelY: 40}, {Node: "validator-1", LabelY: 40}, {Node: "validator-2", LabelY: 45}, {Node: "executor-0", LabelY: 200}}
+	spreadLabels(lines)
+	got := []float64{lines[0].LabelY, lines[1].LabelY, lines[2].LabelY, lines[3].LabelY}
+	if want := []float64{40, 52, 64, 200}; !slices.Equal(got, want) {
+		t.Errorf("label y = %v, want %v (12 px apart, order kept, far labels untouched)", got, want)
+	}
 }
