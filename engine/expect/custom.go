@@ -27,8 +27,9 @@ func (c *Custom) Evaluate(ctx context.Context, env *Env) (Verdict, error) {
 		return Verdict{}, noSamples("custom expectation %s: empty snapshot", c.Func)
 	}
 	ok, msg, err := env.Custom(ctx, c.Func, snap)
-	if err != nil {
-		return Verdict{}, fmt.Errorf("custom expectation %s: %v", c.Func, err)
+	if err != nil { // the function is broken: what broke is the evidence
+		return Verdict{Evidence: map[string]any{"error": err.Error()}},
+			fmt.Errorf("custom expectation %s: %v", c.Func, err)
 	}
 	v := Verdict{Evidence: map[string]any{"message": msg}}
 	if !ok { // the message says it; a summary would repeat it

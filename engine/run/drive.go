@@ -41,6 +41,10 @@ func (x *execution) drive(ctx context.Context) error {
 	for _, n := range x.nodes {
 		wenv.Nodes = append(wenv.Nodes, workloads.Node{Name: n.name, Role: n.role, Client: n.client})
 	}
+	// The window opens on fresh heights (the codec may have taken a while),
+	// just before the first workload and fault start.
+	x.feed.Poll(ctx)
+	windowStart := time.Since(x.start)
 	wlErr := make(chan error, len(x.workloads))
 	var wg, disruptive sync.WaitGroup
 	for _, w := range x.workloads {
@@ -64,7 +68,6 @@ func (x *execution) drive(ctx context.Context) error {
 		fenv.Nodes = append(fenv.Nodes, faults.Node{Name: n.name, Client: n.client})
 	}
 	sched := faults.Start(dctx, fenv)
-	windowStart := time.Since(x.start)
 
 	// stopAll ends the drive: workloads stop, faults heal.
 	stopped := false
@@ -90,6 +93,9 @@ func (x *execution) drive(ctx context.Context) error {
 	if err := x.window(ctx, wlErr); err != nil {
 		return err
 	}
+	// A poll now, so the window's last heights are not up to a poll
+	// interval old (that would shave blocks off every window).
+	x.feed.Poll(ctx)
 	x.setWindow(windowStart, time.Since(x.start))
 	endWindow()
 	disruptive.Wait() // a restart under way completes before the cooldown
