@@ -180,6 +180,17 @@ func (h *History) AddBlock(id, parent string, height uint64) {
 	b.parent, b.height, b.known = p, height, true
 }
 
+// Height returns the height of a block added with AddBlock.
+func (h *History) Height(id string) (uint64, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	i, ok := h.ids[id]
+	if !ok || !h.blocks[i].known {
+		return 0, false
+	}
+	return h.blocks[i].height, true
+}
+
 // AddFault records a fault of the given kind targeting nodes from from to
 // to (offsets since the run started). A "kill" fault ends with the nodes'
 // restart. A fault whose end is before its start has no known end: it lasts

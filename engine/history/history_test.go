@@ -41,6 +41,15 @@ func TestMissing(t *testing.T) {
 	if got, want := h.Missing(), []string{"a2", "x4", "y1"}; !slices.Equal(got, want) {
 		t.Fatalf("Missing() = %q, want %q", got, want)
 	}
+	// Height knows added blocks only, not ids merely reported or named as a parent.
+	if ht, ok := h.Height("a3"); !ok || ht != 3 {
+		t.Errorf("Height(a3) = %d, %v; want 3, true", ht, ok)
+	}
+	for _, id := range []string{"a2", "x4", "nope"} {
+		if _, ok := h.Height(id); ok {
+			t.Errorf("Height(%s) known, want unknown", id)
+		}
+	}
 	h.AddBlock("a2", "a1", 2)
 	h.AddBlock("x4", "a3", 4)
 	h.AddBlock("y1", "g0", 1)

@@ -58,30 +58,26 @@ func (x *execution) setWindow(start, end time.Duration) {
 // reported whose ancestry the feed never walked), so the checkers can place
 // every LIB ever seen.
 func (x *execution) completeHistory(ctx context.Context) {
-	heights := map[string]uint64{}
-	x.feed.EachBlock(func(id, parent string, h uint64) {
-		heights[id] = h
-		x.hist.AddBlock(id, parent, h)
-	})
+	x.feed.EachBlock(x.hist.AddBlock)
 	for range 3 {
 		missing := x.hist.Missing()
 		if len(missing) == 0 || ctx.Err() != nil {
 			return
 		}
 		for _, id := range missing {
-			x.fetchDown(ctx, id, heights)
+			x.fetchDown(ctx, id)
 		}
 	}
 }
 
 // fetchDown fetches id and its ancestors from any node that has them, down
-// to a block of known height or genesis, and adds them to the history.
-func (x *execution) fetchDown(ctx context.Context, id string, heights map[string]uint64) {
+// to a block the history holds or genesis, and adds them to the history.
+func (x *execution) fetchDown(ctx context.Context, id string) {
 	type fetched struct{ id, parent string }
 	var chain []fetched // newest first
 	base, cur := uint64(0), id
 	for range maxFetchWalk {
-		if h, ok := heights[cur]; ok {
+		if h, ok := x.hist.Height(cur); ok {
 			base = h + 1
 			break
 		}
@@ -96,9 +92,7 @@ func (x *execution) fetchDown(ctx context.Context, id string, heights map[string
 		cur = b.Header.Parent
 	}
 	for i := len(chain) - 1; i >= 0; i-- {
-		h := base + uint64(len(chain)-1-i)
-		heights[chain[i].id] = h
-		x.hist.AddBlock(chain[i].id, chain[i].parent, h)
+		x.hist.AddBlock(chain[i].id, chain[i].parent, base+uint64(len(chain)-1-i))
 	}
 }
 

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nomosrun/nomosrun/engine/history"
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/nodeapi"
 )
 
 // Readiness defaults.
@@ -88,8 +88,8 @@ func (x *execution) readiness(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("error=%v", err)
 		}
-		if info.Mode != history.ModeOnline {
-			return fmt.Errorf("mode=%s, want %s", info.Mode, history.ModeOnline)
+		if info.Mode != nodeapi.ModeOnline {
+			return fmt.Errorf("mode=%s, want %s", info.Mode, nodeapi.ModeOnline)
 		}
 		return nil
 	}})
