@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nomosrun/nomosrun/internal/versions"
+	"github.com/nomosrun/nomosrun/nodeapi"
 )
 
 const modulePath = "github.com/nomosrun/nomosrun"
@@ -121,14 +122,19 @@ func checkKZG(_ context.Context, p *Probes) Result {
 	return ok("%s (%d bytes)", path, fi.Size())
 }
 
-// checkDevMode requires POL_PROOF_DEV_MODE unset (nodes get true) or true.
+// checkDevMode requires POL_PROOF_DEV_MODE unset (nodes get true) or true,
+// read as the node reads it (nodeapi.ParseDevMode).
 func checkDevMode(_ context.Context, p *Probes) Result {
-	v := p.Getenv("POL_PROOF_DEV_MODE")
-	switch {
-	case v == "":
+	v := p.Getenv(nodeapi.DevModeEnv)
+	if v == "" {
 		return ok("unset: nodes run with POL_PROOF_DEV_MODE=true")
-	case strings.EqualFold(v, "true"):
-		return ok("true")
+	}
+	on, err := nodeapi.ParseDevMode(v)
+	if err != nil {
+		return fail("export POL_PROOF_DEV_MODE=true (or unset it)", "%v", err)
+	}
+	if on {
+		return ok("%s", v)
 	}
 	return fail("export POL_PROOF_DEV_MODE=true (or unset it): without dev mode every node generates real proofs and runs time out",
 		"POL_PROOF_DEV_MODE=%s", v)

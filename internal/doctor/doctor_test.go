@@ -194,6 +194,9 @@ func TestFailures(t *testing.T) {
 		{"dev mode off", "k8s", func() *Probes { return withEnv(healthy(), "POL_PROOF_DEV_MODE", "false") },
 			"POL_PROOF_DEV_MODE", "POL_PROOF_DEV_MODE=false",
 			"export POL_PROOF_DEV_MODE=true (or unset it): without dev mode every node generates real proofs and runs time out"},
+		{"dev mode not a boolean", "host", func() *Probes { return withEnv(healthy(), "POL_PROOF_DEV_MODE", "maybe") },
+			"POL_PROOF_DEV_MODE", `environment variable POL_PROOF_DEV_MODE="maybe" is not a boolean (want true, false, 1 or 0)`,
+			"export POL_PROOF_DEV_MODE=true (or unset it)"},
 		{"no free ports", "host", func() *Probes {
 			p := healthy()
 			p.Listen = func(n string) error {
@@ -317,6 +320,16 @@ func BenchmarkHostChecks(b *testing.B) {
 	for b.Loop() {
 		if err := Require(context.Background(), Default(), "host"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestDevModeReadAsTheNodeReadsIt: every spelling of true the node accepts
+// passes the check, every spelling of false fails it.
+func TestDevModeReadAsTheNodeReadsIt(t *testing.T) {
+	for v, want := range map[string]bool{"true": true, "1": true, "TRUE": true, "t": true, "false": false, "0": false, "F": false} {
+		if got := checkDevMode(context.Background(), withEnv(healthy(), "POL_PROOF_DEV_MODE", v)); got.OK != want {
+			t.Errorf("POL_PROOF_DEV_MODE=%s: ok=%v (%s), want %v", v, got.OK, got.Detail, want)
 		}
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,12 +48,12 @@ type Node struct {
 	orphans map[nodeapi.Hash]*nodeapi.Block
 	libSubs map[chan nodeapi.LibInfo]struct{}
 
-	pool   *mempool.Pool
-	store  *store.Store
-	net    *p2p.Network
+	pool  *mempool.Pool
+	store *store.Store
+	net   *p2p.Network
 	// netUp is closed once Run has set net: the network calls the handler
 	// from its own goroutines while it starts, before p2p.New returns.
-	netUp chan struct{}
+	netUp  chan struct{}
 	clock  consensus.Clock
 	offset atomic.Int64 // clock offset in ns
 
@@ -74,22 +73,11 @@ type Node struct {
 }
 
 // DevModeEnv is the environment variable of the proof-of-leadership dev mode.
-const DevModeEnv = "POL_PROOF_DEV_MODE"
+const DevModeEnv = nodeapi.DevModeEnv
 
-// DevModeFromEnv reads POL_PROOF_DEV_MODE as a boolean with
-// strconv.ParseBool ("true"/"1" on, "false"/"0" off); empty or unset is
-// off, anything else an error naming the variable and the value.
-func DevModeFromEnv() (bool, error) {
-	v := os.Getenv(DevModeEnv)
-	if v == "" {
-		return false, nil
-	}
-	on, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, fmt.Errorf("environment variable %s=%q is not a boolean (want true, false, 1 or 0)", DevModeEnv, v)
-	}
-	return on, nil
-}
+// DevModeFromEnv reads POL_PROOF_DEV_MODE with nodeapi.ParseDevMode: unset
+// is off, a value that is not a boolean an error naming it.
+func DevModeFromEnv() (bool, error) { return nodeapi.ParseDevMode(os.Getenv(DevModeEnv)) }
 
 // New opens the node's storage and recovers its chain; Run starts it.
 func New(cfg *config.NodeConfig, log *slog.Logger) (*Node, error) {
@@ -107,7 +95,7 @@ func New(cfg *config.NodeConfig, log *slog.Logger) (*Node, error) {
 		blocks:  map[nodeapi.Hash]*nodeapi.Block{}, states: map[nodeapi.Hash]*ledger.State{},
 		txIndex: map[nodeapi.Hash][]nodeapi.Hash{}, orphans: map[nodeapi.Hash]*nodeapi.Block{},
 		libSubs: map[chan nodeapi.LibInfo]struct{}{}, netUp: make(chan struct{}),
-		pool:    mempool.New(mempoolCap), leader: ed25519.NewKeyFromSeed(seed),
+		pool: mempool.New(mempoolCap), leader: ed25519.NewKeyFromSeed(seed),
 		stake: map[nodeapi.Hash]uint64{}, f: cfg.Deployment.Cryptarchia.ConsensusConfig.ActiveSlotCoeff,
 		metrics: newMetrics(),
 	}
