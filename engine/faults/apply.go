@@ -95,6 +95,17 @@ func (s *Schedule) eachTarget(f plan.Fault, fn func(name string) error) error {
 	return errors.Join(errs...)
 }
 
+// eachClient runs fn with the client of every target of f (eachTarget).
+func (s *Schedule) eachClient(f plan.Fault, fn func(c nodeclient.Client) error) error {
+	return s.eachTarget(f, func(n string) error {
+		c, err := s.client(n)
+		if err != nil {
+			return err
+		}
+		return fn(c)
+	})
+}
+
 // hooks runs fn with the client of every node in set.
 func (s *Schedule) hooks(set map[string][]string, fn func(c nodeclient.Client, peers []string) error) error {
 	var errs []error
@@ -144,13 +155,7 @@ func (s *Schedule) apply(ctx context.Context, f plan.Fault) error {
 	case plan.FaultLatency:
 		return s.linkFault(ctx, f, false)
 	case plan.FaultClockSkew:
-		return s.eachTarget(f, func(n string) error {
-			c, err := s.client(n)
-			if err != nil {
-				return err
-			}
-			return c.SetClockOffset(ctx, f.Offset.Std())
-		})
+		return s.eachClient(f, func(c nodeclient.Client) error { return c.SetClockOffset(ctx, f.Offset.Std()) })
 	case plan.FaultBug:
 		return s.bug(ctx, f, true)
 	}
@@ -182,13 +187,7 @@ func (s *Schedule) heal(ctx context.Context, f plan.Fault) error {
 	case plan.FaultLatency:
 		return s.linkFault(ctx, f, true)
 	case plan.FaultClockSkew:
-		return s.eachTarget(f, func(n string) error {
-			c, err := s.client(n)
-			if err != nil {
-				return err
-			}
-			return c.SetClockOffset(ctx, 0)
-		})
+		return s.eachClient(f, func(c nodeclient.Client) error { return c.SetClockOffset(ctx, 0) })
 	case plan.FaultBug:
 		return s.bug(ctx, f, false)
 	}
@@ -213,11 +212,5 @@ func (s *Schedule) linkFault(ctx context.Context, f plan.Fault, heal bool) error
 
 // bug switches the fault's bug on or off on every target.
 func (s *Schedule) bug(ctx context.Context, f plan.Fault, on bool) error {
-	return s.eachTarget(f, func(n string) error {
-		c, err := s.client(n)
-		if err != nil {
-			return err
-		}
-		return c.SetBugs(ctx, map[string]bool{f.Bug: on})
-	})
+	return s.eachClient(f, func(c nodeclient.Client) error { return c.SetBugs(ctx, map[string]bool{f.Bug: on}) })
 }

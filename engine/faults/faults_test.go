@@ -157,6 +157,21 @@ func TestLatencyAndClockSkewHeal(t *testing.T) {
 	})
 }
 
+func TestBugSwitchesOnAndOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, env, _ := setup(t, nil,
+			plan.Fault{ID: "f1", Kind: plan.FaultBug, Bug: "stop_applying", Targets: sel("validator-1", "validator-2")})
+		s := Start(context.Background(), env)
+		time.Sleep(time.Second)
+		s.Stop()
+		if got, want := strings.Join(c.CallLog("bugs"), "; "),
+			"validator-1 bugs map[stop_applying:true]; validator-2 bugs map[stop_applying:true]; "+
+				"validator-1 bugs map[stop_applying:false]; validator-2 bugs map[stop_applying:false]"; got != want {
+			t.Errorf("bug calls = %s\nwant        %s", got, want)
+		}
+	})
+}
+
 func TestBlockSpansAndSkips(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, env, l := setup(t, nil,
