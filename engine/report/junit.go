@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -81,9 +80,7 @@ func evidenceText(e ExpectResult) string {
 		b.WriteString(e.Summary + "\n")
 	}
 	if e.Evidence != nil {
-		if js, err := json.MarshalIndent(e.Evidence, "", "  "); err == nil {
-			b.WriteString("evidence: " + string(js) + "\n")
-		}
+		b.WriteString("evidence: " + evidenceJSON(e.Evidence) + "\n")
 	}
 	return b.String()
 }
