@@ -105,6 +105,10 @@ func TestJUnitWellFormed(t *testing.T) {
 		!strings.Contains(f.Text, "disagree on the LIB at height 9") || s.Cases[0].Failure != nil {
 		t.Errorf("cases = %+v", s.Cases)
 	}
+	if out := s.Cases[0].SystemOut; !strings.Contains(out, "network +18 blocks in the window, target 15") ||
+		!strings.Contains(out, `"network_gained": 18`) {
+		t.Errorf("passing case's system-out lacks its evidence:\n%s", out)
+	}
 	if d := cmp.Diff(JUnit(sample()), got, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".XMLName" }, cmp.Ignore())); d != "" {
 		t.Errorf("XML round trip differs:\n%s", d)
 	}
