@@ -240,6 +240,8 @@ func TestTeardownOnEveryFailurePath(t *testing.T) {
 			errSubstr: "readiness: timed out waiting for HTTP readiness after 1m0s:\n  validator-1: validator-1 info: connection refused"},
 		{name: "network readiness", fake: fake.Options{Peers: map[string]int{"validator-0": 1}}, exit: 6,
 			errSubstr: "timed out waiting for network readiness after 1m0s:\n  validator-0: peers=1, expected=2"},
+		{name: "consensus readiness", fake: fake.Options{Bootstrapping: map[string]bool{"validator-2": true}}, exit: 6,
+			errSubstr: "timed out waiting for consensus readiness after 1m0s:\n  validator-2: mode=Bootstrapping, want Online"},
 		{name: "workload error", codec: codec{fail: errors.New("bad key")}, exit: 6,
 			errSubstr: "drive: workload failure: workload w1: Transaction workload signing failed: could not sign transaction: bad key"},
 		{name: "workload panic", codec: codec{panic: true}, exit: 6, errSubstr: "workload w1 panicked: codec exploded"},

@@ -28,6 +28,8 @@ type Options struct {
 	DeployErr error
 	// Unready names nodes whose API never answers.
 	Unready map[string]bool
+	// Bootstrapping names nodes that answer but never turn Online.
+	Bootstrapping map[string]bool
 	// Peers overrides the peer count a node reports.
 	Peers map[string]int
 	// NoMembership makes DA membership stay empty.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -107,7 +108,11 @@ func (n *Node) Info(context.Context) (nodeclient.Info, error) {
 	if forced, ok := n.c.libs[n.name]; ok {
 		libID = forced
 	}
-	return nodeclient.Info{Tip: n.c.chain[h].id, LIB: libID, Height: uint64(h), Slot: uint64(h), Mode: "Online"}, nil
+	mode := nodeapi.ModeOnline
+	if n.c.opts.Bootstrapping[n.name] {
+		mode = nodeapi.ModeBootstrapping
+	}
+	return nodeclient.Info{Tip: n.c.chain[h].id, LIB: libID, Height: uint64(h), Slot: uint64(h), Mode: mode}, nil
 }
 
 // Headers implements nodeclient.Client.
