@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"strings"
 	"time"
 
@@ -57,9 +58,7 @@ func (x *execution) readiness(ctx context.Context) error {
 	if timeout <= 0 {
 		timeout = defaultReadinessTimeout
 	}
-	if strings.EqualFold(x.getenv("SLOW_TEST_ENV"), "true") {
-		timeout *= 2
-	}
+	timeout = env.ScaledBy(x.getenv(env.SlowTest.Name), timeout)
 	poll := x.opts.ReadinessPoll
 	if poll <= 0 {
 		poll = defaultReadinessPoll

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -306,7 +307,7 @@ func safeEvaluate(ctx context.Context, e expect.Expectation, env *expect.Env) (v
 // gets every block it needs to place each LIB ever seen. Waiting a fixed
 // block interval instead would only add idle time to every run.
 func (x *execution) settle(ctx context.Context) error {
-	if err := sleepCtx(ctx, x.opts.Settle); err != nil {
+	if err := ctxtime.Sleep(ctx, x.opts.Settle); err != nil {
 		return err
 	}
 	x.feed.Poll(ctx)
@@ -341,16 +342,5 @@ func (x *execution) teardown(ctx context.Context) {
 	if err := x.cluster.Teardown(tctx); err != nil {
 		x.log.Error("teardown", "err", err)
 		x.timeline("error", "teardown", err.Error())
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
@@ -85,7 +86,7 @@ func (c *Chaos) Run(ctx context.Context, env *Env) error {
 		if span := c.cfg.MaxDelay.Std() - delay; span > 0 {
 			delay += time.Duration(rng.Int64N(int64(span) + 1))
 		}
-		if sleep(ctx, delay) != nil {
+		if ctxtime.Sleep(ctx, delay) != nil {
 			return nil
 		}
 		// Wait until some target's cooldown has expired.
@@ -103,7 +104,7 @@ func (c *Chaos) Run(ctx context.Context, env *Env) error {
 			if len(eligible) > 0 {
 				break
 			}
-			if sleep(ctx, time.Until(next)) != nil {
+			if ctxtime.Sleep(ctx, time.Until(next)) != nil {
 				return nil
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"math"
 	"strings"
 	"time"
@@ -190,7 +191,7 @@ func disperse(ctx context.Context, exec Node, req nodeclient.DispersalRequest) (
 			return id, nil
 		}
 		last = err
-		if sleep(ctx, disperseDelay) != nil {
+		if ctxtime.Sleep(ctx, disperseDelay) != nil {
 			return id, ctx.Err()
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -112,7 +113,7 @@ func (t *Tx) Run(ctx context.Context, env *Env) error {
 	start := time.Now()
 	for i := 0; i < t.planned; i++ {
 		due := start.Add(time.Duration(i) * t.interval)
-		if sleep(ctx, time.Until(due)) != nil {
+		if ctxtime.Sleep(ctx, time.Until(due)) != nil {
 			return nil
 		}
 		tx, err := env.Codec.Transfer(i)

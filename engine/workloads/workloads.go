@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -166,21 +167,9 @@ func submit(ctx context.Context, nodes []Node, rng *rand.Rand, tx nodeclient.Tx)
 				return ctx.Err()
 			}
 		}
-		if err := sleep(ctx, roundDelay); err != nil {
+		if err := ctxtime.Sleep(ctx, roundDelay); err != nil {
 			return err
 		}
 	}
 	return fmt.Errorf("cluster client exhausted all nodes: %w", last)
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

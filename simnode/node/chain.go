@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -216,7 +217,7 @@ func (n *Node) updateGaugesLocked() {
 func (n *Node) produce(ctx context.Context) {
 	tick := min(max(n.clock.Duration/10, 5*time.Millisecond), 100*time.Millisecond)
 	last := n.clock.Slot()
-	for sleep(ctx, tick) == nil {
+	for ctxtime.Sleep(ctx, tick) == nil {
 		s := n.clock.Slot()
 		if s <= last {
 			if s < last { // the clock moved back: wait for new slots

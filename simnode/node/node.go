@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"log/slog"
 	"os"
 	"sort"
@@ -242,7 +243,7 @@ func (n *Node) Close() error { return n.store.Close() }
 func (n *Node) bootstrap(ctx context.Context) {
 	deadline := time.Now().Add(3 * time.Second)
 	for len(n.cfg.Network.Backend.InitialPeers) > 0 && len(n.net.Peers()) == 0 && time.Now().Before(deadline) {
-		if sleep(ctx, 50*time.Millisecond) != nil {
+		if ctxtime.Sleep(ctx, 50*time.Millisecond) != nil {
 			return
 		}
 	}
@@ -254,13 +255,13 @@ func (n *Node) bootstrap(ctx context.Context) {
 		for _, p := range n.net.Peers() {
 			done = n.syncPeerWait(ctx, p, true) || done
 		}
-		if done || sleep(ctx, 200*time.Millisecond) != nil {
+		if done || ctxtime.Sleep(ctx, 200*time.Millisecond) != nil {
 			break
 		}
 	}
 	n.synced.Store(true)
 	n.clog.Info("initial sync done", "tip", n.Info().Tip, "height", n.Info().Height)
-	if sleep(ctx, time.Duration(n.cfg.Cryptarchia.Service.Bootstrap.ProlongedBootstrapPeriod)) != nil {
+	if ctxtime.Sleep(ctx, time.Duration(n.cfg.Cryptarchia.Service.Bootstrap.ProlongedBootstrapPeriod)) != nil {
 		return
 	}
 	if n.waitApplying(ctx) != nil {
@@ -277,29 +278,18 @@ func (n *Node) bootstrap(ctx context.Context) {
 // turning Online does not move the LIB meanwhile.
 func (n *Node) waitApplying(ctx context.Context) error {
 	for n.bugOn(bugStopApplying) {
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+		if err := ctxtime.Sleep(ctx, 50*time.Millisecond); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // syncLoop polls every connected peer's tip each few slots, so a node that
 // missed gossip (partition, loss, restart) catches up.
 func (n *Node) syncLoop(ctx context.Context) {
 	every := max(2*n.clock.Duration, 500*time.Millisecond)
-	for sleep(ctx, every) == nil {
+	for ctxtime.Sleep(ctx, every) == nil {
 		for _, p := range n.net.Peers() {
 			go n.syncPeer(ctx, p)
 		}

@@ -1,6 +1,8 @@
 package node
 
 import (
+	"github.com/nomosrun/nomosrun/internal/ctxtime"
+
 	"time"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
@@ -56,7 +58,7 @@ func (n *Node) rejoinLocked(chain []nodeapi.Block) bool {
 // onlineAfter turns the node Online after the prolonged bootstrap period,
 // unless another rejoin started a newer Bootstrapping phase since (gen).
 func (n *Node) onlineAfter(gen uint64) {
-	if sleep(n.ctx, time.Duration(n.cfg.Cryptarchia.Service.Bootstrap.ProlongedBootstrapPeriod)) != nil || n.waitApplying(n.ctx) != nil {
+	if ctxtime.Sleep(n.ctx, time.Duration(n.cfg.Cryptarchia.Service.Bootstrap.ProlongedBootstrapPeriod)) != nil || n.waitApplying(n.ctx) != nil {
 		return
 	}
 	n.mu.Lock()

@@ -1,0 +1,98 @@
+// Package env names every environment variable nomosrun and its tests read,
+// with what each one means, so a variable is declared and parsed in one
+// place. Packages read a variable through Get or the typed helpers here,
+// never through os.Getenv with a literal name.
+package env
+
+import (
+	"os"
+	"strings"
+	"time"
+)
+
+// Var is one environment variable: its name, its default and what it does.
+type Var struct {
+	Name    string
+	Default string
+	Doc     string
+}
+
+// The variables, grouped by who reads them.
+var (
+	// SlowTest doubles every start, stop and readiness timeout on slow machines.
+	SlowTest = Var{"SLOW_TEST_ENV", "false", `"true" doubles start, stop and readiness timeouts`}
+	// KeepLogs keeps a successful run's directory (logs, configs) instead of removing it.
+	KeepLogs = Var{"NOMOS_TESTS_KEEP_LOGS", "", "non-empty: keep the run directory of a successful run"}
+	// LogDir is set for every node to the run's log directory.
+	LogDir = Var{"NOMOS_LOG_DIR", "", "where a node writes its log file (set by the runners)"}
+	// LogLevel is the node's log level.
+	LogLevel = Var{"NOMOS_LOG_LEVEL", "info", "the node's log level"}
+	// LogFilter is the node's per-target log filter.
+	LogFilter = Var{"NOMOS_LOG_FILTER", "", "the node's per-target log filter"}
+	// NodeBin replaces the reference node embedded in nomosrun for validators.
+	NodeBin = Var{"NOMOS_NODE_BIN", "", "node binary for validators (and executors unless NOMOS_EXECUTOR_BIN is set)"}
+	// ExecutorBin is the node binary for executors.
+	ExecutorBin = Var{"NOMOS_EXECUTOR_BIN", "", "node binary for executors"}
+	// DevMode makes nodes accept fake proofs.
+	DevMode = Var{"POL_PROOF_DEV_MODE", "true", "boolean: nodes accept dev-mode proofs"}
+	// KZGParams is the path of the DA commitment parameters.
+	KZGParams = Var{"NOMOS_KZGRS_PARAMS_PATH", "", "path of the KZG parameters file for DA"}
+	// Image is the node image of the compose and k8s runners.
+	Image = Var{"NOMOS_TESTNET_IMAGE", "nomosrun-node:<version>", "node image of the compose and k8s runners"}
+	// ImagePullPolicy is the k8s pull policy of the node image.
+	ImagePullPolicy = Var{"NOMOS_TESTNET_IMAGE_PULL_POLICY", "IfNotPresent", "pull policy of the node image on Kubernetes"}
+	// ComposeHost is the host address compose publishes node API ports on.
+	ComposeHost = Var{"COMPOSE_RUNNER_HOST", "127.0.0.1", "host address the compose runner publishes API ports on"}
+	// ComposePreserve keeps the compose stack after the run.
+	ComposePreserve = Var{"COMPOSE_RUNNER_PRESERVE", "", `"1" keeps the compose stack after the run`}
+	// K8sPreserve keeps the Kubernetes namespace after the run.
+	K8sPreserve = Var{"K8S_RUNNER_PRESERVE", "", `"1" keeps the Kubernetes namespace after the run`}
+	// MetricsQueryURL is a Prometheus-compatible query endpoint for expect_metric.
+	MetricsQueryURL = Var{"NOMOS_METRICS_QUERY_URL", "", "Prometheus query endpoint used by expect_metric instead of an embedded one"}
+	// GrafanaURL is linked from the report.
+	GrafanaURL = Var{"NOMOS_GRAFANA_URL", "", "Grafana base URL linked from the report"}
+	// PrometheusBin is the Prometheus binary the metric tests run.
+	PrometheusBin = Var{"NOMOS_PROMETHEUS_BIN", "", "Prometheus binary for the metric tests"}
+)
+
+// All lists every variable, in the order of the documentation.
+var All = []Var{SlowTest, KeepLogs, LogDir, LogLevel, LogFilter, NodeBin, ExecutorBin,
+	DevMode, KZGParams, Image, ImagePullPolicy, ComposeHost, ComposePreserve, K8sPreserve,
+	MetricsQueryURL, GrafanaURL, PrometheusBin}
+
+// Get returns the variable's value with surrounding space trimmed ("" when unset).
+func (v Var) Get() string { return strings.TrimSpace(os.Getenv(v.Name)) }
+
+// Lookup is Get that also says whether the variable is set.
+func (v Var) Lookup() (string, bool) {
+	s, ok := os.LookupEnv(v.Name)
+	return strings.TrimSpace(s), ok
+}
+
+// True reports whether the variable says yes: "1", "true" or "yes" in any case.
+func (v Var) True() bool { return IsTrue(v.Get()) }
+
+// Set reports whether the variable holds anything but an empty string,
+// "0" or "false".
+func (v Var) Set() bool {
+	s := v.Get()
+	return s != "" && s != "0" && !strings.EqualFold(s, "false")
+}
+
+// IsTrue reports whether s says yes: "1", "true" or "yes" in any case.
+func IsTrue(s string) bool {
+	s = strings.TrimSpace(s)
+	return s == "1" || strings.EqualFold(s, "true") || strings.EqualFold(s, "yes")
+}
+
+// Scaled returns d, doubled when SLOW_TEST_ENV says the machine is slow.
+func Scaled(d time.Duration) time.Duration { return ScaledBy(SlowTest.Get(), d) }
+
+// ScaledBy is Scaled for a SLOW_TEST_ENV value read elsewhere (a test's
+// environment function).
+func ScaledBy(slow string, d time.Duration) time.Duration {
+	if IsTrue(slow) {
+		return 2 * d
+	}
+	return d
+}
