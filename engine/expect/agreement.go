@@ -18,9 +18,6 @@ import (
 // higher one.
 type Agreement struct{}
 
-// Capture implements Expectation.
-func (*Agreement) Capture(*Env) {}
-
 type libSample struct {
 	node   string
 	client nodeclient.Client

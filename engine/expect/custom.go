@@ -11,9 +11,6 @@ type Custom struct {
 	Func string
 }
 
-// Capture implements Expectation.
-func (*Custom) Capture(*Env) {}
-
 // Evaluate implements Expectation. The function's message is the evidence.
 func (c *Custom) Evaluate(ctx context.Context, env *Env) (Verdict, error) {
 	if env.Custom == nil {

@@ -76,11 +76,16 @@ type Env struct {
 
 // Expectation is one check.
 type Expectation interface {
-	// Capture starts observing; it is called before workloads start.
-	Capture(env *Env)
 	// Evaluate checks the expectation after the run. The verdict carries
 	// the numbers judged, on success and on failure alike.
 	Evaluate(ctx context.Context, env *Env) (Verdict, error)
+}
+
+// Capturer is an expectation that observes from before the workloads
+// start (for example the chain height its inclusion window opens at).
+type Capturer interface {
+	// Capture starts observing; it is called before workloads start.
+	Capture(env *Env)
 }
 
 // Verdict is the evidence of one evaluation: what was measured and

@@ -89,7 +89,7 @@ func newTxInclusion(r float64) *TxInclusion {
 	return &TxInclusion{MinRatio: r}
 }
 
-// Capture implements Expectation.
+// Capture implements Capturer.
 func (t *TxInclusion) Capture(env *Env) {
 	t.blocks.capture(env.Feed, func(ev feed.Event) [][]string {
 		out := make([][]string, 0, len(ev.Block.Transactions))
@@ -167,7 +167,7 @@ func newDAInclusion(r float64) *DAInclusion {
 	return &DAInclusion{MinRatio: r}
 }
 
-// Capture implements Expectation.
+// Capture implements Capturer.
 func (d *DAInclusion) Capture(env *Env) {
 	d.blocks.capture(env.Feed, func(ev feed.Event) daBlock {
 		var b daBlock

@@ -31,9 +31,6 @@ const (
 	infoTries        = 3
 )
 
-// Capture implements Expectation; the engine records the history.
-func (l *Liveness) Capture(*Env) {}
-
 // LivenessEvidence is what liveness judged, times in seconds since the run
 // started.
 type LivenessEvidence struct {

@@ -25,9 +25,6 @@ func newLog(nodes []string, pattern string) (*Log, error) {
 	return &Log{Nodes: nodes, Pattern: re}, nil
 }
 
-// Capture implements Expectation.
-func (*Log) Capture(*Env) {}
-
 // LogEvidence is what a log assertion judged.
 type LogEvidence struct {
 	Pattern   string   `json:"pattern"`

@@ -24,9 +24,6 @@ type Metric struct {
 	Value float64
 }
 
-// Capture implements Expectation.
-func (*Metric) Capture(*Env) {}
-
 func compare(a float64, op string, b float64) (bool, error) {
 	switch op {
 	case ">":

@@ -35,7 +35,7 @@ func (x *execution) drive(ctx context.Context) error {
 		return &Error{Phase: PhaseDrive, Kind: KindInfrastructure, Err: err}
 	}
 	wenv := &workloads.Env{Plan: x.plan, Feed: x.feed, Codec: codec, Cluster: x.cluster,
-		Seed: x.plan.Seed, Log: x.log, Progress: func(id string, c map[string]int) {
+		Seed: x.plan.Seed, Log: x.log, Restarted: x.restarted, Progress: func(id string, c map[string]int) {
 			x.emit(Event{Kind: EventWorkload, ID: id, Counts: c})
 		}}
 	for _, n := range x.nodes {

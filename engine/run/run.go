@@ -113,7 +113,9 @@ func Execute(ctx context.Context, p *plan.Plan, r runners.Runner, opts Options) 
 	x.phase(PhaseCapture)
 	x.env = x.expectEnv(runDir)
 	for _, e := range x.expects {
-		e.Capture(x.env)
+		if c, ok := e.(expect.Capturer); ok {
+			c.Capture(x.env)
+		}
 	}
 
 	if err := x.drive(ctx); err != nil {
@@ -162,9 +164,6 @@ func (x *execution) prepare() error {
 		if err != nil {
 			errs = append(errs, err)
 			continue
-		}
-		if c, ok := wl.(*workloads.Chaos); ok {
-			c.OnRestart = func(n string) { x.restarted(w.ID, n) }
 		}
 		x.workloads = append(x.workloads, wl)
 	}
@@ -249,11 +248,11 @@ func (x *execution) expectEnv(runDir string) *expect.Env {
 		env.Nodes = append(env.Nodes, expect.Node{Name: n.name, Role: n.role, Client: n.client})
 	}
 	for _, w := range x.workloads {
-		switch wl := w.(type) {
-		case *workloads.Tx:
-			env.Tx = wl
-		case *workloads.DA:
-			env.DA = wl
+		if s, ok := w.(expect.TxSource); ok {
+			env.Tx = s
+		}
+		if s, ok := w.(expect.DASource); ok {
+			env.DA = s
 		}
 	}
 	env.Snapshot = func() map[string]any {

@@ -15,11 +15,10 @@ import (
 // [min, max], never a node still within its cooldown after its last restart,
 // and never the only validator.
 type Chaos struct {
-	id        string
-	cfg       plan.ChaosRestart
-	targets   []string
-	c         *counters
-	OnRestart func(node string) // optional, for progress and the timeline
+	id      string
+	cfg     plan.ChaosRestart
+	targets []string
+	c       *counters
 }
 
 // ChaosTargets returns the nodes chaos_restart may restart: the plan's
@@ -119,8 +118,8 @@ func (c *Chaos) Run(ctx context.Context, env *Env) error {
 		}
 		ready[target] = time.Now().Add(c.cfg.TargetCooldown.Std())
 		c.c.add(env, "restarts", 1)
-		if c.OnRestart != nil {
-			c.OnRestart(target)
+		if env.Restarted != nil {
+			env.Restarted(c.id, target)
 		}
 		env.Log.Info("chaos restart", "workload", c.id, "node", target)
 	}

@@ -55,6 +55,9 @@ type Env struct {
 	Log  *slog.Logger
 	// Progress is called with a workload's counters whenever they change.
 	Progress func(id string, counts map[string]int)
+	// Restarted is called after a workload restarted a node (chaos), for
+	// the timeline and the history; nil means nobody listens.
+	Restarted func(id, node string)
 }
 
 // rng returns a deterministic generator for one workload.

@@ -217,7 +217,7 @@ func TestChaosRespectsCooldownAndNeverTheOnlyValidator(t *testing.T) {
 		_, env := deploy(t, p, fake.Options{})
 		last := map[string]time.Time{}
 		var gaps []time.Duration
-		ch.OnRestart = func(n string) {
+		env.Restarted = func(_, n string) {
 			if t0, ok := last[n]; ok {
 				gaps = append(gaps, time.Since(t0))
 			}
