@@ -79,29 +79,21 @@ func Execute(ctx context.Context, p *plan.Plan, r runners.Runner, opts Options) 
 	}
 	defer cleanupDir()
 
-	x.phase(PhaseDeploy)
-	cluster, err := r.Deploy(ctx, runners.DeploySpec{Plan: p, RunDir: runDir, ChainStart: time.Now(), Logger: x.log})
-	if err != nil {
-		return x.res, x.fail(ctx, PhaseDeploy, err)
+	d, upErr := x.bringUp(ctx, runDir)
+	if d != nil {
+		defer func() {
+			if err != nil && opts.OnFailure != nil && ctx.Err() == nil {
+				opts.OnFailure(ctx, d.Cluster, err)
+			}
+			if terr := d.Teardown(ctx); terr != nil {
+				x.log.Error("teardown", "err", terr)
+				x.timeline("error", "teardown", terr.Error())
+			}
+		}()
+		x.exited = d.Exited()
 	}
-	x.cluster = cluster
-	defer func() {
-		if err != nil && opts.OnFailure != nil && ctx.Err() == nil {
-			opts.OnFailure(ctx, cluster, err)
-		}
-		x.teardown(ctx)
-	}()
-	if ex, ok := cluster.(ExitWatcher); ok {
-		x.exited = ex.Exited()
-	}
-
-	if err := x.connect(); err != nil {
-		return x.res, x.fail(ctx, PhaseDeploy, err)
-	}
-	x.writeTargets(runDir)
-	x.phase(PhaseReadiness)
-	if err := x.readiness(ctx); err != nil {
-		return x.res, x.fail(ctx, PhaseReadiness, err)
+	if upErr != nil {
+		return x.res, upErr
 	}
 
 	// The feed follows every node from readiness to evaluation.
@@ -327,19 +319,4 @@ func (x *execution) fail(ctx context.Context, ph Phase, err error) *Error {
 		return &Error{Phase: ph, Kind: KindInterrupted, Err: fmt.Errorf("interrupted: %w", context.Cause(ctx))}
 	}
 	return &Error{Phase: ph, Kind: KindInfrastructure, Err: err}
-}
-
-// teardown always runs, with its own deadline even if ctx was cancelled.
-func (x *execution) teardown(ctx context.Context) {
-	x.phase(PhaseTeardown)
-	timeout := x.opts.TeardownTimeout
-	if timeout <= 0 {
-		timeout = 2 * time.Minute
-	}
-	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	if err := x.cluster.Teardown(tctx); err != nil {
-		x.log.Error("teardown", "err", err)
-		x.timeline("error", "teardown", err.Error())
-	}
 }

@@ -53,32 +53,39 @@ func Up(ctx context.Context, p *plan.Plan, r runners.Runner, opts Options) (*Dep
 		return nil, &Error{Phase: PhasePrepare, Kind: KindInfrastructure, Err: err}
 	}
 
+	d, upErr := x.bringUp(ctx, runDir)
+	if upErr != nil {
+		if d != nil {
+			if terr := d.Teardown(ctx); terr != nil {
+				upErr.Err = errors.Join(upErr.Err, terr)
+			}
+		}
+		return nil, upErr
+	}
+	return d, nil
+}
+
+// bringUp deploys the plan's topology, connects a client to every node and
+// waits until they pass the readiness checks: the start Execute and Up
+// share. The Deployment is non-nil once the runner deployed, also with an
+// error, and the caller tears it down.
+func (x *execution) bringUp(ctx context.Context, runDir string) (*Deployment, *Error) {
 	x.phase(PhaseDeploy)
-	cluster, err := r.Deploy(ctx, runners.DeploySpec{Plan: p, RunDir: runDir, ChainStart: time.Now(), Logger: x.log})
+	cluster, err := x.runner.Deploy(ctx, runners.DeploySpec{Plan: x.plan, RunDir: runDir, ChainStart: time.Now(), Logger: x.log})
 	if err != nil {
 		return nil, x.fail(ctx, PhaseDeploy, err)
 	}
 	x.cluster = cluster
 	d := &Deployment{Cluster: cluster, Nodes: cluster.Nodes(), RunDir: runDir, Started: x.start, x: x}
 	if err := x.connect(); err != nil {
-		return nil, d.abort(ctx, PhaseDeploy, err)
+		return d, x.fail(ctx, PhaseDeploy, err)
 	}
 	x.writeTargets(runDir)
 	x.phase(PhaseReadiness)
 	if err := x.readiness(ctx); err != nil {
-		return nil, d.abort(ctx, PhaseReadiness, err)
+		return d, x.fail(ctx, PhaseReadiness, err)
 	}
 	return d, nil
-}
-
-// abort tears the cluster down after a failed phase and returns the phase
-// error, with the teardown error joined when there is one.
-func (d *Deployment) abort(ctx context.Context, ph Phase, err error) error {
-	e := d.x.fail(ctx, ph, err)
-	if terr := d.Teardown(ctx); terr != nil {
-		e.Err = errors.Join(e.Err, terr)
-	}
-	return e
 }
 
 // Exited reports node exits nobody asked for (a crash, an external kill).
