@@ -27,7 +27,7 @@ type libSample struct {
 
 // libOf reads a node's LIB and its height: the headers route lists tip to
 // LIB, so the LIB height is the tip height minus the walk length.
-func libOf(ctx context.Context, env *Env, n Node) (libSample, error) {
+func libOf(ctx context.Context, env *Env, n nodeclient.Node) (libSample, error) {
 	s := libSample{node: n.Name, client: n.Client}
 	info, err := retry(ctx, env, infoTries, func() (nodeclient.Info, error) { return n.Client.Info(ctx) })
 	if err != nil {

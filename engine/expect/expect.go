@@ -22,13 +22,6 @@ import (
 	"github.com/nomosrun/nomosrun/engine/plan"
 )
 
-// Node is one deployed node as expectations see it.
-type Node struct {
-	Name   string
-	Role   plan.Role
-	Client nodeclient.Client
-}
-
 // TxSource describes what the transaction workload submitted.
 type TxSource interface {
 	// Planned is the number of transactions the workload plans to submit.
@@ -52,7 +45,7 @@ type CustomFunc func(ctx context.Context, fn string, snapshot map[string]any) (b
 // Env is what expectations observe.
 type Env struct {
 	Plan  *plan.Plan
-	Nodes []Node
+	Nodes []nodeclient.Node
 	Feed  *feed.Feed
 	// History is what the run observed, complete at evaluation.
 	History *history.History

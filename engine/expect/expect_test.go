@@ -37,7 +37,7 @@ func cluster(t *testing.T, opts fake.Options) (*fake.Cluster, *Env) {
 	sources := map[string]feed.Source{}
 	for _, n := range c.Nodes() {
 		fn := n.(*fake.Node)
-		env.Nodes = append(env.Nodes, Node{Name: fn.Name(), Role: fn.Role(), Client: fn})
+		env.Nodes = append(env.Nodes, nodeclient.Node{Name: fn.Name(), Role: fn.Role(), Client: fn})
 		sources[fn.Name()] = fn
 	}
 	env.Feed = feed.New(sources, nil)

@@ -22,12 +22,6 @@ import (
 	"github.com/nomosrun/nomosrun/runners"
 )
 
-// Node is one deployed node as the schedule sees it.
-type Node struct {
-	Name   string
-	Client nodeclient.Client
-}
-
 // Phase says whether a fault started or healed.
 type Phase string
 
@@ -49,7 +43,7 @@ type Event struct {
 // Env is what the schedule acts on.
 type Env struct {
 	Plan    *plan.Plan
-	Nodes   []Node
+	Nodes   []nodeclient.Node
 	Cluster runners.Cluster
 	// Height returns the observed chain height (for block-based spans).
 	Height func() uint64

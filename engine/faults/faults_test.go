@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"fmt"
+	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"slices"
 	"strings"
 	"sync"
@@ -64,7 +65,7 @@ func setup(t *testing.T, cluster func(*fake.Cluster) runners.Cluster, fs ...plan
 		env.Cluster = cluster(c)
 	}
 	for _, n := range c.Nodes() {
-		env.Nodes = append(env.Nodes, Node{Name: n.Name(), Client: n.(*fake.Node)})
+		env.Nodes = append(env.Nodes, nodeclient.Node{Name: n.Name(), Client: n.(*fake.Node)})
 	}
 	return c, env, l
 }

@@ -35,12 +35,9 @@ func (x *execution) drive(ctx context.Context) error {
 		return &Error{Phase: PhaseDrive, Kind: KindInfrastructure, Err: err}
 	}
 	wenv := &workloads.Env{Plan: x.plan, Feed: x.feed, Codec: codec, Cluster: x.cluster,
-		Seed: x.plan.Seed, Log: x.log, Restarted: x.restarted, Progress: func(id string, c map[string]int) {
+		Nodes: x.nodes, Seed: x.plan.Seed, Log: x.log, Restarted: x.restarted, Progress: func(id string, c map[string]int) {
 			x.emit(Event{Kind: EventWorkload, ID: id, Counts: c})
 		}}
-	for _, n := range x.nodes {
-		wenv.Nodes = append(wenv.Nodes, workloads.Node{Name: n.name, Role: n.role, Client: n.client})
-	}
 	// The window opens on fresh heights (the codec may have taken a while),
 	// just before the first workload and fault start.
 	x.feed.Poll(ctx)
@@ -63,10 +60,7 @@ func (x *execution) drive(ctx context.Context) error {
 	}
 
 	fenv := &faults.Env{Plan: x.plan, Cluster: x.cluster, Log: x.log, Height: func() uint64 { return x.feed.Stats().Height },
-		OnEvent: x.faultEvent}
-	for _, n := range x.nodes {
-		fenv.Nodes = append(fenv.Nodes, faults.Node{Name: n.name, Client: n.client})
-	}
+		OnEvent: x.faultEvent, Nodes: x.nodes}
 	sched := faults.Start(dctx, fenv)
 
 	// stopAll ends the drive: workloads stop, faults heal.

@@ -100,7 +100,7 @@ func (x *execution) fetchDown(ctx context.Context, id string) {
 func (x *execution) fetchBlock(ctx context.Context, id string) *nodeclient.Block {
 	for _, n := range x.nodes {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		b, err := n.client.Block(cctx, id)
+		b, err := n.Client.Block(cctx, id)
 		cancel()
 		if err == nil && b != nil {
 			return b

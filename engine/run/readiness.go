@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/internal/env"
 	"strings"
 	"time"
@@ -49,7 +50,7 @@ func ExpectedPeers(t plan.Topology) map[string]int {
 // a node is ready, or a diagnostic ("peers=0, expected=2").
 type check struct {
 	name  string
-	probe func(ctx context.Context, n *node) error
+	probe func(ctx context.Context, n nodeclient.Node) error
 }
 
 // wait polls every check in order until each passes on every node.
@@ -63,27 +64,27 @@ func (x *execution) readiness(ctx context.Context) error {
 	if poll <= 0 {
 		poll = defaultReadinessPoll
 	}
-	checks := []check{{"HTTP", func(ctx context.Context, n *node) error {
-		_, err := n.client.Info(ctx)
+	checks := []check{{"HTTP", func(ctx context.Context, n nodeclient.Node) error {
+		_, err := n.Client.Info(ctx)
 		return err
 	}}}
 	expected := ExpectedPeers(x.plan.Topology)
 	if len(x.nodes) > 1 {
-		checks = append(checks, check{"network", func(ctx context.Context, n *node) error {
-			ni, err := n.client.NetworkInfo(ctx)
+		checks = append(checks, check{"network", func(ctx context.Context, n nodeclient.Node) error {
+			ni, err := n.Client.NetworkInfo(ctx)
 			if err != nil {
-				return fmt.Errorf("error=%v, expected_peers=%d", err, expected[n.name])
+				return fmt.Errorf("error=%v, expected_peers=%d", err, expected[n.Name])
 			}
-			if ni.NPeers < expected[n.name] {
-				return fmt.Errorf("peers=%d, expected=%d", ni.NPeers, expected[n.name])
+			if ni.NPeers < expected[n.Name] {
+				return fmt.Errorf("peers=%d, expected=%d", ni.NPeers, expected[n.Name])
 			}
 			return nil
 		}})
 	}
 	// The run window judges a producing network: a node still in its
 	// initial sync (Bootstrapping) proposes nothing yet.
-	checks = append(checks, check{"consensus", func(ctx context.Context, n *node) error {
-		info, err := n.client.Info(ctx)
+	checks = append(checks, check{"consensus", func(ctx context.Context, n nodeclient.Node) error {
+		info, err := n.Client.Info(ctx)
 		if err != nil {
 			return fmt.Errorf("error=%v", err)
 		}
@@ -93,8 +94,8 @@ func (x *execution) readiness(ctx context.Context) error {
 		return nil
 	}})
 	if x.hasDA() {
-		checks = append(checks, check{"DA membership", func(ctx context.Context, n *node) error {
-			m, err := n.client.DAMembership(ctx, 0)
+		checks = append(checks, check{"DA membership", func(ctx context.Context, n nodeclient.Node) error {
+			m, err := n.Client.DAMembership(ctx, 0)
 			if err != nil {
 				return fmt.Errorf("error=%v", err)
 			}
@@ -127,20 +128,20 @@ func (x *execution) waitCheck(ctx context.Context, c check, timeout, poll time.D
 	deadline := time.Now().Add(timeout)
 	pending := map[string]error{}
 	for _, n := range x.nodes {
-		pending[n.name] = fmt.Errorf("not probed")
+		pending[n.Name] = fmt.Errorf("not probed")
 	}
 	for {
 		for _, n := range x.nodes {
-			if _, ok := pending[n.name]; !ok {
+			if _, ok := pending[n.Name]; !ok {
 				continue
 			}
 			pctx, cancel := context.WithTimeout(ctx, max(poll, time.Second))
 			err := c.probe(pctx, n)
 			cancel()
 			if err == nil {
-				delete(pending, n.name)
+				delete(pending, n.Name)
 			} else {
-				pending[n.name] = err
+				pending[n.Name] = err
 			}
 		}
 		if len(pending) == 0 {
@@ -153,8 +154,8 @@ func (x *execution) waitCheck(ctx context.Context, c check, timeout, poll time.D
 		if !time.Now().Before(deadline) {
 			var lines []string
 			for _, n := range x.nodes {
-				if err, ok := pending[n.name]; ok {
-					lines = append(lines, fmt.Sprintf("  %s: %v", n.name, err))
+				if err, ok := pending[n.Name]; ok {
+					lines = append(lines, fmt.Sprintf("  %s: %v", n.Name, err))
 				}
 			}
 			return fmt.Errorf("timed out waiting for %s readiness after %s:\n%s", c.name, timeout, strings.Join(lines, "\n"))

@@ -82,9 +82,9 @@ func (x *execution) faultEvent(ev faults.Event) {
 func (x *execution) finalNodes(ctx context.Context) {
 	var out []report.NodeResult
 	for _, n := range x.nodes {
-		r := report.NodeResult{Name: n.name, Role: n.role}
+		r := report.NodeResult{Name: n.Name, Role: n.Role}
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		info, err := n.client.Info(cctx)
+		info, err := n.Client.Info(cctx)
 		cancel()
 		if err != nil {
 			r.Error = err.Error()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"log/slog"
 	"os"
@@ -21,13 +22,6 @@ import (
 	"github.com/nomosrun/nomosrun/runners"
 )
 
-// node is a deployed node with its client.
-type node struct {
-	name   string
-	role   plan.Role
-	client NodeClient
-}
-
 // execution is the state of one run.
 type execution struct {
 	plan   *plan.Plan
@@ -38,7 +32,7 @@ type execution struct {
 
 	cluster   runners.Cluster
 	exited    <-chan error // unexpected node exits; nil when the runner has none
-	nodes     []*node
+	nodes     []nodeclient.Node
 	feed      *feed.Feed
 	hist      *history.History // what the feed saw, every fault and restart
 	workloads []workloads.Workload
@@ -204,7 +198,7 @@ func (x *execution) connect() error {
 		if err != nil {
 			return fmt.Errorf("client for %s: %w", n.Name(), err)
 		}
-		x.nodes = append(x.nodes, &node{name: n.Name(), role: n.Role(), client: c})
+		x.nodes = append(x.nodes, nodeclient.Node{Name: n.Name(), Role: n.Role(), Client: c})
 	}
 	if len(x.nodes) == 0 {
 		return errors.New("the runner deployed no nodes")
@@ -215,7 +209,7 @@ func (x *execution) connect() error {
 func (x *execution) startFeed(ctx context.Context, wg *sync.WaitGroup) {
 	sources := map[string]feed.Source{}
 	for _, n := range x.nodes {
-		sources[n.name] = n.client
+		sources[n.Name] = n.Client
 	}
 	x.feed = feed.New(sources, x.log)
 	x.feed.OnNode(func(name string, st feed.NodeState) {
@@ -235,10 +229,7 @@ func (x *execution) startFeed(ctx context.Context, wg *sync.WaitGroup) {
 }
 
 func (x *execution) expectEnv(runDir string) *expect.Env {
-	env := &expect.Env{Plan: x.plan, Feed: x.feed, History: x.hist, Custom: x.opts.Custom, Metrics: x.metrics}
-	for _, n := range x.nodes {
-		env.Nodes = append(env.Nodes, expect.Node{Name: n.name, Role: n.role, Client: n.client})
-	}
+	env := &expect.Env{Plan: x.plan, Feed: x.feed, History: x.hist, Custom: x.opts.Custom, Metrics: x.metrics, Nodes: x.nodes}
 	for _, w := range x.workloads {
 		if s, ok := w.(expect.TxSource); ok {
 			env.Tx = s

@@ -84,7 +84,7 @@ func (d *DA) Run(ctx context.Context, env *Env) error {
 	if env.Codec == nil {
 		return fmt.Errorf("workload %s: no transaction codec for this node type", d.id)
 	}
-	var executors []Node
+	var executors []nodeclient.Node
 	for _, n := range env.Nodes {
 		if n.Role == plan.RoleExecutor {
 			executors = append(executors, n)
@@ -136,7 +136,7 @@ func (d *DA) Run(ctx context.Context, env *Env) error {
 }
 
 // channel inscribes ch, then disperses blobs on it one after the other.
-func (d *DA) channel(ctx context.Context, env *Env, execs []Node, ch string, ops <-chan nodeclient.Op,
+func (d *DA) channel(ctx context.Context, env *Env, execs []nodeclient.Node, ch string, ops <-chan nodeclient.Op,
 	blobs int, intn func(int) int, idx int) error {
 	tx, err := env.Codec.Inscription(ch, RootMsgID, fmt.Appendf(nil, "Test channel inscription %d", idx))
 	if err != nil {
@@ -183,7 +183,7 @@ func (d *DA) channel(ctx context.Context, env *Env, execs []Node, ch string, ops
 	return nil
 }
 
-func disperse(ctx context.Context, exec Node, req nodeclient.DispersalRequest) (nodeclient.BlobID, error) {
+func disperse(ctx context.Context, exec nodeclient.Node, req nodeclient.DispersalRequest) (nodeclient.BlobID, error) {
 	var last error
 	for a := 0; a < disperseAttempts; a++ {
 		id, err := exec.Client.DisperseData(ctx, req)

@@ -35,17 +35,10 @@ type Codec interface {
 	Signer() string
 }
 
-// Node is one deployed node as workloads see it.
-type Node struct {
-	Name   string
-	Role   plan.Role
-	Client nodeclient.Client
-}
-
 // Env is what workloads act on.
 type Env struct {
 	Plan    *plan.Plan
-	Nodes   []Node
+	Nodes   []nodeclient.Node
 	Feed    *feed.Feed
 	Codec   Codec
 	Cluster runners.Cluster
@@ -155,7 +148,7 @@ const (
 var errNoNodes = errors.New("cluster client has no api clients")
 
 // submit sends tx to the first node that accepts it.
-func submit(ctx context.Context, nodes []Node, rng *rand.Rand, tx nodeclient.Tx) error {
+func submit(ctx context.Context, nodes []nodeclient.Node, rng *rand.Rand, tx nodeclient.Tx) error {
 	if len(nodes) == 0 {
 		return errNoNodes
 	}

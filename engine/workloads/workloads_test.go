@@ -64,7 +64,7 @@ func deploy(t *testing.T, p *plan.Plan, o fake.Options) (*fake.Cluster, *Env) {
 	src := map[string]feed.Source{}
 	for _, n := range c.Nodes() {
 		fn := n.(*fake.Node)
-		env.Nodes = append(env.Nodes, Node{Name: fn.Name(), Role: fn.Role(), Client: fn})
+		env.Nodes = append(env.Nodes, nodeclient.Node{Name: fn.Name(), Role: fn.Role(), Client: fn})
 		src[fn.Name()] = fn
 	}
 	env.Feed = feed.New(src, nil)
