@@ -130,68 +130,106 @@ func capability[T any](c runners.Cluster, what string) (T, error) {
 	return v, nil
 }
 
+// kind is how the engine starts and heals one fault kind. The capability a
+// kind needs is a plan fact (plan validation refuses a runner without it);
+// here a missing capability is still an error naming it, never a no-op.
+type kind struct {
+	apply, heal func(s *Schedule, ctx context.Context, f plan.Fault) error
+}
+
+// kinds holds every fault kind of the plan language; a test keeps it
+// complete.
+var kinds = map[plan.FaultKind]kind{
+	plan.FaultKill: {
+		apply: func(s *Schedule, ctx context.Context, f plan.Fault) error {
+			return onCluster(s, f, "kill", func(k runners.Killer, n string) error { return k.Kill(ctx, n) })
+		},
+		heal: func(s *Schedule, ctx context.Context, f plan.Fault) error {
+			return onCluster(s, f, "restart killed", func(st runners.StopStarter, n string) error { return st.Start(ctx, n) })
+		},
+	},
+	plan.FaultPause: {
+		apply: func(s *Schedule, ctx context.Context, f plan.Fault) error {
+			return onCluster(s, f, "pause", func(p runners.Pauser, n string) error { return p.Pause(ctx, n) })
+		},
+		heal: func(s *Schedule, ctx context.Context, f plan.Fault) error {
+			return onCluster(s, f, "resume", func(p runners.Pauser, n string) error { return p.Resume(ctx, n) })
+		},
+	},
+	// A runner that isolates nodes itself does; otherwise isolation is a
+	// partition of the targets from everyone, through the fault hooks.
+	plan.FaultIsolate: {
+		apply: func(s *Schedule, ctx context.Context, f plan.Fault) error {
+			if iso, ok := s.env.Cluster.(runners.Isolator); ok {
+				return s.eachTarget(f, func(n string) error { return iso.Isolate(ctx, n) })
+			}
+			return s.block(ctx, f)
+		},
+		heal: func(s *Schedule, ctx context.Context, f plan.Fault) error {
+			if iso, ok := s.env.Cluster.(runners.Isolator); ok {
+				return s.eachTarget(f, func(n string) error { return iso.Reconnect(ctx, n) })
+			}
+			return s.unblock(ctx, f)
+		},
+	},
+	plan.FaultPartition: {
+		apply: (*Schedule).block,
+		heal:  (*Schedule).unblock,
+	},
+	plan.FaultLatency: {
+		apply: func(s *Schedule, ctx context.Context, f plan.Fault) error { return s.linkFault(ctx, f, false) },
+		heal:  func(s *Schedule, ctx context.Context, f plan.Fault) error { return s.linkFault(ctx, f, true) },
+	},
+	plan.FaultClockSkew: {
+		apply: func(s *Schedule, ctx context.Context, f plan.Fault) error {
+			return s.eachClient(f, func(c nodeclient.Client) error { return c.SetClockOffset(ctx, f.Offset.Std()) })
+		},
+		heal: func(s *Schedule, ctx context.Context, f plan.Fault) error {
+			return s.eachClient(f, func(c nodeclient.Client) error { return c.SetClockOffset(ctx, 0) })
+		},
+	},
+	plan.FaultBug: {
+		apply: func(s *Schedule, ctx context.Context, f plan.Fault) error { return s.bug(ctx, f, true) },
+		heal:  func(s *Schedule, ctx context.Context, f plan.Fault) error { return s.bug(ctx, f, false) },
+	},
+}
+
+// onCluster runs fn on every target with the cluster as T, or fails naming
+// what the runner cannot do.
+func onCluster[T any](s *Schedule, f plan.Fault, what string, fn func(T, string) error) error {
+	c, err := capability[T](s.env.Cluster, what)
+	if err != nil {
+		return err
+	}
+	return s.eachTarget(f, func(n string) error { return fn(c, n) })
+}
+
 // apply starts fault f.
 func (s *Schedule) apply(ctx context.Context, f plan.Fault) error {
-	switch f.Kind {
-	case plan.FaultKill:
-		k, err := capability[runners.Killer](s.env.Cluster, "kill")
-		if err != nil {
-			return err
-		}
-		return s.eachTarget(f, func(n string) error { return k.Kill(ctx, n) })
-	case plan.FaultPause:
-		p, err := capability[runners.Pauser](s.env.Cluster, "pause")
-		if err != nil {
-			return err
-		}
-		return s.eachTarget(f, func(n string) error { return p.Pause(ctx, n) })
-	case plan.FaultIsolate:
-		if iso, ok := s.env.Cluster.(runners.Isolator); ok {
-			return s.eachTarget(f, func(n string) error { return iso.Isolate(ctx, n) })
-		}
-		fallthrough
-	case plan.FaultPartition:
-		return s.hooks(s.cuts(ctx, f), func(c nodeclient.Client, peers []string) error { return c.BlockPeers(ctx, peers) })
-	case plan.FaultLatency:
-		return s.linkFault(ctx, f, false)
-	case plan.FaultClockSkew:
-		return s.eachClient(f, func(c nodeclient.Client) error { return c.SetClockOffset(ctx, f.Offset.Std()) })
-	case plan.FaultBug:
-		return s.bug(ctx, f, true)
+	k, ok := kinds[f.Kind]
+	if !ok {
+		return fmt.Errorf("unknown fault kind %q", f.Kind)
 	}
-	return fmt.Errorf("unknown fault kind %q", f.Kind)
+	return k.apply(s, ctx, f)
 }
 
 // heal undoes fault f.
 func (s *Schedule) heal(ctx context.Context, f plan.Fault) error {
-	switch f.Kind {
-	case plan.FaultKill:
-		st, err := capability[runners.StopStarter](s.env.Cluster, "restart killed")
-		if err != nil {
-			return err
-		}
-		return s.eachTarget(f, func(n string) error { return st.Start(ctx, n) })
-	case plan.FaultPause:
-		p, err := capability[runners.Pauser](s.env.Cluster, "resume")
-		if err != nil {
-			return err
-		}
-		return s.eachTarget(f, func(n string) error { return p.Resume(ctx, n) })
-	case plan.FaultIsolate:
-		if iso, ok := s.env.Cluster.(runners.Isolator); ok {
-			return s.eachTarget(f, func(n string) error { return iso.Reconnect(ctx, n) })
-		}
-		fallthrough
-	case plan.FaultPartition:
-		return s.hooks(s.cuts(ctx, f), func(c nodeclient.Client, peers []string) error { return c.UnblockPeers(ctx, peers) })
-	case plan.FaultLatency:
-		return s.linkFault(ctx, f, true)
-	case plan.FaultClockSkew:
-		return s.eachClient(f, func(c nodeclient.Client) error { return c.SetClockOffset(ctx, 0) })
-	case plan.FaultBug:
-		return s.bug(ctx, f, false)
+	k, ok := kinds[f.Kind]
+	if !ok {
+		return fmt.Errorf("unknown fault kind %q", f.Kind)
 	}
-	return fmt.Errorf("unknown fault kind %q", f.Kind)
+	return k.heal(s, ctx, f)
+}
+
+// block cuts the fault's links through the nodes' fault hooks.
+func (s *Schedule) block(ctx context.Context, f plan.Fault) error {
+	return s.hooks(s.cuts(ctx, f), func(c nodeclient.Client, peers []string) error { return c.BlockPeers(ctx, peers) })
+}
+
+// unblock restores the links block cut.
+func (s *Schedule) unblock(ctx context.Context, f plan.Fault) error {
+	return s.hooks(s.cuts(ctx, f), func(c nodeclient.Client, peers []string) error { return c.UnblockPeers(ctx, peers) })
 }
 
 // linkFault shapes (or, with heal, restores) the links of every target to

@@ -213,3 +213,18 @@ func TestBugNamesMatchTheReferenceNode(t *testing.T) {
 		t.Errorf("plan.Bugs = %v, the reference node has %v", plan.Bugs, nodeapi.BugNames)
 	}
 }
+
+// TestEveryFaultKindHasApplyAndHeal keeps the kind table complete: a fault
+// kind the plan language offers but the engine cannot start would be
+// scheduled and silently do nothing.
+func TestEveryFaultKindHasApplyAndHeal(t *testing.T) {
+	for _, k := range plan.FaultKinds {
+		h, ok := kinds[k]
+		if !ok || h.apply == nil || h.heal == nil {
+			t.Errorf("fault kind %q has no apply or heal in the engine", k)
+		}
+	}
+	if len(kinds) != len(plan.FaultKinds) {
+		t.Errorf("the engine knows %d fault kinds, the plan %d", len(kinds), len(plan.FaultKinds))
+	}
+}

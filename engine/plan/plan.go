@@ -122,6 +122,9 @@ const (
 	FaultBug FaultKind = "bug"
 )
 
+// FaultKinds lists every fault kind, for tables that must cover them all.
+var FaultKinds = []FaultKind{FaultKill, FaultPause, FaultPartition, FaultIsolate, FaultLatency, FaultClockSkew, FaultBug}
+
 // Fault is one scheduled perturbation: it starts At and heals after Duration
 // (or at the end of the run when Duration is zero).
 type Fault struct {
