@@ -42,7 +42,7 @@ type (
 	}
 )
 
-// JUnit builds the document.
+// junit builds the matrix JUnit document: one suite per job.
 func (s *Summary) junit() junitSuites {
 	doc := junitSuites{Name: s.Scenario, Time: secs(s.Seconds)}
 	for _, j := range s.Jobs {

@@ -53,7 +53,7 @@ type check struct {
 	probe func(ctx context.Context, n nodeclient.Node) error
 }
 
-// wait polls every check in order until each passes on every node.
+// readiness polls every check in order until each passes on every node.
 func (x *execution) readiness(ctx context.Context) error {
 	timeout := x.opts.ReadinessTimeout
 	if timeout <= 0 {

@@ -42,8 +42,9 @@ type Env struct {
 	Feed    *feed.Feed
 	Codec   Codec
 	Cluster runners.Cluster
-	// Rand is seeded from the plan; workloads must not share it concurrently
-	// (each gets its own, see Rand).
+	// Seed is the plan's seed; each workload draws from its own generator
+	// derived from it and its id (see rng), so none is shared between
+	// goroutines and a run repeats with the same --seed.
 	Seed int64
 	Log  *slog.Logger
 	// Progress is called with a workload's counters whenever they change.
