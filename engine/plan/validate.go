@@ -215,6 +215,11 @@ func (v *validator) expectations() {
 			if !has[WorkloadDA] {
 				v.add(e.Pos, "expect_da_inclusion has nothing to check; add da(...)")
 			}
+		case ExpectMetric:
+			if !e.Op.Valid() {
+				_, err := ParseCompareOp(string(e.Op))
+				v.add(e.Pos, "expect_metric: %v", err)
+			}
 		case ExpectLog:
 			v.selector(e.Pos, "expect_log", e.Targets.Spec)
 		}
