@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/nomosrun/nomosrun/engine/metrics/metricquery"
 )
 
 // PlanError is one problem of a plan, at the script position that caused it.
@@ -216,6 +218,12 @@ func (v *validator) expectations() {
 				v.add(e.Pos, "expect_da_inclusion has nothing to check; add da(...)")
 			}
 		case ExpectMetric:
+			// The query syntax lives in its own small package (no HTTP,
+			// no Prometheus client) so that a malformed query fails here,
+			// with its script position, rather than when a run starts.
+			if _, err := metricquery.Parse(e.Query); err != nil {
+				v.add(e.Pos, "expect_metric: %v", err)
+			}
 			if !e.Op.Valid() {
 				_, err := ParseCompareOp(string(e.Op))
 				v.add(e.Pos, "expect_metric: %v", err)
