@@ -133,7 +133,7 @@ func expectLog(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 		return nil, argError(b, "invalid pattern: %v", err)
 	}
 	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectLog, Pos: callerPos(thread),
-		Targets: plan.Selector{Spec: node.spec}, Pattern: pattern})
+		Targets: node.sel, Pattern: pattern})
 }
 
 func expectCustom(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
