@@ -92,8 +92,6 @@ func expectAgreement(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectAgreement, Pos: callerPos(thread)})
 }
 
-var metricOps = map[string]bool{"<": true, "<=": true, ">": true, ">=": true, "==": true, "!=": true}
-
 func expectMetric(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	s, err := stateFrom(thread)
 	if err != nil {
@@ -105,16 +103,17 @@ func expectMetric(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 		return nil, err
 	}
 	value := float64(valueArg)
+	cmpOp, opErr := plan.ParseCompareOp(op)
 	switch {
 	case query == "":
 		return nil, argError(b, "query is empty; give a Prometheus expression such as \"nomos_blocks_produced_total\"")
-	case !metricOps[op]:
-		return nil, argError(b, "unknown op %q; want one of <, <=, >, >=, ==, !=", op)
+	case opErr != nil:
+		return nil, argError(b, "%v", opErr)
 	case math.IsNaN(value) || math.IsInf(value, 0):
 		return nil, argError(b, "value must be a finite number")
 	}
 	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectMetric, Pos: callerPos(thread),
-		Query: query, Op: op, Value: value})
+		Query: query, Op: cmpOp, Value: value})
 }
 
 func expectLog(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -134,7 +133,7 @@ func expectLog(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 		return nil, argError(b, "invalid pattern: %v", err)
 	}
 	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectLog, Pos: callerPos(thread),
-		Targets: plan.Selector{Spec: node.spec}, Pattern: pattern})
+		Targets: node.sel, Pattern: pattern})
 }
 
 func expectCustom(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

@@ -56,7 +56,7 @@ func kill(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	if restart.set && restart.span.IsZero() {
 		return nil, argError(b, "restart_after must be positive; use None to leave the nodes down")
 	}
-	return addFault(b, s, plan.Fault{Kind: plan.FaultKill, Pos: callerPos(thread), Targets: plan.Selector{Spec: nodes.spec},
+	return addFault(b, s, plan.Fault{Kind: plan.FaultKill, Pos: callerPos(thread), Targets: nodes.sel,
 		At: at.span, RestartAfter: restart.span})
 }
 
@@ -75,7 +75,7 @@ func windowFault(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 		return nil, argError(b, "duration must be positive; use None to last until the run ends")
 	}
 	return addFault(b, s, plan.Fault{Kind: plan.FaultKind(b.Name()), Pos: callerPos(thread),
-		Targets: plan.Selector{Spec: nodes.spec}, At: at.span, Duration: dur.span})
+		Targets: nodes.sel, At: at.span, Duration: dur.span})
 }
 
 func partition(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -119,7 +119,7 @@ func latency(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	case dur.set && dur.span.IsZero():
 		return nil, argError(b, "duration must be positive; use None to last until the run ends")
 	}
-	return addFault(b, s, plan.Fault{Kind: plan.FaultLatency, Pos: callerPos(thread), Targets: plan.Selector{Spec: nodes.spec},
+	return addFault(b, s, plan.Fault{Kind: plan.FaultLatency, Pos: callerPos(thread), Targets: nodes.sel,
 		At: at.span, Duration: dur.span, Delay: plan.Duration(delay.d), Jitter: plan.Duration(jitter.d), Loss: loss})
 }
 
@@ -137,7 +137,7 @@ func clockSkew(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	if offset.d == 0 {
 		return nil, argError(b, "offset is 0: nothing to shift; set offset=\"2s\" or \"-2s\"")
 	}
-	return addFault(b, s, plan.Fault{Kind: plan.FaultClockSkew, Pos: callerPos(thread), Targets: plan.Selector{Spec: nodes.spec},
+	return addFault(b, s, plan.Fault{Kind: plan.FaultClockSkew, Pos: callerPos(thread), Targets: nodes.sel,
 		At: at.span, Offset: plan.Duration(offset.d)})
 }
 
@@ -166,6 +166,6 @@ func injectBug(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	case dur.set && dur.span.IsZero():
 		return nil, argError(b, "duration must be positive; use None to last until the run ends")
 	}
-	return addFault(b, s, plan.Fault{Kind: plan.FaultBug, Pos: callerPos(thread), Targets: plan.Selector{Spec: nodes.spec},
+	return addFault(b, s, plan.Fault{Kind: plan.FaultBug, Pos: callerPos(thread), Targets: nodes.sel,
 		At: at.span, Duration: dur.span, Bug: bug})
 }

@@ -89,8 +89,10 @@ func (s *spanArg) Unpack(v starlark.Value) error {
 
 // selectorArg unpacks a node selector: a name ("validator-1"), a role
 // ("validators", "executors"), "all", a list of names, or an index into the
-// topology order (validators first, then executors).
-type selectorArg struct{ spec string }
+// topology order (validators first, then executors). Only a single string
+// reads as a role or "all": a list always names nodes, so ["validators"] is
+// an unknown node that plan validation reports with a hint.
+type selectorArg struct{ sel plan.Selector }
 
 var _ starlark.Unpacker = (*selectorArg)(nil)
 
@@ -102,13 +104,13 @@ func (s *selectorArg) Unpack(v starlark.Value) error {
 		if !validName(name) {
 			return fmt.Errorf("invalid node name %q", name)
 		}
-		s.spec = name
+		s.sel = plan.SelectString(name)
 	case starlark.Int:
 		i, ok := v.Int64()
 		if !ok || i < 0 || i > math.MaxInt32 {
 			return fmt.Errorf("invalid node index %s", v)
 		}
-		s.spec = plan.IndexSpec(int(i))
+		s.sel = plan.SelectIndex(int(i))
 	case *starlark.List, starlark.Tuple:
 		names, err := stringList(v.(starlark.Indexable))
 		if err != nil {
@@ -117,16 +119,16 @@ func (s *selectorArg) Unpack(v starlark.Value) error {
 		if len(names) == 0 {
 			return fmt.Errorf("empty list of nodes")
 		}
-		s.spec = plan.ListSpec(names)
+		s.sel = plan.SelectNames(names...)
 	default:
 		return fmt.Errorf("got %s, want a node name, a list of names, \"validators\", \"executors\", \"all\" or an index", v.Type())
 	}
 	return nil
 }
 
-// validName rejects what cannot be a node name and would be misread in a
-// selector spec: empty names, commas (list separator) and a leading '#'
-// (index selector).
+// validName rejects what cannot be a node name: empty names, commas and a
+// leading '#' (the list separator and index mark of a selector's display
+// form).
 func validName(s string) bool {
 	return s != "" && !strings.Contains(s, ",") && !strings.HasPrefix(s, "#")
 }
@@ -166,7 +168,7 @@ func (g *groupsArg) Unpack(v starlark.Value) error {
 		if err := s.Unpack(l.Index(i)); err != nil {
 			return fmt.Errorf("group %d: %w", i+1, err)
 		}
-		g.specs = append(g.specs, plan.Selector{Spec: s.spec})
+		g.specs = append(g.specs, s.sel)
 	}
 	return nil
 }

@@ -67,6 +67,7 @@ func TestExitCodes(t *testing.T) {
 	script := write(t, "bad.star", "topology(validators=2)\nkill(\"validator-0\", at=\"zz\")\n")
 	invalid := write(t, "invalid.star", "topology(validators=2)\nkill(\"validatr-1\")\nda()\nrun(\"10s\")\n")
 	good := write(t, "good.star", "topology(validators=2)\nexpect_liveness()\nrun(\"10s\")\n")
+	badQuery := write(t, "query.star", "topology(validators=2)\nexpect_metric(\"sum(x\", \">\", 1)\nrun(\"10s\")\n")
 	vacuous := write(t, "vacuous.star", "topology(validators=2)\nrun(\"10s\")\n")
 	for _, tc := range []struct {
 		name string
@@ -80,6 +81,8 @@ func TestExitCodes(t *testing.T) {
 		{"invalid plan", []string{"plan", invalid}, ExitInvalidPlan, []string{
 			"invalid.star:2:5: kill: no node \"validatr-1\" in the topology (have validator-0..validator-1); did you mean \"validator-1\"?",
 			"invalid.star:3:3: da needs an executor"}, ""},
+		{"malformed metric query", []string{"plan", badQuery}, ExitInvalidPlan, []string{
+			`query.star:2:14: expect_metric: metric query "sum(x": want NAME`}, ""},
 		{"no expectation", []string{"run", vacuous}, ExitInvalidPlan, []string{
 			"vacuous.star:2:4: the scenario checks nothing", "run(..., allow_no_expectations=True)"}, "phase deploy"},
 		{"unknown --set", []string{"plan", good, "--set", "x=1"}, ExitUsage, []string{"--set x: no such param"}, ""},

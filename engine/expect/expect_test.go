@@ -322,7 +322,7 @@ func TestMetric(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return errOf((&Metric{Query: q, Op: op, Value: v}).Evaluate(ctx, env))
+			return errOf((&Metric{Query: q, Op: plan.CompareOp(op), Value: v}).Evaluate(ctx, env))
 		}
 		for _, ok := range []struct {
 			q  string

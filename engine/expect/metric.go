@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nomosrun/nomosrun/engine/metrics"
+	"github.com/nomosrun/nomosrun/engine/plan"
 )
 
 // Query is a metric query (see metrics.Query for the syntax).
@@ -20,27 +21,10 @@ func ParseQuery(s string) (Query, error) { return metrics.ParseQuery(s) }
 // aggregation and the threshold are applied here, the same way for both.
 type Metric struct {
 	Query Query
-	Op    string
+	Op    plan.CompareOp
 	Value float64
 }
 
-func compare(a float64, op string, b float64) (bool, error) {
-	switch op {
-	case ">":
-		return a > b, nil
-	case ">=":
-		return a >= b, nil
-	case "<":
-		return a < b, nil
-	case "<=":
-		return a <= b, nil
-	case "==":
-		return a == b, nil
-	case "!=":
-		return a != b, nil
-	}
-	return false, fmt.Errorf("unknown comparison %q (want >, >=, <, <=, == or !=)", op)
-}
 
 // MetricEvidence is what a metric threshold judged.
 type MetricEvidence struct {
@@ -84,7 +68,7 @@ func (m *Metric) Evaluate(ctx context.Context, env *Env) (Verdict, error) {
 		}
 		return Verdict{}, noSamples("%s", msg)
 	}
-	ev := MetricEvidence{Query: m.Query.String(), Op: m.Op, Value: m.Value, Nodes: values, Unanswered: vals.Issues}
+	ev := MetricEvidence{Query: m.Query.String(), Op: string(m.Op), Value: m.Value, Nodes: values, Unanswered: vals.Issues}
 	var parts []string
 	for _, n := range names {
 		parts = append(parts, fmt.Sprintf("%s=%g", n, values[n]))
@@ -95,21 +79,13 @@ func (m *Metric) Evaluate(ctx context.Context, env *Env) (Verdict, error) {
 		agg := metrics.Aggregate(m.Query.Agg, names, values)
 		ev.Aggregate = &agg
 		v.Summary += fmt.Sprintf("; %s = %g", m.Query.Agg, agg)
-		ok, err := compare(agg, m.Op, m.Value)
-		if err != nil {
-			return v, err
-		}
-		if !ok {
+		if !m.Op.Compare(agg, m.Value) {
 			issues = append(issues, fmt.Sprintf("metric %s = %g over %d node(s), want %s %g", m.Query, agg, len(names), m.Op, m.Value))
 		}
 	} else {
 		var bad []string
 		for _, n := range names {
-			ok, err := compare(values[n], m.Op, m.Value)
-			if err != nil {
-				return v, err
-			}
-			if !ok {
+			if !m.Op.Compare(values[n], m.Value) {
 				bad = append(bad, fmt.Sprintf("%s=%g", n, values[n]))
 			}
 		}

@@ -20,7 +20,9 @@ import (
 func wall(s int) plan.Span { return plan.Span{Wall: plan.Duration(time.Duration(s) * time.Second)} }
 
 func sel(nodes ...string) plan.Selector {
-	return plan.Selector{Spec: strings.Join(nodes, ","), Nodes: nodes}
+	s := plan.SelectNames(nodes...)
+	s.Nodes = nodes
+	return s
 }
 
 type log struct {

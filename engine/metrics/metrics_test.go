@@ -65,7 +65,7 @@ func TestScrape(t *testing.T) {
 		if diff := cmp.Diff(want, vals.ByNode); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", query, diff)
 		}
-		if q.Selector.selectsNode("validator-1", "validator") &&
+		if q.Selector.SelectsNode("validator-1", "validator") &&
 			(len(vals.Issues) != 1 || vals.Issues[0] != "validator-1: connection refused") {
 			t.Errorf("%s: issues %v", query, vals.Issues)
 		}

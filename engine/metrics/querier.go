@@ -45,7 +45,7 @@ func (Scrape) Source() string { return "node /metrics" }
 func (Scrape) NodeValues(ctx context.Context, sel Selector, nodes []Node) (Values, error) {
 	vals := Values{ByNode: map[string]float64{}}
 	for _, n := range nodes {
-		if !sel.selectsNode(n.Name, n.Role) {
+		if !sel.SelectsNode(n.Name, n.Role) {
 			continue
 		}
 		text, err := n.Scrape(ctx)
@@ -53,7 +53,7 @@ func (Scrape) NodeValues(ctx context.Context, sel Selector, nodes []Node) (Value
 			vals.Issues = append(vals.Issues, fmt.Sprintf("%s: %v", n.Name, err))
 			continue
 		}
-		v, ok, err := sel.value(text)
+		v, ok, err := selectorValue(sel, text)
 		if err != nil {
 			vals.Issues = append(vals.Issues, fmt.Sprintf("%s: %v", n.Name, err))
 			continue
@@ -65,8 +65,8 @@ func (Scrape) NodeValues(ctx context.Context, sel Selector, nodes []Node) (Value
 	return vals, nil
 }
 
-// value sums the series of one /metrics page matching s.
-func (s Selector) value(text string) (float64, bool, error) {
+// selectorValue sums the series of one /metrics page matching s.
+func selectorValue(s Selector, text string) (float64, bool, error) {
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(strings.NewReader(text))
 	if err != nil {
@@ -78,7 +78,7 @@ func (s Selector) value(text string) (float64, bool, error) {
 	}
 	sum, found := 0.0, false
 	for _, m := range fam.GetMetric() {
-		if !s.labelsMatch(m) {
+		if !labelsMatch(s, m) {
 			continue
 		}
 		found = true
@@ -87,13 +87,13 @@ func (s Selector) value(text string) (float64, bool, error) {
 	return sum, found, nil
 }
 
-func (s Selector) labelsMatch(m *dto.Metric) bool {
+func labelsMatch(s Selector, m *dto.Metric) bool {
 	labels := map[string]string{}
 	for _, lp := range m.GetLabel() {
 		labels[lp.GetName()] = lp.GetValue()
 	}
 	for _, mt := range s.Matchers {
-		if !mt.nodeLabel() && !mt.match(labels[mt.Label]) {
+		if !mt.NodeLabel() && !mt.Match(labels[mt.Label]) {
 			return false
 		}
 	}

@@ -259,7 +259,7 @@ func (b *Builder) Build() *Plan {
 		p.Faults[i] = f
 	}
 	for i, e := range b.expects {
-		if e.Targets.Spec != "" {
+		if !e.Targets.IsZero() {
 			e.Targets = p.Topology.resolveSelector(e.Targets)
 		}
 		p.Expectations[i] = e

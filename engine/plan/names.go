@@ -22,7 +22,7 @@ func DefaultName(e Expectation) string {
 	case ExpectMetric:
 		return fmt.Sprintf("metric %s %s %s", e.Query, e.Op, num(e.Value))
 	case ExpectLog:
-		return fmt.Sprintf("log %s /%s/", e.Targets.Spec, e.Pattern)
+		return fmt.Sprintf("log %s /%s/", e.Targets, e.Pattern)
 	case ExpectCustom:
 		return "custom " + e.Func
 	}

@@ -191,9 +191,9 @@ type Expectation struct {
 	// MinRatio is the required inclusion ratio.
 	MinRatio float64 `json:"min_ratio,omitempty"`
 	// Query, Op and Value form a metric threshold: Query Op Value.
-	Query string  `json:"query,omitempty"`
-	Op    string  `json:"op,omitempty"`
-	Value float64 `json:"value,omitempty"`
+	Query string    `json:"query,omitempty"`
+	Op    CompareOp `json:"op,omitempty"`
+	Value float64   `json:"value,omitempty"`
 	// Targets and Pattern form a log assertion.
 	Targets Selector `json:"targets,omitempty,omitzero"`
 	Pattern string   `json:"pattern,omitempty"`

@@ -30,7 +30,7 @@ func TestBuilderIDsAndImplicitExpectations(t *testing.T) {
 	if _, err := b.AddExpectation(Expectation{Kind: ExpectTxInclusion, Pos: pos(7)}); err == nil || !strings.Contains(err.Error(), "s.star:6:1") {
 		t.Errorf("second explicit tx_inclusion: err = %v", err)
 	}
-	if id, _ := b.AddFault(Fault{Kind: FaultKill, Targets: Selector{Spec: "validator-1"}}); id != "f1" {
+	if id, _ := b.AddFault(Fault{Kind: FaultKill, Targets: SelectNames("validator-1")}); id != "f1" {
 		t.Errorf("fault id %s", id)
 	}
 	p := b.Build()
@@ -65,7 +65,7 @@ func TestDerivedFigures(t *testing.T) {
 	if diff := cmp.Diff(want, d); diff != "" {
 		t.Errorf("derived (-want +got):\n%s", diff)
 	}
-	b.AddFault(Fault{Kind: FaultPause, Targets: Selector{Spec: "all"}})
+	b.AddFault(Fault{Kind: FaultPause, Targets: SelectAll()})
 	if c := b.Build().Derived.Cooldown; c != Duration(30*time.Second) {
 		t.Errorf("cooldown with node control = %s, want 30s", c)
 	}
@@ -76,7 +76,7 @@ func TestNoCooldownWithoutWorkloadsOrFaults(t *testing.T) {
 	if c := b.Build().Derived.Cooldown; c != 0 {
 		t.Errorf("cooldown of a plan without workloads or faults = %s, want none", c)
 	}
-	b.AddFault(Fault{Kind: FaultIsolate, Targets: Selector{Spec: "validator-0"}})
+	b.AddFault(Fault{Kind: FaultIsolate, Targets: SelectNames("validator-0")})
 	if c := b.Build().Derived.Cooldown; c != Duration(22222222220) {
 		t.Errorf("cooldown with a fault = %s, want max(5, k=10) block intervals", c)
 	}
@@ -111,7 +111,7 @@ func TestValidateReportsEverythingSorted(t *testing.T) {
 	b := NewBuilder("s.star", 1)
 	b.SetTopology(Topology{Validators: 0, Executors: 0, Network: NetworkStar, Slot: Duration(time.Second), ActiveSlotCoeff: 1, SecurityParam: 1, Pos: pos(1)})
 	b.SetRun(Run{Duration: Duration(10 * time.Second), Pos: pos(2)})
-	b.AddFault(Fault{Kind: FaultIsolate, Pos: pos(5), Targets: Selector{Spec: "validator-0"}, At: Span{Wall: Duration(20 * time.Second)}})
+	b.AddFault(Fault{Kind: FaultIsolate, Pos: pos(5), Targets: SelectNames("validator-0"), At: Span{Wall: Duration(20 * time.Second)}})
 	b.AddWorkload(Workload{Kind: WorkloadDA, Pos: pos(3), DA: &DA{ChannelRate: 1, BlobRate: 1}})
 	b.AddWorkload(Workload{Kind: WorkloadChaosRestart, Pos: pos(4), ChaosRestart: &ChaosRestart{Validators: true}})
 	err := b.Build().ValidateOn("compose runner", NewCapabilities(CapIsolate))
@@ -135,18 +135,22 @@ func TestValidateReportsEverythingSorted(t *testing.T) {
 func TestResolveAndSuggest(t *testing.T) {
 	topo := Topology{Validators: 3, Executors: 2}
 	for _, tc := range []struct {
-		spec           string
+		sel            Selector
 		nodes, unknown []string
 	}{
-		{"all", []string{"validator-0", "validator-1", "validator-2", "executor-0", "executor-1"}, nil},
-		{"executors", []string{"executor-0", "executor-1"}, nil},
-		{"#3", []string{"executor-0"}, nil},
-		{"#9", nil, []string{"index 9"}},
-		{"executor-1,validator-0,ghost", []string{"validator-0", "executor-1"}, []string{"ghost"}},
+		{SelectAll(), []string{"validator-0", "validator-1", "validator-2", "executor-0", "executor-1"}, nil},
+		{SelectString("all"), []string{"validator-0", "validator-1", "validator-2", "executor-0", "executor-1"}, nil},
+		{SelectString("executors"), []string{"executor-0", "executor-1"}, nil},
+		{SelectRole(RoleValidator), []string{"validator-0", "validator-1", "validator-2"}, nil},
+		{SelectString("validator-2"), []string{"validator-2"}, nil},
+		{SelectIndex(3), []string{"executor-0"}, nil},
+		{SelectIndex(9), nil, []string{"index 9"}},
+		{SelectNames("executor-1", "validator-0", "ghost"), []string{"validator-0", "executor-1"}, []string{"ghost"}},
+		{SelectNames("validators"), nil, []string{"validators"}},
 	} {
-		nodes, unknown := topo.Resolve(tc.spec)
+		nodes, unknown := topo.Resolve(tc.sel)
 		if !cmp.Equal(nodes, tc.nodes) || !cmp.Equal(unknown, tc.unknown) {
-			t.Errorf("Resolve(%q) = %v, %v; want %v, %v", tc.spec, nodes, unknown, tc.nodes, tc.unknown)
+			t.Errorf("Resolve(%s) = %v, %v; want %v, %v", tc.sel, nodes, unknown, tc.nodes, tc.unknown)
 		}
 	}
 	if s := suggest("executer-1", NodesOf(3, 2)); s != "executor-1" {
@@ -161,7 +165,7 @@ func TestJSONRoundTripAndText(t *testing.T) {
 	b := NewBuilder("s.star", 3)
 	b.SetParam("b", "2")
 	b.SetParam("a", "1")
-	b.AddFault(Fault{Kind: FaultKill, Targets: Selector{Spec: "validator-0"}, At: Span{Blocks: 2}, RestartAfter: Span{Slots: 4}})
+	b.AddFault(Fault{Kind: FaultKill, Targets: SelectNames("validator-0"), At: Span{Blocks: 2}, RestartAfter: Span{Slots: 4}})
 	p := b.Build()
 	data, err := p.JSON()
 	if err != nil {

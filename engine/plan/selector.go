@@ -5,44 +5,97 @@ import (
 	"strings"
 )
 
-// Selector specs with a meaning of their own.
+// The words a single string selector reads as a role or as every node
+// rather than as a node name.
 const (
-	SelectAll        = "all"
-	SelectValidators = "validators"
-	SelectExecutors  = "executors"
+	wordAll        = "all"
+	wordValidators = "validators"
+	wordExecutors  = "executors"
 )
 
-// IndexSpec is the selector spec of the node at index i of the topology order.
-func IndexSpec(i int) string { return "#" + strconv.Itoa(i) }
+// SelectAll selects every node.
+func SelectAll() Selector { return Selector{All: true} }
 
-// ListSpec is the selector spec of a list of node names.
-func ListSpec(names []string) string { return strings.Join(names, ",") }
+// SelectRole selects every node of role r.
+func SelectRole(r Role) Selector { return Selector{Role: r} }
 
-// Resolve turns a selector spec into node names in topology order, and lists
-// the parts of the spec that name no node of the topology.
-func (t Topology) Resolve(spec string) (nodes, unknown []string) {
+// SelectNames selects the named nodes.
+func SelectNames(names ...string) Selector { return Selector{Names: names} }
+
+// SelectIndex selects the node at index i of the topology order
+// (validators first, then executors).
+func SelectIndex(i int) Selector { return Selector{Index: &i} }
+
+// SelectString reads a selector written as one string: "all", "validators",
+// "executors", or else a node name. (A list of strings always names nodes:
+// use SelectNames.)
+func SelectString(s string) Selector {
+	switch s {
+	case wordAll:
+		return SelectAll()
+	case wordValidators:
+		return SelectRole(RoleValidator)
+	case wordExecutors:
+		return SelectRole(RoleExecutor)
+	}
+	return SelectNames(s)
+}
+
+// selectorWord reports whether name is one of the words SelectString reads
+// as something other than a node name.
+func selectorWord(name string) bool {
+	return name == wordAll || name == wordValidators || name == wordExecutors
+}
+
+// variants counts how many of All, Role, Names and Index are set; a valid
+// selector has exactly one.
+func (s Selector) variants() int {
+	n := 0
+	for _, set := range []bool{s.All, s.Role != "", len(s.Names) > 0, s.Index != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+// String formats the selector for display and for expectation names: "all",
+// "validators", "executors", "#N" for an index, or the names joined with
+// commas.
+func (s Selector) String() string {
+	switch {
+	case s.All:
+		return wordAll
+	case s.Role != "":
+		return string(s.Role) + "s"
+	case s.Index != nil:
+		return "#" + strconv.Itoa(*s.Index)
+	}
+	return strings.Join(s.Names, ",")
+}
+
+// Resolve turns a selector into node names in topology order, and lists the
+// parts of it that name no node of the topology.
+func (t Topology) Resolve(s Selector) (nodes, unknown []string) {
 	all := t.Nodes
 	if all == nil {
 		all = NodesOf(t.Validators, t.Executors)
 	}
 	var keep func(Node) bool
-	switch spec {
-	case SelectAll:
+	switch {
+	case s.All:
 		keep = func(Node) bool { return true }
-	case SelectValidators:
-		keep = func(n Node) bool { return n.Role == RoleValidator }
-	case SelectExecutors:
-		keep = func(n Node) bool { return n.Role == RoleExecutor }
-	default:
-		if rest, ok := strings.CutPrefix(spec, "#"); ok {
-			i, err := strconv.Atoi(rest)
-			if err != nil || i < 0 || i >= len(all) {
-				return nil, []string{"index " + rest}
-			}
-			return []string{all[i].Name}, nil
+	case s.Role != "":
+		keep = func(n Node) bool { return n.Role == s.Role }
+	case s.Index != nil:
+		i := *s.Index
+		if i < 0 || i >= len(all) {
+			return nil, []string{"index " + strconv.Itoa(i)}
 		}
+		return []string{all[i].Name}, nil
+	default:
 		want := map[string]bool{}
-		for _, name := range strings.Split(spec, ",") {
+		for _, name := range s.Names {
 			want[name] = false
 		}
 		keep = func(n Node) bool {
@@ -53,7 +106,7 @@ func (t Topology) Resolve(spec string) (nodes, unknown []string) {
 			return ok
 		}
 		defer func() {
-			for _, name := range strings.Split(spec, ",") {
+			for _, name := range s.Names {
 				if !want[name] {
 					unknown = append(unknown, name)
 					want[name] = true // report a repeated unknown name once
@@ -70,7 +123,7 @@ func (t Topology) Resolve(spec string) (nodes, unknown []string) {
 }
 
 func (t Topology) resolveSelector(s Selector) Selector {
-	s.Nodes, _ = t.Resolve(s.Spec)
+	s.Nodes, _ = t.Resolve(s)
 	if s.Nodes == nil {
 		s.Nodes = []string{} // stable JSON: [] rather than null
 	}
@@ -83,7 +136,7 @@ func (t Topology) resolveGroups(specs []Selector) [][]string {
 	groups := make([][]string, 0, len(specs)+1)
 	in := map[string]bool{}
 	for _, s := range specs {
-		nodes, _ := t.Resolve(s.Spec)
+		nodes, _ := t.Resolve(s)
 		groups = append(groups, nodes)
 		for _, n := range nodes {
 			in[n] = true
@@ -135,4 +188,4 @@ func editDistance(a, b string) int {
 }
 
 // IsZero reports whether the selector is unset (it then is left out of JSON).
-func (s Selector) IsZero() bool { return s.Spec == "" && len(s.Nodes) == 0 }
+func (s Selector) IsZero() bool { return s.variants() == 0 && len(s.Nodes) == 0 }

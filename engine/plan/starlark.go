@@ -64,20 +64,20 @@ func (f Fault) Starlark() string {
 	window := fmt.Sprintf("at=%s, duration=%s", spanCall(f.At), spanCall(f.Duration))
 	switch f.Kind {
 	case FaultKill:
-		return fmt.Sprintf("kill(%s, at=%s, restart_after=%s)", selectorCall(f.Targets.Spec), spanCall(f.At), spanCall(f.RestartAfter))
+		return fmt.Sprintf("kill(%s, at=%s, restart_after=%s)", selectorCall(f.Targets), spanCall(f.At), spanCall(f.RestartAfter))
 	case FaultPartition:
 		groups := make([]string, len(f.GroupSpecs))
 		for i, g := range f.GroupSpecs {
-			groups[i] = selectorCall(g.Spec)
+			groups[i] = selectorCall(g)
 		}
 		return fmt.Sprintf("partition([%s], %s)", strings.Join(groups, ", "), window)
 	case FaultLatency:
-		return fmt.Sprintf("latency(%s, delay=%q, jitter=%q, loss=%s, %s)", selectorCall(f.Targets.Spec),
+		return fmt.Sprintf("latency(%s, delay=%q, jitter=%q, loss=%s, %s)", selectorCall(f.Targets),
 			f.Delay.String(), f.Jitter.String(), num(f.Loss), window)
 	case FaultClockSkew:
-		return fmt.Sprintf("clock_skew(%s, offset=%q, at=%s)", selectorCall(f.Targets.Spec), f.Offset.String(), spanCall(f.At))
+		return fmt.Sprintf("clock_skew(%s, offset=%q, at=%s)", selectorCall(f.Targets), f.Offset.String(), spanCall(f.At))
 	}
-	return fmt.Sprintf("%s(%s, %s)", f.Kind, selectorCall(f.Targets.Spec), window)
+	return fmt.Sprintf("%s(%s, %s)", f.Kind, selectorCall(f.Targets), window)
 }
 
 // Starlark returns the expectation's call; a custom expectation names its
@@ -93,7 +93,7 @@ func (e Expectation) Starlark() string {
 	case ExpectMetric:
 		return fmt.Sprintf("expect_metric(%q, %q, %s)", e.Query, e.Op, num(e.Value))
 	case ExpectLog:
-		return fmt.Sprintf("expect_log(%s, %q)", selectorCall(e.Targets.Spec), e.Pattern)
+		return fmt.Sprintf("expect_log(%s, %q)", selectorCall(e.Targets), e.Pattern)
 	case ExpectCustom:
 		return fmt.Sprintf("expect(%s, name=%q)", strings.SplitN(e.Func, "@", 2)[0], e.Name)
 	}
@@ -151,15 +151,17 @@ func spanCall(s Span) string {
 	return "None"
 }
 
-func selectorCall(spec string) string {
-	if i, ok := strings.CutPrefix(spec, "#"); ok {
-		return i
+func selectorCall(s Selector) string {
+	switch {
+	case s.All, s.Role != "":
+		return strconv.Quote(s.String())
+	case s.Index != nil:
+		return strconv.Itoa(*s.Index)
+	case len(s.Names) == 1 && !selectorWord(s.Names[0]):
+		return strconv.Quote(s.Names[0])
 	}
-	if !strings.Contains(spec, ",") {
-		return strconv.Quote(spec)
-	}
-	names := strings.Split(spec, ",")
-	for i, n := range names {
+	names := make([]string, len(s.Names))
+	for i, n := range s.Names {
 		names[i] = strconv.Quote(n)
 	}
 	return "[" + strings.Join(names, ", ") + "]"

@@ -131,12 +131,16 @@ func (s Span) String() string {
 	return "None"
 }
 
-// Selector is a set of target nodes: Spec as written in the script ("all",
-// "validators", "executors", a node name, a comma-separated list of names, or
-// "#N" for the node at index N of the topology order) and Nodes, the node
-// names it resolves to in topology order (unknown names are left out and
-// reported by Validate).
+// Selector is a set of target nodes as the script wrote it: exactly one of
+// All (every node), Role (every node of a role), Names (those nodes) or
+// Index (the node at that index of the topology order) is set; build one
+// with SelectAll, SelectRole, SelectNames, SelectIndex or SelectString.
+// Nodes are the node names it resolves to in topology order (unknown names
+// are left out and reported by Validate).
 type Selector struct {
-	Spec  string   `json:"spec"`
+	All   bool     `json:"all,omitempty"`
+	Role  Role     `json:"role,omitempty"`
+	Names []string `json:"names,omitempty"`
+	Index *int     `json:"index,omitempty"`
 	Nodes []string `json:"nodes"`
 }

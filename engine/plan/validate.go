@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/nomosrun/nomosrun/engine/metrics/metricquery"
 )
 
 // PlanError is one problem of a plan, at the script position that caused it.
@@ -122,7 +124,7 @@ func (v *validator) faults() {
 		if f.Kind == FaultPartition {
 			v.partition(f)
 		} else {
-			v.selector(f.Pos, string(f.Kind), f.Targets.Spec)
+			v.selector(f.Pos, string(f.Kind), f.Targets)
 		}
 		at := v.p.Wall(f.At)
 		end := at + v.p.Wall(f.Duration)
@@ -143,8 +145,8 @@ func (v *validator) faults() {
 func (v *validator) partition(f Fault) {
 	seen := map[string]int{}
 	for i, g := range f.GroupSpecs {
-		v.selector(f.Pos, "partition", g.Spec)
-		nodes, _ := v.p.Topology.Resolve(g.Spec)
+		v.selector(f.Pos, "partition", g)
+		nodes, _ := v.p.Topology.Resolve(g)
 		for _, n := range nodes {
 			if j, dup := seen[n]; dup && j != i {
 				v.add(f.Pos, "partition puts %s in groups %d and %d; each node belongs to one side", n, j+1, i+1)
@@ -164,18 +166,31 @@ func (v *validator) partition(f Fault) {
 }
 
 // selector reports the unknown parts of a node selector, with a suggestion.
-func (v *validator) selector(pos Pos, what, spec string) {
+// A list naming "validators", "executors" or "all" is an unknown node, never
+// the role: the hint shows how to write the role.
+func (v *validator) selector(pos Pos, what string, s Selector) {
+	if n := s.variants(); n != 1 {
+		v.add(pos, "%s: the selector sets %d of all, role, names and index; set exactly one", what, n)
+		return
+	}
 	t := v.p.Topology
-	nodes, unknown := t.Resolve(spec)
+	nodes, unknown := t.Resolve(s)
 	for _, u := range unknown {
 		msg := fmt.Sprintf("%s: no node %q in the topology (have %s)", what, u, nodeRange(t))
-		if s := suggest(u, t.Nodes); s != "" {
-			msg += fmt.Sprintf("; did you mean %q?", s)
+		switch {
+		case selectorWord(u) && what == "partition":
+			msg += fmt.Sprintf("; a list always names nodes: to select by role write the group as %q, not [%q]", u, u)
+		case selectorWord(u):
+			msg += fmt.Sprintf("; a list always names nodes: to select by role write %s(%q)", what, u)
+		default:
+			if sug := suggest(u, t.Nodes); sug != "" {
+				msg += fmt.Sprintf("; did you mean %q?", sug)
+			}
 		}
 		v.errs = append(v.errs, &PlanError{Pos: pos, Msg: msg})
 	}
 	if len(unknown) == 0 && len(nodes) == 0 {
-		v.add(pos, "%s: %q selects no node of the topology", what, spec)
+		v.add(pos, "%s: %q selects no node of the topology", what, s.String())
 	}
 }
 
@@ -215,8 +230,19 @@ func (v *validator) expectations() {
 			if !has[WorkloadDA] {
 				v.add(e.Pos, "expect_da_inclusion has nothing to check; add da(...)")
 			}
+		case ExpectMetric:
+			// The query syntax lives in its own small package (no HTTP,
+			// no Prometheus client) so that a malformed query fails here,
+			// with its script position, rather than when a run starts.
+			if _, err := metricquery.Parse(e.Query); err != nil {
+				v.add(e.Pos, "expect_metric: %v", err)
+			}
+			if !e.Op.Valid() {
+				_, err := ParseCompareOp(string(e.Op))
+				v.add(e.Pos, "expect_metric: %v", err)
+			}
 		case ExpectLog:
-			v.selector(e.Pos, "expect_log", e.Targets.Spec)
+			v.selector(e.Pos, "expect_log", e.Targets)
 		}
 	}
 }

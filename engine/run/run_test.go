@@ -129,7 +129,7 @@ func opts(t *testing.T, rec *recorder) run.Options {
 func TestExecutePassesInPhaseOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := testPlan()
-		p.Faults = []plan.Fault{{ID: "f1", Kind: plan.FaultKill, Targets: plan.Selector{Spec: "validator-2", Nodes: []string{"validator-2"}},
+		p.Faults = []plan.Fault{{ID: "f1", Kind: plan.FaultKill, Targets: plan.Selector{Names: []string{"validator-2"}, Nodes: []string{"validator-2"}},
 			At: plan.Span{Wall: plan.Duration(2 * time.Second)}, RestartAfter: plan.Span{Wall: plan.Duration(3 * time.Second)}}}
 		r := fake.New(fake.Options{})
 		rec := &recorder{}
@@ -209,7 +209,7 @@ func TestExpectationFailuresAreAggregated(t *testing.T) {
 			{ID: "e1", Kind: plan.ExpectMetric, Name: "tip high", Query: "cryptarchia_tip_height", Op: ">", Value: 1000},
 			{ID: "e2", Kind: plan.ExpectLiveness, Name: "liveness", Tolerance: 0.8, Lag: 2},
 			{ID: "e3", Kind: plan.ExpectLog, Name: "panic logged", Pattern: "panicked",
-				Targets: plan.Selector{Spec: "validator-0", Nodes: []string{"validator-0"}}},
+				Targets: plan.Selector{Names: []string{"validator-0"}, Nodes: []string{"validator-0"}}},
 		}
 		res, err := run.Execute(context.Background(), p, fake.New(fake.Options{}), opts(t, &recorder{}))
 		var ee *run.ExpectationsError
