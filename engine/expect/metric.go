@@ -25,7 +25,6 @@ type Metric struct {
 	Value float64
 }
 
-
 // MetricEvidence is what a metric threshold judged.
 type MetricEvidence struct {
 	Query string             `json:"query"`
