@@ -210,3 +210,31 @@ func TestValidateRejectsPlanWithoutExpectations(t *testing.T) {
 		t.Fatalf("an explicit opt-out must validate: %v", err)
 	}
 }
+
+func TestSelectorVariantsAndCompareOps(t *testing.T) {
+	b := NewBuilder("s.star", 1)
+	b.SetTopology(Topology{Validators: 2, Network: NetworkStar, Slot: Duration(time.Second), ActiveSlotCoeff: 1, SecurityParam: 1, Pos: pos(1)})
+	b.SetRun(Run{Duration: Duration(10 * time.Second), Pos: pos(2)})
+	b.AddFault(Fault{Kind: FaultPause, Pos: pos(3), Targets: Selector{All: true, Role: RoleValidator}})
+	b.AddExpectation(Expectation{Kind: ExpectMetric, Pos: pos(4), Query: "sum(x", Op: "=~", Value: 1})
+	err := b.Build().Validate(NewCapabilities(CapPause))
+	for _, want := range []string{"pause: the selector sets 2 of all, role, names and index",
+		`expect_metric: metric query "sum(x"`, `expect_metric: unknown op "=~"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("errors lack %q:\n%v", want, err)
+		}
+	}
+	for _, tc := range []struct {
+		op   string
+		a, b float64
+		want bool
+	}{{"<", 1, 2, true}, {"<=", 2, 2, true}, {">", 2, 2, false}, {">=", 3, 2, true}, {"==", 2, 2, true}, {"!=", 2, 2, false}} {
+		op, err := ParseCompareOp(tc.op)
+		if err != nil || op.Compare(tc.a, tc.b) != tc.want {
+			t.Errorf("%g %s %g = %v (%v), want %v", tc.a, tc.op, tc.b, op.Compare(tc.a, tc.b), err, tc.want)
+		}
+	}
+	if _, err := ParseCompareOp("=~"); err == nil {
+		t.Error(`ParseCompareOp("=~") accepted`)
+	}
+}
