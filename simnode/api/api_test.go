@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 	"github.com/nomosrun/nomosrun/simnode/api"
 	"github.com/nomosrun/nomosrun/simnode/config"
 	"github.com/nomosrun/nomosrun/simnode/node"
@@ -201,9 +202,9 @@ func TestShapes(t *testing.T) {
 func TestMempoolAndStatus(t *testing.T) {
 	srv, _, n := testNode(t, config.RoleValidator)
 	genesis := n.Block(n.Info().Tip)
-	key := nodeapi.WalletKey(3, 0)
-	notes := nodeapi.OwnedNotes(genesis, nodeapi.PublicKey(key))
-	tx, err := nodeapi.Transfer(key, notes, nodeapi.PublicKey(nodeapi.WalletKey(3, 1)), 10)
+	key := txcodec.WalletKey(3, 0)
+	notes := txcodec.OwnedNotes(genesis, txcodec.PublicKey(key))
+	tx, err := txcodec.Transfer(key, notes, txcodec.PublicKey(txcodec.WalletKey(3, 1)), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,8 +346,8 @@ func TestBugsRoute(t *testing.T) {
 func TestDropTransactionsAcceptsAndDiscards(t *testing.T) {
 	srv, tsrv, n := testNode(t, config.RoleValidator)
 	genesis := n.Block(n.Info().Tip)
-	key := nodeapi.WalletKey(3, 0)
-	tx, err := nodeapi.Transfer(key, nodeapi.OwnedNotes(genesis, nodeapi.PublicKey(key)), nodeapi.PublicKey(nodeapi.WalletKey(3, 1)), 10)
+	key := txcodec.WalletKey(3, 0)
+	tx, err := txcodec.Transfer(key, txcodec.OwnedNotes(genesis, txcodec.PublicKey(key)), txcodec.PublicKey(txcodec.WalletKey(3, 1)), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
