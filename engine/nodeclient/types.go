@@ -31,15 +31,6 @@ type Info struct {
 	Mode   string `json:"mode"`
 }
 
-// NetworkInfo is GET /network/info.
-type NetworkInfo struct {
-	PeerID              string   `json:"peer_id,omitempty"`
-	ListenAddresses     []string `json:"listen_addresses"`
-	NPeers              int      `json:"n_peers"`
-	NConnections        int      `json:"n_connections"`
-	NPendingConnections int      `json:"n_pending_connections"`
-}
-
 // GenesisParent is the parent id of the genesis block: 32 zero bytes in hex.
 var GenesisParent = strings.Repeat("0", 64)
 
@@ -201,9 +192,10 @@ type DispersalRequest struct {
 }
 
 // Membership is POST /test/da/membership (subnet -> peer ids, and peer
-// addresses) and LinkFault the body of the link-fault hook. The testing API
-// belongs to the reference node, so the engine uses its types as they are.
+// addresses), LinkFault the body of the link-fault hook and NetworkInfo GET
+// /network/info. The engine reads them as the node API package defines them.
 type (
-	Membership = nodeapi.Membership
-	LinkFault  = nodeapi.LinkFault
+	Membership  = nodeapi.Membership
+	LinkFault   = nodeapi.LinkFault
+	NetworkInfo = nodeapi.NetworkInfo
 )
