@@ -297,8 +297,10 @@ const (
 	BugDropDAShares = "drop_da_shares"
 )
 
-// BugNames lists every Bugs name, sorted.
-var BugNames = []string{BugDropDAShares, BugDropTransactions, BugRevertFinalized, BugStopApplying, BugStopProposing}
+// BugNames lists every Bugs name, sorted (a new slice on every call).
+func BugNames() []string {
+	return []string{BugDropDAShares, BugDropTransactions, BugRevertFinalized, BugStopApplying, BugStopProposing}
+}
 
 // Testing-API paths of the fault hooks.
 const (

@@ -16,7 +16,6 @@ package nodeclient
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
 )
@@ -32,7 +31,7 @@ type Info struct {
 }
 
 // GenesisParent is the parent id of the genesis block: 32 zero bytes in hex.
-var GenesisParent = strings.Repeat("0", 64)
+const GenesisParent = "0000000000000000000000000000000000000000000000000000000000000000"
 
 // Header is the part of a block header the engine reads.
 type Header struct {
@@ -86,8 +85,8 @@ type Op struct {
 
 // The opcodes the engine reads.
 const (
-	OpChannelInscribe = 0
-	OpChannelBlob     = 1
+	OpChannelInscribe = nodeapi.OpChannelInscribe
+	OpChannelBlob     = nodeapi.OpChannelBlob
 )
 
 // InscriptionPayload is the payload of a ChannelInscribe op.
@@ -107,33 +106,6 @@ type BlobPayload struct {
 	DAStorageGasPrice uint64 `json:"da_storage_gas_price"`
 	Parent            string `json:"parent"`
 	Signer            string `json:"signer"`
-}
-
-// BlobID is a DA blob id; on the wire a JSON array of 32 integers.
-type BlobID [32]byte
-
-// MarshalJSON encodes the id as an array of integers.
-func (b BlobID) MarshalJSON() ([]byte, error) {
-	ints := make([]int, len(b))
-	for i, v := range b {
-		ints[i] = int(v)
-	}
-	return json.Marshal(ints)
-}
-
-// UnmarshalJSON decodes an array of 32 integers.
-func (b *BlobID) UnmarshalJSON(data []byte) error {
-	var ints []int
-	if err := json.Unmarshal(data, &ints); err != nil {
-		return err
-	}
-	if len(ints) != len(b) {
-		return fmt.Errorf("blob id: want 32 integers, got %d", len(ints))
-	}
-	for i, v := range ints {
-		b[i] = byte(v)
-	}
-	return nil
 }
 
 // Inscription decodes op's payload when it is a ChannelInscribe op.
@@ -199,3 +171,6 @@ type (
 	LinkFault   = nodeapi.LinkFault
 	NetworkInfo = nodeapi.NetworkInfo
 )
+
+// BlobID is a DA blob id; on the wire a JSON array of 32 integers.
+type BlobID = nodeapi.BlobID

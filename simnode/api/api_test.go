@@ -273,10 +273,10 @@ func TestBugsRoute(t *testing.T) {
 	want := func(on ...string) {
 		t.Helper()
 		b := get()
-		if len(b) != len(nodeapi.BugNames) {
-			t.Errorf("GET bugs %v: want every name of %v", b, nodeapi.BugNames)
+		if len(b) != len(nodeapi.BugNames()) {
+			t.Errorf("GET bugs %v: want every name of %v", b, nodeapi.BugNames())
 		}
-		for _, name := range nodeapi.BugNames {
+		for _, name := range nodeapi.BugNames() {
 			v, ok := b[name]
 			if !ok || v != slices.Contains(on, name) {
 				t.Errorf("bug %s: %v (listed %v), want on = %v", name, v, ok, slices.Contains(on, name))
@@ -305,7 +305,7 @@ func TestBugsRoute(t *testing.T) {
 	want(nodeapi.BugDropTransactions)
 	// An unknown name is refused with the known names, and nothing changes.
 	resp := post(`{"drop_da_shares":true,"fly":true}`, 400)
-	for _, name := range append([]string{"fly"}, nodeapi.BugNames...) {
+	for _, name := range append([]string{"fly"}, nodeapi.BugNames()...) {
 		if !strings.Contains(resp, name) {
 			t.Errorf("unknown-name answer %q lacks %q", resp, name)
 		}
@@ -330,7 +330,7 @@ func TestBugsRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, err := c.Bugs(context.Background())
-	if err != nil || !b[nodeapi.BugStopApplying] || b[nodeapi.BugDropTransactions] || len(b) != len(nodeapi.BugNames) {
+	if err != nil || !b[nodeapi.BugStopApplying] || b[nodeapi.BugDropTransactions] || len(b) != len(nodeapi.BugNames()) {
 		t.Errorf("client Bugs %v %v", b, err)
 	}
 	var se *nodeapi.StatusError
