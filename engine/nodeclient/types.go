@@ -1,7 +1,8 @@
 // Package nodeclient is the engine's seam to a running node: the small set of
 // node HTTP API calls the engine makes (consensus info, chain walk, mempool,
 // DA, metrics, testing-API fault hooks) as one interface, the JSON wire types
-// they exchange, and an HTTP implementation of it.
+// they exchange, and an HTTP implementation of it that sends every call
+// through nodeapi.Client (one transport, timeout, body cap and StatusError).
 //
 // Every engine package talks to nodes only through Client, so engine tests run
 // against in-memory nodes and the real node API can be swapped in without
@@ -11,6 +12,8 @@
 // node's schema (package nodeapi): ids are plain hex strings and proofs and
 // signatures stay raw JSON, so the engine reads the same fields from the
 // reference node and from a real Nomos node, whose proofs have other shapes.
+// Types whose shape every node shares (BlobID, NetworkInfo, the testing-API
+// bodies) are nodeapi's, by alias.
 package nodeclient
 
 import (
