@@ -1,21 +1,24 @@
-package nodeapi
+package nodeapi_test
 
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 )
 
 func FuzzDecodeTx(f *testing.F) {
-	k := WalletKey(1, 0)
-	tx := Inscribe(k, Hash{1}, Hash{}, []byte("x"))
+	k := txcodec.WalletKey(1, 0)
+	tx := txcodec.Inscribe(k, nodeapi.Hash{1}, nodeapi.Hash{}, []byte("x"))
 	b, _ := json.Marshal(tx)
 	f.Add(b)
-	tr, _ := Transfer(k, []NoteRef{{ID: Hash{2}, Note: Note{Value: 5, PK: PublicKey(k)}}}, Hash{3}, 2)
+	tr, _ := txcodec.Transfer(k, []txcodec.NoteRef{{ID: nodeapi.Hash{2}, Note: nodeapi.Note{Value: 5, PK: txcodec.PublicKey(k)}}}, nodeapi.Hash{3}, 2)
 	b, _ = json.Marshal(tr)
 	f.Add(b)
 	f.Add([]byte(`{"mantle_tx":{"ops":[]},"ops_proofs":[{"Ed25519Sig":[1]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var tx Tx
+		var tx nodeapi.Tx
 		if json.Unmarshal(data, &tx) != nil {
 			return
 		}
@@ -25,7 +28,7 @@ func FuzzDecodeTx(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encode: %v", err)
 		}
-		var tx2 Tx
+		var tx2 nodeapi.Tx
 		if err := json.Unmarshal(again, &tx2); err != nil {
 			t.Fatalf("decode re-encoded %s: %v", again, err)
 		}
@@ -36,12 +39,12 @@ func FuzzDecodeTx(f *testing.F) {
 }
 
 func FuzzDecodeBlock(f *testing.F) {
-	b := Block{Header: Header{Version: BlockVersion, Slot: 3, ProofOfLeadership: ProofOfLeadership{Proof: make(Bytes, ProofSize)}}, Signature: make(Bytes, 64)}
+	b := nodeapi.Block{Header: nodeapi.Header{Version: nodeapi.BlockVersion, Slot: 3, ProofOfLeadership: nodeapi.ProofOfLeadership{Proof: make(nodeapi.Bytes, nodeapi.ProofSize)}}, Signature: make(nodeapi.Bytes, 64)}
 	data, _ := json.Marshal(b)
 	f.Add(data)
-	f.Add([]byte(`{"header":{"parent_block":"0x` + Hash{}.String() + `"},"signature":[300]}`))
+	f.Add([]byte(`{"header":{"parent_block":"0x` + nodeapi.Hash{}.String() + `"},"signature":[300]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var b Block
+		var b nodeapi.Block
 		if json.Unmarshal(data, &b) != nil {
 			return
 		}
@@ -50,13 +53,13 @@ func FuzzDecodeBlock(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var b2 Block
+		var b2 nodeapi.Block
 		if err := json.Unmarshal(again, &b2); err != nil {
 			t.Fatalf("decode re-encoded: %v", err)
 		}
 		if b2.ID() != id {
 			t.Fatal("id changed across a round trip")
 		}
-		_ = BlockRoot(b.Transactions)
+		_ = nodeapi.BlockRoot(b.Transactions)
 	})
 }

@@ -1,6 +1,6 @@
 // Package nodeapi is the wire contract of the node HTTP API (the JSON shapes
-// of the Nomos node API) and a typed client of it, plus the helpers that
-// build and sign transactions from deterministic wallet keys.
+// of the Nomos node API) and the one HTTP client of it. Transactions are
+// built and signed by package txcodec.
 package nodeapi
 
 import (
@@ -297,8 +297,10 @@ const (
 	BugDropDAShares = "drop_da_shares"
 )
 
-// BugNames lists every Bugs name, sorted.
-var BugNames = []string{BugDropDAShares, BugDropTransactions, BugRevertFinalized, BugStopApplying, BugStopProposing}
+// BugNames lists every Bugs name, sorted (a new slice on every call).
+func BugNames() []string {
+	return []string{BugDropDAShares, BugDropTransactions, BugRevertFinalized, BugStopApplying, BugStopProposing}
+}
 
 // Testing-API paths of the fault hooks.
 const (

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 )
 
 // The bugs are test-only switches that make a node break the protocol; each
@@ -182,8 +183,8 @@ func TestBugDropTransactions(t *testing.T) {
 	if err != nil || genesis == nil {
 		t.Fatalf("genesis %v %v", genesis, err)
 	}
-	key := nodeapi.WalletKey(7, 0)
-	tx, err := nodeapi.Transfer(key, nodeapi.OwnedNotes(genesis, nodeapi.PublicKey(key)), nodeapi.PublicKey(key), 1000)
+	key := txcodec.WalletKey(7, 0)
+	tx, err := txcodec.Transfer(key, txcodec.OwnedNotes(genesis, txcodec.PublicKey(key)), txcodec.PublicKey(key), 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +233,7 @@ func TestBugDropDAShares(t *testing.T) {
 	c, exe := startDACluster(t)
 	c.setBug(t, 2, nodeapi.BugDropDAShares, true)
 	data := []byte(strings.Repeat("withheld blob ", 20))
-	req := nodeapi.DispersalRequest{ChannelID: nodeapi.Hash{6}, Signer: nodeapi.PublicKey(nodeapi.WalletKey(7, 0)), Data: data}
+	req := nodeapi.DispersalRequest{ChannelID: nodeapi.Hash{6}, Signer: txcodec.PublicKey(txcodec.WalletKey(7, 0)), Data: data}
 	id, err := exe.DisperseData(ctx(t), req)
 	if err != nil {
 		t.Fatalf("dispersal with drop_da_shares: %v, want success as usual", err)
@@ -249,7 +250,7 @@ func TestBugDropDAShares(t *testing.T) {
 		}
 		return len(shares)
 	}
-	blobTx := nodeapi.BlobTx(nodeapi.DeriveKey(7, "leader", "executor-0"), req.ChannelID, nodeapi.Hash{}, id, uint64(len(data)))
+	blobTx := txcodec.BlobTx(txcodec.DeriveKey(7, "leader", "executor-0"), req.ChannelID, nodeapi.Hash{}, id, uint64(len(data)))
 	in, err := c.infos()
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 )
 
 func TestFourValidatorsAgreeOnLIB(t *testing.T) {
@@ -80,13 +81,13 @@ func TestTransferIncludedAndVisibleEverywhere(t *testing.T) {
 	if err != nil || genesis == nil || genesis.Header.Slot != 0 {
 		t.Fatalf("genesis: %v %v", genesis, err)
 	}
-	key := nodeapi.WalletKey(7, 0)
-	notes := nodeapi.OwnedNotes(genesis, nodeapi.PublicKey(key))
+	key := txcodec.WalletKey(7, 0)
+	notes := txcodec.OwnedNotes(genesis, txcodec.PublicKey(key))
 	if len(notes) != 1 || notes[0].Note.Value != 1000 {
 		t.Fatalf("wallet 0 genesis notes %+v", notes)
 	}
-	to := nodeapi.PublicKey(nodeapi.WalletKey(7, 1))
-	tx, err := nodeapi.Transfer(key, notes, to, 300)
+	to := txcodec.PublicKey(txcodec.WalletKey(7, 1))
+	tx, err := txcodec.Transfer(key, notes, to, 300)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func TestTransferIncludedAndVisibleEverywhere(t *testing.T) {
 		}
 	}
 	// Spending the same note again is a double spend.
-	again, _ := nodeapi.Transfer(key, notes, to, 100)
+	again, _ := txcodec.Transfer(key, notes, to, 100)
 	if err := c.clients[2].AddTx(ctx(t), again); err == nil {
 		t.Error("double spend accepted")
 	}

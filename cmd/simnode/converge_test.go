@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 )
 
 // selfTransfers submits a self-transfer from each of wallets wallets about
@@ -22,14 +23,14 @@ func selfTransfers(ctx context.Context, c *testCluster, wallets int) {
 	if err != nil || genesis == nil {
 		return
 	}
-	cur := make([][]nodeapi.NoteRef, wallets)
+	cur := make([][]txcodec.NoteRef, wallets)
 	for w := range wallets {
-		cur[w] = nodeapi.OwnedNotes(genesis, nodeapi.PublicKey(nodeapi.WalletKey(7, w)))
+		cur[w] = txcodec.OwnedNotes(genesis, txcodec.PublicKey(txcodec.WalletKey(7, w)))
 	}
 	for round := 0; ctx.Err() == nil; round++ {
 		for w := range wallets {
-			key := nodeapi.WalletKey(7, w)
-			tx, err := nodeapi.Transfer(key, cur[w], nodeapi.PublicKey(key), cur[w][0].Note.Value)
+			key := txcodec.WalletKey(7, w)
+			tx, err := txcodec.Transfer(key, cur[w], txcodec.PublicKey(key), cur[w][0].Note.Value)
 			if err != nil {
 				continue
 			}
@@ -38,7 +39,7 @@ func selfTransfers(ctx context.Context, c *testCluster, wallets int) {
 			err = cl.AddTx(rctx, tx)
 			cancel()
 			if err == nil {
-				cur[w] = []nodeapi.NoteRef{{ID: nodeapi.NoteID(tx.Hash(), 0), Note: tx.MantleTx.LedgerTx.Outputs[0]}}
+				cur[w] = []txcodec.NoteRef{{ID: nodeapi.NoteID(tx.Hash(), 0), Note: tx.MantleTx.LedgerTx.Outputs[0]}}
 			}
 		}
 		select {

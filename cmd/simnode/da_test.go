@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 	"github.com/nomosrun/nomosrun/simnode/da"
 )
 
@@ -24,7 +25,7 @@ func TestExecutorDispersesBlob(t *testing.T) {
 	for i := range data {
 		data[i] = byte(i)
 	}
-	signer := nodeapi.PublicKey(nodeapi.WalletKey(7, 0))
+	signer := txcodec.PublicKey(txcodec.WalletKey(7, 0))
 	id, err := exe.DisperseData(ctx(t), nodeapi.DispersalRequest{ChannelID: nodeapi.Hash{5}, Signer: signer, Data: data})
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +46,7 @@ func TestExecutorDispersesBlob(t *testing.T) {
 	}
 	// The executor signs the blob tx with its leader key; Ed25519 is
 	// deterministic, so the test can rebuild the tx and its hash.
-	tx := nodeapi.BlobTx(nodeapi.DeriveKey(7, "leader", "executor-0"), nodeapi.Hash{5}, nodeapi.Hash{}, id, uint64(len(data)))
+	tx := txcodec.BlobTx(txcodec.DeriveKey(7, "leader", "executor-0"), nodeapi.Hash{5}, nodeapi.Hash{}, id, uint64(len(data)))
 	h := tx.Hash()
 	var block nodeapi.Hash
 	eventually(t, 20*time.Second, "the ChannelBlob tx in a block", func() (bool, string) {

@@ -96,7 +96,7 @@ func TestHTTPClient(t *testing.T) {
 		t.Errorf("unknown block = %v, %v; want nil, nil", b, err)
 	}
 	err = c.AddTx(ctx, b.Transactions[0])
-	var se *StatusError
+	var se *nodeapi.StatusError
 	if !errors.As(err, &se) || se.Code != 500 || err.Error() != "POST /mempool/add/tx: HTTP 500: double spend" {
 		t.Errorf("AddTx err = %v", err)
 	}
@@ -135,7 +135,7 @@ func TestHTTPClient(t *testing.T) {
 	}
 
 	noTesting := NewHTTP(srv.URL, "", nil)
-	if err := noTesting.BlockPeers(ctx, nil); !errors.Is(err, ErrNoTestingAPI) {
+	if err := noTesting.BlockPeers(ctx, nil); !errors.Is(err, nodeapi.ErrNoTestingAPI) {
 		t.Errorf("no testing API: %v", err)
 	}
 }

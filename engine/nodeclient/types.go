@@ -1,7 +1,8 @@
 // Package nodeclient is the engine's seam to a running node: the small set of
 // node HTTP API calls the engine makes (consensus info, chain walk, mempool,
 // DA, metrics, testing-API fault hooks) as one interface, the JSON wire types
-// they exchange, and an HTTP implementation of it.
+// they exchange, and an HTTP implementation of it that sends every call
+// through nodeapi.Client (one transport, timeout, body cap and StatusError).
 //
 // Every engine package talks to nodes only through Client, so engine tests run
 // against in-memory nodes and the real node API can be swapped in without
@@ -11,12 +12,13 @@
 // node's schema (package nodeapi): ids are plain hex strings and proofs and
 // signatures stay raw JSON, so the engine reads the same fields from the
 // reference node and from a real Nomos node, whose proofs have other shapes.
+// Types whose shape every node shares (BlobID, NetworkInfo, the testing-API
+// bodies) are nodeapi's, by alias.
 package nodeclient
 
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
 )
@@ -31,17 +33,8 @@ type Info struct {
 	Mode   string `json:"mode"`
 }
 
-// NetworkInfo is GET /network/info.
-type NetworkInfo struct {
-	PeerID              string   `json:"peer_id,omitempty"`
-	ListenAddresses     []string `json:"listen_addresses"`
-	NPeers              int      `json:"n_peers"`
-	NConnections        int      `json:"n_connections"`
-	NPendingConnections int      `json:"n_pending_connections"`
-}
-
 // GenesisParent is the parent id of the genesis block: 32 zero bytes in hex.
-var GenesisParent = strings.Repeat("0", 64)
+const GenesisParent = "0000000000000000000000000000000000000000000000000000000000000000"
 
 // Header is the part of a block header the engine reads.
 type Header struct {
@@ -95,8 +88,8 @@ type Op struct {
 
 // The opcodes the engine reads.
 const (
-	OpChannelInscribe = 0
-	OpChannelBlob     = 1
+	OpChannelInscribe = nodeapi.OpChannelInscribe
+	OpChannelBlob     = nodeapi.OpChannelBlob
 )
 
 // InscriptionPayload is the payload of a ChannelInscribe op.
@@ -116,33 +109,6 @@ type BlobPayload struct {
 	DAStorageGasPrice uint64 `json:"da_storage_gas_price"`
 	Parent            string `json:"parent"`
 	Signer            string `json:"signer"`
-}
-
-// BlobID is a DA blob id; on the wire a JSON array of 32 integers.
-type BlobID [32]byte
-
-// MarshalJSON encodes the id as an array of integers.
-func (b BlobID) MarshalJSON() ([]byte, error) {
-	ints := make([]int, len(b))
-	for i, v := range b {
-		ints[i] = int(v)
-	}
-	return json.Marshal(ints)
-}
-
-// UnmarshalJSON decodes an array of 32 integers.
-func (b *BlobID) UnmarshalJSON(data []byte) error {
-	var ints []int
-	if err := json.Unmarshal(data, &ints); err != nil {
-		return err
-	}
-	if len(ints) != len(b) {
-		return fmt.Errorf("blob id: want 32 integers, got %d", len(ints))
-	}
-	for i, v := range ints {
-		b[i] = byte(v)
-	}
-	return nil
 }
 
 // Inscription decodes op's payload when it is a ChannelInscribe op.
@@ -201,9 +167,13 @@ type DispersalRequest struct {
 }
 
 // Membership is POST /test/da/membership (subnet -> peer ids, and peer
-// addresses) and LinkFault the body of the link-fault hook. The testing API
-// belongs to the reference node, so the engine uses its types as they are.
+// addresses), LinkFault the body of the link-fault hook and NetworkInfo GET
+// /network/info. The engine reads them as the node API package defines them.
 type (
-	Membership = nodeapi.Membership
-	LinkFault  = nodeapi.LinkFault
+	Membership  = nodeapi.Membership
+	LinkFault   = nodeapi.LinkFault
+	NetworkInfo = nodeapi.NetworkInfo
 )
+
+// BlobID is a DA blob id; on the wire a JSON array of 32 integers.
+type BlobID = nodeapi.BlobID

@@ -114,13 +114,13 @@ func (x *execution) codec() (workloads.Codec, error) {
 	}
 	factory := x.opts.NewCodec
 	if factory == nil {
-		factory = DefaultCodec
+		factory = defaultCodec
 	}
 	needed := false
 	for _, w := range x.workloads {
 		needed = needed || w.Kind() == plan.WorkloadTransactions || w.Kind() == plan.WorkloadDA
 	}
-	if factory == nil || !needed {
+	if !needed {
 		return nil, nil
 	}
 	genesis, ok := x.feed.Genesis()

@@ -40,9 +40,11 @@ func HTTPClients(n runners.Node) (NodeClient, error) {
 // chain's genesis block.
 type CodecFactory func(p *plan.Plan, genesis *nodeclient.Block) (workloads.Codec, error)
 
-// DefaultCodec is the codec factory used when Options.NewCodec is nil: the
-// node API package's transaction signing (the reference node's scheme).
-var DefaultCodec CodecFactory = workloads.NodeAPICodec
+// defaultCodec is the codec factory used when Options.NewCodec is nil: the
+// reference node's transaction signing (workloads.NodeAPICodec).
+func defaultCodec(p *plan.Plan, genesis *nodeclient.Block) (workloads.Codec, error) {
+	return workloads.NodeAPICodec(p, genesis)
+}
 
 // Options tune a run. The zero value runs with defaults.
 type Options struct {
@@ -58,7 +60,8 @@ type Options struct {
 	// NewCodec builds one once the chain is up.
 	Codec workloads.Codec
 	// NewCodec builds the codec from the plan and the genesis block (where
-	// the wallets' notes are); nil means DefaultCodec.
+	// the wallets' notes are); nil means workloads.NodeAPICodec, the
+	// reference node's transaction signing.
 	NewCodec CodecFactory
 	// Metrics answers expect_metric queries; nil means the environment's
 	// choice (a Prometheus at NOMOS_METRICS_QUERY_URL, else node /metrics).

@@ -9,10 +9,11 @@ import (
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 )
 
 // NodeAPICodec builds transactions the way the node API package signs them
-// (the reference node's scheme): wallet i's key is nodeapi.WalletKey(seed,
+// (the reference node's scheme): wallet i's key is txcodec.WalletKey(seed,
 // i) with the plan's seed, as the node config generator funds them, and its
 // genesis notes are read from the genesis block.
 func NodeAPICodec(p *plan.Plan, genesis *nodeclient.Block) (Codec, error) {
@@ -23,13 +24,13 @@ func NodeAPICodec(p *plan.Plan, genesis *nodeclient.Block) (Codec, error) {
 	seed := uint64(p.Seed)
 	c := &apiCodec{
 		keys:    make([]ed25519.PrivateKey, p.Wallets.Count),
-		notes:   make([][]nodeapi.NoteRef, p.Wallets.Count),
-		channel: nodeapi.DeriveKey(seed, "workload", "channels"),
+		notes:   make([][]txcodec.NoteRef, p.Wallets.Count),
+		channel: txcodec.DeriveKey(seed, "workload", "channels"),
 	}
-	owned := nodeapi.NotesByOwner(&gb)
+	owned := txcodec.NotesByOwner(&gb)
 	for i := range c.keys {
-		c.keys[i] = nodeapi.WalletKey(seed, i)
-		c.notes[i] = owned[nodeapi.PublicKey(c.keys[i])]
+		c.keys[i] = txcodec.WalletKey(seed, i)
+		c.notes[i] = owned[txcodec.PublicKey(c.keys[i])]
 		if len(c.notes[i]) == 0 {
 			return nil, fmt.Errorf("wallet %d owns no note in the genesis block (were the node configs generated with seed %d and %d wallets?)",
 				i, p.Seed, p.Wallets.Count)
@@ -40,7 +41,7 @@ func NodeAPICodec(p *plan.Plan, genesis *nodeclient.Block) (Codec, error) {
 
 type apiCodec struct {
 	keys    []ed25519.PrivateKey
-	notes   [][]nodeapi.NoteRef
+	notes   [][]txcodec.NoteRef
 	channel ed25519.PrivateKey
 }
 
@@ -63,7 +64,7 @@ func (c *apiCodec) Transfer(i int) (nodeclient.Tx, error) {
 	for _, n := range c.notes[i] {
 		sum += n.Note.Value
 	}
-	tx, err := nodeapi.Transfer(c.keys[i], c.notes[i], nodeapi.PublicKey(c.keys[i]), sum)
+	tx, err := txcodec.Transfer(c.keys[i], c.notes[i], txcodec.PublicKey(c.keys[i]), sum)
 	if err != nil {
 		return nodeclient.Tx{}, err
 	}
@@ -82,7 +83,7 @@ func (c *apiCodec) Inscription(channel, parent string, data []byte) (nodeclient.
 		return nodeclient.Tx{}, fmt.Errorf("parent message id: %w", err)
 	}
 	var out nodeclient.Tx
-	return out, convert(nodeapi.Inscribe(c.channel, ch, par, data), &out)
+	return out, convert(txcodec.Inscribe(c.channel, ch, par, data), &out)
 }
 
 // MsgID implements Codec.
@@ -95,4 +96,4 @@ func (c *apiCodec) MsgID(op nodeclient.Op) (string, error) {
 }
 
 // Signer implements Codec.
-func (c *apiCodec) Signer() string { return nodeapi.PublicKey(c.channel).String() }
+func (c *apiCodec) Signer() string { return txcodec.PublicKey(c.channel).String() }

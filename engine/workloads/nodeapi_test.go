@@ -7,6 +7,7 @@ import (
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 	"github.com/nomosrun/nomosrun/simnode/ledger"
 )
 
@@ -17,7 +18,7 @@ func genesisFor(t *testing.T, p *plan.Plan) (*nodeclient.Block, nodeapi.Tx) {
 	gtx := nodeapi.Tx{MantleTx: nodeapi.MantleTx{Ops: []nodeapi.Op{}}}
 	for i := 0; i < p.Wallets.Count; i++ {
 		gtx.MantleTx.LedgerTx.Outputs = append(gtx.MantleTx.LedgerTx.Outputs,
-			nodeapi.Note{Value: p.Wallets.Funds, PK: nodeapi.PublicKey(nodeapi.WalletKey(uint64(p.Seed), i))})
+			nodeapi.Note{Value: p.Wallets.Funds, PK: txcodec.PublicKey(txcodec.WalletKey(uint64(p.Seed), i))})
 	}
 	var out nodeclient.Block
 	if err := convert(nodeapi.Block{Transactions: []nodeapi.Tx{gtx}}, &out); err != nil {
@@ -47,7 +48,7 @@ func TestNodeAPICodecTransactionsApplyOnTheReferenceLedger(t *testing.T) {
 		if err := st.Apply(&api); err != nil {
 			t.Fatalf("wallet %d transfer rejected by the reference ledger: %v", i, err)
 		}
-		if pk := nodeapi.PublicKey(nodeapi.WalletKey(uint64(p.Seed), i)).String(); tx.MantleTx.LedgerTx.Outputs[0].PK != pk {
+		if pk := txcodec.PublicKey(txcodec.WalletKey(uint64(p.Seed), i)).String(); tx.MantleTx.LedgerTx.Outputs[0].PK != pk {
 			t.Errorf("wallet %d output to %s, want itself", i, tx.MantleTx.LedgerTx.Outputs[0].PK)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 	"github.com/nomosrun/nomosrun/simnode/api"
 	"github.com/nomosrun/nomosrun/simnode/config"
 	"github.com/nomosrun/nomosrun/simnode/node"
@@ -201,9 +202,9 @@ func TestShapes(t *testing.T) {
 func TestMempoolAndStatus(t *testing.T) {
 	srv, _, n := testNode(t, config.RoleValidator)
 	genesis := n.Block(n.Info().Tip)
-	key := nodeapi.WalletKey(3, 0)
-	notes := nodeapi.OwnedNotes(genesis, nodeapi.PublicKey(key))
-	tx, err := nodeapi.Transfer(key, notes, nodeapi.PublicKey(nodeapi.WalletKey(3, 1)), 10)
+	key := txcodec.WalletKey(3, 0)
+	notes := txcodec.OwnedNotes(genesis, txcodec.PublicKey(key))
+	tx, err := txcodec.Transfer(key, notes, txcodec.PublicKey(txcodec.WalletKey(3, 1)), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,10 +273,10 @@ func TestBugsRoute(t *testing.T) {
 	want := func(on ...string) {
 		t.Helper()
 		b := get()
-		if len(b) != len(nodeapi.BugNames) {
-			t.Errorf("GET bugs %v: want every name of %v", b, nodeapi.BugNames)
+		if len(b) != len(nodeapi.BugNames()) {
+			t.Errorf("GET bugs %v: want every name of %v", b, nodeapi.BugNames())
 		}
-		for _, name := range nodeapi.BugNames {
+		for _, name := range nodeapi.BugNames() {
 			v, ok := b[name]
 			if !ok || v != slices.Contains(on, name) {
 				t.Errorf("bug %s: %v (listed %v), want on = %v", name, v, ok, slices.Contains(on, name))
@@ -304,7 +305,7 @@ func TestBugsRoute(t *testing.T) {
 	want(nodeapi.BugDropTransactions)
 	// An unknown name is refused with the known names, and nothing changes.
 	resp := post(`{"drop_da_shares":true,"fly":true}`, 400)
-	for _, name := range append([]string{"fly"}, nodeapi.BugNames...) {
+	for _, name := range append([]string{"fly"}, nodeapi.BugNames()...) {
 		if !strings.Contains(resp, name) {
 			t.Errorf("unknown-name answer %q lacks %q", resp, name)
 		}
@@ -329,7 +330,7 @@ func TestBugsRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, err := c.Bugs(context.Background())
-	if err != nil || !b[nodeapi.BugStopApplying] || b[nodeapi.BugDropTransactions] || len(b) != len(nodeapi.BugNames) {
+	if err != nil || !b[nodeapi.BugStopApplying] || b[nodeapi.BugDropTransactions] || len(b) != len(nodeapi.BugNames()) {
 		t.Errorf("client Bugs %v %v", b, err)
 	}
 	var se *nodeapi.StatusError
@@ -345,8 +346,8 @@ func TestBugsRoute(t *testing.T) {
 func TestDropTransactionsAcceptsAndDiscards(t *testing.T) {
 	srv, tsrv, n := testNode(t, config.RoleValidator)
 	genesis := n.Block(n.Info().Tip)
-	key := nodeapi.WalletKey(3, 0)
-	tx, err := nodeapi.Transfer(key, nodeapi.OwnedNotes(genesis, nodeapi.PublicKey(key)), nodeapi.PublicKey(nodeapi.WalletKey(3, 1)), 10)
+	key := txcodec.WalletKey(3, 0)
+	tx, err := txcodec.Transfer(key, txcodec.OwnedNotes(genesis, txcodec.PublicKey(key)), txcodec.PublicKey(txcodec.WalletKey(3, 1)), 10)
 	if err != nil {
 		t.Fatal(err)
 	}

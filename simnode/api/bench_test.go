@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 	"github.com/nomosrun/nomosrun/simnode/config"
 )
 
@@ -17,10 +18,10 @@ import (
 // reported tx/s is the sustained ingest rate of one node.
 func BenchmarkTxIngest(b *testing.B) {
 	srv, _, _ := testNode(b, config.RoleValidator)
-	key := nodeapi.WalletKey(3, 0)
+	key := txcodec.WalletKey(3, 0)
 	bodies := make([][]byte, b.N)
 	for i := range bodies {
-		tx := nodeapi.Inscribe(key, nodeapi.Hash{1}, nodeapi.Hash{}, binary.BigEndian.AppendUint64(nil, uint64(i)))
+		tx := txcodec.Inscribe(key, nodeapi.Hash{1}, nodeapi.Hash{}, binary.BigEndian.AppendUint64(nil, uint64(i)))
 		bodies[i], _ = json.Marshal(tx)
 	}
 	next := make(chan []byte, len(bodies))

@@ -10,7 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 )
 
 // Network layouts of ClusterSpec.Network.
@@ -62,7 +62,7 @@ func NodeName(role string, i int) string { return fmt.Sprintf("%s-%d", role, i) 
 
 // PeerID is the libp2p peer id of a node of the cluster seeded with seed.
 func PeerID(seed uint64, name string) (string, error) {
-	key := nodeapi.DeriveKey(seed, "p2p", name)
+	key := txcodec.DeriveKey(seed, "p2p", name)
 	sk, err := crypto.UnmarshalEd25519PrivateKey(key)
 	if err != nil {
 		return "", err
@@ -141,10 +141,10 @@ func Generate(spec ClusterSpec) ([]NodeConfig, error) {
 		}
 		cluster[i] = ClusterPeer{Name: name, PeerID: id, Addr: addr}
 		genesis.Leaders = append(genesis.Leaders, GenesisNote{
-			PK: nodeapi.PublicKey(nodeapi.DeriveKey(spec.Seed, "leader", name)).String(), Value: LeaderStake})
+			PK: txcodec.PublicKey(txcodec.DeriveKey(spec.Seed, "leader", name)).String(), Value: LeaderStake})
 	}
 	for i := range spec.Wallets {
-		genesis.Notes = append(genesis.Notes, GenesisNote{PK: nodeapi.PublicKey(nodeapi.WalletKey(spec.Seed, i)).String(), Value: spec.WalletFunds})
+		genesis.Notes = append(genesis.Notes, GenesisNote{PK: txcodec.PublicKey(txcodec.WalletKey(spec.Seed, i)).String(), Value: spec.WalletFunds})
 	}
 	out := make([]NodeConfig, n)
 	for i, name := range names {
@@ -163,7 +163,7 @@ func Generate(spec ClusterSpec) ([]NodeConfig, error) {
 		}
 		c.Network.Backend.Swarm.Host = host
 		c.Network.Backend.Swarm.Port, _ = strconv.Atoi(port)
-		c.Network.Backend.Swarm.NodeKey = hex.EncodeToString(nodeapi.DeriveKey(spec.Seed, "p2p", name).Seed())
+		c.Network.Backend.Swarm.NodeKey = hex.EncodeToString(txcodec.DeriveKey(spec.Seed, "p2p", name).Seed())
 		c.Network.Backend.InitialPeers = []string{}
 		for _, p := range peers {
 			c.Network.Backend.InitialPeers = append(c.Network.Backend.InitialPeers, cluster[p].Addr)
@@ -177,8 +177,8 @@ func Generate(spec ClusterSpec) ([]NodeConfig, error) {
 		c.Deployment.Time.SlotDuration = Duration(spec.SlotDuration)
 		c.Deployment.Mempool.PubsubTopic = "mantle_e2e_tests"
 		c.Time.ChainStartTime = OffsetDateTime(spec.ChainStart.UTC())
-		leader := nodeapi.DeriveKey(spec.Seed, "leader", name)
-		c.Cryptarchia.Leader.PK = nodeapi.PublicKey(leader).String()
+		leader := txcodec.DeriveKey(spec.Seed, "leader", name)
+		c.Cryptarchia.Leader.PK = txcodec.PublicKey(leader).String()
 		c.Cryptarchia.Leader.SK = hex.EncodeToString(leader.Seed())
 		c.Cryptarchia.Service.StartingState.Genesis = genesis
 		c.Cryptarchia.Service.Bootstrap.ProlongedBootstrapPeriod = Duration(spec.ProlongedBootstrap)

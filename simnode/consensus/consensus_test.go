@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 )
 
 func key(i int) ed25519.PrivateKey {
@@ -66,7 +67,7 @@ func TestWinProbability(t *testing.T) {
 
 func TestVerifyLeader(t *testing.T) {
 	k := key(1)
-	pk := nodeapi.PublicKey(k)
+	pk := txcodec.PublicKey(k)
 	nonce := nodeapi.Hash{9}
 	var slot uint64
 	var proof []byte
@@ -82,7 +83,7 @@ func TestVerifyLeader(t *testing.T) {
 	if err := VerifyLeader(pk, nonce, slot+1, proof, 0.5, false); err != ErrBadProof {
 		t.Errorf("proof replayed in another slot: %v", err)
 	}
-	other := nodeapi.PublicKey(key(2))
+	other := txcodec.PublicKey(key(2))
 	if err := VerifyLeader(other, nonce, slot, proof, 0.5, false); err != ErrBadProof {
 		t.Errorf("proof accepted for another key: %v", err)
 	}

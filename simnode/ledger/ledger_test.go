@@ -5,23 +5,24 @@ import (
 	"testing"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 )
 
-func genesis(t *testing.T) (*State, []nodeapi.NoteRef) {
+func genesis(t *testing.T) (*State, []txcodec.NoteRef) {
 	t.Helper()
-	k := nodeapi.WalletKey(1, 0)
-	g := nodeapi.Tx{MantleTx: nodeapi.MantleTx{LedgerTx: nodeapi.LedgerTx{Outputs: []nodeapi.Note{{Value: 100, PK: nodeapi.PublicKey(k)}}}}}
+	k := txcodec.WalletKey(1, 0)
+	g := nodeapi.Tx{MantleTx: nodeapi.MantleTx{LedgerTx: nodeapi.LedgerTx{Outputs: []nodeapi.Note{{Value: 100, PK: txcodec.PublicKey(k)}}}}}
 	s := New()
 	s.AddOutputs(&g)
 	b := &nodeapi.Block{Transactions: []nodeapi.Tx{g}}
-	return s, nodeapi.OwnedNotes(b, nodeapi.PublicKey(k))
+	return s, txcodec.OwnedNotes(b, txcodec.PublicKey(k))
 }
 
 func TestTransferRules(t *testing.T) {
 	s, notes := genesis(t)
-	k := nodeapi.WalletKey(1, 0)
-	to := nodeapi.PublicKey(nodeapi.WalletKey(1, 1))
-	tx, err := nodeapi.Transfer(k, notes, to, 30)
+	k := txcodec.WalletKey(1, 0)
+	to := txcodec.PublicKey(txcodec.WalletKey(1, 1))
+	tx, err := txcodec.Transfer(k, notes, to, 30)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,13 +37,13 @@ func TestTransferRules(t *testing.T) {
 	}
 	// Unbalanced, even when properly signed.
 	unb := nodeapi.Tx{MantleTx: nodeapi.MantleTx{LedgerTx: nodeapi.LedgerTx{Inputs: []nodeapi.Hash{notes[0].ID}, Outputs: []nodeapi.Note{{Value: 101, PK: to}}}}}
-	nodeapi.SignLedger(&unb, k)
+	txcodec.SignLedger(&unb, k)
 	if err := s.Clone().Apply(&unb); !errors.Is(err, ErrUnbalanced) {
 		t.Errorf("unbalanced tx: %v", err)
 	}
 	// Signed by someone else.
 	thief := tx
-	nodeapi.SignLedger(&thief, nodeapi.WalletKey(1, 1))
+	txcodec.SignLedger(&thief, txcodec.WalletKey(1, 1))
 	if err := s.Clone().Apply(&thief); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("foreign signature: %v", err)
 	}
@@ -50,27 +51,27 @@ func TestTransferRules(t *testing.T) {
 	if err := s.Apply(&tx); err != nil {
 		t.Fatal(err)
 	}
-	if s.Balance(to) != 30 || s.Balance(nodeapi.PublicKey(k)) != 70 {
-		t.Errorf("balances %d %d", s.Balance(to), s.Balance(nodeapi.PublicKey(k)))
+	if s.Balance(to) != 30 || s.Balance(txcodec.PublicKey(k)) != 70 {
+		t.Errorf("balances %d %d", s.Balance(to), s.Balance(txcodec.PublicKey(k)))
 	}
-	again, _ := nodeapi.Transfer(k, notes, to, 10)
+	again, _ := txcodec.Transfer(k, notes, to, 10)
 	if err := s.Apply(&again); !errors.Is(err, ErrDoubleSpend) {
 		t.Errorf("double spend: %v", err)
 	}
 	s2, notes2 := genesis(t)
-	twice, _ := nodeapi.Transfer(k, append(notes2, notes2...), to, 200)
+	twice, _ := txcodec.Transfer(k, append(notes2, notes2...), to, 200)
 	if err := s2.Apply(&twice); !errors.Is(err, ErrDoubleSpend) {
 		t.Errorf("same note twice in one tx: %v", err)
 	}
 }
 
 func TestOpSignatures(t *testing.T) {
-	k := nodeapi.WalletKey(1, 3)
-	tx := nodeapi.Inscribe(k, nodeapi.Hash{1}, nodeapi.Hash{}, []byte("hello"))
+	k := txcodec.WalletKey(1, 3)
+	tx := txcodec.Inscribe(k, nodeapi.Hash{1}, nodeapi.Hash{}, []byte("hello"))
 	if err := CheckStateless(&tx); err != nil {
 		t.Fatalf("inscription: %v", err)
 	}
-	blob := nodeapi.BlobTx(k, nodeapi.Hash{1}, nodeapi.Hash{}, nodeapi.BlobID{7}, 31)
+	blob := txcodec.BlobTx(k, nodeapi.Hash{1}, nodeapi.Hash{}, nodeapi.BlobID{7}, 31)
 	if err := CheckStateless(&blob); err != nil {
 		t.Fatalf("blob: %v", err)
 	}

@@ -43,7 +43,7 @@ func (n *Node) bugOn(b bug) bool { return n.bugs[b].Load() }
 type UnknownBugError struct{ Name string }
 
 func (e *UnknownBugError) Error() string {
-	return fmt.Sprintf("unknown bug %q; known bugs: %s", e.Name, strings.Join(nodeapi.BugNames, ", "))
+	return fmt.Sprintf("unknown bug %q; known bugs: %s", e.Name, strings.Join(nodeapi.BugNames(), ", "))
 }
 
 // Bugs is the state of every test-only bug.

@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 	"github.com/nomosrun/nomosrun/simnode/consensus"
 	"github.com/nomosrun/nomosrun/simnode/ledger"
 )
@@ -247,7 +248,7 @@ func (n *Node) propose(s uint64) *nodeapi.Block {
 	if n.bugOn(bugStopProposing) || n.bugOn(bugStopApplying) {
 		return nil
 	}
-	pk := nodeapi.PublicKey(n.leader)
+	pk := txcodec.PublicKey(n.leader)
 	stake := n.stake[pk]
 	if stake == 0 {
 		return nil

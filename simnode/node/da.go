@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 	"github.com/nomosrun/nomosrun/simnode/api"
 	"github.com/nomosrun/nomosrun/simnode/da"
 )
@@ -142,7 +143,7 @@ func (d *daService) disperse(ctx context.Context, req nodeapi.DispersalRequest) 
 			return nodeapi.BlobID{}, fmt.Errorf("dispersal: no member of subnet %d took its share", col)
 		}
 	}
-	tx := nodeapi.BlobTx(d.n.leader, req.ChannelID, req.ParentMsgID, nodeapi.BlobID(id), uint64(len(req.Data)))
+	tx := txcodec.BlobTx(d.n.leader, req.ChannelID, req.ParentMsgID, nodeapi.BlobID(id), uint64(len(req.Data)))
 	if err := d.n.AddTx(ctx, &tx); err != nil {
 		return nodeapi.BlobID{}, fmt.Errorf("dispersal: blob tx: %w", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 	"github.com/nomosrun/nomosrun/simnode/config"
 	"github.com/nomosrun/nomosrun/simnode/consensus"
 	"github.com/nomosrun/nomosrun/simnode/ledger"
@@ -154,7 +155,7 @@ func (n *Node) genesis() (*nodeapi.Block, error) {
 	tx := nodeapi.Tx{
 		MantleTx:      nodeapi.MantleTx{Ops: []nodeapi.Op{{Opcode: nodeapi.OpChannelInscribe, Payload: payload}}, LedgerTx: nodeapi.LedgerTx{Inputs: []nodeapi.Hash{}, Outputs: outs}},
 		OpsProofs:     []nodeapi.OpProof{{}},
-		LedgerTxProof: nodeapi.EmptyLedgerProof(),
+		LedgerTxProof: txcodec.EmptyLedgerProof(),
 	}
 	b := &nodeapi.Block{
 		Header: nodeapi.Header{Version: nodeapi.BlockVersion, BlockRoot: tx.Hash(),
@@ -224,7 +225,7 @@ func (n *Node) Run(ctx context.Context) error {
 		n.da.start()
 	}
 	n.log.Info("node started", "name", n.cfg.Node.Name, "role", n.cfg.Node.Role, "peer_id", n.net.ID(),
-		"leader", nodeapi.PublicKey(n.leader), "pol_dev_mode", n.devMode)
+		"leader", txcodec.PublicKey(n.leader), "pol_dev_mode", n.devMode)
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() { defer wg.Done(); n.produce(ctx) }()
