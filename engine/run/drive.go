@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/faults"
-	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/workloads"
 )
@@ -118,7 +117,8 @@ func (x *execution) codec() (workloads.Codec, error) {
 	}
 	needed := false
 	for _, w := range x.workloads {
-		needed = needed || w.Kind() == plan.WorkloadTransactions || w.Kind() == plan.WorkloadDA
+		_, ok := w.(workloads.CodecUser)
+		needed = needed || ok
 	}
 	if !needed {
 		return nil, nil

@@ -211,3 +211,6 @@ func waitOp(ctx context.Context, ops <-chan nodeclient.Op, match func(nodeclient
 		}
 	}
 }
+
+// UsesCodec implements CodecUser.
+func (*DA) UsesCodec() {}

@@ -151,3 +151,6 @@ func (t *Tx) send(ctx context.Context, env *Env, rng *rand.Rand, tx nodeclient.T
 	}
 	t.c.add(env, "submitted", 1)
 }
+
+// UsesCodec implements CodecUser.
+func (*Tx) UsesCodec() {}

@@ -63,6 +63,14 @@ func (e *Env) rng(id string) *rand.Rand {
 	return rand.New(rand.NewPCG(uint64(e.Seed), h))
 }
 
+// CodecUser is a workload that signs transactions with Env.Codec; the
+// engine builds a codec only when some workload is one.
+type CodecUser interface {
+	Workload
+	// UsesCodec marks the workload; it does nothing.
+	UsesCodec()
+}
+
 // Workload is one running load or chaos generator.
 type Workload interface {
 	// ID is the plan's workload id.

@@ -261,3 +261,13 @@ func TestChaosErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestCodecUsers: exactly the workloads that sign transactions ask the
+// engine for a codec; a chaos-only run must not wait for the genesis block.
+func TestCodecUsers(t *testing.T) {
+	var _ CodecUser = (*Tx)(nil)
+	var _ CodecUser = (*DA)(nil)
+	if _, ok := Workload(&Chaos{}).(CodecUser); ok {
+		t.Error("chaos_restart signs nothing but asks for a codec")
+	}
+}
