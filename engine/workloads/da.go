@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/feed"
@@ -24,7 +23,7 @@ const (
 )
 
 // RootMsgID is the parent of a channel's first message.
-var RootMsgID = strings.Repeat("0", 64)
+const RootMsgID = nodeclient.GenesisParent
 
 // DA inscribes channels, then disperses blobs on each through the
 // executors, every message chained to the previous one of its channel. It
