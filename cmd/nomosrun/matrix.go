@@ -306,7 +306,7 @@ func (m *matrixRun) runJob(ctx context.Context, j matrix.Job) (res matrix.JobRes
 	})
 	res.Result = result
 	if err != nil {
-		res = fail(withCode(ExitCode(run.ExitCode(err)), err))
+		res = fail(err)
 		if result != nil && result.Outcome != "" {
 			res.Outcome = result.Outcome
 		}

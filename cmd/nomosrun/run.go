@@ -80,7 +80,7 @@ func runRun(ctx context.Context, a *app, c *command, args []string) error {
 	} else {
 		fmt.Fprintf(a.stderr, "nomosrun: run directory kept at %s (node logs in %s)\n", dir, filepath.Join(dir, "logs"))
 	}
-	code := ExitCode(run.ExitCode(err))
+	code := codeOf(err)
 	if err != nil && result != nil {
 		// The summary above already shows the error and every failed expectation.
 		return withCode(code, errSilent)

@@ -94,7 +94,7 @@ func runUp(ctx context.Context, a *app, c *command, args []string) error {
 	prog.done()
 	if err != nil {
 		fmt.Fprintf(a.stderr, "nomosrun: run directory kept at %s (node logs in %s)\n", dir, filepath.Join(dir, "logs"))
-		return withCode(ExitCode(run.ExitCode(err)), err)
+		return withCode(codeOf(err), err)
 	}
 
 	ep := newEndpoints(res.Plan.Scenario, r.Name(), d)
