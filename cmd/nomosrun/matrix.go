@@ -313,7 +313,7 @@ func (m *matrixRun) runJob(ctx context.Context, j matrix.Job) (res matrix.JobRes
 		return res
 	}
 	res.Outcome = report.OutcomePassed
-	if os.Getenv("NOMOS_TESTS_KEEP_LOGS") == "" {
+	if !keepLogs() {
 		// A passing job keeps its reports, configs and logs, not the chain data.
 		os.RemoveAll(filepath.Join(dir, "data"))
 	}

@@ -2,19 +2,20 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"time"
-
 	"errors"
 	"fmt"
-	"github.com/lmittmann/tint"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/lmittmann/tint"
 
 	"github.com/nomosrun/nomosrun/engine/expect"
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/run"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/runners"
 	_ "github.com/nomosrun/nomosrun/runners/compose" // registers the compose runner
 	_ "github.com/nomosrun/nomosrun/runners/host"    // registers the host runner
@@ -75,11 +76,7 @@ func runRun(ctx context.Context, a *app, c *command, args []string) error {
 			a.logger.Warn("write summary", "err", werr)
 		}
 	}
-	if err == nil && !keep && os.Getenv("NOMOS_TESTS_KEEP_LOGS") == "" {
-		os.RemoveAll(dir)
-	} else {
-		fmt.Fprintf(a.stderr, "nomosrun: run directory kept at %s (node logs in %s)\n", dir, filepath.Join(dir, "logs"))
-	}
+	a.finishRunDir(dir, err == nil && !keep)
 	code := codeOf(err)
 	if err != nil && result != nil {
 		// The summary above already shows the error and every failed expectation.
@@ -124,6 +121,22 @@ func runDirectory(reportDir, scenario string) (dir string, keep bool, err error)
 		return "", false, fmt.Errorf("run directory: %w", err)
 	}
 	return dir, false, nil
+}
+
+// keepLogs reports whether NOMOS_TESTS_KEEP_LOGS asks to keep what passing
+// runs would remove.
+func keepLogs() bool { return env.KeepLogs.Set() }
+
+// finishRunDir ends a run's use of its directory, the same way for run and
+// up: a directory that may go (the run passed in a temporary directory) is
+// removed unless NOMOS_TESTS_KEEP_LOGS is set; a kept one is announced with
+// where its node logs are.
+func (a *app) finishRunDir(dir string, mayRemove bool) {
+	if mayRemove && !keepLogs() {
+		os.RemoveAll(dir)
+		return
+	}
+	fmt.Fprintf(a.stderr, "nomosrun: run directory kept at %s (node logs in %s)\n", dir, filepath.Join(dir, "logs"))
 }
 
 // clearEarlierRun removes the node data, configs and logs an earlier run

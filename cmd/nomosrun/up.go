@@ -93,7 +93,7 @@ func runUp(ctx context.Context, a *app, c *command, args []string) error {
 	d, err := run.Up(ctx, res.Plan, r, run.Options{RunDir: dir, Observer: prog.observe, Logger: a.engineLogger()})
 	prog.done()
 	if err != nil {
-		fmt.Fprintf(a.stderr, "nomosrun: run directory kept at %s (node logs in %s)\n", dir, filepath.Join(dir, "logs"))
+		a.finishRunDir(dir, false)
 		return withCode(codeOf(err), err)
 	}
 
@@ -120,11 +120,7 @@ func runUp(ctx context.Context, a *app, c *command, args []string) error {
 	if err := os.Remove(filepath.Join(dir, endpointsFile)); err != nil {
 		a.logger.Warn("remove endpoints file", "err", err)
 	}
-	if !keep && os.Getenv("NOMOS_TESTS_KEEP_LOGS") == "" {
-		os.RemoveAll(dir)
-	} else {
-		fmt.Fprintf(a.stderr, "nomosrun: run directory kept at %s (node logs in %s)\n", dir, filepath.Join(dir, "logs"))
-	}
+	a.finishRunDir(dir, !keep)
 	fmt.Fprintln(a.stderr, "nomosrun: cluster down")
 	return nil
 }
