@@ -256,3 +256,25 @@ func TestNoBackendImports(t *testing.T) {
 		}
 	}
 }
+
+func TestBinaryScriptsAreScriptErrors(t *testing.T) {
+	fsys := testFS(t)
+	fsys["nul.star"] = &fstest.MapFile{Data: []byte("topology(validators = 1)\n\x00run(\"1s\")\n")}
+	fsys["latin1.star"] = &fstest.MapFile{Data: []byte("# caf\xe9\nx = 1\n")}
+	fsys["loads.star"] = &fstest.MapFile{Data: []byte("load(\"nul.star\", \"x\")\n")}
+	for _, tc := range []struct{ name, pos, msg string }{
+		{"nul.star", "nul.star:2:1", "a NUL byte at byte offset 25"},
+		{"latin1.star", "latin1.star:1:6", "invalid UTF-8 (byte 0xe9) at byte offset 5"},
+		{"loads.star", "nul.star:2:1", "a NUL byte at byte offset 25"},
+	} {
+		res, err := Interpret(context.Background(), fsys, "", tc.name, Options{})
+		if res != nil {
+			t.Errorf("%s: interpreted as %+v, want a script error", tc.name, res.Plan)
+			continue
+		}
+		se := scriptError(t, err)
+		if se.Pos.String() != tc.pos || !strings.Contains(se.Msg, tc.msg) {
+			t.Errorf("%s: got %s: %s, want %s: ...%s", tc.name, se.Pos, se.Msg, tc.pos, tc.msg)
+		}
+	}
+}
