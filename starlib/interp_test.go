@@ -278,3 +278,21 @@ func TestBinaryScriptsAreScriptErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestBuiltinNamedOnceInBacktrace(t *testing.T) {
+	for _, src := range []string{
+		"topology(validators = 1)\nkill(at = \"zz\", nodes = [\"validator-0\"])\n", // UnpackArgs error
+		"topology(validators = 1)\nexpect_liveness(tolerance = 2.0)\n",             // argError
+	} {
+		_, err := interpret(t, src, Options{})
+		se := scriptError(t, err)
+		name, _, _ := strings.Cut(strings.SplitN(src, "\n", 3)[1], "(")
+		if !strings.HasPrefix(se.Msg, name+": ") {
+			t.Errorf("message %q does not name the builtin %s", se.Msg, name)
+		}
+		if want := "Error in " + name + ": " + se.Msg[len(name)+2:]; !strings.Contains(se.Backtrace, want) ||
+			strings.Contains(se.Backtrace, name+": "+name+": ") {
+			t.Errorf("backtrace:\n%s\nwant the line %q, the builtin named once", se.Backtrace, want)
+		}
+	}
+}
