@@ -17,6 +17,7 @@ import (
 
 var upCmd = &command{
 	name:  "up",
+	args:  argStar,
 	usage: "FILE [--runner host] [--set name=value]... [--seed N] [--run-dir DIR]",
 	short: "deploy a scenario's topology and keep it running until 'nomosrun down RUN_DIR' or Ctrl-C",
 	run:   runUp,
@@ -50,7 +51,7 @@ type endpointsNode struct {
 func runUp(ctx context.Context, a *app, c *command, args []string) error {
 	f, fs := a.scenarioFlags(c)
 	f.deployOnly = true
-	runDirFlag := fs.String("run-dir", "", "keep the run directory here: configs, data, node logs, endpoints.json; node data left there by an earlier cluster is removed (default: a temporary directory, removed after a clean teardown)")
+	runDirFlag := fs.String("run-dir", "", "keep the run directory in `DIR`: configs, data, node logs, endpoints.json; node data left there by an earlier cluster is removed (default: a temporary directory, removed after a clean teardown)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
