@@ -25,7 +25,7 @@ func TestHelpAndCompletionListEveryFlag(t *testing.T) {
 		if code != ExitOK {
 			t.Fatalf("help %s: exit %d: %s", c.name, code, errOut)
 		}
-		if !regexp.MustCompile(`(?m)^\s+` + c.name + `\)$`).MatchString(bash) || !strings.Contains(zsh, "'"+c.name+":") {
+		if !regexp.MustCompile(`(?m)^\s+`+c.name+`\)$`).MatchString(bash) || !strings.Contains(zsh, "'"+c.name+":") {
 			t.Errorf("command %s missing from a completion script", c.name)
 		}
 		// The command's case in the bash script: its flags="..." line.
