@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -85,7 +86,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code Ex
 			a.help(stdout)
 			return ExitOK
 		}
-		fmt.Fprintf(stderr, "nomosrun: %v; run 'nomosrun help' for the list of commands and flags\n", err)
+		fmt.Fprintf(stderr, "nomosrun: %s; run 'nomosrun help' for the list of commands and flags\n",
+			gnuFlagNames.ReplaceAllString(err.Error(), "$1--$2"))
 		return ExitUsage
 	}
 	args = global.Args()
@@ -189,7 +191,7 @@ func (a *app) printError(err error) {
 // flags GNU-style (--flag) on -h/--help.
 func (a *app) newFlags(cmd *command) *flag.FlagSet {
 	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
-	fs.SetOutput(a.stderr)
+	fs.SetOutput(io.Discard) // parse errors are returned, and printed once by Main
 	fs.Usage = func() {
 		fmt.Fprintf(a.stderr, "usage: nomosrun %s %s\n%s\n\nflags:\n", cmd.name, cmd.usage, cmd.short)
 		printFlags(a.stderr, fs)
@@ -240,7 +242,10 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, usageError(err)
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, usageError(err)
+			}
+			return nil, usageError(fmt.Errorf("%s: %s", fs.Name(), gnuFlagNames.ReplaceAllString(err.Error(), "$1--$2")))
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -249,6 +254,10 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos, args = append(pos, args[0]), args[1:]
 	}
 }
+
+// gnuFlagNames finds the long flag names in the flag package's errors
+// ("flag needs an argument: -runner"), to write them --runner as help does.
+var gnuFlagNames = regexp.MustCompile(`(^|: |flag |for )-([a-zA-Z0-9][a-zA-Z0-9_-]+)`)
 
 // setFlag collects repeated --set name=value flags.
 type setFlag map[string]string

@@ -131,7 +131,10 @@ func TestVerboseIsAFlag(t *testing.T) {
 	if code != ExitScript || strings.Contains(errOut, "Traceback") || !strings.Contains(errOut, `kill: for parameter "at"`) {
 		t.Errorf("plan without -v: exit %d:\n%s", code, errOut)
 	}
-	if code, _, _ := nomosrun(t, "--bogus", "plan", bad); code != ExitUsage {
-		t.Errorf("an unknown global flag: exit %d, want %d", code, ExitUsage)
+	if code, _, errOut := nomosrun(t, "--bogus", "plan", bad); code != ExitUsage || !strings.Contains(errOut, "not defined: --bogus") {
+		t.Errorf("an unknown global flag: exit %d, want %d:\n%s", code, ExitUsage, errOut)
+	}
+	if code, _, errOut := nomosrun(t, "plan", bad, "--runner"); code != ExitUsage || !strings.HasSuffix(errOut, "plan: flag needs an argument: --runner\n") {
+		t.Errorf("a flag without its value: exit %d, want %d:\n%s", code, ExitUsage, errOut)
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/engine/run"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/builtins.md")
@@ -168,6 +170,17 @@ func TestPlanOfBinaryScriptIsScriptError(t *testing.T) {
 func TestCodeOf(t *testing.T) {
 	if codeOf(context.Canceled) != ExitInterrupted || codeOf(os.ErrPermission) != ExitInfrastructure || codeOf(nil) != ExitOK {
 		t.Error("codeOf maps the generic errors wrongly")
+	}
+	for kind, want := range map[run.Kind]ExitCode{
+		run.KindInfrastructure: ExitInfrastructure,
+		run.KindExpectations:   ExitExpectations,
+		run.KindInterrupted:    ExitInterrupted,
+		run.KindInvalid:        ExitInvalidPlan,
+	} {
+		err := fmt.Errorf("wrapped: %w", &run.Error{Phase: run.PhaseReadiness, Kind: kind, Err: context.Canceled})
+		if got := codeOf(err); got != want {
+			t.Errorf("a run error of kind %s: exit %d, want %d", kind, got, want)
+		}
 	}
 }
 
