@@ -84,7 +84,8 @@ func Builtins() []BuiltinDoc {
 }
 
 // argError formats an argument error the way starlark.UnpackArgs does:
-// prefixed with the builtin's name.
+// prefixed with the builtin's name, so the one-line error says which builtin
+// failed (backtrace drops the repeat from the -v backtrace).
 func argError(b *starlark.Builtin, format string, args ...any) error {
 	return fmt.Errorf("%s: %s", b.Name(), fmt.Sprintf(format, args...))
 }

@@ -58,7 +58,7 @@ func scriptErr(err error) error {
 		return &ScriptError{Pos: toPos(sy.Pos), Msg: sy.Msg}
 	}
 	if ee := deepestEvalError(err); ee != nil {
-		out := &ScriptError{Msg: ee.Msg, Backtrace: ee.Backtrace()}
+		out := &ScriptError{Msg: ee.Msg, Backtrace: backtrace(ee)}
 		for i := 0; i < len(ee.CallStack); i++ {
 			if fr := ee.CallStack.At(i); fr.Pos.IsValid() && fr.Pos.Filename() != "<builtin>" {
 				out.Pos = toPos(fr.Pos)
@@ -70,6 +70,21 @@ func scriptErr(err error) error {
 		return out
 	}
 	return &ScriptError{Msg: err.Error()}
+}
+
+// backtrace is ee's Starlark backtrace. A builtin's error message starts
+// with the builtin's name (as starlark.UnpackArgs and argError write it, so
+// the one-line message says which builtin failed), and the backtrace names
+// the builtin too: "Error in kill: kill: ..." is cut to "Error in kill: ...".
+func backtrace(ee *starlark.EvalError) string {
+	bt := ee.Backtrace()
+	if n := len(ee.CallStack); n > 0 {
+		if top := ee.CallStack[n-1]; top.Pos.Filename() == "<builtin>" {
+			in := "Error in " + top.Name + ": "
+			bt = strings.Replace(bt, in+top.Name+": ", in, 1)
+		}
+	}
+	return bt
 }
 
 // deepestEvalError follows the chain of wrapped errors to the innermost

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing/fstest"
+	"unicode/utf8"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -196,14 +197,47 @@ func (l *loader) exec(thread *starlark.Thread, p string) (starlark.StringDict, e
 		}
 		return nil, fmt.Errorf("cannot read %s: %v", l.display(p), err)
 	}
+	disp := l.display(p)
+	if err := checkText(disp, src); err != nil {
+		return nil, err
+	}
 	m := &module{}
 	l.cache[p] = m
 	l.stack = append(l.stack, p)
-	disp := l.display(p)
 	l.fsPath[disp] = p
 	m.globals, m.err = starlark.ExecFileOptions(fileOptions, thread, disp, src, l.env)
 	l.stack = l.stack[:len(l.stack)-1]
 	m.done = true
 	m.globals.Freeze()
 	return m.globals, m.err
+}
+
+// checkText rejects a script that is not text: the Starlark scanner stops
+// at a NUL byte, so such a file would otherwise read as an empty (or cut
+// short) scenario. The error names the file and the byte offset.
+func checkText(file string, src []byte) error {
+	line, col := 1, 1
+	for off := 0; off < len(src); {
+		r, size := utf8.DecodeRune(src[off:])
+		var what string
+		switch {
+		case r == 0:
+			what = "a NUL byte"
+		case r == utf8.RuneError && size == 1:
+			what = fmt.Sprintf("invalid UTF-8 (byte 0x%02x)", src[off])
+		}
+		if what != "" {
+			return &ScriptError{
+				Pos: plan.Pos{File: file, Line: int32(line), Col: int32(col)},
+				Msg: fmt.Sprintf("%s at byte offset %d; a scenario must be UTF-8 text", what, off),
+			}
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		off += size
+	}
+	return nil
 }

@@ -256,3 +256,43 @@ func TestNoBackendImports(t *testing.T) {
 		}
 	}
 }
+
+func TestBinaryScriptsAreScriptErrors(t *testing.T) {
+	fsys := testFS(t)
+	fsys["nul.star"] = &fstest.MapFile{Data: []byte("topology(validators = 1)\n\x00run(\"1s\")\n")}
+	fsys["latin1.star"] = &fstest.MapFile{Data: []byte("# caf\xe9\nx = 1\n")}
+	fsys["loads.star"] = &fstest.MapFile{Data: []byte("load(\"nul.star\", \"x\")\n")}
+	for _, tc := range []struct{ name, pos, msg string }{
+		{"nul.star", "nul.star:2:1", "a NUL byte at byte offset 25"},
+		{"latin1.star", "latin1.star:1:6", "invalid UTF-8 (byte 0xe9) at byte offset 5"},
+		{"loads.star", "nul.star:2:1", "a NUL byte at byte offset 25"},
+	} {
+		res, err := Interpret(context.Background(), fsys, "", tc.name, Options{})
+		if res != nil {
+			t.Errorf("%s: interpreted as %+v, want a script error", tc.name, res.Plan)
+			continue
+		}
+		se := scriptError(t, err)
+		if se.Pos.String() != tc.pos || !strings.Contains(se.Msg, tc.msg) {
+			t.Errorf("%s: got %s: %s, want %s: ...%s", tc.name, se.Pos, se.Msg, tc.pos, tc.msg)
+		}
+	}
+}
+
+func TestBuiltinNamedOnceInBacktrace(t *testing.T) {
+	for _, src := range []string{
+		"topology(validators = 1)\nkill(at = \"zz\", nodes = [\"validator-0\"])\n", // UnpackArgs error
+		"topology(validators = 1)\nexpect_liveness(tolerance = 2.0)\n",             // argError
+	} {
+		_, err := interpret(t, src, Options{})
+		se := scriptError(t, err)
+		name, _, _ := strings.Cut(strings.SplitN(src, "\n", 3)[1], "(")
+		if !strings.HasPrefix(se.Msg, name+": ") {
+			t.Errorf("message %q does not name the builtin %s", se.Msg, name)
+		}
+		if want := "Error in " + name + ": " + se.Msg[len(name)+2:]; !strings.Contains(se.Backtrace, want) ||
+			strings.Contains(se.Backtrace, name+": "+name+": ") {
+			t.Errorf("backtrace:\n%s\nwant the line %q, the builtin named once", se.Backtrace, want)
+		}
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,9 +24,14 @@ type command struct {
 	name  string
 	usage string // arguments and flags, after the command name
 	short string
-	// hidden commands are left out of help.
+	// hidden commands are left out of help and completion.
 	hidden bool
-	run    func(ctx context.Context, a *app, c *command, args []string) error
+	// subcommands are the words a command takes first (image build|save);
+	// each may declare its own flags.
+	subcommands []string
+	// args is what the positional arguments are, for shell completion.
+	args argKind
+	run  func(ctx context.Context, a *app, c *command, args []string) error
 }
 
 // commands is the table of subcommands, in help order.
@@ -40,6 +47,7 @@ var commands = []*command{
 	versionCmd,
 	imageCmd,
 	cleanCmd,
+	completionCmd,
 	nodeCmd,
 }
 
@@ -47,7 +55,11 @@ var commands = []*command{
 type app struct {
 	stdout, stderr io.Writer
 	verbose        bool
+	level          slog.LevelVar // the logger's level: debug with --verbose
 	logger         *slog.Logger
+	// declared, when set, receives every flag set a command declares;
+	// flagsOf uses it to read a command's flags without running it.
+	declared func(*flag.FlagSet)
 }
 
 // Main runs nomosrun with args (without the program name) and returns the
@@ -63,24 +75,36 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code Ex
 			code = ExitInfrastructure
 		}
 	}()
-	for len(args) > 0 && (args[0] == "-v" || args[0] == "--v") {
-		a.verbose, args = true, args[1:]
-	}
-	for _, arg := range args {
-		if arg == "-v" || arg == "--v" {
-			a.verbose = true
+	a.logger = slog.New(tint.NewHandler(stderr, &tint.Options{Level: &a.level, TimeFormat: time.TimeOnly}))
+	// Global flags come before the command; the standard library stops
+	// parsing at the first argument that is not a flag, the command.
+	global := flag.NewFlagSet("nomosrun", flag.ContinueOnError)
+	global.SetOutput(io.Discard)
+	a.verboseFlags(global)
+	if err := global.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			a.help(stdout)
+			return ExitOK
 		}
+		fmt.Fprintf(stderr, "nomosrun: %s; run 'nomosrun help' for the list of commands and flags\n",
+			gnuFlagNames.ReplaceAllString(err.Error(), "$1--$2"))
+		return ExitUsage
 	}
-	level := slog.LevelInfo
-	if a.verbose {
-		level = slog.LevelDebug
-	}
-	a.logger = slog.New(tint.NewHandler(stderr, &tint.Options{Level: level, TimeFormat: time.TimeOnly}))
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	args = global.Args()
+	if len(args) == 0 {
 		a.help(stdout)
-		if len(args) == 0 {
+		return ExitUsage
+	}
+	if args[0] == "help" {
+		if len(args) > 1 {
+			if c := lookup(args[1]); c != nil {
+				a.commandHelp(stdout, c)
+				return ExitOK
+			}
+			fmt.Fprintf(stderr, "nomosrun: unknown command %q; run 'nomosrun help' for the list\n", args[1])
 			return ExitUsage
 		}
+		a.help(stdout)
 		return ExitOK
 	}
 	cmd := lookup(args[0])
@@ -119,18 +143,37 @@ func lookup(name string) *command {
 	return nil
 }
 
+// help prints the commands, the global flags and the exit codes.
 func (a *app) help(w io.Writer) {
 	fmt.Fprintln(w, "nomosrun runs multi-node blockchain scenarios written in Starlark.")
-	fmt.Fprintln(w, "\nUsage:")
+	fmt.Fprintln(w, "\nUsage: nomosrun [--verbose] COMMAND [ARGS] [FLAGS]")
+	fmt.Fprintln(w, "\nCommands:")
 	for _, c := range commands {
 		if c.hidden {
 			continue
 		}
 		fmt.Fprintf(w, "  nomosrun %s %s\n      %s\n", c.name, c.usage, c.short)
 	}
-	fmt.Fprintln(w, "\nGlobal flags:\n  -v  debug logging and Starlark backtraces")
+	fmt.Fprintln(w, "\nGlobal flags (also accepted after any command):")
+	global := flag.NewFlagSet("nomosrun", flag.ContinueOnError)
+	(&app{}).verboseFlags(global)
+	printFlags(w, global)
+	fmt.Fprintln(w, "\nRun 'nomosrun help COMMAND' for the flags of a command.")
 	fmt.Fprintln(w, "\nExit codes: 0 ok, 2 usage, 3 script error, 4 invalid plan, 5 expectations failed,")
 	fmt.Fprintln(w, "6 infrastructure error, 7 interrupted.")
+}
+
+// commandHelp prints the usage of c and every flag it declares.
+func (a *app) commandHelp(w io.Writer, c *command) {
+	fmt.Fprintf(w, "usage: nomosrun %s %s\n%s\n", c.name, c.usage, c.short)
+	for i, fs := range flagsOf(c) {
+		if len(c.subcommands) > 0 {
+			fmt.Fprintf(w, "\nflags of %s %s:\n", c.name, c.subcommands[i])
+		} else {
+			fmt.Fprintln(w, "\nflags:")
+		}
+		printFlags(w, fs)
+	}
 }
 
 // printError prints err as file:line:col: message lines; with -v a script
@@ -144,17 +187,53 @@ func (a *app) printError(err error) {
 }
 
 // newFlags returns a flag set for cmd that reports errors through the
-// returned error rather than exiting, and accepts -v.
+// returned error rather than exiting, accepts -v/--verbose, and prints its
+// flags GNU-style (--flag) on -h/--help.
 func (a *app) newFlags(cmd *command) *flag.FlagSet {
 	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
-	fs.SetOutput(a.stderr)
+	fs.SetOutput(io.Discard) // parse errors are returned, and printed once by Main
 	fs.Usage = func() {
 		fmt.Fprintf(a.stderr, "usage: nomosrun %s %s\n%s\n\nflags:\n", cmd.name, cmd.usage, cmd.short)
-		fs.PrintDefaults()
+		printFlags(a.stderr, fs)
 	}
-	fs.BoolVar(&a.verbose, "v", a.verbose, "debug logging and Starlark backtraces")
+	a.verboseFlags(fs)
+	if a.declared != nil {
+		a.declared(fs)
+	}
 	return fs
 }
+
+// verboseFlags declares --verbose and its short form -v on fs.
+func (a *app) verboseFlags(fs *flag.FlagSet) {
+	fs.Var(verboseValue{a}, "verbose", "debug logging and Starlark backtraces")
+	shortAlias(fs, "v", "verbose")
+}
+
+// verboseValue is the --verbose flag: it also turns on debug logging.
+type verboseValue struct{ a *app }
+
+func (v verboseValue) String() string {
+	if v.a != nil && v.a.verbose {
+		return "true"
+	}
+	return "false"
+}
+
+func (v verboseValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("want true or false")
+	}
+	v.a.verbose = b
+	if b {
+		v.a.level.Set(slog.LevelDebug)
+	} else {
+		v.a.level.Set(slog.LevelInfo)
+	}
+	return nil
+}
+
+func (v verboseValue) IsBoolFlag() bool { return true }
 
 // parseArgs parses flags placed anywhere among the arguments (the standard
 // library stops at the first positional argument) and returns the
@@ -163,7 +242,10 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, usageError(err)
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, usageError(err)
+			}
+			return nil, usageError(fmt.Errorf("%s: %s", fs.Name(), gnuFlagNames.ReplaceAllString(err.Error(), "$1--$2")))
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -172,6 +254,10 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos, args = append(pos, args[0]), args[1:]
 	}
 }
+
+// gnuFlagNames finds the long flag names in the flag package's errors
+// ("flag needs an argument: -runner"), to write them --runner as help does.
+var gnuFlagNames = regexp.MustCompile(`(^|: |flag |for )-([a-zA-Z0-9][a-zA-Z0-9_-]+)`)
 
 // setFlag collects repeated --set name=value flags.
 type setFlag map[string]string

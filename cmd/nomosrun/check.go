@@ -11,6 +11,7 @@ import (
 
 var checkCmd = &command{
 	name:  "check",
+	args:  argStar,
 	usage: "FILE... [--runner host|compose|k8s] [--seed N]",
 	short: "interpret and validate many scenarios (for CI): one line per file, non-zero exit if any fails",
 	run:   runCheck,

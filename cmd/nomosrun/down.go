@@ -18,6 +18,7 @@ import (
 
 var downCmd = &command{
 	name:  "down",
+	args:  argDir,
 	usage: "RUN_DIR [--timeout 2m]",
 	short: "stop the cluster that 'nomosrun up' keeps running from RUN_DIR",
 	run:   runDown,

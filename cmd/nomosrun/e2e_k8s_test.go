@@ -80,7 +80,7 @@ func TestE2EInterruptK8s(t *testing.T) {
 		if !namespaceExists(t, cs, ns) {
 			t.Fatalf("the run's namespace %s does not exist before the interrupt", ns)
 		}
-	}, "run", "testdata/e2e/interrupt.star", "--runner", "k8s", "--report-dir", t.TempDir())
+	}, "run", "testdata/e2e/interrupt.star", "--runner", "k8s", "--run-dir", t.TempDir())
 	if namespaceExists(t, cs, ns) {
 		t.Errorf("namespace %s still there after the interrupt", ns)
 	}

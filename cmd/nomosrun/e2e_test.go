@@ -135,7 +135,7 @@ func runExampleOn(t *testing.T, runner, file string, timeout time.Duration, afte
 		e2eSlots <- struct{}{}
 		defer func() { <-e2eSlots }()
 		dir := filepath.Join(t.TempDir(), "run")
-		r := runCLI(t, timeout, nil, "run", file, "--runner", runner, "--report-dir", dir)
+		r := runCLI(t, timeout, nil, "run", file, "--runner", runner, "--run-dir", dir)
 		t.Logf("%s on %s: exit %d in %s", name, runner, r.code, r.wall.Round(time.Second))
 		if r.code != int(ExitOK) {
 			t.Fatalf("exit %d, want 0 (run dir %s)\nstdout:\n%s\nstderr:\n%s", r.code, dir, r.stdout, tail(r.stderr, 40))
@@ -288,7 +288,7 @@ func runMustFailOn(t *testing.T, runner, file string, timeout time.Duration) {
 		e2eSlots <- struct{}{}
 		defer func() { <-e2eSlots }()
 		dir := filepath.Join(t.TempDir(), "run")
-		r := runCLI(t, timeout, nil, "run", file, "--runner", runner, "--report-dir", dir)
+		r := runCLI(t, timeout, nil, "run", file, "--runner", runner, "--run-dir", dir)
 		t.Logf("%s on %s: exit %d in %s", name, runner, r.code, r.wall.Round(time.Second))
 		if r.code != int(ExitExpectations) {
 			t.Fatalf("exit %d, want %d (run dir %s)\nstdout:\n%s\nstderr:\n%s", r.code, ExitExpectations, dir, r.stdout, tail(r.stderr, 40))

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/engine/run"
 	"github.com/nomosrun/nomosrun/starlib"
 )
 
@@ -39,21 +40,25 @@ func withCode(code ExitCode, err error) error {
 	return &exitError{code: code, err: err}
 }
 
-// usageErrorf is a command-line mistake (exit 2).
+// usageError marks err as a command-line mistake (exit 2).
 func usageError(err error) error { return withCode(ExitUsage, err) }
 
-// codeOf maps an error to its exit code: an explicit code first, then the
-// error types of each phase; anything else is an infrastructure error.
+// codeOf maps an error to its exit code, the one place that does so: an
+// explicit code first, then the error types of each phase (a run error by
+// its kind); anything else is an infrastructure error.
 func codeOf(err error) ExitCode {
 	var ee *exitError
 	var se *starlib.ScriptError
 	var ue *starlib.UsageError
 	var pe *plan.PlanError
+	var re *run.Error
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.As(err, &re):
+		return runKindCode(re.Kind)
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
 	case errors.As(err, &ue):
@@ -61,6 +66,19 @@ func codeOf(err error) ExitCode {
 	case errors.As(err, &se):
 		return ExitScript
 	case errors.As(err, &pe):
+		return ExitInvalidPlan
+	}
+	return ExitInfrastructure
+}
+
+// runKindCode is the exit code of a run error of kind k.
+func runKindCode(k run.Kind) ExitCode {
+	switch k {
+	case run.KindExpectations:
+		return ExitExpectations
+	case run.KindInterrupted:
+		return ExitInterrupted
+	case run.KindInvalid:
 		return ExitInvalidPlan
 	}
 	return ExitInfrastructure

@@ -16,10 +16,11 @@ import (
 func init() { nodeimage.SetSelfNode("node") }
 
 var imageCmd = &command{
-	name:  "image",
-	usage: "build [--tag T] | save [--tag T] -o FILE",
-	short: "build the node image of the compose and k8s runners (FROM scratch, nothing pulled)",
-	run:   runImage,
+	name:        "image",
+	usage:       "build [--tag T] | save [--tag T] -o FILE",
+	subcommands: []string{"build", "save"},
+	short:       "build the node image of the compose and k8s runners (FROM scratch, nothing pulled)",
+	run:         runImage,
 }
 
 func runImage(ctx context.Context, a *app, c *command, args []string) error {

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/engine/run"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/builtins.md")
@@ -149,9 +151,39 @@ func TestDocs(t *testing.T) {
 	}
 }
 
+func TestPlanOfBinaryScriptIsScriptError(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"nul.star":   "topology(validators = 1)\n\x00run(\"1s\")\n",
+		"utf8.star":  "# caf\xe9\n",
+		"loads.star": "load(\"nul.star\", \"x\")\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"nul.star", "utf8.star", "loads.star"} {
+		code, out, errOut := nomosrun(t, "plan", filepath.Join(dir, name))
+		if code != ExitScript || !strings.Contains(errOut, "at byte offset") || !strings.Contains(errOut, "must be UTF-8 text") {
+			t.Errorf("plan %s: exit %d, want %d\nstdout: %s\nstderr: %s", name, code, ExitScript, out, errOut)
+		}
+	}
+}
+
 func TestCodeOf(t *testing.T) {
 	if codeOf(context.Canceled) != ExitInterrupted || codeOf(os.ErrPermission) != ExitInfrastructure || codeOf(nil) != ExitOK {
 		t.Error("codeOf maps the generic errors wrongly")
+	}
+	for kind, want := range map[run.Kind]ExitCode{
+		run.KindInfrastructure: ExitInfrastructure,
+		run.KindExpectations:   ExitExpectations,
+		run.KindInterrupted:    ExitInterrupted,
+		run.KindInvalid:        ExitInvalidPlan,
+	} {
+		err := fmt.Errorf("wrapped: %w", &run.Error{Phase: run.PhaseReadiness, Kind: kind, Err: context.Canceled})
+		if got := codeOf(err); got != want {
+			t.Errorf("a run error of kind %s: exit %d, want %d", kind, got, want)
+		}
 	}
 }
 

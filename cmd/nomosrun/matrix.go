@@ -22,8 +22,9 @@ import (
 
 var matrixCmd = &command{
 	name: "matrix",
+	args: argStar,
 	usage: "FILE [--matrix name=v1,v2]... [--runner host,compose,k8s] [--parallel N] [--shard i/n] [--fail-fast] " +
-		"[--report-dir DIR] [--set name=value]... [--seed N]",
+		"[--run-dir DIR] [--set name=value]... [--seed N]",
 	short: "run a scenario once per combination of param values; one summary table, summary.json and junit.xml",
 	run:   runMatrix,
 }
@@ -56,11 +57,12 @@ type matrixRun struct {
 func runMatrix(ctx context.Context, a *app, c *command, args []string) error {
 	f, fs := a.scenarioFlags(c)
 	var axes axisFlag
-	fs.Var(&axes, "matrix", "an axis: param name and its values, name=v1,v2,... (repeatable; replaces the scenario's matrix() axis of that name)")
+	fs.Var(&axes, "matrix", "an axis: param name and its values, `name=v1,v2,...` (repeatable; replaces the scenario's matrix() axis of that name)")
 	parallel := fs.Int("parallel", 1, "run up to N jobs at once")
 	shard := fs.String("shard", "", "run only shard i of n of the jobs (i/n, e.g. 2/4), for splitting a matrix over CI machines")
 	failFast := fs.Bool("fail-fast", false, "start no new job after a job fails")
-	reportDir := fs.String("report-dir", "", "write summary.json, junit.xml, index.html and jobs/<id>/ here (default: a new temporary directory)")
+	runDirFlag := fs.String("run-dir", "", "write summary.json, junit.xml, index.html and each job's run directory jobs/<id>/ to `DIR` (default: a new temporary directory)")
+	deprecatedAlias(fs, "report-dir", "run-dir", a.stderr)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -104,13 +106,13 @@ func runMatrix(ctx context.Context, a *app, c *command, args []string) error {
 		}
 		jobs = matrix.Shard(jobs, i, n)
 	}
-	dir, err := matrixDir(*reportDir, base.Plan.Scenario)
+	dir, err := matrixDir(*runDirFlag, base.Plan.Scenario)
 	if err != nil {
 		return withCode(ExitInfrastructure, err)
 	}
 	m := &matrixRun{a: a, file: pos[0], set: f.set, seed: f.seed, dir: dir, failFast: *failFast,
 		prog: newMatrixProgress(a.stderr, len(jobs))}
-	fmt.Fprintf(a.stderr, "nomosrun: matrix of %s: %d of %d jobs, %d at a time, report directory %s\n",
+	fmt.Fprintf(a.stderr, "nomosrun: matrix of %s: %d of %d jobs, %d at a time, run directory %s\n",
 		base.Plan.Scenario, len(jobs), total, *parallel, dir)
 	sum := &matrix.Summary{Scenario: base.Plan.Scenario, Seed: f.seed, Axes: all, Runners: runnerNames,
 		Shard: *shard, Parallel: *parallel, Started: time.Now()}
@@ -194,16 +196,17 @@ func checkAxes(axes []matrix.Axis, params map[string]string, set map[string]stri
 	return nil
 }
 
-// matrixDir returns the summary directory: reportDir, or a new temporary one.
-func matrixDir(reportDir, scenario string) (string, error) {
-	if reportDir == "" {
+// matrixDir returns the matrix's run directory: the --run-dir given, or a
+// new temporary one.
+func matrixDir(given, scenario string) (string, error) {
+	if given == "" {
 		name := strings.TrimSuffix(filepath.Base(scenario), filepath.Ext(scenario))
 		return os.MkdirTemp("", "nomosrun-matrix-"+name+"-")
 	}
-	if err := os.MkdirAll(reportDir, 0o755); err != nil {
-		return "", fmt.Errorf("report directory: %w", err)
+	if err := os.MkdirAll(given, 0o755); err != nil {
+		return "", fmt.Errorf("run directory: %w", err)
 	}
-	return filepath.Abs(reportDir)
+	return filepath.Abs(given)
 }
 
 // runAll runs the jobs, up to parallel at once, and returns their results in
@@ -245,7 +248,7 @@ func (m *matrixRun) runAll(ctx context.Context, jobs []matrix.Job, parallel int)
 	return results
 }
 
-// runJob runs one job like `nomosrun run --report-dir DIR/jobs/ID`: the host
+// runJob runs one job like `nomosrun run --run-dir DIR/jobs/ID`: the host
 // runner gives every run its own ports and the job its own directory, so
 // jobs running together share nothing.
 func (m *matrixRun) runJob(ctx context.Context, j matrix.Job) (res matrix.JobResult) {
@@ -306,14 +309,14 @@ func (m *matrixRun) runJob(ctx context.Context, j matrix.Job) (res matrix.JobRes
 	})
 	res.Result = result
 	if err != nil {
-		res = fail(withCode(ExitCode(run.ExitCode(err)), err))
+		res = fail(err)
 		if result != nil && result.Outcome != "" {
 			res.Outcome = result.Outcome
 		}
 		return res
 	}
 	res.Outcome = report.OutcomePassed
-	if os.Getenv("NOMOS_TESTS_KEEP_LOGS") == "" {
+	if !keepLogs() {
 		// A passing job keeps its reports, configs and logs, not the chain data.
 		os.RemoveAll(filepath.Join(dir, "data"))
 	}

@@ -50,7 +50,7 @@ func TestMatrixUnknownRunnerJob(t *testing.T) {
 	t.Setenv("HOME", t.TempDir())
 	file := write(t, "m.star", "v = param(\"validators\", 1)\nmatrix(validators = [1, 2])\ntopology(validators = v)\nexpect_liveness()\n")
 	dir := t.TempDir()
-	code, out, errOut := nomosrun(t, "matrix", file, "--runner", "k8s", "--fail-fast", "--report-dir", dir)
+	code, out, errOut := nomosrun(t, "matrix", file, "--runner", "k8s", "--fail-fast", "--run-dir", dir)
 	if code != ExitInfrastructure {
 		t.Fatalf("exit %d, want 6\n%s%s", code, out, errOut)
 	}
@@ -76,7 +76,7 @@ func TestE2EMatrixParallel(t *testing.T) {
 	e2eSlots <- struct{}{}
 	defer func() { <-e2eSlots }()
 	dir := t.TempDir()
-	r := runCLI(t, 3*time.Minute, nil, "matrix", "testdata/e2e/matrix.star", "--parallel", "2", "--report-dir", dir, "--matrix", "seed=7")
+	r := runCLI(t, 3*time.Minute, nil, "matrix", "testdata/e2e/matrix.star", "--parallel", "2", "--run-dir", dir, "--matrix", "seed=7")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -135,7 +135,7 @@ func TestE2EMatrixInterrupt(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, e2eBin, "matrix", "testdata/e2e/matrix.star", "--matrix", "slot=400ms,500ms,600ms",
-		"--report-dir", dir)
+		"--run-dir", dir)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

@@ -94,7 +94,7 @@ func TestE2EMetricsThroughPrometheus(t *testing.T) {
 	runDir := t.TempDir()
 	prom := startPrometheus(t, filepath.Join(runDir, "prometheus-targets.json"))
 	r := runCLI(t, 2*time.Minute, []string{"NOMOS_METRICS_QUERY_URL=" + prom},
-		"run", "testdata/e2e/metrics.star", "--report-dir", runDir)
+		"run", "testdata/e2e/metrics.star", "--run-dir", runDir)
 	if r.code != int(ExitExpectations) {
 		t.Fatalf("exit %d, want 5 (one threshold is meant to fail)\n%s\n%s", r.code, r.stdout, r.stderr)
 	}

@@ -14,6 +14,7 @@ import (
 
 var planCmd = &command{
 	name:  "plan",
+	args:  argStar,
 	usage: "FILE [--json] [--set name=value]... [--seed N] [--runner host|compose|k8s] [--k8s-manifests DIR]",
 	short: "interpret and validate a scenario and print its plan; touches nothing",
 	run:   runPlan,
@@ -32,7 +33,7 @@ type scenarioFlags struct {
 func (a *app) scenarioFlags(cmd *command) (*scenarioFlags, *flag.FlagSet) {
 	f := &scenarioFlags{set: setFlag{}}
 	fs := a.newFlags(cmd)
-	fs.Var(f.set, "set", "set a scenario param: name=value (repeatable)")
+	fs.Var(f.set, "set", "set a scenario param: `name=value` (repeatable)")
 	fs.Int64Var(&f.seed, "seed", plan.DefaultSeed, "seed of every random choice of the run")
 	fs.StringVar(&f.runner, "runner", "host", "runner whose capabilities the plan is checked against: host, compose or k8s")
 	return f, fs

@@ -2,19 +2,20 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"time"
-
 	"errors"
 	"fmt"
-	"github.com/lmittmann/tint"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/lmittmann/tint"
 
 	"github.com/nomosrun/nomosrun/engine/expect"
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/run"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/runners"
 	_ "github.com/nomosrun/nomosrun/runners/compose" // registers the compose runner
 	_ "github.com/nomosrun/nomosrun/runners/host"    // registers the host runner
@@ -23,14 +24,16 @@ import (
 
 var runCmd = &command{
 	name:  "run",
-	usage: "FILE [--runner host] [--set name=value]... [--seed N] [--report-dir DIR] [--keep-on-failure]",
+	args:  argStar,
+	usage: "FILE [--runner host] [--set name=value]... [--seed N] [--run-dir DIR] [--keep-on-failure]",
 	short: "deploy a scenario, drive it, judge it, report and clean up (also: nomosrun FILE)",
 	run:   runRun,
 }
 
 func runRun(ctx context.Context, a *app, c *command, args []string) error {
 	f, fs := a.scenarioFlags(c)
-	reportDir := fs.String("report-dir", "", "keep the run directory here: configs, data, node logs, report.json, junit.xml, report.html")
+	runDirFlag := fs.String("run-dir", "", "keep the run directory in `DIR`: configs, data, node logs, report.json, junit.xml, report.html (default: a temporary directory, removed after a passing run)")
+	deprecatedAlias(fs, "report-dir", "run-dir", a.stderr)
 	keepOnFailure := fs.Bool("keep-on-failure", false, "after a failed run, keep the nodes running for inspection until Ctrl-C")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -53,7 +56,7 @@ func runRun(ctx context.Context, a *app, c *command, args []string) error {
 	if err := precheck(ctx, f.runner); err != nil {
 		return err
 	}
-	dir, keep, err := runDirectory(*reportDir, res.Plan.Scenario)
+	dir, keep, err := runDirectory(*runDirFlag, res.Plan.Scenario)
 	if err != nil {
 		return withCode(ExitInfrastructure, err)
 	}
@@ -75,12 +78,8 @@ func runRun(ctx context.Context, a *app, c *command, args []string) error {
 			a.logger.Warn("write summary", "err", werr)
 		}
 	}
-	if err == nil && !keep && os.Getenv("NOMOS_TESTS_KEEP_LOGS") == "" {
-		os.RemoveAll(dir)
-	} else {
-		fmt.Fprintf(a.stderr, "nomosrun: run directory kept at %s (node logs in %s)\n", dir, filepath.Join(dir, "logs"))
-	}
-	code := ExitCode(run.ExitCode(err))
+	a.finishRunDir(dir, err == nil && !keep)
+	code := codeOf(err)
 	if err != nil && result != nil {
 		// The summary above already shows the error and every failed expectation.
 		return withCode(code, errSilent)
@@ -105,17 +104,17 @@ func (a *app) keepOnFailure(keep bool, prog *progress) func(context.Context, run
 	}
 }
 
-// runDirectory returns the directory of a run: reportDir when given (kept),
+// runDirectory returns the directory of a run: the --run-dir given (kept),
 // else a new temporary directory (removed after a passing run).
-func runDirectory(reportDir, scenario string) (dir string, keep bool, err error) {
-	if reportDir != "" {
-		if err := clearEarlierRun(reportDir); err != nil {
+func runDirectory(given, scenario string) (dir string, keep bool, err error) {
+	if given != "" {
+		if err := clearEarlierRun(given); err != nil {
 			return "", false, err
 		}
-		if err := os.MkdirAll(reportDir, 0o755); err != nil {
-			return "", false, fmt.Errorf("report directory: %w", err)
+		if err := os.MkdirAll(given, 0o755); err != nil {
+			return "", false, fmt.Errorf("run directory: %w", err)
 		}
-		abs, err := filepath.Abs(reportDir)
+		abs, err := filepath.Abs(given)
 		return abs, true, err
 	}
 	name := strings.TrimSuffix(filepath.Base(scenario), filepath.Ext(scenario))
@@ -124,6 +123,22 @@ func runDirectory(reportDir, scenario string) (dir string, keep bool, err error)
 		return "", false, fmt.Errorf("run directory: %w", err)
 	}
 	return dir, false, nil
+}
+
+// keepLogs reports whether NOMOS_TESTS_KEEP_LOGS asks to keep what passing
+// runs would remove.
+func keepLogs() bool { return env.KeepLogs.Set() }
+
+// finishRunDir ends a run's use of its directory, the same way for run and
+// up: a directory that may go (the run passed in a temporary directory) is
+// removed unless NOMOS_TESTS_KEEP_LOGS is set; a kept one is announced with
+// where its node logs are.
+func (a *app) finishRunDir(dir string, mayRemove bool) {
+	if mayRemove && !keepLogs() {
+		os.RemoveAll(dir)
+		return
+	}
+	fmt.Fprintf(a.stderr, "nomosrun: run directory kept at %s (node logs in %s)\n", dir, filepath.Join(dir, "logs"))
 }
 
 // clearEarlierRun removes the node data, configs and logs an earlier run
@@ -135,7 +150,7 @@ func clearEarlierRun(dir string) error {
 		return nil
 	}
 	if _, err := os.Stat(filepath.Join(dir, "configs")); err != nil {
-		return usageError(fmt.Errorf("%s exists and was not made by nomosrun; choose another --report-dir", data))
+		return usageError(fmt.Errorf("%s exists and was not made by nomosrun; choose another --run-dir", data))
 	}
 	for _, sub := range []string{"data", "configs", "logs"} {
 		if err := os.RemoveAll(filepath.Join(dir, sub)); err != nil {

@@ -17,6 +17,7 @@ import (
 
 var upCmd = &command{
 	name:  "up",
+	args:  argStar,
 	usage: "FILE [--runner host] [--set name=value]... [--seed N] [--run-dir DIR]",
 	short: "deploy a scenario's topology and keep it running until 'nomosrun down RUN_DIR' or Ctrl-C",
 	run:   runUp,
@@ -50,7 +51,7 @@ type endpointsNode struct {
 func runUp(ctx context.Context, a *app, c *command, args []string) error {
 	f, fs := a.scenarioFlags(c)
 	f.deployOnly = true
-	runDirFlag := fs.String("run-dir", "", "keep the run directory here: configs, data, node logs, endpoints.json; node data left there by an earlier cluster is removed (default: a temporary directory, removed after a clean teardown)")
+	runDirFlag := fs.String("run-dir", "", "keep the run directory in `DIR`: configs, data, node logs, endpoints.json; node data left there by an earlier cluster is removed (default: a temporary directory, removed after a clean teardown)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -93,8 +94,8 @@ func runUp(ctx context.Context, a *app, c *command, args []string) error {
 	d, err := run.Up(ctx, res.Plan, r, run.Options{RunDir: dir, Observer: prog.observe, Logger: a.engineLogger()})
 	prog.done()
 	if err != nil {
-		fmt.Fprintf(a.stderr, "nomosrun: run directory kept at %s (node logs in %s)\n", dir, filepath.Join(dir, "logs"))
-		return withCode(ExitCode(run.ExitCode(err)), err)
+		a.finishRunDir(dir, false)
+		return withCode(codeOf(err), err)
 	}
 
 	ep := newEndpoints(res.Plan.Scenario, r.Name(), d)
@@ -120,11 +121,7 @@ func runUp(ctx context.Context, a *app, c *command, args []string) error {
 	if err := os.Remove(filepath.Join(dir, endpointsFile)); err != nil {
 		a.logger.Warn("remove endpoints file", "err", err)
 	}
-	if !keep && os.Getenv("NOMOS_TESTS_KEEP_LOGS") == "" {
-		os.RemoveAll(dir)
-	} else {
-		fmt.Fprintf(a.stderr, "nomosrun: run directory kept at %s (node logs in %s)\n", dir, filepath.Join(dir, "logs"))
-	}
+	a.finishRunDir(dir, !keep)
 	fmt.Fprintln(a.stderr, "nomosrun: cluster down")
 	return nil
 }

@@ -1,24 +1,21 @@
 package run
 
-import (
-	"context"
-	"errors"
-	"fmt"
-)
+import "fmt"
 
-// Kind classifies a run error for exit codes.
+// Kind classifies a run error; the command line maps each kind to its
+// exit code.
 type Kind int
 
 // The error kinds.
 const (
 	// KindInfrastructure: deploy, readiness, workload or fault failures —
-	// the run could not be carried out as planned (exit code 6).
+	// the run could not be carried out as planned.
 	KindInfrastructure Kind = iota + 1
-	// KindExpectations: the run completed and expectations failed (5).
+	// KindExpectations: the run completed and expectations failed.
 	KindExpectations
-	// KindInterrupted: the run was cancelled (7).
+	// KindInterrupted: the run was cancelled.
 	KindInterrupted
-	// KindInvalid: the plan cannot be executed (4).
+	// KindInvalid: the plan cannot be executed.
 	KindInvalid
 )
 
@@ -54,30 +51,6 @@ func (e *Error) Error() string {
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
-
-// ExitCode maps a run error to the CLI exit code: 0 pass, 4 invalid plan,
-// 5 expectations failed, 6 infrastructure error, 7 interrupted.
-func ExitCode(err error) int {
-	if err == nil {
-		return 0
-	}
-	var re *Error
-	if errors.As(err, &re) {
-		switch re.Kind {
-		case KindExpectations:
-			return 5
-		case KindInterrupted:
-			return 7
-		case KindInvalid:
-			return 4
-		}
-		return 6
-	}
-	if errors.Is(err, context.Canceled) {
-		return 7
-	}
-	return 6
-}
 
 // ExpectationsError lists every failed expectation.
 type ExpectationsError struct {
