@@ -52,7 +52,7 @@ func TestExamplesOnFakeRunner(t *testing.T) {
 						t.Errorf("%s %s failed: %s", e.ID, e.Name, e.Message)
 					}
 				}
-				if err != nil && run.ExitCode(err) != 5 {
+				if err != nil && run.KindOf(err) != run.KindExpectations {
 					var b strings.Builder
 					report.WriteText(&b, res)
 					t.Fatalf("%v\n%s", err, b.String())

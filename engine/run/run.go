@@ -47,7 +47,7 @@ type execution struct {
 
 // Execute runs plan p on runner r and returns the result. The result is
 // non-nil whenever deploy was attempted, also on error. The error is an
-// *Error (see ExitCode) or nil when every expectation passed. Teardown runs
+// *Error (its Kind says what failed) or nil when every expectation passed. Teardown runs
 // on every exit path, including cancellation of ctx and panics.
 func Execute(ctx context.Context, p *plan.Plan, r runners.Runner, opts Options) (res *report.Result, err error) {
 	if p == nil || r == nil {

@@ -213,8 +213,8 @@ func TestExpectationFailuresAreAggregated(t *testing.T) {
 		}
 		res, err := run.Execute(context.Background(), p, fake.New(fake.Options{}), opts(t, &recorder{}))
 		var ee *run.ExpectationsError
-		if !errors.As(err, &ee) || run.ExitCode(err) != 5 {
-			t.Fatalf("err = %v (exit %d), want expectations failed (exit 5)", err, run.ExitCode(err))
+		if !errors.As(err, &ee) || run.KindOf(err) != run.KindExpectations {
+			t.Fatalf("err = %v (kind %v), want expectations failed", err, run.KindOf(err))
 		}
 		if len(ee.Failures) != 2 || !strings.HasPrefix(ee.Failures[0], "e1 tip high: metric cryptarchia_tip_height > 1000 violated on validator-0=") ||
 			!strings.HasPrefix(ee.Failures[1], `e3 panic logged: pattern /panicked/ not found in the log of validator-0`) {
@@ -233,20 +233,20 @@ func TestTeardownOnEveryFailurePath(t *testing.T) {
 		codec     codec
 		cancelAt  time.Duration
 		crashAt   time.Duration
-		exit      int
+		kind      run.Kind
 		errSubstr string
 	}{
-		{name: "readiness timeout", fake: fake.Options{Unready: map[string]bool{"validator-1": true}}, exit: 6,
+		{name: "readiness timeout", fake: fake.Options{Unready: map[string]bool{"validator-1": true}}, kind: run.KindInfrastructure,
 			errSubstr: "readiness: timed out waiting for HTTP readiness after 1m0s:\n  validator-1: validator-1 info: connection refused"},
-		{name: "network readiness", fake: fake.Options{Peers: map[string]int{"validator-0": 1}}, exit: 6,
+		{name: "network readiness", fake: fake.Options{Peers: map[string]int{"validator-0": 1}}, kind: run.KindInfrastructure,
 			errSubstr: "timed out waiting for network readiness after 1m0s:\n  validator-0: peers=1, expected=2"},
-		{name: "consensus readiness", fake: fake.Options{Bootstrapping: map[string]bool{"validator-2": true}}, exit: 6,
+		{name: "consensus readiness", fake: fake.Options{Bootstrapping: map[string]bool{"validator-2": true}}, kind: run.KindInfrastructure,
 			errSubstr: "timed out waiting for consensus readiness after 1m0s:\n  validator-2: mode=Bootstrapping, want Online"},
-		{name: "workload error", codec: codec{fail: errors.New("bad key")}, exit: 6,
+		{name: "workload error", codec: codec{fail: errors.New("bad key")}, kind: run.KindInfrastructure,
 			errSubstr: "drive: workload failure: workload w1: Transaction workload signing failed: could not sign transaction: bad key"},
-		{name: "workload panic", codec: codec{panic: true}, exit: 6, errSubstr: "workload w1 panicked: codec exploded"},
-		{name: "cancel", cancelAt: 5 * time.Second, exit: 7, errSubstr: "interrupted"},
-		{name: "node crash", crashAt: 6 * time.Second, exit: 6,
+		{name: "workload panic", codec: codec{panic: true}, kind: run.KindInfrastructure, errSubstr: "workload w1 panicked: codec exploded"},
+		{name: "cancel", cancelAt: 5 * time.Second, kind: run.KindInterrupted, errSubstr: "interrupted"},
+		{name: "node crash", crashAt: 6 * time.Second, kind: run.KindInfrastructure,
 			errSubstr: "drive: node exited unexpectedly: validator-0: exit status 2"},
 	}
 	for _, tc := range cases {
@@ -267,8 +267,8 @@ func TestTeardownOnEveryFailurePath(t *testing.T) {
 					time.AfterFunc(tc.crashAt, func() { r.Last().Crash("validator-0", errors.New("exit status 2")) })
 				}
 				res, err := run.Execute(ctx, p, r, o)
-				if run.ExitCode(err) != tc.exit || err == nil || !strings.Contains(err.Error(), tc.errSubstr) {
-					t.Fatalf("err = %v (exit %d)\nwant exit %d containing %q", err, run.ExitCode(err), tc.exit, tc.errSubstr)
+				if run.KindOf(err) != tc.kind || err == nil || !strings.Contains(err.Error(), tc.errSubstr) {
+					t.Fatalf("err = %v (kind %v)\nwant kind %v containing %q", err, run.KindOf(err), tc.kind, tc.errSubstr)
 				}
 				if n := r.Last().Teardowns(); n != 1 {
 					t.Errorf("teardowns = %d, want 1", n)
@@ -289,7 +289,7 @@ func TestDeployErrorIsInfrastructure(t *testing.T) {
 	r := fake.New(fake.Options{DeployErr: errors.New("no docker")})
 	dir := t.TempDir()
 	res, err := run.Execute(context.Background(), testPlan(), r, run.Options{Clients: fake.ClientFactory, ReportDir: dir})
-	if run.ExitCode(err) != 6 || !strings.Contains(err.Error(), "deploy: no docker") {
+	if run.KindOf(err) != run.KindInfrastructure || !strings.Contains(err.Error(), "deploy: no docker") {
 		t.Fatalf("err = %v, want deploy infrastructure error", err)
 	}
 	if res.Outcome != report.OutcomeError {
@@ -357,7 +357,7 @@ func TestCodecBuiltFromGenesis(t *testing.T) {
 			return nil, errors.New("no wallet notes")
 		}
 		_, err := run.Execute(context.Background(), testPlan(), fake.New(fake.Options{}), o)
-		if run.ExitCode(err) != 6 || !strings.Contains(err.Error(), "drive: transaction codec: no wallet notes") {
+		if run.KindOf(err) != run.KindInfrastructure || !strings.Contains(err.Error(), "drive: transaction codec: no wallet notes") {
 			t.Errorf("err = %v", err)
 		}
 	})
@@ -407,7 +407,7 @@ func TestOnFailureSeesTheClusterBeforeTeardown(t *testing.T) {
 			teardownsSeen = c.(*fake.Cluster).Teardowns()
 		}
 		_, err := run.Execute(context.Background(), p, fake.New(fake.Options{}), o)
-		if run.ExitCode(err) != 5 || calls != 1 || seen != err {
+		if run.KindOf(err) != run.KindExpectations || calls != 1 || seen != err {
 			t.Fatalf("OnFailure called %d times with %v; run error %v", calls, seen, err)
 		}
 		if teardownsSeen != 0 {

@@ -34,7 +34,7 @@ type Deployment struct {
 // plan are ignored. opts.RunDir is required, since the cluster outlives
 // this call; Clients, Observer (phase events only), Logger, the readiness
 // settings, TeardownTimeout and Getenv are honoured. On error nothing is
-// left running and the error is an *Error (see ExitCode).
+// left running and the error is an *Error (its Kind says what failed).
 func Up(ctx context.Context, p *plan.Plan, r runners.Runner, opts Options) (*Deployment, error) {
 	if p == nil || r == nil {
 		return nil, &Error{Phase: PhasePrepare, Kind: KindInvalid, Err: errors.New("up needs a plan and a runner")}

@@ -80,7 +80,7 @@ func TestUpReadinessFailureTearsDown(t *testing.T) {
 		ReadinessTimeout: 50 * time.Millisecond, ReadinessPoll: 5 * time.Millisecond,
 	})
 	var re *run.Error
-	if !errors.As(err, &re) || re.Phase != run.PhaseReadiness || run.ExitCode(err) != 6 ||
+	if !errors.As(err, &re) || re.Phase != run.PhaseReadiness || run.KindOf(err) != run.KindInfrastructure ||
 		!strings.Contains(err.Error(), "validator-1") {
 		t.Fatalf("err = %v", err)
 	}
@@ -91,19 +91,19 @@ func TestUpReadinessFailureTearsDown(t *testing.T) {
 
 func TestUpErrors(t *testing.T) {
 	ctx := context.Background()
-	if _, err := run.Up(ctx, upPlan(), fake.New(fake.Options{}), run.Options{}); run.ExitCode(err) != 4 ||
+	if _, err := run.Up(ctx, upPlan(), fake.New(fake.Options{}), run.Options{}); run.KindOf(err) != run.KindInvalid ||
 		!strings.Contains(err.Error(), "run directory") {
 		t.Errorf("no run dir: %v", err)
 	}
 	_, err := run.Up(ctx, upPlan(), fake.New(fake.Options{DeployErr: errors.New("no room")}), run.Options{RunDir: t.TempDir()})
-	if run.ExitCode(err) != 6 || !strings.Contains(err.Error(), "deploy: no room") {
+	if run.KindOf(err) != run.KindInfrastructure || !strings.Contains(err.Error(), "deploy: no room") {
 		t.Errorf("deploy error: %v", err)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	r := fake.New(fake.Options{Unready: map[string]bool{"validator-0": true}})
 	_, err = run.Up(cctx, upPlan(), r, run.Options{RunDir: t.TempDir(), Clients: fake.ClientFactory})
-	if run.ExitCode(err) != 7 || r.Last().Teardowns() != 1 {
-		t.Errorf("cancelled: exit %d, err %v", run.ExitCode(err), err)
+	if run.KindOf(err) != run.KindInterrupted || r.Last().Teardowns() != 1 {
+		t.Errorf("cancelled: kind %v, err %v", run.KindOf(err), err)
 	}
 }
