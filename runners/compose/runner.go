@@ -33,7 +33,18 @@ const (
 var passthroughEnv = []string{"NOMOS_LOG_LEVEL", "NOMOS_LOG_FILTER", "POL_PROOF_DEV_MODE"}
 
 func init() {
-	runners.Register(Name, func() (runners.Runner, error) { return New(Options{}) })
+	runners.Register(runners.Info{
+		Name: Name, Doc: "nodes as Docker Compose containers",
+		// Node control goes through the Docker API, isolation disconnects a
+		// container from the peer network, the other network faults go through
+		// the node's fault hooks.
+		Caps: plan.NewCapabilities(
+			plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
+			plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
+		),
+		Checks: []string{"Docker engine", "Compose CLI", "node image"},
+		New:    func() (runners.Runner, error) { return New(Options{}) },
+	})
 }
 
 // Options configure the Compose runner. The zero value is ready to use.
@@ -94,16 +105,6 @@ func New(opts Options) (*Runner, error) {
 
 // Name returns "compose".
 func (r *Runner) Name() string { return Name }
-
-// Capabilities lists what Compose clusters can do: node control through the
-// Docker API, isolation by disconnecting a container from the peer network,
-// the other network faults through the node's fault hooks.
-func (r *Runner) Capabilities() plan.Capabilities {
-	return plan.NewCapabilities(
-		plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
-		plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
-	)
-}
 
 // deployInput is the part of a DeploySpec the config generator needs.
 type deployInput struct {

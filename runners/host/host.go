@@ -53,7 +53,18 @@ var passthroughEnv = []string{
 }
 
 func init() {
-	runners.Register(Name, func() (runners.Runner, error) { return New(Options{}) })
+	runners.Register(runners.Info{
+		Name: Name, Doc: "nodes as processes on this machine",
+		// Restart, kill, pause and logs are process signals and files; isolate,
+		// partition, latency and clock skew go through the node's fault hooks,
+		// which the engine drives on any runner.
+		Caps: plan.NewCapabilities(
+			plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
+			plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
+		),
+		Checks: []string{"node binary", "KZG parameters", "free ports"},
+		New:    func() (runners.Runner, error) { return New(Options{}) },
+	})
 }
 
 // Options configure the host runner. The zero value is ready to use.
@@ -126,16 +137,6 @@ func New(opts Options) (*Runner, error) {
 
 // Name returns "host".
 func (r *Runner) Name() string { return Name }
-
-// Capabilities lists what host clusters can do. Restart, kill, pause and logs
-// are process signals and files; isolate, partition, latency and clock skew
-// go through the node's fault hooks, which the engine drives on any runner.
-func (r *Runner) Capabilities() plan.Capabilities {
-	return plan.NewCapabilities(
-		plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
-		plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
-	)
-}
 
 // deployAttempts is how many times Deploy picks new ports when a node
 // cannot bind one (another process took it in the meantime).

@@ -363,8 +363,9 @@ func TestRegistered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Name() != "host" || !r.Capabilities().Has(plan.CapPause) {
-		t.Fatalf("registered runner = %s %v", r.Name(), r.Capabilities())
+	info, err := runners.Lookup(Name)
+	if err != nil || r.Name() != "host" || !info.Caps.Has(plan.CapPause) {
+		t.Fatalf("registered runner = %s %v, %v", r.Name(), info.Caps, err)
 	}
 }
 

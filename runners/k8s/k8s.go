@@ -62,7 +62,19 @@ const (
 var passthroughEnv = []string{"NOMOS_LOG_LEVEL", "NOMOS_LOG_FILTER", "POL_PROOF_DEV_MODE"}
 
 func init() {
-	runners.Register(Name, func() (runners.Runner, error) { return New(Options{}) })
+	runners.Register(runners.Info{
+		Name: Name, Doc: "nodes as pods in a Kubernetes cluster",
+		// Restart, kill and stop/start are pod deletes and scaling; pause execs
+		// SIGSTOP/SIGCONT in the node's pod (see pause.go); logs are pod logs;
+		// isolate, partition, latency and clock skew go through the node's fault
+		// hooks.
+		Caps: plan.NewCapabilities(
+			plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
+			plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
+		),
+		Checks: []string{"kubeconfig", "cluster"},
+		New:    func() (runners.Runner, error) { return New(Options{}) },
+	})
 }
 
 // Options configure the runner. Zero fields take their defaults, most from
@@ -200,16 +212,6 @@ func LoadConfig() (*rest.Config, error) {
 
 // Name returns "k8s".
 func (r *Runner) Name() string { return Name }
-
-// Capabilities: restart, kill and stop/start are pod deletes and scaling;
-// pause execs SIGSTOP/SIGCONT in the node's pod; logs are pod logs; isolate,
-// partition, latency and clock skew go through the node's fault hooks.
-func (r *Runner) Capabilities() plan.Capabilities {
-	return plan.NewCapabilities(
-		plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
-		plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
-	)
-}
 
 // newRunID returns a short random id: namespaces and labels carry it.
 func newRunID() string {
