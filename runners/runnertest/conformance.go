@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -30,12 +31,7 @@ type LeftoverChecker interface {
 const Slot = 300 * time.Millisecond
 
 // timeouts scale with SLOW_TEST_ENV=true like the rest of the project.
-func scaled(d time.Duration) time.Duration {
-	if strings.EqualFold(os.Getenv("SLOW_TEST_ENV"), "true") {
-		return 2 * d
-	}
-	return d
-}
+func scaled(d time.Duration) time.Duration { return env.Scaled(d) }
 
 // Plan returns the suite's topology: two validators with fast slots.
 func Plan() *plan.Plan {
