@@ -63,7 +63,8 @@ func init() {
 }
 
 // Options configure the runner. Zero fields take their defaults, most from
-// the environment (see the Env constants).
+// the environment (the K8S_RUNNER_* and NOMOS_TESTNET_IMAGE* variables of
+// internal/env).
 type Options struct {
 	// Client talks to the cluster. Default: from the kubeconfig.
 	Client kubernetes.Interface

@@ -3,8 +3,10 @@ package runnertest_test
 import (
 	"testing"
 
+	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/compose"
+	"github.com/nomosrun/nomosrun/runners/fake"
 	"github.com/nomosrun/nomosrun/runners/host"
 	"github.com/nomosrun/nomosrun/runners/k8s"
 	"github.com/nomosrun/nomosrun/runners/runnertest"
@@ -19,6 +21,9 @@ var clusterTypes = map[string]runners.Cluster{
 }
 
 func TestRegisteredCapsAreImplemented(t *testing.T) {
+	if len(runnertest.CapMismatches(plan.NewCapabilities(), (*host.Cluster)(nil))) == 0 {
+		t.Fatal("CapMismatches does not see the controls of a nil cluster pointer")
+	}
 	all := runners.All()
 	if len(all) != len(clusterTypes) {
 		t.Errorf("registered runners %v, want %d: add a new runner's cluster type to clusterTypes", runners.Names(), len(clusterTypes))
@@ -34,6 +39,19 @@ func TestRegisteredCapsAreImplemented(t *testing.T) {
 		}
 		if info.Doc == "" {
 			t.Errorf("runner %s: registered without Doc", info.Name)
+		}
+	}
+}
+
+// The fake runner is not registered; its default set must match its
+// cluster type all the same, since engine tests validate plans against it.
+func TestFakeCapsAreImplemented(t *testing.T) {
+	for _, m := range runnertest.CapMismatches(fake.New(fake.Options{}).Capabilities(), (*fake.Cluster)(nil)) {
+		t.Error(m)
+	}
+	for _, info := range runners.All() {
+		if info.Name == fake.Name {
+			t.Error("the fake runner is registered: it would become a --runner choice")
 		}
 	}
 }
