@@ -160,7 +160,7 @@ func Image(ctx context.Context, bin Binary) (v1.Image, error) {
 		Env: []string{
 			"PATH=/usr/local/bin",
 			da.ParamsEnv + "=" + ParamsPath,
-			"POL_PROOF_DEV_MODE=true",
+			env.DevMode.Name + "=" + env.DevMode.Default,
 			"TMPDIR=/tmp",
 		},
 		Labels: map[string]string{
