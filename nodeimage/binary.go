@@ -17,11 +17,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
-)
 
-// EnvNodeBin names a node binary to put in the image; it must be statically
-// linked and take "--config FILE".
-const EnvNodeBin = "NOMOS_NODE_BIN"
+	"github.com/nomosrun/nomosrun/internal/env"
+)
 
 // modulePath is the module whose cmd/simnode is built when no static binary
 // is at hand.
@@ -64,15 +62,15 @@ func SetSelfNode(args ...string) {
 //
 // If none applies it returns one error saying how to get a static binary.
 func FindBinary(ctx context.Context) (Binary, error) {
-	if p := os.Getenv(EnvNodeBin); p != "" {
+	if p := env.NodeBin.Get(); p != "" {
 		static, err := isStatic(p)
 		if err != nil {
-			return Binary{}, fmt.Errorf("%s=%s: %w", EnvNodeBin, p, err)
+			return Binary{}, fmt.Errorf("%s=%s: %w", env.NodeBin.Name, p, err)
 		}
 		if !static {
-			return Binary{}, fmt.Errorf("%s=%s is dynamically linked and cannot run in the node image, which is built FROM scratch; build a static one with: CGO_ENABLED=0 go build -trimpath -o simnode ./cmd/simnode", EnvNodeBin, p)
+			return Binary{}, fmt.Errorf("%s=%s is dynamically linked and cannot run in the node image, which is built FROM scratch; build a static one with: CGO_ENABLED=0 go build -trimpath -o simnode ./cmd/simnode", env.NodeBin.Name, p)
 		}
-		return Binary{Path: p, Source: EnvNodeBin}, nil
+		return Binary{Path: p, Source: env.NodeBin.Name}, nil
 	}
 	selfMu.Lock()
 	args, self := selfArgs, selfArgs != nil
@@ -102,7 +100,7 @@ func FindBinary(ctx context.Context) (Binary, error) {
 func noBinaryError(cause error) error {
 	return fmt.Errorf("no static node binary for the image (%v); run from a nomosrun source checkout with Go installed, "+
 		"install a static nomosrun (CGO_ENABLED=0 go install ./cmd/nomosrun), or set %s to a binary built with "+
-		"CGO_ENABLED=0 go build -trimpath ./cmd/simnode", cause, EnvNodeBin)
+		"CGO_ENABLED=0 go build -trimpath ./cmd/simnode", cause, env.NodeBin.Name)
 }
 
 // isStatic reports whether the ELF executable at path has no program

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/internal/testenv"
 	"github.com/nomosrun/nomosrun/simnode/config"
 )
@@ -54,7 +55,7 @@ func TestDockerLoadRunsTheNode(t *testing.T) {
 		err = exec.Command("docker", "version").Run()
 	}
 	testenv.Require(t, "a Docker engine", err)
-	t.Setenv(EnvNodeBin, "")
+	t.Setenv(env.NodeBin.Name, "")
 	tag := testTag()
 	archive := writeArchive(t, tag)
 	t.Cleanup(func() { exec.Command("docker", "image", "rm", "-f", tag).Run() })
@@ -108,7 +109,7 @@ func TestCtrImportAcceptsTheArchive(t *testing.T) {
 		err = findContainerd(t)
 	}
 	testenv.Require(t, "containerd (ctr)", err)
-	t.Setenv(EnvNodeBin, "")
+	t.Setenv(env.NodeBin.Name, "")
 	tag := testTag()
 	archive := writeArchive(t, tag)
 	ns := fmt.Sprintf("nomosrun-test-%d", os.Getpid())
@@ -130,7 +131,7 @@ func TestCtrImportAcceptsTheArchive(t *testing.T) {
 // that answers: the system one, else the one Docker runs for itself.
 func findContainerd(t *testing.T) error {
 	var err error
-	for _, addr := range []string{os.Getenv("CONTAINERD_ADDRESS"), "/run/containerd/containerd.sock", "/var/run/docker/containerd/containerd.sock"} {
+	for _, addr := range []string{env.ContainerdAddress.Get(), "/run/containerd/containerd.sock", "/var/run/docker/containerd/containerd.sock"} {
 		if addr == "" {
 			continue
 		}

@@ -34,6 +34,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	kzgrstestparams "github.com/nomosrun/nomosrun/assets/kzgrs_test_params"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/internal/versions"
 	"github.com/nomosrun/nomosrun/simnode/da"
 )
@@ -46,9 +47,6 @@ const (
 	ConfigPath = ConfigDir + "/node.yaml"
 	DataDir    = "/data"
 )
-
-// EnvTag overrides the default image tag.
-const EnvTag = "NOMOS_TESTNET_IMAGE"
 
 // Labels set on the image.
 const (
@@ -64,7 +62,7 @@ var epoch = time.Unix(0, 0).UTC()
 // DefaultTag is the image tag the runners use: NOMOS_TESTNET_IMAGE from the
 // environment, else the one pinned in versions.env.
 func DefaultTag() string {
-	if t := os.Getenv(EnvTag); t != "" {
+	if t := env.Image.Get(); t != "" {
 		return t
 	}
 	return PinnedTag()
@@ -162,7 +160,7 @@ func Image(ctx context.Context, bin Binary) (v1.Image, error) {
 		Env: []string{
 			"PATH=/usr/local/bin",
 			da.ParamsEnv + "=" + ParamsPath,
-			"POL_PROOF_DEV_MODE=true",
+			env.DevMode.Name + "=" + env.DevMode.Default,
 			"TMPDIR=/tmp",
 		},
 		Labels: map[string]string{

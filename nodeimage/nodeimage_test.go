@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	kzgrstestparams "github.com/nomosrun/nomosrun/assets/kzgrs_test_params"
+	"github.com/nomosrun/nomosrun/internal/env"
 )
 
 // readBack parses a docker-archive tarball written by Write.
@@ -119,13 +120,13 @@ func TestWriteRejectsBadTag(t *testing.T) {
 }
 
 func TestDefaultTag(t *testing.T) {
-	t.Setenv(EnvTag, "")
+	t.Setenv(env.Image.Name, "")
 	if got := DefaultTag(); got != "nomosrun/simnode:0.1.0" {
 		t.Errorf("DefaultTag() = %q, want the versions.env pin", got)
 	}
-	t.Setenv(EnvTag, "mine/node:dev")
+	t.Setenv(env.Image.Name, "mine/node:dev")
 	if got := DefaultTag(); got != "mine/node:dev" {
-		t.Errorf("DefaultTag() = %q with %s set", got, EnvTag)
+		t.Errorf("DefaultTag() = %q with %s set", got, env.Image.Name)
 	}
 }
 
@@ -134,14 +135,14 @@ func TestFindBinaryRejectsDynamicNodeBin(t *testing.T) {
 	if static, err := isStatic(dyn); err != nil || static {
 		t.Skipf("%s is not a dynamic executable here (static=%v, err=%v)", dyn, static, err)
 	}
-	t.Setenv(EnvNodeBin, dyn)
+	t.Setenv(env.NodeBin.Name, dyn)
 	_, err := FindBinary(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "dynamically linked") || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
 		t.Fatalf("err = %v, want one saying how to build a static binary", err)
 	}
 	notELF := filepath.Join(t.TempDir(), "script")
 	os.WriteFile(notELF, []byte("#!/bin/sh\n"), 0o755)
-	t.Setenv(EnvNodeBin, notELF)
+	t.Setenv(env.NodeBin.Name, notELF)
 	if _, err := FindBinary(context.Background()); err == nil || !strings.Contains(err.Error(), "not a Linux executable") {
 		t.Fatalf("err = %v for a script", err)
 	}
@@ -151,7 +152,7 @@ func TestFindBinaryBuildsStaticFromSource(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the node")
 	}
-	t.Setenv(EnvNodeBin, "")
+	t.Setenv(env.NodeBin.Name, "")
 	bin := staticBinary(t)
 	static, err := isStatic(bin.Path)
 	if err != nil || !static {
@@ -166,9 +167,9 @@ func TestFindBinaryBuildsStaticFromSource(t *testing.T) {
 		t.Fatalf("second FindBinary = %+v, %v; want the cached %s", again, err, bin.Path)
 	}
 	// A static NOMOS_NODE_BIN is taken as is.
-	t.Setenv(EnvNodeBin, bin.Path)
-	if b, err := FindBinary(context.Background()); err != nil || b.Source != EnvNodeBin || b.Path != bin.Path {
-		t.Fatalf("FindBinary with %s = %+v, %v", EnvNodeBin, b, err)
+	t.Setenv(env.NodeBin.Name, bin.Path)
+	if b, err := FindBinary(context.Background()); err != nil || b.Source != env.NodeBin.Name || b.Path != bin.Path {
+		t.Fatalf("FindBinary with %s = %+v, %v", env.NodeBin.Name, b, err)
 	}
 }
 

@@ -5,60 +5,101 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/nomosrun/nomosrun/engine/plan"
 )
 
-// Factory builds a runner with its default options. Runners read their own
-// environment variables (NOMOS_NODE_BIN, COMPOSE_RUNNER_*, K8S_RUNNER_*).
-type Factory func() (Runner, error)
+// Info is everything nomosrun knows about a runner before starting it: the
+// one registration a runner package makes from init. Plan validation, the
+// doctor command and the --runner help all read it.
+type Info struct {
+	// Name is the runner's name as given to --runner.
+	Name string
+	// Doc is a one-line description for help texts.
+	Doc string
+	// Caps lists what the runner's clusters can do; plans are validated
+	// against it without starting anything.
+	Caps plan.Capabilities
+	// Checks names the prerequisite checks of nomosrun doctor
+	// (internal/doctor) this runner needs beyond those every runner needs.
+	Checks []string
+	// New builds the runner with its default options. Runners read their
+	// own environment variables (internal/env).
+	New func() (Runner, error)
+}
 
 var (
 	registryMu sync.RWMutex
-	registry   = map[string]Factory{}
+	registry   = map[string]Info{}
 )
 
-// Register makes a runner available under name (as given to --runner). A
-// runner package calls it from init; registering a name twice is a
-// programming error and panics, like database/sql.Register.
-func Register(name string, f Factory) {
+// Register makes a runner available under info.Name (as given to
+// --runner). A runner package calls it from init; registering a name twice
+// or without a constructor is a programming error and panics, like
+// database/sql.Register.
+func Register(info Info) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
-	if name == "" || f == nil {
-		panic("runners: Register needs a name and a factory")
+	if info.Name == "" || info.New == nil {
+		panic("runners: Register needs a name and a constructor")
 	}
-	if _, dup := registry[name]; dup {
-		panic("runners: Register called twice for " + name)
+	if _, dup := registry[info.Name]; dup {
+		panic("runners: Register called twice for " + info.Name)
 	}
-	registry[name] = f
+	if info.Caps == nil {
+		info.Caps = plan.NewCapabilities()
+	}
+	registry[info.Name] = info
+}
+
+// Lookup returns the registration of the named runner. An unknown name is
+// an error that lists the known ones.
+func Lookup(name string) (Info, error) {
+	registryMu.RLock()
+	info, ok := registry[name]
+	registryMu.RUnlock()
+	if ok {
+		return info, nil
+	}
+	known := Names()
+	if len(known) == 0 {
+		return Info{}, fmt.Errorf("unknown runner %q: no runner is registered", name)
+	}
+	return Info{}, fmt.Errorf("unknown runner %q (known: %s)", name, strings.Join(known, ", "))
 }
 
 // New builds the runner registered under name. An unknown name is an error
 // that lists the known ones.
 func New(name string) (Runner, error) {
-	registryMu.RLock()
-	f, ok := registry[name]
-	registryMu.RUnlock()
-	if !ok {
-		known := Names()
-		if len(known) == 0 {
-			return nil, fmt.Errorf("unknown runner %q: no runner is registered", name)
-		}
-		return nil, fmt.Errorf("unknown runner %q (known: %s)", name, strings.Join(known, ", "))
+	info, err := Lookup(name)
+	if err != nil {
+		return nil, err
 	}
-	r, err := f()
+	r, err := info.New()
 	if err != nil {
 		return nil, fmt.Errorf("runner %s: %w", name, err)
 	}
 	return r, nil
 }
 
-// Names returns the registered runner names in order.
-func Names() []string {
+// All returns every registration, sorted by name.
+func All() []Info {
 	registryMu.RLock()
 	defer registryMu.RUnlock()
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
+	out := make([]Info, 0, len(registry))
+	for _, info := range registry {
+		out = append(out, info)
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Names returns the registered runner names in order.
+func Names() []string {
+	all := All()
+	out := make([]string, len(all))
+	for i, info := range all {
+		out[i] = info.Name
+	}
 	return out
 }

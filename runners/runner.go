@@ -1,7 +1,8 @@
 // Package runners defines what a backend must do to run a plan: deploy a
 // topology, hand back its nodes, and tear it down. Optional node control and
 // network faults are separate small interfaces, found by type assertion and
-// announced through Capabilities so plans are checked before anything starts.
+// announced in the runner's registration (Info.Caps) so plans are checked
+// before anything starts.
 package runners
 
 import (
@@ -17,8 +18,6 @@ import (
 type Runner interface {
 	// Name is the runner's name as given to --runner.
 	Name() string
-	// Capabilities lists what the clusters of this runner can do.
-	Capabilities() plan.Capabilities
 	// Deploy starts every node of the plan's topology and returns once the
 	// processes, containers or pods exist. Readiness is the engine's job.
 	Deploy(ctx context.Context, spec DeploySpec) (Cluster, error)

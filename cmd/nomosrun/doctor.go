@@ -4,20 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/nomosrun/nomosrun/internal/doctor"
+	"github.com/nomosrun/nomosrun/runners"
 )
 
 var doctorCmd = &command{
 	name:  "doctor",
-	usage: "[--runner host|compose|k8s]",
+	usage: "[--runner " + strings.Join(runners.Names(), "|") + "]",
 	short: "check the prerequisites of a runner, each with the fix when it fails (exit 6 when one the runner needs fails)",
 	run:   runDoctor,
 }
 
 func runDoctor(ctx context.Context, a *app, c *command, args []string) error {
 	fs := a.newFlags(c)
-	runner := fs.String("runner", "host", "the runner whose prerequisites must pass: host, compose or k8s")
+	runner := fs.String("runner", "host", "the runner whose prerequisites must pass: "+runnerChoices())
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -25,10 +27,11 @@ func runDoctor(ctx context.Context, a *app, c *command, args []string) error {
 	if len(pos) != 0 {
 		return usageError(errors.New("doctor: takes no arguments; usage: nomosrun doctor " + c.usage))
 	}
-	if _, err := capsOf(*runner); err != nil {
+	info, err := runnerInfo(*runner)
+	if err != nil {
 		return usageError(err)
 	}
-	results := doctor.Run(ctx, doctor.Default(), *runner, true)
+	results := doctor.Run(ctx, doctor.Default(), info.Checks, true)
 	if err := doctor.Write(a.stdout, results); err != nil {
 		return err
 	}
@@ -42,5 +45,9 @@ func runDoctor(ctx context.Context, a *app, c *command, args []string) error {
 
 // precheck runs the checks a runner needs before a run starts anything.
 func precheck(ctx context.Context, runner string) error {
-	return withCode(ExitInfrastructure, doctor.Require(ctx, doctor.Default(), runner))
+	info, err := runnerInfo(runner)
+	if err != nil {
+		return usageError(err)
+	}
+	return withCode(ExitInfrastructure, doctor.Require(ctx, doctor.Default(), runner, info.Checks))
 }

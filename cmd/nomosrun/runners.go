@@ -2,35 +2,36 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/runners"
 )
 
-// allCaps is every capability a plan may need.
-var allCaps = plan.NewCapabilities(plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapIsolate,
-	plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapLogs, plan.CapDA)
+// The runners register themselves from init; run.go imports them.
 
-// runnerCaps is the one table of what each runner supports, for validating
-// plans without starting a runner. Network faults go through the node's
-// fault hooks on every runner.
-var runnerCaps = map[string]plan.Capabilities{
-	"host":    allCaps,
-	"compose": allCaps,
-	"k8s":     allCaps,
+// runnerInfo returns the registration of the named runner, or a usage
+// error listing the registered ones.
+func runnerInfo(runner string) (runners.Info, error) {
+	info, err := runners.Lookup(runner)
+	if err != nil {
+		return runners.Info{}, fmt.Errorf("unknown runner %q; want one of %s", runner, strings.Join(runners.Names(), ", "))
+	}
+	return info, nil
 }
 
-// capsOf returns the capabilities of the named runner.
+// capsOf returns the capabilities the named runner registered, for
+// validating plans without starting a runner.
 func capsOf(runner string) (plan.Capabilities, error) {
-	caps, ok := runnerCaps[runner]
-	if !ok {
-		names := make([]string, 0, len(runnerCaps))
-		for n := range runnerCaps {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return nil, fmt.Errorf("unknown runner %q; want one of %s", runner, strings.Join(names, ", "))
+	info, err := runnerInfo(runner)
+	return info.Caps, err
+}
+
+// runnerChoices is the registered runner names for help texts: "a, b or c".
+func runnerChoices() string {
+	names := runners.Names()
+	if len(names) < 2 {
+		return strings.Join(names, "")
 	}
-	return caps, nil
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

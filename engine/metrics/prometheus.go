@@ -12,15 +12,17 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+
+	"github.com/nomosrun/nomosrun/internal/env"
 )
 
-// Environment variables of the metrics backends.
-const (
+// Environment variables of the metrics backends (declared in internal/env).
+var (
 	// EnvQueryURL is the base URL of a Prometheus-compatible server that
 	// scrapes the run's nodes; when set, expect_metric queries it.
-	EnvQueryURL = "NOMOS_METRICS_QUERY_URL"
+	EnvQueryURL = env.MetricsQueryURL.Name
 	// EnvGrafanaURL is a Grafana to print with a cluster's endpoints.
-	EnvGrafanaURL = "NOMOS_GRAFANA_URL"
+	EnvGrafanaURL = env.GrafanaURL.Name
 )
 
 // FromEnv returns the Querier the environment asks for: a Prometheus client

@@ -12,25 +12,38 @@ import (
 
 const module = "github.com/nomosrun/nomosrun"
 
-// rule forbids packages matching from to depend (directly or not) on
-// packages matching any of deny.
+// rule forbids packages matching from (except those matching skip) to
+// depend (directly or not) on packages matching any of deny, except those
+// matching allow.
 type rule struct {
-	from string
-	deny []string
-	why  string
+	from  string
+	deny  []string
+	why   string
+	allow []string
+	skip  []string
 }
 
 var rules = []rule{
 	{"engine/plan", []string{"go.starlark.net", "runners", "engine/run", "starlib"},
-		"the plan is plain data shared by every phase"},
+		"the plan is plain data shared by every phase", nil, nil},
 	{"starlib", []string{"runners", "engine/run", "simnode", "os/exec", "net/http"},
-		"builtins only record into a plan: no I/O, no exec, no backend"},
+		"builtins only record into a plan: no I/O, no exec, no backend", nil, nil},
 	{"engine", []string{"runners/host", "runners/compose", "runners/k8s", "runners/fake", "starlib", "go.starlark.net"},
-		"the engine knows runners only through their interfaces"},
+		"the engine knows runners only through their interfaces", nil, nil},
 	{"runners", []string{"starlib", "go.starlark.net"},
-		"runners deploy plans; they do not interpret them"},
+		"runners deploy plans; they do not interpret them", nil, nil},
+	// The runners write the reference node's config format (simnode/config)
+	// and nodeimage sets the image's KZG parameter path (simnode/da); the
+	// fake runner answers node API calls with engine/nodeclient's types (its
+	// own rule below).
+	{"runners", []string{"engine", "simnode"},
+		"runners know the engine only through the plan, and the node only through its config format",
+		[]string{"engine/plan", "engine/nodeclient", "simnode/config", "simnode/da"}, nil},
+	{"runners", []string{"engine/nodeclient"},
+		"only the fake runner, which serves the engine's node clients in memory, uses engine/nodeclient",
+		nil, []string{"runners/fake"}},
 	{"nodeapi", []string{"simnode", "engine", "runners"},
-		"the node API client is shared by the engine and tests and must stay small"},
+		"the node API client is shared by the engine and tests and must stay small", nil, nil},
 }
 
 type pkg struct {
@@ -70,10 +83,13 @@ func violations(pkgs []pkg, rules []rule) []string {
 	for _, r := range rules {
 		from := module + "/" + r.from
 		for _, p := range pkgs {
-			if !within(p.ImportPath, from) {
+			if !within(p.ImportPath, from) || matchesAny(p.ImportPath, r.skip) {
 				continue
 			}
 			for _, d := range p.Deps {
+				if matchesAny(d, r.allow) {
+					continue
+				}
 				for _, deny := range r.deny {
 					if within(d, qualify(deny)) {
 						out = append(out, p.ImportPath+" depends on "+d+": "+r.why)
@@ -83,6 +99,17 @@ func violations(pkgs []pkg, rules []rule) []string {
 		}
 	}
 	return out
+}
+
+// matchesAny reports whether path is within one of the project-relative
+// or qualified paths.
+func matchesAny(path string, paths []string) bool {
+	for _, p := range paths {
+		if within(path, qualify(p)) {
+			return true
+		}
+	}
+	return false
 }
 
 // qualify turns a project-relative path into an import path; standard
@@ -115,5 +142,28 @@ func TestViolationsReported(t *testing.T) {
 	got := violations(bad, rules)
 	if len(got) != 1 || !strings.Contains(got[0], "starlib depends on os/exec") {
 		t.Fatalf("violations = %q, want exactly starlib -> os/exec", got)
+	}
+}
+
+// TestRunnerRules: a runner may use the plan and the node's config format
+// but not the rest of the engine or the node; only the fake runner may use
+// engine/nodeclient.
+func TestRunnerRules(t *testing.T) {
+	pkgs := []pkg{
+		{ImportPath: module + "/runners/host", Deps: []string{module + "/engine/plan", module + "/simnode/config", module + "/simnode/cli"}},
+		{ImportPath: module + "/runners/k8s", Deps: []string{module + "/engine/run", module + "/engine/nodeclient"}},
+		{ImportPath: module + "/runners/fake", Deps: []string{module + "/engine/nodeclient", module + "/engine/plan"}},
+		{ImportPath: module + "/engine/run", Deps: []string{module + "/runners", module + "/runners/fake"}},
+	}
+	got := strings.Join(violations(pkgs, rules), "\n")
+	for _, want := range []string{"runners/host depends on " + module + "/simnode/cli",
+		"runners/k8s depends on " + module + "/engine/run", "runners/k8s depends on " + module + "/engine/nodeclient",
+		"engine/run depends on " + module + "/runners/fake"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("violations lack %q:\n%s", want, got)
+		}
+	}
+	if n := strings.Count(got, "\n") + 1; n != 4 {
+		t.Errorf("%d violations, want 4:\n%s", n, got)
 	}
 }

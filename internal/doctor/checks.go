@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/internal/versions"
 	"github.com/nomosrun/nomosrun/nodeapi"
 )
@@ -77,22 +78,22 @@ func repoRoot(p *Probes) string {
 // checkNodeBinary checks NOMOS_NODE_BIN and NOMOS_EXECUTOR_BIN when set.
 func checkNodeBinary(_ context.Context, p *Probes) Result {
 	var found []string
-	for _, env := range []string{"NOMOS_NODE_BIN", "NOMOS_EXECUTOR_BIN"} {
-		path := p.Getenv(env)
+	for _, name := range []string{env.NodeBin.Name, env.ExecutorBin.Name} {
+		path := p.Getenv(name)
 		if path == "" {
 			continue
 		}
-		fix := fmt.Sprintf("point %s at an executable node binary, or unset it to use the reference node built into nomosrun", env)
+		fix := fmt.Sprintf("point %s at an executable node binary, or unset it to use the reference node built into nomosrun", name)
 		fi, err := p.Stat(path)
 		switch {
 		case err != nil:
-			return fail(fix, "%s=%s: no such file", env, path)
+			return fail(fix, "%s=%s: no such file", name, path)
 		case fi.IsDir():
-			return fail(fix, "%s=%s is a directory", env, path)
+			return fail(fix, "%s=%s is a directory", name, path)
 		case fi.Mode().Perm()&0o111 == 0:
-			return fail("make it executable: chmod +x "+path, "%s=%s is not executable", env, path)
+			return fail("make it executable: chmod +x "+path, "%s=%s is not executable", name, path)
 		}
-		found = append(found, env+"="+path)
+		found = append(found, name+"="+path)
 	}
 	if len(found) == 0 {
 		return ok("the reference node built into nomosrun")
@@ -103,7 +104,7 @@ func checkNodeBinary(_ context.Context, p *Probes) Result {
 // checkKZG checks NOMOS_KZGRS_PARAMS_PATH when set: it must name the
 // parameter file itself.
 func checkKZG(_ context.Context, p *Probes) Result {
-	path := p.Getenv("NOMOS_KZGRS_PARAMS_PATH")
+	path := p.Getenv(env.KZGParams.Name)
 	if path == "" {
 		return ok("built into nomosrun (NOMOS_KZGRS_PARAMS_PATH unset)")
 	}

@@ -1,7 +1,9 @@
 // Package doctor checks the prerequisites of each runner (versions.env, the
 // node binary, KZG parameters, POL_PROOF_DEV_MODE, free loopback ports, the
 // Docker engine, Compose CLI and node image, the kubeconfig and cluster) and says how to
-// fix each one that fails. Every outside call goes through Probes, so tests
+// fix each one that fails. Which checks a runner needs is part of the
+// runner's registration (runners.Info.Checks names them); this package only
+// knows the checks. Every outside call goes through Probes, so tests
 // inject failures.
 package doctor
 
@@ -35,15 +37,17 @@ type Result struct {
 
 // Check is one prerequisite.
 type Check struct {
+	// Name identifies the check; runners name the checks they need by it.
 	Name string
-	// Runners are the runners that need it; nil means every runner.
-	Runners []string
-	Run     func(ctx context.Context, p *Probes) Result
+	// Every is set for a check every runner needs.
+	Every bool
+	// Run performs the check.
+	Run func(ctx context.Context, p *Probes) Result
 }
 
-// neededBy reports whether runner needs the check.
-func (c Check) neededBy(runner string) bool {
-	return c.Runners == nil || slices.Contains(c.Runners, runner)
+// neededBy reports whether a runner that names needs needs the check.
+func (c Check) neededBy(needs []string) bool {
+	return c.Every || slices.Contains(needs, c.Name)
 }
 
 // Docker is what the checks ask the Docker engine.
@@ -111,34 +115,44 @@ func Default() *Probes {
 // Checks returns every check, in the order they are printed.
 func Checks() []Check {
 	return []Check{
-		{Name: "versions.env", Run: checkVersions},
-		{Name: "node binary", Runners: []string{"host"}, Run: checkNodeBinary},
-		{Name: "KZG parameters", Runners: []string{"host"}, Run: checkKZG},
-		{Name: "POL_PROOF_DEV_MODE", Run: checkDevMode},
-		{Name: "free ports", Runners: []string{"host"}, Run: checkPorts},
-		{Name: "Docker engine", Runners: []string{"compose"}, Run: checkDocker},
-		{Name: "Compose CLI", Runners: []string{"compose"}, Run: checkCompose},
-		{Name: "node image", Runners: []string{"compose"}, Run: checkImage},
-		{Name: "kubeconfig", Runners: []string{"k8s"}, Run: checkKubeconfig},
-		{Name: "cluster", Runners: []string{"k8s"}, Run: checkCluster},
+		{Name: "versions.env", Every: true, Run: checkVersions},
+		{Name: "node binary", Run: checkNodeBinary},
+		{Name: "KZG parameters", Run: checkKZG},
+		{Name: "POL_PROOF_DEV_MODE", Every: true, Run: checkDevMode},
+		{Name: "free ports", Run: checkPorts},
+		{Name: "Docker engine", Run: checkDocker},
+		{Name: "Compose CLI", Run: checkCompose},
+		{Name: "node image", Run: checkImage},
+		{Name: "kubeconfig", Run: checkKubeconfig},
+		{Name: "cluster", Run: checkCluster},
 	}
 }
 
-// Run runs the checks: all of them when all is set, else only those runner
-// needs. Results are in check order.
-func Run(ctx context.Context, p *Probes, runner string, all bool) []Result {
+// Run runs the checks: all of them when all is set, else those every
+// runner needs and those named in needs (a runner's registered checks).
+// Results are in check order; a name in needs that is no check is a failed
+// result, so a misspelt registration shows.
+func Run(ctx context.Context, p *Probes, needs []string, all bool) []Result {
 	if p.Timeout <= 0 {
 		p.Timeout = 5 * time.Second
 	}
 	var out []Result
+	known := map[string]bool{}
 	for _, c := range Checks() {
-		needed := c.neededBy(runner)
+		known[c.Name] = true
+		needed := c.neededBy(needs)
 		if !needed && !all {
 			continue
 		}
 		r := c.Run(ctx, p)
 		r.Name, r.Needed = c.Name, needed
 		out = append(out, r)
+	}
+	for _, n := range needs {
+		if !known[n] {
+			out = append(out, Result{Name: n, Needed: true, Detail: "no such doctor check",
+				Fix: "name a check of internal/doctor in the runner's registration"})
+		}
 	}
 	return out
 }
@@ -178,7 +192,9 @@ func Write(w io.Writer, results []Result) error {
 
 // Error is the failure of the checks a runner needs.
 type Error struct {
+	// Runner is the runner's name.
 	Runner string
+	// Failed are the failed checks the runner needs.
 	Failed []Result
 }
 
@@ -191,10 +207,10 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Require runs the checks runner needs and returns an *Error naming each
-// failure with its fix, or nil.
-func Require(ctx context.Context, p *Probes, runner string) error {
-	if failed := Failed(Run(ctx, p, runner, false)); len(failed) > 0 {
+// Require runs the checks the named runner needs (those every runner needs
+// and needs) and returns an *Error naming each failure with its fix, or nil.
+func Require(ctx context.Context, p *Probes, runner string, needs []string) error {
+	if failed := Failed(Run(ctx, p, needs, false)); len(failed) > 0 {
 		return &Error{Runner: runner, Failed: failed}
 	}
 	return nil

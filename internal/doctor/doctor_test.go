@@ -9,7 +9,42 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nomosrun/nomosrun/runners"
+	_ "github.com/nomosrun/nomosrun/runners/compose" // registers the compose runner
+	_ "github.com/nomosrun/nomosrun/runners/host"    // registers the host runner
+	_ "github.com/nomosrun/nomosrun/runners/k8s"     // registers the k8s runner
 )
+
+// needs returns the checks the named runner registered.
+func needs(tb testing.TB, runner string) []string {
+	tb.Helper()
+	info, err := runners.Lookup(runner)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return info.Checks
+}
+
+// TestRegisteredChecksExist: every check a runner registers is a check of
+// this package.
+func TestRegisteredChecksExist(t *testing.T) {
+	known := map[string]bool{}
+	for _, c := range Checks() {
+		known[c.Name] = true
+	}
+	for _, info := range runners.All() {
+		for _, n := range info.Checks {
+			if !known[n] {
+				t.Errorf("runner %s needs %q, which is no doctor check", info.Name, n)
+			}
+		}
+	}
+	r := Run(context.Background(), healthy(), []string{"no such check"}, false)
+	if f := Failed(r); len(f) != 1 || f[0].Name != "no such check" {
+		t.Errorf("an unknown check name: failed %+v", f)
+	}
+}
 
 // fakeFile is a FileInfo for Stat.
 type fakeFile struct {
@@ -101,7 +136,7 @@ func withEnv(p *Probes, kv ...string) *Probes {
 func TestMissingImagePasses(t *testing.T) {
 	p := healthy()
 	p.Docker = func() (Docker, error) { return fakeDocker{images: map[string]bool{}}, nil }
-	r := Run(context.Background(), p, "compose", false)
+	r := Run(context.Background(), p, needs(t, "compose"), false)
 	for _, res := range r {
 		if res.Name == "node image" && (!res.OK || !strings.Contains(res.Detail, "the first compose run builds it")) {
 			t.Errorf("missing image: %+v", res)
@@ -111,7 +146,7 @@ func TestMissingImagePasses(t *testing.T) {
 
 func TestAllPass(t *testing.T) {
 	for _, runner := range []string{"host", "compose", "k8s"} {
-		results := Run(context.Background(), healthy(), runner, true)
+		results := Run(context.Background(), healthy(), needs(t, runner), true)
 		if len(results) != len(Checks()) {
 			t.Fatalf("%d results, want %d", len(results), len(Checks()))
 		}
@@ -120,7 +155,7 @@ func TestAllPass(t *testing.T) {
 				t.Errorf("%s: %s: %s (fix %s)", runner, r.Name, r.Detail, r.Fix)
 			}
 		}
-		if err := Require(context.Background(), healthy(), runner); err != nil {
+		if err := Require(context.Background(), healthy(), runner, needs(t, runner)); err != nil {
 			t.Errorf("%s: %v", runner, err)
 		}
 	}
@@ -255,7 +290,7 @@ func TestFailures(t *testing.T) {
 			"start the cluster, or select a reachable one: kubectl config use-context NAME"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			results := Run(context.Background(), tc.probes(), tc.runner, false)
+			results := Run(context.Background(), tc.probes(), needs(t, tc.runner), false)
 			failed := Failed(results)
 			// Checks that depend on the broken one fail after it.
 			if len(failed) == 0 || failed[0].Name != tc.check {
@@ -267,7 +302,7 @@ func TestFailures(t *testing.T) {
 			if failed[0].Fix != tc.fix {
 				t.Errorf("fix\n got %q\nwant %q", failed[0].Fix, tc.fix)
 			}
-			err := Require(context.Background(), tc.probes(), tc.runner)
+			err := Require(context.Background(), tc.probes(), tc.runner, needs(t, tc.runner))
 			var de *Error
 			if !errors.As(err, &de) || !strings.Contains(err.Error(), "fix: "+strings.Split(tc.fix, "\n")[0]) {
 				t.Errorf("Require = %v", err)
@@ -286,7 +321,7 @@ func TestFailures(t *testing.T) {
 func TestNotNeededFailureDoesNotCount(t *testing.T) {
 	p := healthy()
 	p.Docker = func() (Docker, error) { return fakeDocker{pingErr: errors.New("connection refused")}, nil }
-	results := Run(context.Background(), p, "host", true)
+	results := Run(context.Background(), p, needs(t, "host"), true)
 	if f := Failed(results); len(f) != 0 {
 		t.Errorf("host failed on %+v", f)
 	}
@@ -295,7 +330,7 @@ func TestNotNeededFailureDoesNotCount(t *testing.T) {
 	if !strings.Contains(out.String(), "--  Docker engine") {
 		t.Errorf("output:\n%s", out.String())
 	}
-	if got := Run(context.Background(), p, "host", false); len(got) != 5 {
+	if got := Run(context.Background(), p, needs(t, "host"), false); len(got) != 5 {
 		t.Errorf("host needs %d checks, want 5", len(got))
 	}
 }
@@ -308,7 +343,7 @@ func TestHostChecksOnThisMachine(t *testing.T) {
 		t.Skip("POL_PROOF_DEV_MODE is set to something else than true here")
 	}
 	start := time.Now()
-	if err := Require(context.Background(), Default(), "host"); err != nil {
+	if err := Require(context.Background(), Default(), "host", needs(t, "host")); err != nil {
 		t.Fatal(err)
 	}
 	if d := time.Since(start); d > time.Second {
@@ -318,7 +353,7 @@ func TestHostChecksOnThisMachine(t *testing.T) {
 
 func BenchmarkHostChecks(b *testing.B) {
 	for b.Loop() {
-		if err := Require(context.Background(), Default(), "host"); err != nil {
+		if err := Require(context.Background(), Default(), "host", needs(b, "host")); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/client"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -52,7 +53,7 @@ func checkImage(ctx context.Context, p *Probes) Result {
 		// Only the pinned tag is built on demand: another tag names an
 		// image the user meant to provide.
 		return fail("build it: nomosrun image build --tag "+tag,
-			"%s (from %s) is not in the engine at %s; only %s is built on demand", tag, nodeimage.EnvTag, d.Host(), nodeimage.PinnedTag())
+			"%s (from %s) is not in the engine at %s; only %s is built on demand", tag, env.Image.Name, d.Host(), nodeimage.PinnedTag())
 	}
 	if !found {
 		// The compose runner builds the pinned image from its own binary when missing.

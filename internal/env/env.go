@@ -47,18 +47,33 @@ var (
 	ComposePreserve = Var{"COMPOSE_RUNNER_PRESERVE", "", `"1" keeps the compose stack after the run`}
 	// K8sPreserve keeps the Kubernetes namespace after the run.
 	K8sPreserve = Var{"K8S_RUNNER_PRESERVE", "", `"1" keeps the Kubernetes namespace after the run`}
+	// K8sNamespace is the namespace the k8s runner deploys into.
+	K8sNamespace = Var{"K8S_RUNNER_NAMESPACE", "nomosrun-<run id>", "namespace the k8s runner deploys into"}
+	// K8sNodeHost is the host serving the node NodePorts.
+	K8sNodeHost = Var{"K8S_RUNNER_NODE_HOST", "the API server's host", "host the k8s runner reaches NodePorts on"}
+	// K8sPortForward makes the k8s runner port-forward instead of using NodePorts.
+	K8sPortForward = Var{"K8S_RUNNER_PORT_FORWARD", "", `"1": skip NodePorts, always port-forward`}
+	// K8sDeployTimeout bounds the wait for ready pods, in seconds.
+	K8sDeployTimeout = Var{"K8S_RUNNER_DEPLOYMENT_TIMEOUT_SECS", "180", "seconds the k8s runner waits for ready pods (doubled by SLOW_TEST_ENV)"}
+	// K8sProbeTimeout bounds the NodePort probe before port-forwarding, in seconds.
+	K8sProbeTimeout = Var{"K8S_RUNNER_HTTP_PROBE_TIMEOUT_SECS", "10", "seconds the k8s runner probes a NodePort before port-forwarding"}
+	// K8sStorageClass is the storage class of the node data volumes.
+	K8sStorageClass = Var{"K8S_RUNNER_STORAGE_CLASS", "", `storage class of the node data volumes ("none": emptyDir; unset: the cluster's default)`}
 	// MetricsQueryURL is a Prometheus-compatible query endpoint for expect_metric.
 	MetricsQueryURL = Var{"NOMOS_METRICS_QUERY_URL", "", "Prometheus query endpoint used by expect_metric instead of an embedded one"}
 	// GrafanaURL is linked from the report.
 	GrafanaURL = Var{"NOMOS_GRAFANA_URL", "", "Grafana base URL linked from the report"}
 	// PrometheusBin is the Prometheus binary the metric tests run.
 	PrometheusBin = Var{"NOMOS_PROMETHEUS_BIN", "", "Prometheus binary for the metric tests"}
+	// ContainerdAddress is the containerd socket the image load tests try first.
+	ContainerdAddress = Var{"CONTAINERD_ADDRESS", "", "containerd socket the image load tests try before the usual paths"}
 )
 
 // All lists every variable, in the order of the documentation.
 var All = []Var{SlowTest, KeepLogs, LogDir, LogLevel, LogFilter, NodeBin, ExecutorBin,
 	DevMode, KZGParams, Image, ImagePullPolicy, ComposeHost, ComposePreserve, K8sPreserve,
-	MetricsQueryURL, GrafanaURL, PrometheusBin}
+	K8sNamespace, K8sNodeHost, K8sPortForward, K8sDeployTimeout, K8sProbeTimeout, K8sStorageClass,
+	MetricsQueryURL, GrafanaURL, PrometheusBin, ContainerdAddress}
 
 // Get returns the variable's value with surrounding space trimmed ("" when unset).
 func (v Var) Get() string { return strings.TrimSpace(os.Getenv(v.Name)) }

@@ -14,6 +14,7 @@ import (
 	"github.com/docker/go-connections/nat"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -86,14 +87,14 @@ func (c *Cluster) up(ctx context.Context, nodes []plan.Node, configDirs []string
 	for i, n := range nodes {
 		svcs[i] = serviceSpec{name: n.Name, configDir: configDirs[i], apiPort: ports[2*i], testPort: ports[2*i+1]}
 	}
-	env := map[string]string{}
+	vars := map[string]string{}
 	for _, k := range passthroughEnv {
 		if v, ok := os.LookupEnv(k); ok {
-			env[k] = v
+			vars[k] = v
 		}
 	}
 	grace := strconv.Itoa(int(c.opts.StopTimeout.Seconds())) + "s"
-	yml, err := projectFile(c.runID, c.opts.Image, c.opts.HostIP, env, grace, svcs)
+	yml, err := projectFile(c.runID, c.opts.Image, c.opts.HostIP, vars, grace, svcs)
 	if err != nil {
 		return fmt.Errorf("render the compose file: %w", err)
 	}
@@ -185,7 +186,7 @@ func (c *Cluster) Teardown(ctx context.Context) error {
 	}
 	var err error
 	if c.opts.Preserve {
-		c.log.Warn("COMPOSE_RUNNER_PRESERVE is set: the stack keeps running",
+		c.log.Warn(env.ComposePreserve.Name+" is set: the stack keeps running",
 			"project", c.runID, "inspect", "docker ps --filter label="+LabelRun+"="+c.runID,
 			"logs", "docker logs "+containerName(c.runID, "<node>"),
 			"remove", "nomosrun clean --run "+c.runID)

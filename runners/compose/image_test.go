@@ -10,6 +10,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/image"
 
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/nodeimage"
 )
 
@@ -23,7 +24,7 @@ func TestLoadImageReplacesTheOldImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	t.Setenv(nodeimage.EnvNodeBin, "")
+	t.Setenv(env.NodeBin.Name, "")
 	bin, err := nodeimage.FindBinary(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +42,7 @@ func TestLoadImageReplacesTheOldImage(t *testing.T) {
 		if err := os.WriteFile(p, append(exe, extra...), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		t.Setenv(nodeimage.EnvNodeBin, p)
+		t.Setenv(env.NodeBin.Name, p)
 		if err := LoadImage(ctx, cli, tag); err != nil {
 			t.Fatal(err)
 		}

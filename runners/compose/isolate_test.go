@@ -3,12 +3,11 @@ package compose
 import (
 	"context"
 	"fmt"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 )
@@ -32,12 +31,7 @@ func testPlan(validators, executors int, network string) *plan.Plan {
 	return p
 }
 
-func scaled(d time.Duration) time.Duration {
-	if strings.EqualFold(os.Getenv("SLOW_TEST_ENV"), "true") {
-		return 2 * d
-	}
-	return d
-}
+func scaled(d time.Duration) time.Duration { return env.Scaled(d) }
 
 // waitFor polls cond every 200 ms until it returns "" or within passes.
 func waitFor(t *testing.T, within time.Duration, what string, cond func() string) {

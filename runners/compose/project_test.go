@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/nomosrun/nomosrun/internal/env"
 )
 
 func TestProjectFile(t *testing.T) {
@@ -57,12 +59,12 @@ func TestProjectFile(t *testing.T) {
 }
 
 func TestNewRejectsBadHost(t *testing.T) {
-	t.Setenv(EnvHost, "localhost")
+	t.Setenv(env.ComposeHost.Name, "localhost")
 	if _, err := New(Options{}); err == nil || !strings.Contains(err.Error(), `COMPOSE_RUNNER_HOST="localhost" is not an IP address`) {
 		t.Fatalf("err = %v", err)
 	}
-	t.Setenv(EnvHost, "")
-	t.Setenv(EnvPreserve, "1")
+	t.Setenv(env.ComposeHost.Name, "")
+	t.Setenv(env.ComposePreserve.Name, "1")
 	r, err := New(Options{})
 	if err != nil || !r.opts.Preserve || r.opts.HostIP != "127.0.0.1" {
 		t.Fatalf("New = %+v, %v", r, err)

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/nodeimage"
 	"github.com/nomosrun/nomosrun/runners"
 )
@@ -21,19 +21,23 @@ import (
 // Name is the runner's name as given to --runner.
 const Name = "compose"
 
-// Environment variables read by the runner.
-const (
-	EnvHost     = "COMPOSE_RUNNER_HOST"     // host address the API ports are published on (default 127.0.0.1)
-	EnvPreserve = "COMPOSE_RUNNER_PRESERVE" // "1" keeps the stack after the run
-	EnvSlowTest = "SLOW_TEST_ENV"           // "true" doubles the start and stop timeouts
-)
-
 // passthroughEnv are the variables handed from nomosrun's environment to
 // every node container.
-var passthroughEnv = []string{"NOMOS_LOG_LEVEL", "NOMOS_LOG_FILTER", "POL_PROOF_DEV_MODE"}
+var passthroughEnv = []string{env.LogLevel.Name, env.LogFilter.Name, env.DevMode.Name}
 
 func init() {
-	runners.Register(Name, func() (runners.Runner, error) { return New(Options{}) })
+	runners.Register(runners.Info{
+		Name: Name, Doc: "nodes as Docker Compose containers",
+		// Node control goes through the Docker API, isolation disconnects a
+		// container from the peer network, the other network faults go through
+		// the node's fault hooks.
+		Caps: plan.NewCapabilities(
+			plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
+			plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
+		),
+		Checks: []string{"Docker engine", "Compose CLI", "node image"},
+		New:    func() (runners.Runner, error) { return New(Options{}) },
+	})
 }
 
 // Options configure the Compose runner. The zero value is ready to use.
@@ -68,42 +72,28 @@ func New(opts Options) (*Runner, error) {
 		opts.Image = nodeimage.DefaultTag()
 	}
 	if opts.HostIP == "" {
-		opts.HostIP = os.Getenv(EnvHost)
+		opts.HostIP = env.ComposeHost.Get()
 	}
 	if opts.HostIP == "" {
-		opts.HostIP = "127.0.0.1"
+		opts.HostIP = env.ComposeHost.Default
 	}
 	if net.ParseIP(opts.HostIP) == nil {
-		return nil, fmt.Errorf("%s=%q is not an IP address", EnvHost, opts.HostIP)
+		return nil, fmt.Errorf("%s=%q is not an IP address", env.ComposeHost.Name, opts.HostIP)
 	}
-	if v := os.Getenv(EnvPreserve); v != "" && v != "0" && !strings.EqualFold(v, "false") {
+	if env.ComposePreserve.Set() {
 		opts.Preserve = true
 	}
-	slow := time.Duration(1)
-	if strings.EqualFold(os.Getenv(EnvSlowTest), "true") {
-		slow = 2
-	}
 	if opts.StartTimeout <= 0 {
-		opts.StartTimeout = slow * 60 * time.Second
+		opts.StartTimeout = env.Scaled(60 * time.Second)
 	}
 	if opts.StopTimeout <= 0 {
-		opts.StopTimeout = slow * 10 * time.Second
+		opts.StopTimeout = env.Scaled(10 * time.Second)
 	}
 	return &Runner{opts: opts}, nil
 }
 
 // Name returns "compose".
 func (r *Runner) Name() string { return Name }
-
-// Capabilities lists what Compose clusters can do: node control through the
-// Docker API, isolation by disconnecting a container from the peer network,
-// the other network faults through the node's fault hooks.
-func (r *Runner) Capabilities() plan.Capabilities {
-	return plan.NewCapabilities(
-		plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
-		plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
-	)
-}
 
 // deployInput is the part of a DeploySpec the config generator needs.
 type deployInput struct {

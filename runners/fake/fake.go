@@ -54,7 +54,9 @@ var _ runners.Runner = (*Runner)(nil)
 // Name implements runners.Runner.
 func (r *Runner) Name() string { return Name }
 
-// Capabilities implements runners.Runner.
+// Capabilities returns what the fake clusters announce: Options.Caps, or
+// every capability. The fake runner is not registered (it is no --runner
+// choice); engine tests validate their plans against this set.
 func (r *Runner) Capabilities() plan.Capabilities {
 	if r.opts.Caps != nil {
 		return r.opts.Caps

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/nomosrun/nomosrun/internal/env"
 )
 
 // The unit tests of process handling run this test binary as a stand-in
@@ -62,7 +64,7 @@ func fakeNodeMain() {
 		os.Exit(2)
 	}
 	cwd, _ := os.Getwd()
-	fmt.Printf("starting %s cwd=%s log_dir=%s log_level=%s\n", cfg.Name, cwd, os.Getenv("NOMOS_LOG_DIR"), os.Getenv("NOMOS_LOG_LEVEL"))
+	fmt.Printf("starting %s cwd=%s log_dir=%s log_level=%s\n", cfg.Name, cwd, env.LogDir.Get(), env.LogLevel.Get())
 	switch mode {
 	case "bindfail-once":
 		marker := filepath.Join(cwd, "attempted")

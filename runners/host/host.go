@@ -26,34 +26,37 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
 // Name is the runner's name as given to --runner.
 const Name = "host"
 
-// Environment variables read by the runner.
-const (
-	EnvNodeBin     = "NOMOS_NODE_BIN"     // node binary for validators (and executors by default)
-	EnvExecutorBin = "NOMOS_EXECUTOR_BIN" // node binary for executors
-	EnvLogDir      = "NOMOS_LOG_DIR"      // set for every node to RunDir/logs
-	EnvSlowTest    = "SLOW_TEST_ENV"      // "true" doubles the start and stop timeouts
-)
-
 // passthroughEnv are the variables handed from nomosrun's environment to
 // every node. Nodes otherwise get a small fixed environment, so a run does
 // not depend on whatever else the caller's shell holds.
 var passthroughEnv = []string{
-	"NOMOS_LOG_LEVEL", "NOMOS_LOG_FILTER", "NOMOS_KZGRS_PARAMS_PATH", "POL_PROOF_DEV_MODE",
+	env.LogLevel.Name, env.LogFilter.Name, env.KZGParams.Name, env.DevMode.Name,
 	"PATH", "HOME", "TMPDIR", "TZ", "GOCOVERDIR",
 }
 
 func init() {
-	runners.Register(Name, func() (runners.Runner, error) { return New(Options{}) })
+	runners.Register(runners.Info{
+		Name: Name, Doc: "nodes as processes on this machine",
+		// Restart, kill, pause and logs are process signals and files; isolate,
+		// partition, latency and clock skew go through the node's fault hooks,
+		// which the engine drives on any runner.
+		Caps: plan.NewCapabilities(
+			plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
+			plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
+		),
+		Checks: []string{"node binary", "KZG parameters", "free ports"},
+		New:    func() (runners.Runner, error) { return New(Options{}) },
+	})
 }
 
 // Options configure the host runner. The zero value is ready to use.
@@ -89,10 +92,10 @@ var _ runners.Runner = (*Runner)(nil)
 
 // New returns a host runner. Environment overrides are read here.
 func New(opts Options) (*Runner, error) {
-	if v := os.Getenv(EnvNodeBin); v != "" {
+	if v := env.NodeBin.Get(); v != "" {
 		opts.NodeCommand = []string{v}
 	}
-	if v := os.Getenv(EnvExecutorBin); v != "" {
+	if v := env.ExecutorBin.Get(); v != "" {
 		opts.ExecutorCommand = []string{v}
 	}
 	if len(opts.NodeCommand) == 0 {
@@ -108,15 +111,11 @@ func New(opts Options) (*Runner, error) {
 	if opts.WriteConfigs == nil {
 		opts.WriteConfigs = defaultConfigWriter
 	}
-	slow := 1
-	if strings.EqualFold(os.Getenv(EnvSlowTest), "true") {
-		slow = 2
-	}
 	if opts.StartTimeout <= 0 {
-		opts.StartTimeout = time.Duration(slow) * 60 * time.Second
+		opts.StartTimeout = env.Scaled(60 * time.Second)
 	}
 	if opts.StopTimeout <= 0 {
-		opts.StopTimeout = time.Duration(slow) * 10 * time.Second
+		opts.StopTimeout = env.Scaled(10 * time.Second)
 	}
 	if opts.TeardownGrace <= 0 {
 		opts.TeardownGrace = 2 * time.Second
@@ -126,16 +125,6 @@ func New(opts Options) (*Runner, error) {
 
 // Name returns "host".
 func (r *Runner) Name() string { return Name }
-
-// Capabilities lists what host clusters can do. Restart, kill, pause and logs
-// are process signals and files; isolate, partition, latency and clock skew
-// go through the node's fault hooks, which the engine drives on any runner.
-func (r *Runner) Capabilities() plan.Capabilities {
-	return plan.NewCapabilities(
-		plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
-		plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
-	)
-}
 
 // deployAttempts is how many times Deploy picks new ports when a node
 // cannot bind one (another process took it in the meantime).
@@ -227,17 +216,17 @@ func (r *Runner) command(topo plan.Topology, role plan.Role) []string {
 // nodeEnv builds a node's environment: the passthrough variables that are
 // set, POL_PROOF_DEV_MODE=true unless given, NOMOS_LOG_DIR, then extra.
 func nodeEnv(logDir string, extra []string) []string {
-	var env []string
+	var out []string
 	for _, k := range passthroughEnv {
 		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
+			out = append(out, k+"="+v)
 		}
 	}
-	if _, ok := os.LookupEnv("POL_PROOF_DEV_MODE"); !ok {
-		env = append(env, "POL_PROOF_DEV_MODE=true")
+	if _, ok := env.DevMode.Lookup(); !ok {
+		out = append(out, env.DevMode.Name+"="+env.DevMode.Default)
 	}
-	env = append(env, EnvLogDir+"="+logDir)
-	return append(env, extra...)
+	out = append(out, env.LogDir.Name+"="+logDir)
+	return append(out, extra...)
 }
 
 // layout is the run directory's shape for one cluster.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/internal/procgroup"
 	"github.com/nomosrun/nomosrun/runners"
 )
@@ -317,8 +318,8 @@ func TestCommandPrecedence(t *testing.T) {
 	if got := r.command(topo, plan.RoleExecutor); len(got) != 1 || got[0] != "/opt/node" {
 		t.Fatalf("executor command = %v, want the node command", got)
 	}
-	t.Setenv(EnvNodeBin, "/env/node")
-	t.Setenv(EnvExecutorBin, "/env/executor")
+	t.Setenv(env.NodeBin.Name, "/env/node")
+	t.Setenv(env.ExecutorBin.Name, "/env/executor")
 	r, _ = New(Options{NodeCommand: []string{"/opt/node"}})
 	if got := r.command(topo, plan.RoleValidator); got[0] != "/env/node" {
 		t.Fatalf("validator command = %v, want NOMOS_NODE_BIN", got)
@@ -330,8 +331,8 @@ func TestCommandPrecedence(t *testing.T) {
 	if got := r.command(topo, plan.RoleExecutor); got[0] != "/plan/node" {
 		t.Fatalf("command = %v, want the plan's node_binary", got)
 	}
-	t.Setenv(EnvNodeBin, "")
-	t.Setenv(EnvExecutorBin, "")
+	t.Setenv(env.NodeBin.Name, "")
+	t.Setenv(env.ExecutorBin.Name, "")
 	r, _ = New(Options{})
 	exe, _ := os.Executable()
 	if got := r.command(testPlan(1, 0, time.Second).Topology, plan.RoleValidator); len(got) != 2 || got[0] != exe || got[1] != "node" {
@@ -363,8 +364,9 @@ func TestRegistered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Name() != "host" || !r.Capabilities().Has(plan.CapPause) {
-		t.Fatalf("registered runner = %s %v", r.Name(), r.Capabilities())
+	info, err := runners.Lookup(Name)
+	if err != nil || r.Name() != "host" || !info.Caps.Has(plan.CapPause) {
+		t.Fatalf("registered runner = %s %v, %v", r.Name(), info.Caps, err)
 	}
 }
 

@@ -3,11 +3,11 @@ package host
 import (
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/runners/nodeconfig"
 	"github.com/nomosrun/nomosrun/simnode/config"
 )
@@ -17,7 +17,7 @@ import (
 // ports, and keeps its database in its data directory.
 func defaultConfigWriter(spec ConfigSpec) ([]string, error) {
 	cfgs, err := nodeconfig.Generate(nodeconfig.Spec{
-		Plan: spec.Plan, ChainStart: spec.ChainStart, KZGParamsPath: os.Getenv("NOMOS_KZGRS_PARAMS_PATH"),
+		Plan: spec.Plan, ChainStart: spec.ChainStart, KZGParamsPath: env.KZGParams.Get(),
 		Place: func(i int, _ plan.Node) nodeconfig.Placement {
 			p := spec.Ports[i]
 			return nodeconfig.Placement{

@@ -13,6 +13,8 @@ import (
 
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
+
+	"github.com/nomosrun/nomosrun/internal/env"
 )
 
 // connectNodes sets every node's API URLs: NodePorts on host when the first
@@ -29,7 +31,7 @@ func (c *Cluster) connectNodes(ctx context.Context, host string, nodePorts [][2]
 			return nil
 		} else {
 			c.log.Warn("NodePorts do not answer; using port-forwards", "url", url, "err", err,
-				"hint", "set "+EnvNodeHost+" to an address of a cluster node")
+				"hint", "set "+env.K8sNodeHost.Name+" to an address of a cluster node")
 		}
 	}
 	if c.config == nil {

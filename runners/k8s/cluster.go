@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -218,7 +219,7 @@ func (c *Cluster) storage(ctx context.Context) (claim bool, class string, err er
 	list, err := c.client.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		c.log.Warn("cannot list storage classes; node data will not survive restarts", "err", err,
-			"hint", "set "+EnvStorageClass+" to a storage class")
+			"hint", "set "+env.K8sStorageClass.Name+" to a storage class")
 		return false, "", nil
 	}
 	for _, sc := range list.Items {
@@ -227,7 +228,7 @@ func (c *Cluster) storage(ctx context.Context) (claim bool, class string, err er
 		}
 	}
 	c.log.Warn("the cluster has no default storage class; node data will not survive restarts",
-		"hint", "set "+EnvStorageClass+" to a storage class")
+		"hint", "set "+env.K8sStorageClass.Name+" to a storage class")
 	return false, "", nil
 }
 
@@ -261,7 +262,7 @@ func (c *Cluster) teardown(ctx context.Context) error {
 		if !c.ownNS {
 			what = fmt.Sprintf("kubectl delete -n %s deployment,service,configmap,pvc -l %s=%s", c.ns, labelRun, c.runID)
 		}
-		c.log.Info("K8S_RUNNER_PRESERVE=1: the run's objects are kept", "inspect", "kubectl get all -n "+c.ns, "remove", what)
+		c.log.Info(env.K8sPreserve.Name+" is set: the run's objects are kept", "inspect", "kubectl get all -n "+c.ns, "remove", what)
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)

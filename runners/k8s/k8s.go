@@ -27,9 +27,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -37,6 +35,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/nodeimage"
 	"github.com/nomosrun/nomosrun/runners"
 )
@@ -44,29 +43,28 @@ import (
 // Name is the runner's name as given to --runner.
 const Name = "k8s"
 
-// Environment variables read by the runner.
-const (
-	EnvNamespace       = "K8S_RUNNER_NAMESPACE"               // namespace to use (default nomosrun-<run id>)
-	EnvPreserve        = "K8S_RUNNER_PRESERVE"                // "1": keep the namespace after the run
-	EnvNodeHost        = "K8S_RUNNER_NODE_HOST"               // host serving NodePorts (default: the API server's host)
-	EnvPortForward     = "K8S_RUNNER_PORT_FORWARD"            // "1": skip NodePorts, always port-forward
-	EnvDeployTimeout   = "K8S_RUNNER_DEPLOYMENT_TIMEOUT_SECS" // readiness of all pods (default 180)
-	EnvProbeTimeout    = "K8S_RUNNER_HTTP_PROBE_TIMEOUT_SECS" // NodePort probe before port-forwarding (default 10)
-	EnvStorageClass    = "K8S_RUNNER_STORAGE_CLASS"           // class of the data volumes; "none" for emptyDir
-	EnvImage           = nodeimage.EnvTag                     // node image (default: versions.env)
-	EnvImagePullPolicy = "NOMOS_TESTNET_IMAGE_PULL_POLICY"    // default IfNotPresent
-	EnvSlowTest        = "SLOW_TEST_ENV"                      // "true" doubles the timeouts
-)
-
 // passthroughEnv are handed from nomosrun's environment to every node.
-var passthroughEnv = []string{"NOMOS_LOG_LEVEL", "NOMOS_LOG_FILTER", "POL_PROOF_DEV_MODE"}
+var passthroughEnv = []string{env.LogLevel.Name, env.LogFilter.Name, env.DevMode.Name}
 
 func init() {
-	runners.Register(Name, func() (runners.Runner, error) { return New(Options{}) })
+	runners.Register(runners.Info{
+		Name: Name, Doc: "nodes as pods in a Kubernetes cluster",
+		// Restart, kill and stop/start are pod deletes and scaling; pause execs
+		// SIGSTOP/SIGCONT in the node's pod (see pause.go); logs are pod logs;
+		// isolate, partition, latency and clock skew go through the node's fault
+		// hooks.
+		Caps: plan.NewCapabilities(
+			plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
+			plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
+		),
+		Checks: []string{"kubeconfig", "cluster"},
+		New:    func() (runners.Runner, error) { return New(Options{}) },
+	})
 }
 
 // Options configure the runner. Zero fields take their defaults, most from
-// the environment (see the Env constants).
+// the environment (the K8S_RUNNER_* and NOMOS_TESTNET_IMAGE* variables of
+// internal/env).
 type Options struct {
 	// Client talks to the cluster. Default: from the kubeconfig.
 	Client kubernetes.Interface
@@ -105,45 +103,40 @@ var _ runners.Runner = (*Runner)(nil)
 // New returns a k8s runner. It reads the environment and the kubeconfig but
 // does not contact the cluster.
 func New(opts Options) (*Runner, error) {
-	env := func(k string) string { return strings.TrimSpace(os.Getenv(k)) }
 	if opts.Namespace == "" {
-		opts.Namespace = env(EnvNamespace)
+		opts.Namespace = env.K8sNamespace.Get()
 	}
 	if opts.Image == "" {
 		opts.Image = nodeimage.DefaultTag()
 	}
 	if opts.PullPolicy == "" {
-		opts.PullPolicy = env(EnvImagePullPolicy)
+		opts.PullPolicy = env.ImagePullPolicy.Get()
 	}
 	if opts.PullPolicy == "" {
-		opts.PullPolicy = "IfNotPresent"
+		opts.PullPolicy = env.ImagePullPolicy.Default
 	}
 	switch opts.PullPolicy {
 	case "IfNotPresent", "Never", "Always":
 	default:
-		return nil, fmt.Errorf("%s=%q: want IfNotPresent, Never or Always", EnvImagePullPolicy, opts.PullPolicy)
+		return nil, fmt.Errorf("%s=%q: want IfNotPresent, Never or Always", env.ImagePullPolicy.Name, opts.PullPolicy)
 	}
 	if opts.NodeHost == "" {
-		opts.NodeHost = env(EnvNodeHost)
+		opts.NodeHost = env.K8sNodeHost.Get()
 	}
-	opts.PortForward = opts.PortForward || env(EnvPortForward) == "1"
-	opts.Preserve = opts.Preserve || env(EnvPreserve) == "1"
+	opts.PortForward = opts.PortForward || env.K8sPortForward.Set()
+	opts.Preserve = opts.Preserve || env.K8sPreserve.Set()
 	if opts.StorageClass == "" {
-		opts.StorageClass = env(EnvStorageClass)
-	}
-	slow := time.Duration(1)
-	if strings.EqualFold(env(EnvSlowTest), "true") {
-		slow = 2
+		opts.StorageClass = env.K8sStorageClass.Get()
 	}
 	var err error
 	if opts.DeployTimeout == 0 {
-		if opts.DeployTimeout, err = secondsEnv(EnvDeployTimeout, 180); err != nil {
+		if opts.DeployTimeout, err = seconds(env.K8sDeployTimeout); err != nil {
 			return nil, err
 		}
-		opts.DeployTimeout *= slow
+		opts.DeployTimeout = env.Scaled(opts.DeployTimeout)
 	}
 	if opts.ProbeTimeout == 0 {
-		if opts.ProbeTimeout, err = secondsEnv(EnvProbeTimeout, 10); err != nil {
+		if opts.ProbeTimeout, err = seconds(env.K8sProbeTimeout); err != nil {
 			return nil, err
 		}
 	}
@@ -156,14 +149,16 @@ func New(opts Options) (*Runner, error) {
 	return &Runner{opts: opts}, nil
 }
 
-func secondsEnv(key string, def int) (time.Duration, error) {
-	v := strings.TrimSpace(os.Getenv(key))
-	if v == "" {
-		return time.Duration(def) * time.Second, nil
+// seconds reads a variable holding a positive number of seconds; unset, it
+// is the variable's default.
+func seconds(v env.Var) (time.Duration, error) {
+	s := v.Get()
+	if s == "" {
+		s = v.Default
 	}
-	n, err := strconv.Atoi(v)
+	n, err := strconv.Atoi(s)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%s=%q: want a positive number of seconds", key, v)
+		return 0, fmt.Errorf("%s=%q: want a positive number of seconds", v.Name, s)
 	}
 	return time.Duration(n) * time.Second, nil
 }
@@ -200,16 +195,6 @@ func LoadConfig() (*rest.Config, error) {
 
 // Name returns "k8s".
 func (r *Runner) Name() string { return Name }
-
-// Capabilities: restart, kill and stop/start are pod deletes and scaling;
-// pause execs SIGSTOP/SIGCONT in the node's pod; logs are pod logs; isolate,
-// partition, latency and clock skew go through the node's fault hooks.
-func (r *Runner) Capabilities() plan.Capabilities {
-	return plan.NewCapabilities(
-		plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
-		plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
-	)
-}
 
 // newRunID returns a short random id: namespaces and labels carry it.
 func newRunID() string {

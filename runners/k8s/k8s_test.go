@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/runnertest"
 	"github.com/nomosrun/nomosrun/simnode/config"
@@ -86,13 +87,13 @@ func TestRenderNode(t *testing.T) {
 }
 
 func TestNewRejectsBadEnv(t *testing.T) {
-	t.Setenv(EnvImagePullPolicy, "Sometimes")
-	if _, err := New(Options{}); err == nil || !strings.Contains(err.Error(), EnvImagePullPolicy) {
+	t.Setenv(env.ImagePullPolicy.Name, "Sometimes")
+	if _, err := New(Options{}); err == nil || !strings.Contains(err.Error(), env.ImagePullPolicy.Name) {
 		t.Errorf("bad pull policy: %v", err)
 	}
-	t.Setenv(EnvImagePullPolicy, "")
-	t.Setenv(EnvDeployTimeout, "soon")
-	if _, err := New(Options{}); err == nil || !strings.Contains(err.Error(), EnvDeployTimeout) {
+	t.Setenv(env.ImagePullPolicy.Name, "")
+	t.Setenv(env.K8sDeployTimeout.Name, "soon")
+	if _, err := New(Options{}); err == nil || !strings.Contains(err.Error(), env.K8sDeployTimeout.Name) {
 		t.Errorf("bad timeout: %v", err)
 	}
 }
@@ -259,8 +260,8 @@ func TestPreserveKeepsNamespace(t *testing.T) {
 }
 
 func TestWriteManifests(t *testing.T) {
-	t.Setenv(EnvNamespace, "")
-	t.Setenv(EnvStorageClass, "")
+	t.Setenv(env.K8sNamespace.Name, "")
+	t.Setenv(env.K8sStorageClass.Name, "")
 	r, err := New(Options{Image: "img:2"})
 	if err != nil {
 		t.Fatal(err)

@@ -15,11 +15,25 @@ import (
 	"k8s.io/client-go/tools/remotecommand"
 
 	"github.com/nomosrun/nomosrun/nodeimage"
-	"github.com/nomosrun/nomosrun/simnode/cli"
 )
 
 // containerName is the node's container in its pod.
 const containerName = "node"
+
+// signalCommand is the reference node's hidden subcommand that freezes
+// ("signal stop") and thaws ("signal cont") the node process
+// (simnode/cli.SignalCommand; a test keeps the two equal without making the
+// runner depend on the node). Only images whose node binary is nomosrun's
+// reference node, such as those nomosrun image build makes, have it: the
+// node image is FROM scratch, with no shell or kill to send signals
+// otherwise. Pause on another image fails with errNoSignalCommand.
+const signalCommand = "signal"
+
+// errNoSignalCommand is the cause of a pause that found no node binary with
+// the signal subcommand in the pod.
+var errNoSignalCommand = errors.New("pause and resume on Kubernetes run the reference node's hidden " +
+	signalCommand + " subcommand in the node's pod, and the image's node binary has none: " +
+	"use a node image built by nomosrun image build, or a scenario without pause (see Pause in docs/kubernetes.md)")
 
 // execFunc runs cmd in a container of a pod and returns its output; err is
 // non-nil when it could not run or exited non-zero.
@@ -66,7 +80,8 @@ func (c *Cluster) Resume(ctx context.Context, name string) error {
 // current pod. Without a Command option the runner does not know the
 // image's entrypoint: the node binary is either the reference node
 // ("nomos-node signal") or a binary embedding it ("nomos-node node signal").
-// The first form that works is kept for later calls.
+// The first form that works is kept for later calls. When no form runs,
+// the error wraps errNoSignalCommand.
 func (c *Cluster) signal(ctx context.Context, name, op string) error {
 	if _, err := c.node(name); err != nil {
 		return err
@@ -88,8 +103,8 @@ func (c *Cluster) signal(ctx context.Context, name, op string) error {
 	prefixes := c.signalPrefixes()
 	c.execMu.Unlock()
 	var errs []error
-	for i, prefix := range prefixes {
-		cmd := append(append([]string{}, prefix...), cli.SignalCommand, op)
+	for _, prefix := range prefixes {
+		cmd := append(append([]string{}, prefix...), signalCommand, op)
 		stdout, stderr, err := c.exec(ctx, pod.Name, containerName, cmd)
 		if err == nil {
 			c.execMu.Lock()
@@ -102,13 +117,14 @@ func (c *Cluster) signal(ctx context.Context, name, op string) error {
 			return fmt.Errorf("exec in pod %s: %w (pausing a node needs permission to create pods/exec in namespace %s; see the Role in docs/kubernetes.md)", pod.Name, err, c.ns)
 		}
 		msg := strings.TrimSpace(stderr)
-		errs = append(errs, fmt.Errorf("exec %q in pod %s: %w: %s", cmd, pod.Name, err, msg))
+		e := fmt.Errorf("exec %q in pod %s: %w: %s", cmd, pod.Name, err, msg)
 		// The subcommand itself ran and failed: no other form will do better.
-		if strings.HasPrefix(msg, cli.SignalCommand+":") || ctx.Err() != nil || i == len(prefixes)-1 {
-			return errs[len(errs)-1]
+		if strings.HasPrefix(msg, signalCommand+":") || ctx.Err() != nil {
+			return e
 		}
+		errs = append(errs, e)
 	}
-	return errors.Join(errs...)
+	return fmt.Errorf("image %s: %w\n%w", c.opts.Image, errNoSignalCommand, errors.Join(errs...))
 }
 
 // signalPrefixes are the command lines to try before "signal OP"; the

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nomosrun/nomosrun/runners"
+	"github.com/nomosrun/nomosrun/simnode/cli"
 )
 
 // execRecorder stands in for pods/exec: it records each command and answers
@@ -160,5 +161,32 @@ func TestResumeWaitsForReady(t *testing.T) {
 	}
 	if took := time.Since(start); took < delay {
 		t.Errorf("resume returned after %v, before the pod was ready again (%v)", took, delay)
+	}
+}
+
+// TestSignalCommandIsTheNodes: the runner names the reference node's
+// subcommand itself, so it does not depend on the node's packages.
+func TestSignalCommandIsTheNodes(t *testing.T) {
+	if signalCommand != cli.SignalCommand {
+		t.Fatalf("signalCommand = %q, the node's is %q", signalCommand, cli.SignalCommand)
+	}
+}
+
+// TestPauseOnImageWithoutSignal: when no command line runs the signal
+// subcommand (an image whose node binary is not the reference node), the
+// error names that cause and the image, after trying every form.
+func TestPauseOnImageWithoutSignal(t *testing.T) {
+	_, c, rec := deployFake(t, func(o *Options) { o.Image = "example/other-node:1" })
+	rec.reply = func(cmd []string) (string, string, error) {
+		return "", `exec: "/usr/local/bin/nomos-node": stat /usr/local/bin/nomos-node: no such file or directory`,
+			errors.New("command terminated with exit code 126")
+	}
+	err := c.Pause(context.Background(), "validator-0")
+	if !errors.Is(err, errNoSignalCommand) || !strings.Contains(err.Error(), "example/other-node:1") ||
+		!strings.Contains(err.Error(), "no such file") {
+		t.Errorf("pause error %v, want errNoSignalCommand naming the image and the exec failure", err)
+	}
+	if got := rec.take(); len(got) != 2 {
+		t.Errorf("execs %q, want both command lines tried", got)
 	}
 }

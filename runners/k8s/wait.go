@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+
+	"github.com/nomosrun/nomosrun/internal/env"
 )
 
 // nodeEnv is the environment of every node container: the passthrough
@@ -20,16 +22,16 @@ import (
 // the same connection-tracking tuple after DNAT, and both dials fail for as
 // long as the stale entry lives. Dials from ephemeral ports do not clash.
 func nodeEnv() []EnvVar {
-	env := []EnvVar{{"LIBP2P_TCP_REUSEPORT", "false"}}
+	out := []EnvVar{{"LIBP2P_TCP_REUSEPORT", "false"}}
 	for _, k := range passthroughEnv {
 		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, EnvVar{k, v})
+			out = append(out, EnvVar{k, v})
 		}
 	}
-	if _, ok := os.LookupEnv("POL_PROOF_DEV_MODE"); !ok {
-		env = append(env, EnvVar{"POL_PROOF_DEV_MODE", "true"})
+	if _, ok := env.DevMode.Lookup(); !ok {
+		out = append(out, EnvVar{env.DevMode.Name, env.DevMode.Default})
 	}
-	return env
+	return out
 }
 
 // imageErrors are the waiting reasons that mean the image cannot be had.
@@ -75,7 +77,7 @@ func (c *Cluster) readyPod(ctx context.Context, name string, skip string) (*core
 					"write it with `nomosrun image save -o node.tar` and load it into each node "+
 					"(`ctr -n k8s.io images import node.tar`, `kind load image-archive node.tar`), "+
 					"or push it to a registry the cluster can pull from and set %s",
-					p.Name, c.opts.Image, w.Reason, w.Message, EnvImage)
+					p.Name, c.opts.Image, w.Reason, w.Message, env.Image.Name)
 			}
 		}
 		if string(p.UID) != skip && podReady(p) {

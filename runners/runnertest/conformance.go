@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -30,12 +31,7 @@ type LeftoverChecker interface {
 const Slot = 300 * time.Millisecond
 
 // timeouts scale with SLOW_TEST_ENV=true like the rest of the project.
-func scaled(d time.Duration) time.Duration {
-	if strings.EqualFold(os.Getenv("SLOW_TEST_ENV"), "true") {
-		return 2 * d
-	}
-	return d
-}
+func scaled(d time.Duration) time.Duration { return env.Scaled(d) }
 
 // Plan returns the suite's topology: two validators with fast slots.
 func Plan() *plan.Plan {
@@ -159,30 +155,46 @@ func (s *suite) heightsAdvance(t *testing.T) {
 	}
 }
 
-// capabilities: an announced capability with a control interface must be
-// implemented by the cluster, and an implemented control must be announced.
+// capabilities: the capabilities the runner registered (runners.Info.Caps)
+// must match the controls its cluster implements.
 func (s *suite) capabilities(t *testing.T) {
-	caps := s.r.Capabilities()
+	info, err := runners.Lookup(s.r.Name())
+	if err != nil {
+		t.Fatalf("the runner is not registered: %v", err)
+	}
+	for _, m := range CapMismatches(info.Caps, s.c) {
+		t.Error(m)
+	}
+}
+
+// CapMismatches compares announced capabilities with the controls cluster
+// implements: an announced capability with a control interface must be
+// implemented, an implemented control must be announced, and a Killer must
+// also be a StopStarter. It returns one message per mismatch. cluster may
+// be a nil pointer of the runner's cluster type: only its type is asked.
+func CapMismatches(caps plan.Capabilities, cluster runners.Cluster) []string {
+	var out []string
 	check := func(c plan.Capability, implemented bool, iface string) {
 		if caps.Has(c) != implemented {
-			t.Errorf("capability %s announced=%v but cluster implements %s=%v", c, caps.Has(c), iface, implemented)
+			out = append(out, fmt.Sprintf("capability %s announced=%v but cluster implements %s=%v", c, caps.Has(c), iface, implemented))
 		}
 	}
-	_, restarter := s.c.(runners.Restarter)
-	_, killer := s.c.(runners.Killer)
-	_, stopStarter := s.c.(runners.StopStarter)
-	_, pauser := s.c.(runners.Pauser)
-	_, logs := s.c.(runners.LogCollector)
+	_, restarter := cluster.(runners.Restarter)
+	_, killer := cluster.(runners.Killer)
+	_, stopStarter := cluster.(runners.StopStarter)
+	_, pauser := cluster.(runners.Pauser)
+	_, logs := cluster.(runners.LogCollector)
 	check(plan.CapRestart, restarter, "Restarter")
 	check(plan.CapKill, killer, "Killer")
 	check(plan.CapPause, pauser, "Pauser")
 	check(plan.CapLogs, logs, "LogCollector")
 	if killer && !stopStarter {
-		t.Error("cluster implements Killer without StopStarter: a killed node cannot be started again")
+		out = append(out, "cluster implements Killer without StopStarter: a killed node cannot be started again")
 	}
-	if _, isolator := s.c.(runners.Isolator); isolator && !caps.Has(plan.CapIsolate) {
-		t.Error("cluster implements Isolator but does not announce isolate")
+	if _, isolator := cluster.(runners.Isolator); isolator && !caps.Has(plan.CapIsolate) {
+		out = append(out, "cluster implements Isolator but does not announce isolate")
 	}
+	return out
 }
 
 // restart: the node comes back and its chain continues from where it was.
