@@ -35,10 +35,11 @@ var rules = []rule{
 	// The runners write the reference node's config format (simnode/config)
 	// and nodeimage sets the image's KZG parameter path (simnode/da); the
 	// fake runner answers node API calls with engine/nodeclient's types (its
-	// own rule below).
+	// own rule below). The plan parses metric queries with
+	// engine/metrics/metricquery, a small parser with no I/O.
 	{"runners", []string{"engine", "simnode"},
 		"runners know the engine only through the plan, and the node only through its config format",
-		[]string{"engine/plan", "engine/nodeclient", "simnode/config", "simnode/da"}, nil},
+		[]string{"engine/plan", "engine/metrics/metricquery", "engine/nodeclient", "simnode/config", "simnode/da"}, nil},
 	{"runners", []string{"engine/nodeclient"},
 		"only the fake runner, which serves the engine's node clients in memory, uses engine/nodeclient",
 		nil, []string{"runners/fake"}},
