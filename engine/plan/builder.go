@@ -248,13 +248,12 @@ func (b *Builder) Build() *Plan {
 	}
 	for i, f := range b.faults {
 		f.Targets = p.Topology.resolveSelector(f.Targets)
-		if len(f.GroupSpecs) > 0 {
-			specs := make([]Selector, len(f.GroupSpecs))
-			for j, g := range f.GroupSpecs {
+		if f.Partition != nil && len(f.Partition.GroupSpecs) > 0 {
+			specs := make([]Selector, len(f.Partition.GroupSpecs))
+			for j, g := range f.Partition.GroupSpecs {
 				specs[j] = p.Topology.resolveSelector(g)
 			}
-			f.GroupSpecs = specs
-			f.Groups = p.Topology.resolveGroups(specs)
+			f.Partition = &PartitionParams{GroupSpecs: specs, Groups: p.Topology.resolveGroups(specs)}
 		}
 		p.Faults[i] = f
 	}

@@ -1,5 +1,10 @@
 package plan
 
+import (
+	"fmt"
+	"slices"
+)
+
 // Plan is a scenario turned into data: what to deploy, what to drive, what to
 // break and what to expect. Slices keep script order; ids are sequential
 // within their kind (w1.., f1.., e1..).
@@ -126,30 +131,130 @@ const (
 var FaultKinds = []FaultKind{FaultKill, FaultPause, FaultPartition, FaultIsolate, FaultLatency, FaultClockSkew, FaultBug}
 
 // Fault is one scheduled perturbation: it starts At and heals after Duration
-// (or at the end of the run when Duration is zero).
+// (or at the end of the run when Duration is zero). The fields every kind
+// shares are on Fault; the kind-specific parameters are in the field named
+// after the kind, set exactly when Kind is that kind (pause and isolate have
+// none).
 type Fault struct {
 	ID   string    `json:"id"`
 	Kind FaultKind `json:"kind"`
 	Pos  Pos       `json:"pos"`
 	// Targets are the affected nodes (all kinds but partition).
-	Targets Selector `json:"targets,omitempty,omitzero"`
-	// Groups are the sides of a partition, each a list of node names.
-	Groups [][]string `json:"groups,omitempty"`
-	// GroupSpecs are the partition's groups as written in the script; a
-	// single group is cut off from every other node.
-	GroupSpecs []Selector `json:"group_specs,omitempty"`
-	At         Span       `json:"at"`
-	Duration   Span       `json:"duration"`
+	Targets  Selector `json:"targets,omitempty,omitzero"`
+	At       Span     `json:"at"`
+	Duration Span     `json:"duration"`
+
+	Kill      *KillParams      `json:"kill,omitempty"`
+	Partition *PartitionParams `json:"partition,omitempty"`
+	Latency   *LatencyParams   `json:"latency,omitempty"`
+	ClockSkew *ClockSkewParams `json:"clock_skew,omitempty"`
+	Bug       *BugParams       `json:"bug,omitempty"`
+}
+
+// KillParams are the parameters of a kill fault.
+type KillParams struct {
 	// RestartAfter brings a killed node back after this long (zero: never).
 	RestartAfter Span `json:"restart_after,omitempty,omitzero"`
-	// Delay, Jitter and Loss shape the links of a latency fault.
+}
+
+// PartitionParams are the parameters of a partition fault.
+type PartitionParams struct {
+	// Groups are the sides of the partition, each a list of node names.
+	Groups [][]string `json:"groups,omitempty"`
+	// GroupSpecs are the groups as written in the script; a single group
+	// is cut off from every other node.
+	GroupSpecs []Selector `json:"group_specs,omitempty"`
+}
+
+// LatencyParams shape the links of a latency fault: messages are delayed by
+// Delay ± Jitter and dropped with probability Loss.
+type LatencyParams struct {
 	Delay  Duration `json:"delay,omitempty"`
 	Jitter Duration `json:"jitter,omitempty"`
 	Loss   float64  `json:"loss,omitempty"`
-	// Offset shifts the targets' clocks (clock_skew); may be negative.
+}
+
+// ClockSkewParams are the parameters of a clock_skew fault.
+type ClockSkewParams struct {
+	// Offset shifts the targets' clocks; may be negative.
 	Offset Duration `json:"offset,omitempty"`
-	// Bug names the reference node's test-only bug (inject_bug), one of Bugs.
-	Bug string `json:"bug,omitempty"`
+}
+
+// BugParams are the parameters of a bug fault (inject_bug).
+type BugParams struct {
+	// Name is the reference node's test-only bug, one of Bugs.
+	Name string `json:"name"`
+}
+
+// RestartAfter returns how long after it starts a kill fault restarts its
+// targets: zero when they stay down or the fault is not a kill.
+func (f Fault) RestartAfter() Span {
+	if f.Kill == nil {
+		return Span{}
+	}
+	return f.Kill.RestartAfter
+}
+
+// BugName returns the bug a bug fault switches on, or "" for other kinds.
+func (f Fault) BugName() string {
+	if f.Bug == nil {
+		return ""
+	}
+	return f.Bug.Name
+}
+
+// PartitionGroups returns the resolved sides of a partition fault, or nil
+// for other kinds.
+func (f Fault) PartitionGroups() [][]string {
+	if f.Partition == nil {
+		return nil
+	}
+	return f.Partition.Groups
+}
+
+// paramKinds returns the kinds whose parameter field is set, in FaultKinds
+// order.
+func (f Fault) paramKinds() []FaultKind {
+	set := map[FaultKind]bool{FaultKill: f.Kill != nil, FaultPartition: f.Partition != nil,
+		FaultLatency: f.Latency != nil, FaultClockSkew: f.ClockSkew != nil, FaultBug: f.Bug != nil}
+	var out []FaultKind
+	for _, k := range FaultKinds {
+		if set[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// CheckParams reports what is wrong with the kind-specific fields of the
+// fault: an unknown kind, the parameters of another kind, or missing
+// parameters for a kind that has them. It returns nil when exactly the
+// field matching Kind is set (none for pause and isolate).
+func (f Fault) CheckParams() []error {
+	if !slices.Contains(FaultKinds, f.Kind) {
+		return []error{fmt.Errorf("unknown fault kind %q", f.Kind)}
+	}
+	var errs []error
+	set := f.paramKinds()
+	for _, k := range set {
+		if k != f.Kind {
+			errs = append(errs, fmt.Errorf("a %s fault has %s parameters; set only the %s ones", f.Kind, k, f.Kind))
+		}
+	}
+	if f.Kind.HasParams() && !slices.Contains(set, f.Kind) {
+		errs = append(errs, fmt.Errorf("the %s fault has no %s parameters", f.Kind, f.Kind))
+	}
+	return errs
+}
+
+// HasParams reports whether the kind carries parameters in a field of its
+// own on Fault.
+func (k FaultKind) HasParams() bool {
+	switch k {
+	case FaultKill, FaultPartition, FaultLatency, FaultClockSkew, FaultBug:
+		return true
+	}
+	return false
 }
 
 // Bugs are the names of the reference node's test-only bugs, sorted:

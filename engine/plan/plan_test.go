@@ -30,7 +30,7 @@ func TestBuilderIDsAndImplicitExpectations(t *testing.T) {
 	if _, err := b.AddExpectation(Expectation{Kind: ExpectTxInclusion, Pos: pos(7)}); err == nil || !strings.Contains(err.Error(), "s.star:6:1") {
 		t.Errorf("second explicit tx_inclusion: err = %v", err)
 	}
-	if id, _ := b.AddFault(Fault{Kind: FaultKill, Targets: SelectNames("validator-1")}); id != "f1" {
+	if id, _ := b.AddFault(Fault{Kind: FaultKill, Targets: SelectNames("validator-1"), Kill: &KillParams{}}); id != "f1" {
 		t.Errorf("fault id %s", id)
 	}
 	p := b.Build()
@@ -165,7 +165,7 @@ func TestJSONRoundTripAndText(t *testing.T) {
 	b := NewBuilder("s.star", 3)
 	b.SetParam("b", "2")
 	b.SetParam("a", "1")
-	b.AddFault(Fault{Kind: FaultKill, Targets: SelectNames("validator-0"), At: Span{Blocks: 2}, RestartAfter: Span{Slots: 4}})
+	b.AddFault(Fault{Kind: FaultKill, Targets: SelectNames("validator-0"), At: Span{Blocks: 2}, Kill: &KillParams{RestartAfter: Span{Slots: 4}}})
 	p := b.Build()
 	data, err := p.JSON()
 	if err != nil {
@@ -236,5 +236,31 @@ func TestSelectorVariantsAndCompareOps(t *testing.T) {
 	}
 	if _, err := ParseCompareOp("=~"); err == nil {
 		t.Error(`ParseCompareOp("=~") accepted`)
+	}
+}
+
+func TestFaultParamsMatchKind(t *testing.T) {
+	b := NewBuilder("s.star", 1)
+	b.SetTopology(Topology{Validators: 2, Network: NetworkStar, Slot: Duration(time.Second), ActiveSlotCoeff: 1, SecurityParam: 1, Pos: pos(1)})
+	b.SetRun(Run{Duration: Duration(10 * time.Second), NoExpectations: true, Pos: pos(2)})
+	b.AddFault(Fault{Kind: FaultKill, Pos: pos(3), Targets: SelectAll()})
+	b.AddFault(Fault{Kind: FaultPause, Pos: pos(4), Targets: SelectAll(), Latency: &LatencyParams{Delay: Duration(time.Second)}})
+	b.AddFault(Fault{Kind: FaultClockSkew, Pos: pos(5), Targets: SelectAll(), ClockSkew: &ClockSkewParams{Offset: Duration(time.Second)},
+		Bug: &BugParams{Name: "stop_applying"}})
+	b.AddFault(Fault{Kind: "melt", Pos: pos(6), Targets: SelectAll()})
+	b.AddFault(Fault{Kind: FaultBug, Pos: pos(7), Targets: SelectAll(), Bug: &BugParams{Name: "stop_applying"}})
+	errs := PlanErrors(b.Build().Validate(NewCapabilities(CapKill, CapPause, CapClockSkew)))
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		"s.star:3:1: f1: the kill fault has no kill parameters",
+		"s.star:4:1: f2: a pause fault has latency parameters; set only the pause ones",
+		"s.star:5:1: f3: a clock_skew fault has bug parameters; set only the clock_skew ones",
+		`s.star:6:1: f4: unknown fault kind "melt"`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
 	}
 }

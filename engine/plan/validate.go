@@ -121,6 +121,9 @@ func (v *validator) workloads() {
 func (v *validator) faults() {
 	run := v.p.Derived.RunDuration.Std()
 	for _, f := range v.p.Faults {
+		if !v.faultParams(f) {
+			continue
+		}
 		if f.Kind == FaultPartition {
 			v.partition(f)
 		} else {
@@ -128,8 +131,8 @@ func (v *validator) faults() {
 		}
 		at := v.p.Wall(f.At)
 		end := at + v.p.Wall(f.Duration)
-		if f.Kind == FaultKill && !f.RestartAfter.IsZero() {
-			end = at + v.p.Wall(f.RestartAfter)
+		if r := f.RestartAfter(); !r.IsZero() {
+			end = at + v.p.Wall(r)
 		}
 		switch {
 		case at >= run:
@@ -142,9 +145,20 @@ func (v *validator) faults() {
 	}
 }
 
+// faultParams checks that exactly the parameter field matching the fault's
+// kind is set (none for a kind without parameters), and reports whether the
+// fault can be checked further.
+func (v *validator) faultParams(f Fault) bool {
+	errs := f.CheckParams()
+	for _, err := range errs {
+		v.add(f.Pos, "%s: %v", f.ID, err)
+	}
+	return len(errs) == 0
+}
+
 func (v *validator) partition(f Fault) {
 	seen := map[string]int{}
-	for i, g := range f.GroupSpecs {
+	for i, g := range f.Partition.GroupSpecs {
 		v.selector(f.Pos, "partition", g)
 		nodes, _ := v.p.Topology.Resolve(g)
 		for _, n := range nodes {
@@ -155,7 +169,7 @@ func (v *validator) partition(f Fault) {
 		}
 	}
 	sides := 0
-	for _, g := range f.Groups {
+	for _, g := range f.Partition.Groups {
 		if len(g) > 0 {
 			sides++
 		}

@@ -44,10 +44,10 @@ func TestExecuteOnHostRunner(t *testing.T) {
 	p.Workloads = nil
 	p.Faults = []plan.Fault{
 		{ID: "f1", Kind: plan.FaultKill, Targets: plan.Selector{Nodes: []string{"validator-1"}},
-			At: plan.Span{Wall: plan.Duration(time.Second)}, RestartAfter: plan.Span{Wall: plan.Duration(time.Second)}},
+			At: plan.Span{Wall: plan.Duration(time.Second)}, Kill: &plan.KillParams{RestartAfter: plan.Span{Wall: plan.Duration(time.Second)}}},
 		{ID: "f2", Kind: plan.FaultPause, Targets: plan.Selector{Nodes: []string{"validator-2"}},
 			At: plan.Span{Blocks: 3}, Duration: plan.Span{Wall: plan.Duration(time.Second)}},
-		{ID: "f3", Kind: plan.FaultPartition, Groups: [][]string{{"validator-0"}, {"validator-1", "validator-2"}},
+		{ID: "f3", Kind: plan.FaultPartition, Partition: &plan.PartitionParams{Groups: [][]string{{"validator-0"}, {"validator-1", "validator-2"}}},
 			At: plan.Span{Wall: plan.Duration(2500 * time.Millisecond)}, Duration: plan.Span{Blocks: 2}},
 	}
 	p.Expectations = []plan.Expectation{

@@ -130,7 +130,7 @@ func TestExecutePassesInPhaseOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := testPlan()
 		p.Faults = []plan.Fault{{ID: "f1", Kind: plan.FaultKill, Targets: plan.Selector{Names: []string{"validator-2"}, Nodes: []string{"validator-2"}},
-			At: plan.Span{Wall: plan.Duration(2 * time.Second)}, RestartAfter: plan.Span{Wall: plan.Duration(3 * time.Second)}}}
+			At: plan.Span{Wall: plan.Duration(2 * time.Second)}, Kill: &plan.KillParams{RestartAfter: plan.Span{Wall: plan.Duration(3 * time.Second)}}}}
 		r := fake.New(fake.Options{})
 		rec := &recorder{}
 		res, err := run.Execute(context.Background(), p, r, opts(t, rec))

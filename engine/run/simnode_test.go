@@ -63,7 +63,7 @@ func TestExecuteReferenceNodesOnHost(t *testing.T) {
 	p.Derived = plan.Derived{BlockInterval: plan.Duration(interval), RunDuration: plan.Duration(window),
 		ExpectedBlocks: 5, Cooldown: plan.Duration(2 * interval), PlannedTxs: 10}
 	p.Faults = []plan.Fault{{ID: "f1", Kind: plan.FaultKill, Targets: plan.Selector{Nodes: []string{"validator-2"}},
-		At: plan.Span{Wall: plan.Duration(3 * time.Second)}, RestartAfter: plan.Span{Wall: plan.Duration(3 * time.Second)}}}
+		At: plan.Span{Wall: plan.Duration(3 * time.Second)}, Kill: &plan.KillParams{RestartAfter: plan.Span{Wall: plan.Duration(3 * time.Second)}}}}
 	p.Expectations = []plan.Expectation{
 		{ID: "e1", Kind: plan.ExpectLiveness, Name: "liveness", Tolerance: 0.5, Lag: 4},
 		{ID: "e2", Kind: plan.ExpectTxInclusion, Name: "tx_inclusion", MinRatio: 0.5},
@@ -131,9 +131,9 @@ func TestExecuteNetworkFaultsOnReferenceNodes(t *testing.T) {
 	sel := func(n ...string) plan.Selector { return plan.Selector{Nodes: n} }
 	wall := func(d time.Duration) plan.Span { return plan.Span{Wall: plan.Duration(d)} }
 	p.Faults = []plan.Fault{
-		{ID: "f1", Kind: plan.FaultPartition, Groups: [][]string{{"validator-0"}, {"validator-1", "validator-2"}}, At: wall(time.Second), Duration: wall(3 * time.Second)},
-		{ID: "f2", Kind: plan.FaultLatency, Targets: sel("validator-1"), Delay: plan.Duration(100 * time.Millisecond), Loss: 0.1, At: wall(5 * time.Second), Duration: wall(2 * time.Second)},
-		{ID: "f3", Kind: plan.FaultClockSkew, Targets: sel("validator-2"), Offset: plan.Duration(-200 * time.Millisecond), At: wall(6 * time.Second)},
+		{ID: "f1", Kind: plan.FaultPartition, Partition: &plan.PartitionParams{Groups: [][]string{{"validator-0"}, {"validator-1", "validator-2"}}}, At: wall(time.Second), Duration: wall(3 * time.Second)},
+		{ID: "f2", Kind: plan.FaultLatency, Targets: sel("validator-1"), Latency: &plan.LatencyParams{Delay: plan.Duration(100 * time.Millisecond), Loss: 0.1}, At: wall(5 * time.Second), Duration: wall(2 * time.Second)},
+		{ID: "f3", Kind: plan.FaultClockSkew, Targets: sel("validator-2"), ClockSkew: &plan.ClockSkewParams{Offset: plan.Duration(-200 * time.Millisecond)}, At: wall(6 * time.Second)},
 		{ID: "f4", Kind: plan.FaultIsolate, Targets: sel("validator-2"), At: plan.Span{Blocks: 1}, Duration: wall(time.Second)},
 	}
 	p.Expectations = []plan.Expectation{
