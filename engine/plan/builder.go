@@ -138,9 +138,9 @@ func (b *Builder) AddWorkload(w Workload) (string, error) {
 	b.workloads = append(b.workloads, w)
 	switch w.Kind {
 	case WorkloadTransactions:
-		b.attachImplicit(Expectation{Kind: ExpectTxInclusion, Pos: w.Pos, MinRatio: DefaultTxMinRatio})
+		b.attachImplicit(Expectation{Kind: ExpectTxInclusion, Pos: w.Pos, Inclusion: &InclusionParams{MinRatio: DefaultTxMinRatio}})
 	case WorkloadDA:
-		b.attachImplicit(Expectation{Kind: ExpectDAInclusion, Pos: w.Pos, MinRatio: DefaultDAMinRatio})
+		b.attachImplicit(Expectation{Kind: ExpectDAInclusion, Pos: w.Pos, Inclusion: &InclusionParams{MinRatio: DefaultDAMinRatio}})
 	}
 	return w.ID, nil
 }
@@ -258,8 +258,10 @@ func (b *Builder) Build() *Plan {
 		p.Faults[i] = f
 	}
 	for i, e := range b.expects {
-		if !e.Targets.IsZero() {
-			e.Targets = p.Topology.resolveSelector(e.Targets)
+		if e.Log != nil && !e.Log.Targets.IsZero() {
+			l := *e.Log
+			l.Targets = p.Topology.resolveSelector(l.Targets)
+			e.Log = &l
 		}
 		p.Expectations[i] = e
 	}

@@ -236,15 +236,27 @@ func (f Fault) CheckParams() []error {
 	}
 	var errs []error
 	set := f.paramKinds()
+	want := ""
+	if f.Kind.HasParams() {
+		want = string(f.Kind)
+	}
 	for _, k := range set {
 		if k != f.Kind {
-			errs = append(errs, fmt.Errorf("a %s fault has %s parameters; set only the %s ones", f.Kind, k, f.Kind))
+			errs = append(errs, fmt.Errorf("a %s fault has %s parameters; %s", f.Kind, k, onlyHint(want)))
 		}
 	}
 	if f.Kind.HasParams() && !slices.Contains(set, f.Kind) {
 		errs = append(errs, fmt.Errorf("the %s fault has no %s parameters", f.Kind, f.Kind))
 	}
 	return errs
+}
+
+// onlyHint tells which parameters a kind takes: those named want, or none.
+func onlyHint(want string) string {
+	if want == "" {
+		return "it takes none"
+	}
+	return "set only the " + want + " ones"
 }
 
 // HasParams reports whether the kind carries parameters in a field of its
@@ -282,26 +294,96 @@ const (
 
 // Expectation is a check evaluated after the run. Implicit ones were attached
 // by a workload (transactions attaches tx_inclusion, da attaches da_inclusion).
+// The fields every kind shares are on Expectation; the kind-specific
+// parameters are in one field, set exactly when Kind is one of its kinds:
+// Liveness for liveness, Inclusion for tx_inclusion and da_inclusion, Metric,
+// Log and Custom for their kind (consensus_agreement has none).
 type Expectation struct {
 	ID       string     `json:"id"`
 	Kind     ExpectKind `json:"kind"`
 	Name     string     `json:"name"`
 	Pos      Pos        `json:"pos"`
 	Implicit bool       `json:"implicit,omitempty"`
-	// Tolerance, Lag and MaxStall (in expected block intervals; 0 is the
-	// default) parameterise liveness.
+
+	Liveness  *LivenessParams  `json:"liveness,omitempty"`
+	Inclusion *InclusionParams `json:"inclusion,omitempty"`
+	Metric    *MetricParams    `json:"metric,omitempty"`
+	Log       *LogParams       `json:"log,omitempty"`
+	Custom    *CustomParams    `json:"custom,omitempty"`
+}
+
+// LivenessParams parameterise liveness: Tolerance, Lag and MaxStall (in
+// expected block intervals; 0 is the default).
+type LivenessParams struct {
 	Tolerance float64 `json:"tolerance,omitempty"`
 	Lag       int     `json:"lag,omitempty"`
 	MaxStall  float64 `json:"max_stall,omitempty"`
+}
+
+// InclusionParams parameterise tx_inclusion and da_inclusion.
+type InclusionParams struct {
 	// MinRatio is the required inclusion ratio.
 	MinRatio float64 `json:"min_ratio,omitempty"`
-	// Query, Op and Value form a metric threshold: Query Op Value.
+}
+
+// MetricParams form a metric threshold: Query Op Value.
+type MetricParams struct {
 	Query string    `json:"query,omitempty"`
 	Op    CompareOp `json:"op,omitempty"`
 	Value float64   `json:"value,omitempty"`
-	// Targets and Pattern form a log assertion.
+}
+
+// LogParams form a log assertion: Pattern must match the log of every
+// target.
+type LogParams struct {
 	Targets Selector `json:"targets,omitempty,omitzero"`
 	Pattern string   `json:"pattern,omitempty"`
-	// Func is the name of a custom Starlark expectation function.
+}
+
+// CustomParams name a custom expectation's Starlark function.
+type CustomParams struct {
+	// Func is the key of the function among the script's custom
+	// expectations.
 	Func string `json:"func,omitempty"`
+}
+
+// expectParamKinds maps each expectation kind with parameters to the name
+// of its parameter field.
+var expectParamKinds = map[ExpectKind]string{
+	ExpectLiveness: "liveness", ExpectTxInclusion: "inclusion", ExpectDAInclusion: "inclusion",
+	ExpectMetric: "metric", ExpectLog: "log", ExpectCustom: "custom",
+}
+
+// ExpectKinds lists every expectation kind.
+var ExpectKinds = []ExpectKind{ExpectLiveness, ExpectTxInclusion, ExpectDAInclusion, ExpectAgreement,
+	ExpectMetric, ExpectLog, ExpectCustom}
+
+// CheckParams reports what is wrong with the kind-specific fields of the
+// expectation: an unknown kind, the parameters of another kind, or missing
+// parameters for a kind that has them. It returns nil when exactly the
+// field matching Kind is set (none for consensus_agreement).
+func (e Expectation) CheckParams() []error {
+	if !slices.Contains(ExpectKinds, e.Kind) {
+		return []error{fmt.Errorf("unknown expectation kind %q", e.Kind)}
+	}
+	want := expectParamKinds[e.Kind]
+	var errs []error
+	found := false
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"liveness", e.Liveness != nil}, {"inclusion", e.Inclusion != nil}, {"metric", e.Metric != nil},
+		{"log", e.Log != nil}, {"custom", e.Custom != nil}} {
+		switch {
+		case !f.set:
+		case f.name == want:
+			found = true
+		default:
+			errs = append(errs, fmt.Errorf("a %s expectation has %s parameters; %s", e.Kind, f.name, onlyHint(want)))
+		}
+	}
+	if want != "" && !found {
+		errs = append(errs, fmt.Errorf("the %s expectation has no %s parameters", e.Kind, want))
+	}
+	return errs
 }

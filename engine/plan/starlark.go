@@ -86,17 +86,20 @@ func (f Fault) Starlark() string {
 func (e Expectation) Starlark() string {
 	switch e.Kind {
 	case ExpectLiveness:
-		return fmt.Sprintf("expect_liveness(tolerance=%s, lag=%d)", num(e.Tolerance), e.Lag)
+		l := deref(e.Liveness)
+		return fmt.Sprintf("expect_liveness(tolerance=%s, lag=%d)", num(l.Tolerance), l.Lag)
 	case ExpectTxInclusion, ExpectDAInclusion:
-		return fmt.Sprintf("expect_%s(min_ratio=%s)", e.Kind, num(e.MinRatio))
+		return fmt.Sprintf("expect_%s(min_ratio=%s)", e.Kind, num(deref(e.Inclusion).MinRatio))
 	case ExpectAgreement:
 		return "expect_consensus_agreement()"
 	case ExpectMetric:
-		return fmt.Sprintf("expect_metric(%q, %q, %s)", e.Query, e.Op, num(e.Value))
+		m := deref(e.Metric)
+		return fmt.Sprintf("expect_metric(%q, %q, %s)", m.Query, m.Op, num(m.Value))
 	case ExpectLog:
-		return fmt.Sprintf("expect_log(%s, %q)", selectorCall(e.Targets), e.Pattern)
+		l := deref(e.Log)
+		return fmt.Sprintf("expect_log(%s, %q)", selectorCall(l.Targets), l.Pattern)
 	case ExpectCustom:
-		return fmt.Sprintf("expect(%s, name=%q)", strings.SplitN(e.Func, "@", 2)[0], e.Name)
+		return fmt.Sprintf("expect(%s, name=%q)", strings.SplitN(deref(e.Custom).Func, "@", 2)[0], e.Name)
 	}
 	return "expect_" + string(e.Kind) + "()"
 }

@@ -139,15 +139,18 @@ func (f Fault) targets() string { return strings.Join(f.Targets.Nodes, ",") }
 func (e Expectation) describe() string {
 	switch e.Kind {
 	case ExpectLiveness:
-		return fmt.Sprintf("liveness(tolerance=%g, lag=%d)", e.Tolerance, e.Lag)
+		l := deref(e.Liveness)
+		return fmt.Sprintf("liveness(tolerance=%g, lag=%d)", l.Tolerance, l.Lag)
 	case ExpectTxInclusion, ExpectDAInclusion:
-		return fmt.Sprintf("%s(min_ratio=%g)", e.Kind, e.MinRatio)
+		return fmt.Sprintf("%s(min_ratio=%g)", e.Kind, deref(e.Inclusion).MinRatio)
 	case ExpectMetric:
-		return fmt.Sprintf("metric %s %s %g", e.Query, e.Op, e.Value)
+		m := deref(e.Metric)
+		return fmt.Sprintf("metric %s %s %g", m.Query, m.Op, m.Value)
 	case ExpectLog:
-		return fmt.Sprintf("log %s =~ %q", strings.Join(e.Targets.Nodes, ","), e.Pattern)
+		l := deref(e.Log)
+		return fmt.Sprintf("log %s =~ %q", strings.Join(l.Targets.Nodes, ","), l.Pattern)
 	case ExpectCustom:
-		return fmt.Sprintf("custom %s (function %s)", e.Name, e.Func)
+		return fmt.Sprintf("custom %s (function %s)", e.Name, deref(e.Custom).Func)
 	}
 	return string(e.Kind)
 }

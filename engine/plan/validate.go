@@ -235,6 +235,12 @@ func (v *validator) expectations() {
 		has[w.Kind] = true
 	}
 	for _, e := range v.p.Expectations {
+		if errs := e.CheckParams(); len(errs) > 0 {
+			for _, err := range errs {
+				v.add(e.Pos, "%s: %v", e.ID, err)
+			}
+			continue
+		}
 		switch e.Kind {
 		case ExpectTxInclusion:
 			if !has[WorkloadTransactions] {
@@ -248,15 +254,15 @@ func (v *validator) expectations() {
 			// The query syntax lives in its own small package (no HTTP,
 			// no Prometheus client) so that a malformed query fails here,
 			// with its script position, rather than when a run starts.
-			if _, err := metricquery.Parse(e.Query); err != nil {
+			if _, err := metricquery.Parse(e.Metric.Query); err != nil {
 				v.add(e.Pos, "expect_metric: %v", err)
 			}
-			if !e.Op.Valid() {
-				_, err := ParseCompareOp(string(e.Op))
+			if !e.Metric.Op.Valid() {
+				_, err := ParseCompareOp(string(e.Metric.Op))
 				v.add(e.Pos, "expect_metric: %v", err)
 			}
 		case ExpectLog:
-			v.selector(e.Pos, "expect_log", e.Targets)
+			v.selector(e.Pos, "expect_log", e.Log.Targets)
 		}
 	}
 }
