@@ -22,7 +22,7 @@ func TestCanonicalCallsRoundTrip(t *testing.T) {
 		var src strings.Builder
 		for _, e := range orig.Expectations {
 			if e.Kind == plan.ExpectCustom {
-				fmt.Fprintf(&src, "def %s(s):\n    return True\n", strings.SplitN(e.Func, "@", 2)[0])
+				fmt.Fprintf(&src, "def %s(s):\n    return True\n", strings.SplitN(e.Custom.Func, "@", 2)[0])
 			}
 		}
 		src.WriteString(orig.Starlark())

@@ -41,7 +41,7 @@ func (c *customs) add(f *starlark.Function) (string, error) {
 }
 
 // Custom evaluates a custom expectation after the run: funcName is the
-// expectation's plan.Expectation.Func and snapshot is JSON-like data (maps
+// expectation's plan.CustomParams.Func and snapshot is JSON-like data (maps
 // with string keys, slices, strings, numbers, bools, nil), handed to the
 // function as frozen Starlark values. ok and msg are the function's verdict
 // (fail(msg) counts as a failed expectation with that message); err means

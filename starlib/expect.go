@@ -58,7 +58,7 @@ func expectLiveness(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		return nil, argError(b, "lag must be a non-negative number of blocks, got %d", lag)
 	}
 	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectLiveness, Pos: callerPos(thread),
-		Tolerance: tol, Lag: lag, MaxStall: float64(stallArg)})
+		Liveness: &plan.LivenessParams{Tolerance: tol, Lag: lag, MaxStall: float64(stallArg)}})
 }
 
 func expectInclusion(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -78,7 +78,7 @@ func expectInclusion(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	if !(ratio > 0 && ratio <= 1) {
 		return nil, argError(b, "min_ratio must be in (0, 1], got %g", ratio)
 	}
-	return addExpect(b, s, plan.Expectation{Kind: kind, Pos: callerPos(thread), MinRatio: ratio})
+	return addExpect(b, s, plan.Expectation{Kind: kind, Pos: callerPos(thread), Inclusion: &plan.InclusionParams{MinRatio: ratio}})
 }
 
 func expectAgreement(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -113,7 +113,7 @@ func expectMetric(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 		return nil, argError(b, "value must be a finite number")
 	}
 	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectMetric, Pos: callerPos(thread),
-		Query: query, Op: cmpOp, Value: value})
+		Metric: &plan.MetricParams{Query: query, Op: cmpOp, Value: value}})
 }
 
 func expectLog(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -133,7 +133,7 @@ func expectLog(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 		return nil, argError(b, "invalid pattern: %v", err)
 	}
 	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectLog, Pos: callerPos(thread),
-		Targets: node.sel, Pattern: pattern})
+		Log: &plan.LogParams{Targets: node.sel, Pattern: pattern}})
 }
 
 func expectCustom(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -160,7 +160,7 @@ func expectCustom(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	if name == "" {
 		name = f.Name()
 	}
-	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectCustom, Name: name, Pos: callerPos(thread), Func: key})
+	return addExpect(b, s, plan.Expectation{Kind: plan.ExpectCustom, Name: name, Pos: callerPos(thread), Custom: &plan.CustomParams{Func: key}})
 }
 
 func addExpect(b *starlark.Builtin, s *state, e plan.Expectation) (starlark.Value, error) {

@@ -57,7 +57,7 @@ func kill(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 		return nil, argError(b, "restart_after must be positive; use None to leave the nodes down")
 	}
 	return addFault(b, s, plan.Fault{Kind: plan.FaultKill, Pos: callerPos(thread), Targets: nodes.sel,
-		At: at.span, RestartAfter: restart.span})
+		At: at.span, Kill: &plan.KillParams{RestartAfter: restart.span}})
 }
 
 // windowFault records pause and isolate: targets plus a window.
@@ -91,7 +91,7 @@ func partition(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	if dur.set && dur.span.IsZero() {
 		return nil, argError(b, "duration must be positive; use None to last until the run ends")
 	}
-	return addFault(b, s, plan.Fault{Kind: plan.FaultPartition, Pos: callerPos(thread), GroupSpecs: groups.specs,
+	return addFault(b, s, plan.Fault{Kind: plan.FaultPartition, Pos: callerPos(thread), Partition: &plan.PartitionParams{GroupSpecs: groups.specs},
 		At: at.span, Duration: dur.span})
 }
 
@@ -120,7 +120,7 @@ func latency(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 		return nil, argError(b, "duration must be positive; use None to last until the run ends")
 	}
 	return addFault(b, s, plan.Fault{Kind: plan.FaultLatency, Pos: callerPos(thread), Targets: nodes.sel,
-		At: at.span, Duration: dur.span, Delay: plan.Duration(delay.d), Jitter: plan.Duration(jitter.d), Loss: loss})
+		At: at.span, Duration: dur.span, Latency: &plan.LatencyParams{Delay: plan.Duration(delay.d), Jitter: plan.Duration(jitter.d), Loss: loss}})
 }
 
 func clockSkew(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -138,7 +138,7 @@ func clockSkew(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 		return nil, argError(b, "offset is 0: nothing to shift; set offset=\"2s\" or \"-2s\"")
 	}
 	return addFault(b, s, plan.Fault{Kind: plan.FaultClockSkew, Pos: callerPos(thread), Targets: nodes.sel,
-		At: at.span, Offset: plan.Duration(offset.d)})
+		At: at.span, ClockSkew: &plan.ClockSkewParams{Offset: plan.Duration(offset.d)}})
 }
 
 func addFault(b *starlark.Builtin, s *state, f plan.Fault) (starlark.Value, error) {
@@ -167,5 +167,5 @@ func injectBug(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 		return nil, argError(b, "duration must be positive; use None to last until the run ends")
 	}
 	return addFault(b, s, plan.Fault{Kind: plan.FaultBug, Pos: callerPos(thread), Targets: nodes.sel,
-		At: at.span, Duration: dur.span, Bug: bug})
+		At: at.span, Duration: dur.span, Bug: &plan.BugParams{Name: bug}})
 }

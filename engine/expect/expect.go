@@ -99,27 +99,32 @@ func noSamples(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrNoSamples, fmt.Sprintf(format, args...))
 }
 
-// New builds the expectation described by e.
+// New builds the expectation described by e, which must carry the
+// parameters of its kind.
 func New(e plan.Expectation) (Expectation, error) {
+	if errs := e.CheckParams(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
 	switch e.Kind {
 	case plan.ExpectLiveness:
-		return &Liveness{Tolerance: e.Tolerance, Lag: e.Lag, MaxStall: e.MaxStall}, nil
+		l := e.Liveness
+		return &Liveness{Tolerance: l.Tolerance, Lag: l.Lag, MaxStall: l.MaxStall}, nil
 	case plan.ExpectTxInclusion:
-		return newTxInclusion(e.MinRatio), nil
+		return newTxInclusion(e.Inclusion.MinRatio), nil
 	case plan.ExpectDAInclusion:
-		return newDAInclusion(e.MinRatio), nil
+		return newDAInclusion(e.Inclusion.MinRatio), nil
 	case plan.ExpectAgreement:
 		return &Agreement{}, nil
 	case plan.ExpectMetric:
-		q, err := ParseQuery(e.Query)
+		q, err := ParseQuery(e.Metric.Query)
 		if err != nil {
 			return nil, err
 		}
-		return &Metric{Query: q, Op: e.Op, Value: e.Value}, nil
+		return &Metric{Query: q, Op: e.Metric.Op, Value: e.Metric.Value}, nil
 	case plan.ExpectLog:
-		return newLog(e.Targets.Nodes, e.Pattern)
+		return newLog(e.Log.Targets.Nodes, e.Log.Pattern)
 	case plan.ExpectCustom:
-		return &Custom{Func: e.Func}, nil
+		return &Custom{Func: e.Custom.Func}, nil
 	}
 	return nil, fmt.Errorf("unknown expectation kind %q", e.Kind)
 }

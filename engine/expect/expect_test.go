@@ -408,3 +408,13 @@ func TestCustom(t *testing.T) {
 
 // errOf drops the verdict of an evaluation.
 func errOf(_ Verdict, err error) error { return err }
+
+func TestNewNeedsTheParamsOfItsKind(t *testing.T) {
+	if _, err := New(plan.Expectation{ID: "e1", Kind: plan.ExpectMetric}); err == nil ||
+		!strings.Contains(err.Error(), "the metric expectation has no metric parameters") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := New(plan.Expectation{ID: "e1", Kind: plan.ExpectAgreement}); err != nil {
+		t.Errorf("agreement takes no parameters: %v", err)
+	}
+}

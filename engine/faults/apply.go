@@ -57,7 +57,7 @@ func (s *Schedule) others(ctx context.Context, skip map[string]bool) []string {
 func (s *Schedule) cuts(ctx context.Context, f plan.Fault) map[string][]string {
 	side := map[string]int{}
 	if f.Kind == plan.FaultPartition {
-		for i, g := range f.Groups {
+		for i, g := range f.PartitionGroups() {
 			for _, n := range g {
 				side[n] = i + 1
 			}
@@ -182,7 +182,7 @@ var kinds = map[plan.FaultKind]kind{
 	},
 	plan.FaultClockSkew: {
 		apply: func(s *Schedule, ctx context.Context, f plan.Fault) error {
-			return s.eachClient(f, func(c nodeclient.Client) error { return c.SetClockOffset(ctx, f.Offset.Std()) })
+			return s.eachClient(f, func(c nodeclient.Client) error { return c.SetClockOffset(ctx, f.ClockSkew.Offset.Std()) })
 		},
 		heal: func(s *Schedule, ctx context.Context, f plan.Fault) error {
 			return s.eachClient(f, func(c nodeclient.Client) error { return c.SetClockOffset(ctx, 0) })
@@ -206,20 +206,34 @@ func onCluster[T any](s *Schedule, f plan.Fault, what string, fn func(T, string)
 
 // apply starts fault f.
 func (s *Schedule) apply(ctx context.Context, f plan.Fault) error {
-	k, ok := kinds[f.Kind]
-	if !ok {
-		return fmt.Errorf("unknown fault kind %q", f.Kind)
+	k, err := kindOf(f)
+	if err != nil {
+		return err
 	}
 	return k.apply(s, ctx, f)
 }
 
 // heal undoes fault f.
 func (s *Schedule) heal(ctx context.Context, f plan.Fault) error {
-	k, ok := kinds[f.Kind]
-	if !ok {
-		return fmt.Errorf("unknown fault kind %q", f.Kind)
+	k, err := kindOf(f)
+	if err != nil {
+		return err
 	}
 	return k.heal(s, ctx, f)
+}
+
+// kindOf returns how to apply and heal f, after checking that f carries the
+// parameters of its kind (plan validation does too; an unvalidated plan
+// fails here rather than in the middle of a kind's code).
+func kindOf(f plan.Fault) (kind, error) {
+	k, ok := kinds[f.Kind]
+	if !ok {
+		return kind{}, fmt.Errorf("unknown fault kind %q", f.Kind)
+	}
+	if errs := f.CheckParams(); len(errs) > 0 {
+		return kind{}, errors.Join(errs...)
+	}
+	return k, nil
 }
 
 // block cuts the fault's links through the nodes' fault hooks.
@@ -242,7 +256,8 @@ func (s *Schedule) linkFault(ctx context.Context, f plan.Fault, heal bool) error
 		}
 		lf := nodeclient.LinkFault{Peers: s.others(ctx, map[string]bool{n: true})}
 		if !heal {
-			lf.DelayMS, lf.JitterMS, lf.Loss = f.Delay.Std().Milliseconds(), f.Jitter.Std().Milliseconds(), f.Loss
+			l := f.Latency
+			lf.DelayMS, lf.JitterMS, lf.Loss = l.Delay.Std().Milliseconds(), l.Jitter.Std().Milliseconds(), l.Loss
 		}
 		return c.SetLinkFault(ctx, lf)
 	})
@@ -250,5 +265,5 @@ func (s *Schedule) linkFault(ctx context.Context, f plan.Fault, heal bool) error
 
 // bug switches the fault's bug on or off on every target.
 func (s *Schedule) bug(ctx context.Context, f plan.Fault, on bool) error {
-	return s.eachClient(f, func(c nodeclient.Client) error { return c.SetBugs(ctx, map[string]bool{f.Bug: on}) })
+	return s.eachClient(f, func(c nodeclient.Client) error { return c.SetBugs(ctx, map[string]bool{f.Bug.Name: on}) })
 }

@@ -162,7 +162,7 @@ func (s *Schedule) run(ctx context.Context, f plan.Fault, start time.Time, base 
 	}
 	length := f.Duration
 	if f.Kind == plan.FaultKill {
-		length = f.RestartAfter
+		length = f.RestartAfter()
 	}
 	t0, h0 := time.Now(), s.env.Height()
 	if !length.IsZero() {

@@ -74,7 +74,7 @@ func setup(t *testing.T, cluster func(*fake.Cluster) runners.Cluster, fs ...plan
 
 func TestKillRestartsAfterDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, env, l := setup(t, nil, plan.Fault{ID: "f1", Kind: plan.FaultKill, Targets: sel("validator-1"), At: wall(2), RestartAfter: wall(3)})
+		c, env, l := setup(t, nil, plan.Fault{ID: "f1", Kind: plan.FaultKill, Targets: sel("validator-1"), At: wall(2), Kill: &plan.KillParams{RestartAfter: wall(3)}})
 		s := Start(context.Background(), env)
 		time.Sleep(10 * time.Second)
 		if err := s.Stop(); err != nil {
@@ -92,7 +92,7 @@ func TestKillRestartsAfterDelay(t *testing.T) {
 func TestPartitionBlocksBothSidesAndHealsAtStop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, env, l := setup(t, nil, plan.Fault{ID: "f1", Kind: plan.FaultPartition,
-			Groups: [][]string{{"validator-0"}, {"validator-1", "validator-2"}}, At: wall(1)})
+			Partition: &plan.PartitionParams{Groups: [][]string{{"validator-0"}, {"validator-1", "validator-2"}}}, At: wall(1)})
 		s := Start(context.Background(), env)
 		time.Sleep(3 * time.Second)
 		want := map[string]string{"validator-0": "peer-validator-1,peer-validator-2", "validator-1": "peer-validator-0", "validator-2": "peer-validator-0"}
@@ -142,8 +142,8 @@ func TestIsolateUsesIsolatorOrHooks(t *testing.T) {
 func TestLatencyAndClockSkewHeal(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, env, _ := setup(t, nil,
-			plan.Fault{ID: "f1", Kind: plan.FaultLatency, Targets: sel("validator-0"), Delay: plan.Duration(200 * time.Millisecond), Loss: 0.1},
-			plan.Fault{ID: "f2", Kind: plan.FaultClockSkew, Targets: sel("validator-1"), Offset: plan.Duration(-3 * time.Second)})
+			plan.Fault{ID: "f1", Kind: plan.FaultLatency, Targets: sel("validator-0"), Latency: &plan.LatencyParams{Delay: plan.Duration(200 * time.Millisecond), Loss: 0.1}},
+			plan.Fault{ID: "f2", Kind: plan.FaultClockSkew, Targets: sel("validator-1"), ClockSkew: &plan.ClockSkewParams{Offset: plan.Duration(-3 * time.Second)}})
 		s := Start(context.Background(), env)
 		time.Sleep(time.Second)
 		if c.Node("validator-1").Offset() != -3*time.Second {
@@ -163,7 +163,7 @@ func TestLatencyAndClockSkewHeal(t *testing.T) {
 func TestBugSwitchesOnAndOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, env, _ := setup(t, nil,
-			plan.Fault{ID: "f1", Kind: plan.FaultBug, Bug: "stop_applying", Targets: sel("validator-1", "validator-2")})
+			plan.Fault{ID: "f1", Kind: plan.FaultBug, Bug: &plan.BugParams{Name: "stop_applying"}, Targets: sel("validator-1", "validator-2")})
 		s := Start(context.Background(), env)
 		time.Sleep(time.Second)
 		s.Stop()
@@ -196,13 +196,23 @@ func TestBlockSpansAndSkips(t *testing.T) {
 func TestMissingCapabilityIsReported(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		hide := func(c *fake.Cluster) runners.Cluster { return struct{ runners.Cluster }{c} }
-		_, env, l := setup(t, hide, plan.Fault{ID: "f1", Kind: plan.FaultKill, Targets: sel("validator-0")})
+		_, env, l := setup(t, hide, plan.Fault{ID: "f1", Kind: plan.FaultKill, Targets: sel("validator-0"), Kill: &plan.KillParams{}})
 		err := Start(context.Background(), env).Stop()
 		if err == nil || !strings.Contains(err.Error(), "fault f1 (kill): the runner cannot kill nodes") {
 			t.Errorf("err = %v", err)
 		}
 		if !strings.Contains(l.String(), "f1 start @0s err=the runner cannot kill nodes") {
 			t.Errorf("events = %s", l)
+		}
+	})
+}
+
+func TestMissingParamsAreReported(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, env, _ := setup(t, nil, plan.Fault{ID: "f1", Kind: plan.FaultLatency, Targets: sel("validator-0")})
+		err := Start(context.Background(), env).Stop()
+		if err == nil || !strings.Contains(err.Error(), "fault f1 (latency): the latency fault has no latency parameters") {
+			t.Errorf("err = %v", err)
 		}
 	})
 }

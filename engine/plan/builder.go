@@ -138,9 +138,9 @@ func (b *Builder) AddWorkload(w Workload) (string, error) {
 	b.workloads = append(b.workloads, w)
 	switch w.Kind {
 	case WorkloadTransactions:
-		b.attachImplicit(Expectation{Kind: ExpectTxInclusion, Pos: w.Pos, MinRatio: DefaultTxMinRatio})
+		b.attachImplicit(Expectation{Kind: ExpectTxInclusion, Pos: w.Pos, Inclusion: &InclusionParams{MinRatio: DefaultTxMinRatio}})
 	case WorkloadDA:
-		b.attachImplicit(Expectation{Kind: ExpectDAInclusion, Pos: w.Pos, MinRatio: DefaultDAMinRatio})
+		b.attachImplicit(Expectation{Kind: ExpectDAInclusion, Pos: w.Pos, Inclusion: &InclusionParams{MinRatio: DefaultDAMinRatio}})
 	}
 	return w.ID, nil
 }
@@ -248,19 +248,20 @@ func (b *Builder) Build() *Plan {
 	}
 	for i, f := range b.faults {
 		f.Targets = p.Topology.resolveSelector(f.Targets)
-		if len(f.GroupSpecs) > 0 {
-			specs := make([]Selector, len(f.GroupSpecs))
-			for j, g := range f.GroupSpecs {
+		if f.Partition != nil && len(f.Partition.GroupSpecs) > 0 {
+			specs := make([]Selector, len(f.Partition.GroupSpecs))
+			for j, g := range f.Partition.GroupSpecs {
 				specs[j] = p.Topology.resolveSelector(g)
 			}
-			f.GroupSpecs = specs
-			f.Groups = p.Topology.resolveGroups(specs)
+			f.Partition = &PartitionParams{GroupSpecs: specs, Groups: p.Topology.resolveGroups(specs)}
 		}
 		p.Faults[i] = f
 	}
 	for i, e := range b.expects {
-		if !e.Targets.IsZero() {
-			e.Targets = p.Topology.resolveSelector(e.Targets)
+		if e.Log != nil && !e.Log.Targets.IsZero() {
+			l := *e.Log
+			l.Targets = p.Topology.resolveSelector(l.Targets)
+			e.Log = &l
 		}
 		p.Expectations[i] = e
 	}

@@ -13,18 +13,31 @@ func DefaultName(e Expectation) string {
 	num := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 	switch e.Kind {
 	case ExpectLiveness:
-		if e.MaxStall > 0 {
-			return fmt.Sprintf("liveness(tolerance=%s, lag=%d, max_stall=%s)", num(e.Tolerance), e.Lag, num(e.MaxStall))
+		l := deref(e.Liveness)
+		if l.MaxStall > 0 {
+			return fmt.Sprintf("liveness(tolerance=%s, lag=%d, max_stall=%s)", num(l.Tolerance), l.Lag, num(l.MaxStall))
 		}
-		return fmt.Sprintf("liveness(tolerance=%s, lag=%d)", num(e.Tolerance), e.Lag)
+		return fmt.Sprintf("liveness(tolerance=%s, lag=%d)", num(l.Tolerance), l.Lag)
 	case ExpectTxInclusion, ExpectDAInclusion:
-		return fmt.Sprintf("%s(min_ratio=%s)", e.Kind, num(e.MinRatio))
+		return fmt.Sprintf("%s(min_ratio=%s)", e.Kind, num(deref(e.Inclusion).MinRatio))
 	case ExpectMetric:
-		return fmt.Sprintf("metric %s %s %s", e.Query, e.Op, num(e.Value))
+		m := deref(e.Metric)
+		return fmt.Sprintf("metric %s %s %s", m.Query, m.Op, num(m.Value))
 	case ExpectLog:
-		return fmt.Sprintf("log %s /%s/", e.Targets, e.Pattern)
+		l := deref(e.Log)
+		return fmt.Sprintf("log %s /%s/", l.Targets, l.Pattern)
 	case ExpectCustom:
-		return "custom " + e.Func
+		return "custom " + deref(e.Custom).Func
 	}
 	return string(e.Kind)
+}
+
+// deref returns *p, or the zero value when p is nil: the parameters of an
+// entry that has none read as zero, as its flat fields used to.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
 }

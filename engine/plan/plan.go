@@ -1,5 +1,10 @@
 package plan
 
+import (
+	"fmt"
+	"slices"
+)
+
 // Plan is a scenario turned into data: what to deploy, what to drive, what to
 // break and what to expect. Slices keep script order; ids are sequential
 // within their kind (w1.., f1.., e1..).
@@ -126,30 +131,142 @@ const (
 var FaultKinds = []FaultKind{FaultKill, FaultPause, FaultPartition, FaultIsolate, FaultLatency, FaultClockSkew, FaultBug}
 
 // Fault is one scheduled perturbation: it starts At and heals after Duration
-// (or at the end of the run when Duration is zero).
+// (or at the end of the run when Duration is zero). The fields every kind
+// shares are on Fault; the kind-specific parameters are in the field named
+// after the kind, set exactly when Kind is that kind (pause and isolate have
+// none).
 type Fault struct {
 	ID   string    `json:"id"`
 	Kind FaultKind `json:"kind"`
 	Pos  Pos       `json:"pos"`
 	// Targets are the affected nodes (all kinds but partition).
-	Targets Selector `json:"targets,omitempty,omitzero"`
-	// Groups are the sides of a partition, each a list of node names.
-	Groups [][]string `json:"groups,omitempty"`
-	// GroupSpecs are the partition's groups as written in the script; a
-	// single group is cut off from every other node.
-	GroupSpecs []Selector `json:"group_specs,omitempty"`
-	At         Span       `json:"at"`
-	Duration   Span       `json:"duration"`
+	Targets  Selector `json:"targets,omitempty,omitzero"`
+	At       Span     `json:"at"`
+	Duration Span     `json:"duration"`
+
+	Kill      *KillParams      `json:"kill,omitempty"`
+	Partition *PartitionParams `json:"partition,omitempty"`
+	Latency   *LatencyParams   `json:"latency,omitempty"`
+	ClockSkew *ClockSkewParams `json:"clock_skew,omitempty"`
+	Bug       *BugParams       `json:"bug,omitempty"`
+}
+
+// KillParams are the parameters of a kill fault.
+type KillParams struct {
 	// RestartAfter brings a killed node back after this long (zero: never).
 	RestartAfter Span `json:"restart_after,omitempty,omitzero"`
-	// Delay, Jitter and Loss shape the links of a latency fault.
+}
+
+// PartitionParams are the parameters of a partition fault.
+type PartitionParams struct {
+	// Groups are the sides of the partition, each a list of node names.
+	Groups [][]string `json:"groups,omitempty"`
+	// GroupSpecs are the groups as written in the script; a single group
+	// is cut off from every other node.
+	GroupSpecs []Selector `json:"group_specs,omitempty"`
+}
+
+// LatencyParams shape the links of a latency fault: messages are delayed by
+// Delay ± Jitter and dropped with probability Loss.
+type LatencyParams struct {
 	Delay  Duration `json:"delay,omitempty"`
 	Jitter Duration `json:"jitter,omitempty"`
 	Loss   float64  `json:"loss,omitempty"`
-	// Offset shifts the targets' clocks (clock_skew); may be negative.
+}
+
+// ClockSkewParams are the parameters of a clock_skew fault.
+type ClockSkewParams struct {
+	// Offset shifts the targets' clocks; may be negative.
 	Offset Duration `json:"offset,omitempty"`
-	// Bug names the reference node's test-only bug (inject_bug), one of Bugs.
-	Bug string `json:"bug,omitempty"`
+}
+
+// BugParams are the parameters of a bug fault (inject_bug).
+type BugParams struct {
+	// Name is the reference node's test-only bug, one of Bugs.
+	Name string `json:"name"`
+}
+
+// RestartAfter returns how long after it starts a kill fault restarts its
+// targets: zero when they stay down or the fault is not a kill.
+func (f Fault) RestartAfter() Span {
+	if f.Kill == nil {
+		return Span{}
+	}
+	return f.Kill.RestartAfter
+}
+
+// BugName returns the bug a bug fault switches on, or "" for other kinds.
+func (f Fault) BugName() string {
+	if f.Bug == nil {
+		return ""
+	}
+	return f.Bug.Name
+}
+
+// PartitionGroups returns the resolved sides of a partition fault, or nil
+// for other kinds.
+func (f Fault) PartitionGroups() [][]string {
+	if f.Partition == nil {
+		return nil
+	}
+	return f.Partition.Groups
+}
+
+// paramKinds returns the kinds whose parameter field is set, in FaultKinds
+// order.
+func (f Fault) paramKinds() []FaultKind {
+	set := map[FaultKind]bool{FaultKill: f.Kill != nil, FaultPartition: f.Partition != nil,
+		FaultLatency: f.Latency != nil, FaultClockSkew: f.ClockSkew != nil, FaultBug: f.Bug != nil}
+	var out []FaultKind
+	for _, k := range FaultKinds {
+		if set[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// CheckParams reports what is wrong with the kind-specific fields of the
+// fault: an unknown kind, the parameters of another kind, or missing
+// parameters for a kind that has them. It returns nil when exactly the
+// field matching Kind is set (none for pause and isolate).
+func (f Fault) CheckParams() []error {
+	if !slices.Contains(FaultKinds, f.Kind) {
+		return []error{fmt.Errorf("unknown fault kind %q", f.Kind)}
+	}
+	var errs []error
+	set := f.paramKinds()
+	want := ""
+	if f.Kind.HasParams() {
+		want = string(f.Kind)
+	}
+	for _, k := range set {
+		if k != f.Kind {
+			errs = append(errs, fmt.Errorf("a %s fault has %s parameters; %s", f.Kind, k, onlyHint(want)))
+		}
+	}
+	if f.Kind.HasParams() && !slices.Contains(set, f.Kind) {
+		errs = append(errs, fmt.Errorf("the %s fault has no %s parameters", f.Kind, f.Kind))
+	}
+	return errs
+}
+
+// onlyHint tells which parameters a kind takes: those named want, or none.
+func onlyHint(want string) string {
+	if want == "" {
+		return "it takes none"
+	}
+	return "set only the " + want + " ones"
+}
+
+// HasParams reports whether the kind carries parameters in a field of its
+// own on Fault.
+func (k FaultKind) HasParams() bool {
+	switch k {
+	case FaultKill, FaultPartition, FaultLatency, FaultClockSkew, FaultBug:
+		return true
+	}
+	return false
 }
 
 // Bugs are the names of the reference node's test-only bugs, sorted:
@@ -177,26 +294,96 @@ const (
 
 // Expectation is a check evaluated after the run. Implicit ones were attached
 // by a workload (transactions attaches tx_inclusion, da attaches da_inclusion).
+// The fields every kind shares are on Expectation; the kind-specific
+// parameters are in one field, set exactly when Kind is one of its kinds:
+// Liveness for liveness, Inclusion for tx_inclusion and da_inclusion, Metric,
+// Log and Custom for their kind (consensus_agreement has none).
 type Expectation struct {
 	ID       string     `json:"id"`
 	Kind     ExpectKind `json:"kind"`
 	Name     string     `json:"name"`
 	Pos      Pos        `json:"pos"`
 	Implicit bool       `json:"implicit,omitempty"`
-	// Tolerance, Lag and MaxStall (in expected block intervals; 0 is the
-	// default) parameterise liveness.
+
+	Liveness  *LivenessParams  `json:"liveness,omitempty"`
+	Inclusion *InclusionParams `json:"inclusion,omitempty"`
+	Metric    *MetricParams    `json:"metric,omitempty"`
+	Log       *LogParams       `json:"log,omitempty"`
+	Custom    *CustomParams    `json:"custom,omitempty"`
+}
+
+// LivenessParams parameterise liveness: Tolerance, Lag and MaxStall (in
+// expected block intervals; 0 is the default).
+type LivenessParams struct {
 	Tolerance float64 `json:"tolerance,omitempty"`
 	Lag       int     `json:"lag,omitempty"`
 	MaxStall  float64 `json:"max_stall,omitempty"`
+}
+
+// InclusionParams parameterise tx_inclusion and da_inclusion.
+type InclusionParams struct {
 	// MinRatio is the required inclusion ratio.
 	MinRatio float64 `json:"min_ratio,omitempty"`
-	// Query, Op and Value form a metric threshold: Query Op Value.
+}
+
+// MetricParams form a metric threshold: Query Op Value.
+type MetricParams struct {
 	Query string    `json:"query,omitempty"`
 	Op    CompareOp `json:"op,omitempty"`
 	Value float64   `json:"value,omitempty"`
-	// Targets and Pattern form a log assertion.
+}
+
+// LogParams form a log assertion: Pattern must match the log of every
+// target.
+type LogParams struct {
 	Targets Selector `json:"targets,omitempty,omitzero"`
 	Pattern string   `json:"pattern,omitempty"`
-	// Func is the name of a custom Starlark expectation function.
+}
+
+// CustomParams name a custom expectation's Starlark function.
+type CustomParams struct {
+	// Func is the key of the function among the script's custom
+	// expectations.
 	Func string `json:"func,omitempty"`
+}
+
+// expectParamKinds maps each expectation kind with parameters to the name
+// of its parameter field.
+var expectParamKinds = map[ExpectKind]string{
+	ExpectLiveness: "liveness", ExpectTxInclusion: "inclusion", ExpectDAInclusion: "inclusion",
+	ExpectMetric: "metric", ExpectLog: "log", ExpectCustom: "custom",
+}
+
+// ExpectKinds lists every expectation kind.
+var ExpectKinds = []ExpectKind{ExpectLiveness, ExpectTxInclusion, ExpectDAInclusion, ExpectAgreement,
+	ExpectMetric, ExpectLog, ExpectCustom}
+
+// CheckParams reports what is wrong with the kind-specific fields of the
+// expectation: an unknown kind, the parameters of another kind, or missing
+// parameters for a kind that has them. It returns nil when exactly the
+// field matching Kind is set (none for consensus_agreement).
+func (e Expectation) CheckParams() []error {
+	if !slices.Contains(ExpectKinds, e.Kind) {
+		return []error{fmt.Errorf("unknown expectation kind %q", e.Kind)}
+	}
+	want := expectParamKinds[e.Kind]
+	var errs []error
+	found := false
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"liveness", e.Liveness != nil}, {"inclusion", e.Inclusion != nil}, {"metric", e.Metric != nil},
+		{"log", e.Log != nil}, {"custom", e.Custom != nil}} {
+		switch {
+		case !f.set:
+		case f.name == want:
+			found = true
+		default:
+			errs = append(errs, fmt.Errorf("a %s expectation has %s parameters; %s", e.Kind, f.name, onlyHint(want)))
+		}
+	}
+	if want != "" && !found {
+		errs = append(errs, fmt.Errorf("the %s expectation has no %s parameters", e.Kind, want))
+	}
+	return errs
 }

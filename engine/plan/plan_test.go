@@ -15,7 +15,7 @@ func TestBuilderIDsAndImplicitExpectations(t *testing.T) {
 	b := NewBuilder("s.star", 7)
 	b.SetTopology(Topology{Validators: 2, Executors: 1, Network: NetworkStar, Slot: Duration(time.Second), ActiveSlotCoeff: 0.5, SecurityParam: 4, Pos: pos(1)})
 	b.SetWallets(Wallets{Count: 10, Funds: 100, Pos: pos(2)})
-	if id, _ := b.AddExpectation(Expectation{Kind: ExpectLiveness, Pos: pos(3)}); id != "e1" {
+	if id, _ := b.AddExpectation(Expectation{Kind: ExpectLiveness, Pos: pos(3), Liveness: &LivenessParams{}}); id != "e1" {
 		t.Errorf("first expectation id %s", id)
 	}
 	if id, _ := b.AddWorkload(Workload{Kind: WorkloadTransactions, Pos: pos(4), Transactions: &Transactions{Rate: 1}}); id != "w1" {
@@ -24,17 +24,17 @@ func TestBuilderIDsAndImplicitExpectations(t *testing.T) {
 	if _, err := b.AddWorkload(Workload{Kind: WorkloadTransactions, Pos: pos(5), Transactions: &Transactions{Rate: 1}}); err == nil {
 		t.Error("second transactions workload: want an error")
 	}
-	if id, _ := b.AddExpectation(Expectation{Kind: ExpectTxInclusion, Pos: pos(6), MinRatio: 0.9}); id != "e2" {
+	if id, _ := b.AddExpectation(Expectation{Kind: ExpectTxInclusion, Pos: pos(6), Inclusion: &InclusionParams{MinRatio: 0.9}}); id != "e2" {
 		t.Errorf("explicit tx_inclusion should take the implicit one's id e2, got %s", id)
 	}
-	if _, err := b.AddExpectation(Expectation{Kind: ExpectTxInclusion, Pos: pos(7)}); err == nil || !strings.Contains(err.Error(), "s.star:6:1") {
+	if _, err := b.AddExpectation(Expectation{Kind: ExpectTxInclusion, Pos: pos(7), Inclusion: &InclusionParams{}}); err == nil || !strings.Contains(err.Error(), "s.star:6:1") {
 		t.Errorf("second explicit tx_inclusion: err = %v", err)
 	}
-	if id, _ := b.AddFault(Fault{Kind: FaultKill, Targets: SelectNames("validator-1")}); id != "f1" {
+	if id, _ := b.AddFault(Fault{Kind: FaultKill, Targets: SelectNames("validator-1"), Kill: &KillParams{}}); id != "f1" {
 		t.Errorf("fault id %s", id)
 	}
 	p := b.Build()
-	if p.Seed != 7 || len(p.Expectations) != 2 || p.Expectations[1].Implicit || p.Expectations[1].MinRatio != 0.9 {
+	if p.Seed != 7 || len(p.Expectations) != 2 || p.Expectations[1].Implicit || p.Expectations[1].Inclusion.MinRatio != 0.9 {
 		t.Errorf("plan = seed %d, expectations %+v", p.Seed, p.Expectations)
 	}
 	if got := p.Faults[0].Targets.Nodes; !cmp.Equal(got, []string{"validator-1"}) {
@@ -165,7 +165,7 @@ func TestJSONRoundTripAndText(t *testing.T) {
 	b := NewBuilder("s.star", 3)
 	b.SetParam("b", "2")
 	b.SetParam("a", "1")
-	b.AddFault(Fault{Kind: FaultKill, Targets: SelectNames("validator-0"), At: Span{Blocks: 2}, RestartAfter: Span{Slots: 4}})
+	b.AddFault(Fault{Kind: FaultKill, Targets: SelectNames("validator-0"), At: Span{Blocks: 2}, Kill: &KillParams{RestartAfter: Span{Slots: 4}}})
 	p := b.Build()
 	data, err := p.JSON()
 	if err != nil {
@@ -216,7 +216,7 @@ func TestSelectorVariantsAndCompareOps(t *testing.T) {
 	b.SetTopology(Topology{Validators: 2, Network: NetworkStar, Slot: Duration(time.Second), ActiveSlotCoeff: 1, SecurityParam: 1, Pos: pos(1)})
 	b.SetRun(Run{Duration: Duration(10 * time.Second), Pos: pos(2)})
 	b.AddFault(Fault{Kind: FaultPause, Pos: pos(3), Targets: Selector{All: true, Role: RoleValidator}})
-	b.AddExpectation(Expectation{Kind: ExpectMetric, Pos: pos(4), Query: "sum(x", Op: "=~", Value: 1})
+	b.AddExpectation(Expectation{Kind: ExpectMetric, Pos: pos(4), Metric: &MetricParams{Query: "sum(x", Op: "=~", Value: 1}})
 	err := b.Build().Validate(NewCapabilities(CapPause))
 	for _, want := range []string{"pause: the selector sets 2 of all, role, names and index",
 		`expect_metric: metric query "sum(x"`, `expect_metric: unknown op "=~"`} {
@@ -236,5 +236,57 @@ func TestSelectorVariantsAndCompareOps(t *testing.T) {
 	}
 	if _, err := ParseCompareOp("=~"); err == nil {
 		t.Error(`ParseCompareOp("=~") accepted`)
+	}
+}
+
+func TestFaultParamsMatchKind(t *testing.T) {
+	b := NewBuilder("s.star", 1)
+	b.SetTopology(Topology{Validators: 2, Network: NetworkStar, Slot: Duration(time.Second), ActiveSlotCoeff: 1, SecurityParam: 1, Pos: pos(1)})
+	b.SetRun(Run{Duration: Duration(10 * time.Second), NoExpectations: true, Pos: pos(2)})
+	b.AddFault(Fault{Kind: FaultKill, Pos: pos(3), Targets: SelectAll()})
+	b.AddFault(Fault{Kind: FaultPause, Pos: pos(4), Targets: SelectAll(), Latency: &LatencyParams{Delay: Duration(time.Second)}})
+	b.AddFault(Fault{Kind: FaultClockSkew, Pos: pos(5), Targets: SelectAll(), ClockSkew: &ClockSkewParams{Offset: Duration(time.Second)},
+		Bug: &BugParams{Name: "stop_applying"}})
+	b.AddFault(Fault{Kind: "melt", Pos: pos(6), Targets: SelectAll()})
+	b.AddFault(Fault{Kind: FaultBug, Pos: pos(7), Targets: SelectAll(), Bug: &BugParams{Name: "stop_applying"}})
+	errs := PlanErrors(b.Build().Validate(NewCapabilities(CapKill, CapPause, CapClockSkew)))
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		"s.star:3:1: f1: the kill fault has no kill parameters",
+		"s.star:4:1: f2: a pause fault has latency parameters; it takes none",
+		"s.star:5:1: f3: a clock_skew fault has bug parameters; set only the clock_skew ones",
+		`s.star:6:1: f4: unknown fault kind "melt"`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
+func TestExpectationParamsMatchKind(t *testing.T) {
+	b := NewBuilder("s.star", 1)
+	b.SetTopology(Topology{Validators: 2, Network: NetworkStar, Slot: Duration(time.Second), ActiveSlotCoeff: 1, SecurityParam: 1, Pos: pos(1)})
+	b.SetRun(Run{Duration: Duration(10 * time.Second), Pos: pos(2)})
+	b.AddExpectation(Expectation{Kind: ExpectLiveness, Pos: pos(3)})
+	b.AddExpectation(Expectation{Kind: ExpectAgreement, Pos: pos(4), Inclusion: &InclusionParams{MinRatio: 1}})
+	b.AddExpectation(Expectation{Kind: ExpectMetric, Pos: pos(5), Metric: &MetricParams{Query: "x", Op: ">", Value: 1},
+		Log: &LogParams{Targets: SelectAll(), Pattern: "p"}})
+	b.AddExpectation(Expectation{Kind: "vibes", Pos: pos(6)})
+	b.AddExpectation(Expectation{Kind: ExpectCustom, Pos: pos(7), Custom: &CustomParams{Func: "f"}})
+	errs := PlanErrors(b.Build().Validate(Capabilities{}))
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		"s.star:3:1: e1: the liveness expectation has no liveness parameters",
+		"s.star:4:1: e2: a consensus_agreement expectation has inclusion parameters; it takes none",
+		"s.star:5:1: e3: a metric expectation has log parameters; set only the metric ones",
+		`s.star:6:1: e4: unknown expectation kind "vibes"`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
 	}
 }

@@ -62,20 +62,21 @@ func (w Workload) Starlark() string {
 // Starlark returns the fault's call.
 func (f Fault) Starlark() string {
 	window := fmt.Sprintf("at=%s, duration=%s", spanCall(f.At), spanCall(f.Duration))
-	switch f.Kind {
-	case FaultKill:
-		return fmt.Sprintf("kill(%s, at=%s, restart_after=%s)", selectorCall(f.Targets), spanCall(f.At), spanCall(f.RestartAfter))
-	case FaultPartition:
-		groups := make([]string, len(f.GroupSpecs))
-		for i, g := range f.GroupSpecs {
+	switch {
+	case f.Kill != nil:
+		return fmt.Sprintf("kill(%s, at=%s, restart_after=%s)", selectorCall(f.Targets), spanCall(f.At), spanCall(f.Kill.RestartAfter))
+	case f.Partition != nil:
+		groups := make([]string, len(f.Partition.GroupSpecs))
+		for i, g := range f.Partition.GroupSpecs {
 			groups[i] = selectorCall(g)
 		}
 		return fmt.Sprintf("partition([%s], %s)", strings.Join(groups, ", "), window)
-	case FaultLatency:
+	case f.Latency != nil:
+		l := f.Latency
 		return fmt.Sprintf("latency(%s, delay=%q, jitter=%q, loss=%s, %s)", selectorCall(f.Targets),
-			f.Delay.String(), f.Jitter.String(), num(f.Loss), window)
-	case FaultClockSkew:
-		return fmt.Sprintf("clock_skew(%s, offset=%q, at=%s)", selectorCall(f.Targets), f.Offset.String(), spanCall(f.At))
+			l.Delay.String(), l.Jitter.String(), num(l.Loss), window)
+	case f.ClockSkew != nil:
+		return fmt.Sprintf("clock_skew(%s, offset=%q, at=%s)", selectorCall(f.Targets), f.ClockSkew.Offset.String(), spanCall(f.At))
 	}
 	return fmt.Sprintf("%s(%s, %s)", f.Kind, selectorCall(f.Targets), window)
 }
@@ -85,17 +86,20 @@ func (f Fault) Starlark() string {
 func (e Expectation) Starlark() string {
 	switch e.Kind {
 	case ExpectLiveness:
-		return fmt.Sprintf("expect_liveness(tolerance=%s, lag=%d)", num(e.Tolerance), e.Lag)
+		l := deref(e.Liveness)
+		return fmt.Sprintf("expect_liveness(tolerance=%s, lag=%d)", num(l.Tolerance), l.Lag)
 	case ExpectTxInclusion, ExpectDAInclusion:
-		return fmt.Sprintf("expect_%s(min_ratio=%s)", e.Kind, num(e.MinRatio))
+		return fmt.Sprintf("expect_%s(min_ratio=%s)", e.Kind, num(deref(e.Inclusion).MinRatio))
 	case ExpectAgreement:
 		return "expect_consensus_agreement()"
 	case ExpectMetric:
-		return fmt.Sprintf("expect_metric(%q, %q, %s)", e.Query, e.Op, num(e.Value))
+		m := deref(e.Metric)
+		return fmt.Sprintf("expect_metric(%q, %q, %s)", m.Query, m.Op, num(m.Value))
 	case ExpectLog:
-		return fmt.Sprintf("expect_log(%s, %q)", selectorCall(e.Targets), e.Pattern)
+		l := deref(e.Log)
+		return fmt.Sprintf("expect_log(%s, %q)", selectorCall(l.Targets), l.Pattern)
 	case ExpectCustom:
-		return fmt.Sprintf("expect(%s, name=%q)", strings.SplitN(e.Func, "@", 2)[0], e.Name)
+		return fmt.Sprintf("expect(%s, name=%q)", strings.SplitN(deref(e.Custom).Func, "@", 2)[0], e.Name)
 	}
 	return "expect_" + string(e.Kind) + "()"
 }

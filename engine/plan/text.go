@@ -79,10 +79,10 @@ func (p *Plan) window(f Fault) string {
 	run := p.Derived.RunDuration.Std()
 	var end time.Duration
 	switch {
-	case f.Kind == FaultKill && f.RestartAfter.IsZero():
+	case f.Kind == FaultKill && f.RestartAfter().IsZero():
 		return ms(at) + ".."
 	case f.Kind == FaultKill:
-		end = at + p.Wall(f.RestartAfter)
+		end = at + p.Wall(f.RestartAfter())
 	case f.Duration.IsZero():
 		end = run
 	default:
@@ -114,23 +114,22 @@ func (w Workload) describe(d Derived) string {
 }
 
 func (f Fault) describe() string {
-	switch f.Kind {
-	case FaultPartition:
-		groups := make([]string, len(f.Groups))
-		for i, g := range f.Groups {
+	switch {
+	case f.Partition != nil:
+		groups := make([]string, len(f.Partition.Groups))
+		for i, g := range f.Partition.Groups {
 			groups[i] = "[" + strings.Join(g, ",") + "]"
 		}
 		return "partition " + strings.Join(groups, " | ")
-	case FaultLatency:
-		return fmt.Sprintf("latency %s delay=%s jitter=%s loss=%g", f.targets(), f.Delay, f.Jitter, f.Loss)
-	case FaultClockSkew:
-		return fmt.Sprintf("clock_skew %s offset=%s", f.targets(), f.Offset)
-	case FaultBug:
-		return fmt.Sprintf("bug %s on %s (test only: never excused)", f.Bug, f.targets())
-	case FaultKill:
-		if !f.RestartAfter.IsZero() {
-			return fmt.Sprintf("kill %s, restart after %s", f.targets(), strings.Trim(f.RestartAfter.String(), `"`))
-		}
+	case f.Latency != nil:
+		l := f.Latency
+		return fmt.Sprintf("latency %s delay=%s jitter=%s loss=%g", f.targets(), l.Delay, l.Jitter, l.Loss)
+	case f.ClockSkew != nil:
+		return fmt.Sprintf("clock_skew %s offset=%s", f.targets(), f.ClockSkew.Offset)
+	case f.Bug != nil:
+		return fmt.Sprintf("bug %s on %s (test only: never excused)", f.Bug.Name, f.targets())
+	case f.Kill != nil && !f.Kill.RestartAfter.IsZero():
+		return fmt.Sprintf("kill %s, restart after %s", f.targets(), strings.Trim(f.Kill.RestartAfter.String(), `"`))
 	}
 	return fmt.Sprintf("%s %s", f.Kind, f.targets())
 }
@@ -140,15 +139,18 @@ func (f Fault) targets() string { return strings.Join(f.Targets.Nodes, ",") }
 func (e Expectation) describe() string {
 	switch e.Kind {
 	case ExpectLiveness:
-		return fmt.Sprintf("liveness(tolerance=%g, lag=%d)", e.Tolerance, e.Lag)
+		l := deref(e.Liveness)
+		return fmt.Sprintf("liveness(tolerance=%g, lag=%d)", l.Tolerance, l.Lag)
 	case ExpectTxInclusion, ExpectDAInclusion:
-		return fmt.Sprintf("%s(min_ratio=%g)", e.Kind, e.MinRatio)
+		return fmt.Sprintf("%s(min_ratio=%g)", e.Kind, deref(e.Inclusion).MinRatio)
 	case ExpectMetric:
-		return fmt.Sprintf("metric %s %s %g", e.Query, e.Op, e.Value)
+		m := deref(e.Metric)
+		return fmt.Sprintf("metric %s %s %g", m.Query, m.Op, m.Value)
 	case ExpectLog:
-		return fmt.Sprintf("log %s =~ %q", strings.Join(e.Targets.Nodes, ","), e.Pattern)
+		l := deref(e.Log)
+		return fmt.Sprintf("log %s =~ %q", strings.Join(l.Targets.Nodes, ","), l.Pattern)
 	case ExpectCustom:
-		return fmt.Sprintf("custom %s (function %s)", e.Name, e.Func)
+		return fmt.Sprintf("custom %s (function %s)", e.Name, deref(e.Custom).Func)
 	}
 	return string(e.Kind)
 }

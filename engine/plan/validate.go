@@ -121,6 +121,9 @@ func (v *validator) workloads() {
 func (v *validator) faults() {
 	run := v.p.Derived.RunDuration.Std()
 	for _, f := range v.p.Faults {
+		if !v.faultParams(f) {
+			continue
+		}
 		if f.Kind == FaultPartition {
 			v.partition(f)
 		} else {
@@ -128,8 +131,8 @@ func (v *validator) faults() {
 		}
 		at := v.p.Wall(f.At)
 		end := at + v.p.Wall(f.Duration)
-		if f.Kind == FaultKill && !f.RestartAfter.IsZero() {
-			end = at + v.p.Wall(f.RestartAfter)
+		if r := f.RestartAfter(); !r.IsZero() {
+			end = at + v.p.Wall(r)
 		}
 		switch {
 		case at >= run:
@@ -142,9 +145,20 @@ func (v *validator) faults() {
 	}
 }
 
+// faultParams checks that exactly the parameter field matching the fault's
+// kind is set (none for a kind without parameters), and reports whether the
+// fault can be checked further.
+func (v *validator) faultParams(f Fault) bool {
+	errs := f.CheckParams()
+	for _, err := range errs {
+		v.add(f.Pos, "%s: %v", f.ID, err)
+	}
+	return len(errs) == 0
+}
+
 func (v *validator) partition(f Fault) {
 	seen := map[string]int{}
-	for i, g := range f.GroupSpecs {
+	for i, g := range f.Partition.GroupSpecs {
 		v.selector(f.Pos, "partition", g)
 		nodes, _ := v.p.Topology.Resolve(g)
 		for _, n := range nodes {
@@ -155,7 +169,7 @@ func (v *validator) partition(f Fault) {
 		}
 	}
 	sides := 0
-	for _, g := range f.Groups {
+	for _, g := range f.Partition.Groups {
 		if len(g) > 0 {
 			sides++
 		}
@@ -221,6 +235,12 @@ func (v *validator) expectations() {
 		has[w.Kind] = true
 	}
 	for _, e := range v.p.Expectations {
+		if errs := e.CheckParams(); len(errs) > 0 {
+			for _, err := range errs {
+				v.add(e.Pos, "%s: %v", e.ID, err)
+			}
+			continue
+		}
 		switch e.Kind {
 		case ExpectTxInclusion:
 			if !has[WorkloadTransactions] {
@@ -234,15 +254,15 @@ func (v *validator) expectations() {
 			// The query syntax lives in its own small package (no HTTP,
 			// no Prometheus client) so that a malformed query fails here,
 			// with its script position, rather than when a run starts.
-			if _, err := metricquery.Parse(e.Query); err != nil {
+			if _, err := metricquery.Parse(e.Metric.Query); err != nil {
 				v.add(e.Pos, "expect_metric: %v", err)
 			}
-			if !e.Op.Valid() {
-				_, err := ParseCompareOp(string(e.Op))
+			if !e.Metric.Op.Valid() {
+				_, err := ParseCompareOp(string(e.Metric.Op))
 				v.add(e.Pos, "expect_metric: %v", err)
 			}
 		case ExpectLog:
-			v.selector(e.Pos, "expect_log", e.Targets)
+			v.selector(e.Pos, "expect_log", e.Log.Targets)
 		}
 	}
 }

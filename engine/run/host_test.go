@@ -44,18 +44,18 @@ func TestExecuteOnHostRunner(t *testing.T) {
 	p.Workloads = nil
 	p.Faults = []plan.Fault{
 		{ID: "f1", Kind: plan.FaultKill, Targets: plan.Selector{Nodes: []string{"validator-1"}},
-			At: plan.Span{Wall: plan.Duration(time.Second)}, RestartAfter: plan.Span{Wall: plan.Duration(time.Second)}},
+			At: plan.Span{Wall: plan.Duration(time.Second)}, Kill: &plan.KillParams{RestartAfter: plan.Span{Wall: plan.Duration(time.Second)}}},
 		{ID: "f2", Kind: plan.FaultPause, Targets: plan.Selector{Nodes: []string{"validator-2"}},
 			At: plan.Span{Blocks: 3}, Duration: plan.Span{Wall: plan.Duration(time.Second)}},
-		{ID: "f3", Kind: plan.FaultPartition, Groups: [][]string{{"validator-0"}, {"validator-1", "validator-2"}},
+		{ID: "f3", Kind: plan.FaultPartition, Partition: &plan.PartitionParams{Groups: [][]string{{"validator-0"}, {"validator-1", "validator-2"}}},
 			At: plan.Span{Wall: plan.Duration(2500 * time.Millisecond)}, Duration: plan.Span{Blocks: 2}},
 	}
 	p.Expectations = []plan.Expectation{
-		{ID: "e1", Kind: plan.ExpectLiveness, Name: "liveness", Tolerance: 0.8, Lag: 2},
+		{ID: "e1", Kind: plan.ExpectLiveness, Name: "liveness", Liveness: &plan.LivenessParams{Tolerance: 0.8, Lag: 2}},
 		{ID: "e2", Kind: plan.ExpectAgreement, Name: "consensus_agreement"},
-		{ID: "e3", Kind: plan.ExpectMetric, Name: "tip", Query: "min(cryptarchia_tip_height)", Op: ">=", Value: 20},
-		{ID: "e4", Kind: plan.ExpectLog, Name: "partition logged", Pattern: `validator-0 peers \[peer-validator-1 peer-validator-2\] blocked=true`,
-			Targets: plan.Selector{Nodes: []string{"validator-0"}}},
+		{ID: "e3", Kind: plan.ExpectMetric, Name: "tip", Metric: &plan.MetricParams{Query: "min(cryptarchia_tip_height)", Op: ">=", Value: 20}},
+		{ID: "e4", Kind: plan.ExpectLog, Name: "partition logged", Log: &plan.LogParams{Pattern: `validator-0 peers \[peer-validator-1 peer-validator-2\] blocked=true`,
+			Targets: plan.Selector{Nodes: []string{"validator-0"}}}},
 	}
 	r, err := host.New(host.Options{NodeCommand: []string{exe}, Env: []string{envStandIn + "=1"},
 		WriteConfigs: standInConfigs(interval, run.ExpectedPeers(p.Topology)), StartTimeout: 10 * time.Second})

@@ -44,12 +44,12 @@ func (x *execution) faultEvent(ev faults.Event) {
 	kind := map[faults.Phase]EventKind{faults.Started: EventFaultStart, faults.Healed: EventFaultHeal,
 		faults.Skipped: EventFaultSkipped}[ev.Phase]
 	targets := f.Targets.Nodes
-	for _, g := range f.Groups {
+	for _, g := range f.PartitionGroups() {
 		targets = append(targets, g...)
 	}
 	detail := string(f.Kind)
-	if f.Bug != "" {
-		detail += " " + f.Bug
+	if bug := f.BugName(); bug != "" {
+		detail += " " + bug
 	}
 	if ev.Err != nil {
 		detail += ": " + ev.Err.Error()
@@ -60,7 +60,7 @@ func (x *execution) faultEvent(ev faults.Event) {
 	switch ev.Phase {
 	case faults.Started:
 		x.faults[f.ID] = len(x.res.Faults)
-		x.res.Faults = append(x.res.Faults, report.FaultWindow{ID: f.ID, Kind: f.Kind, Bug: f.Bug, Targets: targets, Start: at, End: at})
+		x.res.Faults = append(x.res.Faults, report.FaultWindow{ID: f.ID, Kind: f.Kind, Bug: f.BugName(), Targets: targets, Start: at, End: at})
 	case faults.Healed:
 		if i, ok := x.faults[f.ID]; ok {
 			x.res.Faults[i].End = at

@@ -68,8 +68,8 @@ func testPlan() *plan.Plan {
 	}
 	p.Workloads = []plan.Workload{{ID: "w1", Kind: plan.WorkloadTransactions, Transactions: &plan.Transactions{Rate: 1}}}
 	p.Expectations = []plan.Expectation{
-		{ID: "e1", Kind: plan.ExpectLiveness, Name: "liveness", Tolerance: 0.8, Lag: 2},
-		{ID: "e2", Kind: plan.ExpectTxInclusion, Name: "tx inclusion", MinRatio: 0.5, Implicit: true},
+		{ID: "e1", Kind: plan.ExpectLiveness, Name: "liveness", Liveness: &plan.LivenessParams{Tolerance: 0.8, Lag: 2}},
+		{ID: "e2", Kind: plan.ExpectTxInclusion, Name: "tx inclusion", Inclusion: &plan.InclusionParams{MinRatio: 0.5}, Implicit: true},
 		{ID: "e3", Kind: plan.ExpectAgreement, Name: "consensus agreement"},
 	}
 	return p
@@ -130,7 +130,7 @@ func TestExecutePassesInPhaseOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := testPlan()
 		p.Faults = []plan.Fault{{ID: "f1", Kind: plan.FaultKill, Targets: plan.Selector{Names: []string{"validator-2"}, Nodes: []string{"validator-2"}},
-			At: plan.Span{Wall: plan.Duration(2 * time.Second)}, RestartAfter: plan.Span{Wall: plan.Duration(3 * time.Second)}}}
+			At: plan.Span{Wall: plan.Duration(2 * time.Second)}, Kill: &plan.KillParams{RestartAfter: plan.Span{Wall: plan.Duration(3 * time.Second)}}}}
 		r := fake.New(fake.Options{})
 		rec := &recorder{}
 		res, err := run.Execute(context.Background(), p, r, opts(t, rec))
@@ -206,10 +206,10 @@ func TestExpectationFailuresAreAggregated(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := testPlan()
 		p.Expectations = []plan.Expectation{
-			{ID: "e1", Kind: plan.ExpectMetric, Name: "tip high", Query: "cryptarchia_tip_height", Op: ">", Value: 1000},
-			{ID: "e2", Kind: plan.ExpectLiveness, Name: "liveness", Tolerance: 0.8, Lag: 2},
-			{ID: "e3", Kind: plan.ExpectLog, Name: "panic logged", Pattern: "panicked",
-				Targets: plan.Selector{Names: []string{"validator-0"}, Nodes: []string{"validator-0"}}},
+			{ID: "e1", Kind: plan.ExpectMetric, Name: "tip high", Metric: &plan.MetricParams{Query: "cryptarchia_tip_height", Op: ">", Value: 1000}},
+			{ID: "e2", Kind: plan.ExpectLiveness, Name: "liveness", Liveness: &plan.LivenessParams{Tolerance: 0.8, Lag: 2}},
+			{ID: "e3", Kind: plan.ExpectLog, Name: "panic logged", Log: &plan.LogParams{Pattern: "panicked",
+				Targets: plan.Selector{Names: []string{"validator-0"}, Nodes: []string{"validator-0"}}}},
 		}
 		res, err := run.Execute(context.Background(), p, fake.New(fake.Options{}), opts(t, &recorder{}))
 		var ee *run.ExpectationsError
@@ -396,7 +396,7 @@ func TestOnFailureSeesTheClusterBeforeTeardown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := testPlan()
 		p.Expectations = []plan.Expectation{
-			{ID: "e1", Kind: plan.ExpectMetric, Name: "tip high", Query: "cryptarchia_tip_height", Op: ">", Value: 1000},
+			{ID: "e1", Kind: plan.ExpectMetric, Name: "tip high", Metric: &plan.MetricParams{Query: "cryptarchia_tip_height", Op: ">", Value: 1000}},
 		}
 		o := opts(t, &recorder{})
 		var calls, teardownsSeen int

@@ -63,12 +63,12 @@ func TestExecuteReferenceNodesOnHost(t *testing.T) {
 	p.Derived = plan.Derived{BlockInterval: plan.Duration(interval), RunDuration: plan.Duration(window),
 		ExpectedBlocks: 5, Cooldown: plan.Duration(2 * interval), PlannedTxs: 10}
 	p.Faults = []plan.Fault{{ID: "f1", Kind: plan.FaultKill, Targets: plan.Selector{Nodes: []string{"validator-2"}},
-		At: plan.Span{Wall: plan.Duration(3 * time.Second)}, RestartAfter: plan.Span{Wall: plan.Duration(3 * time.Second)}}}
+		At: plan.Span{Wall: plan.Duration(3 * time.Second)}, Kill: &plan.KillParams{RestartAfter: plan.Span{Wall: plan.Duration(3 * time.Second)}}}}
 	p.Expectations = []plan.Expectation{
-		{ID: "e1", Kind: plan.ExpectLiveness, Name: "liveness", Tolerance: 0.5, Lag: 4},
-		{ID: "e2", Kind: plan.ExpectTxInclusion, Name: "tx_inclusion", MinRatio: 0.5},
+		{ID: "e1", Kind: plan.ExpectLiveness, Name: "liveness", Liveness: &plan.LivenessParams{Tolerance: 0.5, Lag: 4}},
+		{ID: "e2", Kind: plan.ExpectTxInclusion, Name: "tx_inclusion", Inclusion: &plan.InclusionParams{MinRatio: 0.5}},
 		{ID: "e3", Kind: plan.ExpectAgreement, Name: "consensus_agreement"},
-		{ID: "e4", Kind: plan.ExpectMetric, Name: "lib", Query: "max(cryptarchia_lib_height)", Op: ">=", Value: 1},
+		{ID: "e4", Kind: plan.ExpectMetric, Name: "lib", Metric: &plan.MetricParams{Query: "max(cryptarchia_lib_height)", Op: ">=", Value: 1}},
 	}
 	r, err := host.New(host.Options{NodeCommand: []string{bin}, StopTimeout: 5 * time.Second})
 	if err != nil {
@@ -102,7 +102,7 @@ func TestExecuteDAOnReferenceNodes(t *testing.T) {
 	p.Derived = plan.Derived{BlockInterval: plan.Duration(2 * time.Second), RunDuration: plan.Duration(10 * time.Second),
 		ExpectedBlocks: 5, Cooldown: plan.Duration(4 * time.Second), PlannedChannels: 1, PlannedBlobs: 2}
 	p.Workloads = []plan.Workload{{ID: "w1", Kind: plan.WorkloadDA, DA: &plan.DA{ChannelRate: 1, BlobRate: 1}}}
-	p.Expectations = []plan.Expectation{{ID: "e1", Kind: plan.ExpectDAInclusion, Name: "da_inclusion", MinRatio: 0.5}}
+	p.Expectations = []plan.Expectation{{ID: "e1", Kind: plan.ExpectDAInclusion, Name: "da_inclusion", Inclusion: &plan.InclusionParams{MinRatio: 0.5}}}
 	r, err := host.New(host.Options{NodeCommand: []string{bin}, StopTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -131,13 +131,13 @@ func TestExecuteNetworkFaultsOnReferenceNodes(t *testing.T) {
 	sel := func(n ...string) plan.Selector { return plan.Selector{Nodes: n} }
 	wall := func(d time.Duration) plan.Span { return plan.Span{Wall: plan.Duration(d)} }
 	p.Faults = []plan.Fault{
-		{ID: "f1", Kind: plan.FaultPartition, Groups: [][]string{{"validator-0"}, {"validator-1", "validator-2"}}, At: wall(time.Second), Duration: wall(3 * time.Second)},
-		{ID: "f2", Kind: plan.FaultLatency, Targets: sel("validator-1"), Delay: plan.Duration(100 * time.Millisecond), Loss: 0.1, At: wall(5 * time.Second), Duration: wall(2 * time.Second)},
-		{ID: "f3", Kind: plan.FaultClockSkew, Targets: sel("validator-2"), Offset: plan.Duration(-200 * time.Millisecond), At: wall(6 * time.Second)},
+		{ID: "f1", Kind: plan.FaultPartition, Partition: &plan.PartitionParams{Groups: [][]string{{"validator-0"}, {"validator-1", "validator-2"}}}, At: wall(time.Second), Duration: wall(3 * time.Second)},
+		{ID: "f2", Kind: plan.FaultLatency, Targets: sel("validator-1"), Latency: &plan.LatencyParams{Delay: plan.Duration(100 * time.Millisecond), Loss: 0.1}, At: wall(5 * time.Second), Duration: wall(2 * time.Second)},
+		{ID: "f3", Kind: plan.FaultClockSkew, Targets: sel("validator-2"), ClockSkew: &plan.ClockSkewParams{Offset: plan.Duration(-200 * time.Millisecond)}, At: wall(6 * time.Second)},
 		{ID: "f4", Kind: plan.FaultIsolate, Targets: sel("validator-2"), At: plan.Span{Blocks: 1}, Duration: wall(time.Second)},
 	}
 	p.Expectations = []plan.Expectation{
-		{ID: "e1", Kind: plan.ExpectLiveness, Name: "liveness", Tolerance: 0.5, Lag: 3},
+		{ID: "e1", Kind: plan.ExpectLiveness, Name: "liveness", Liveness: &plan.LivenessParams{Tolerance: 0.5, Lag: 3}},
 		{ID: "e2", Kind: plan.ExpectAgreement, Name: "consensus_agreement"},
 	}
 	r, err := host.New(host.Options{NodeCommand: []string{bin}, StopTimeout: 5 * time.Second})

@@ -26,7 +26,7 @@ func upPlan() *plan.Plan {
 		p.Topology.Nodes = append(p.Topology.Nodes, plan.Node{Name: fmt.Sprintf("validator-%d", i), Role: plan.RoleValidator, Index: i})
 	}
 	p.Workloads = []plan.Workload{{ID: "w1", Kind: plan.WorkloadTransactions, Transactions: &plan.Transactions{Rate: 1}}}
-	p.Expectations = []plan.Expectation{{ID: "e1", Kind: plan.ExpectLiveness, Name: "liveness", Tolerance: 0.8, Lag: 2}}
+	p.Expectations = []plan.Expectation{{ID: "e1", Kind: plan.ExpectLiveness, Name: "liveness", Liveness: &plan.LivenessParams{Tolerance: 0.8, Lag: 2}}}
 	return p
 }
 
