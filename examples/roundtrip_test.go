@@ -3,6 +3,7 @@ package examples
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,10 +15,15 @@ import (
 )
 
 // TestCanonicalCallsRoundTrip interprets the canonical calls of every
-// example's plan (plan.Plan.Starlark) and expects the same plan back, so the
-// builtins' defaults and the plan's representation cannot drift apart.
+// example's plan (plan.Plan.Starlark), the must-fail scenarios included,
+// and expects the same plan back, so the builtins' defaults and the plan's
+// representation cannot drift apart.
 func TestCanonicalCallsRoundTrip(t *testing.T) {
-	for _, name := range examples(t) {
+	mustFail, err := filepath.Glob("must_fail/*.star")
+	if err != nil || len(mustFail) == 0 {
+		t.Fatalf("no must-fail scenarios: %v", err)
+	}
+	for _, name := range append(examples(t), mustFail...) {
 		orig := planOf(t, name)
 		var src strings.Builder
 		for _, e := range orig.Expectations {

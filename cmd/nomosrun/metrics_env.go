@@ -3,10 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/nomosrun/nomosrun/engine/metrics"
+	"github.com/nomosrun/nomosrun/internal/env"
 )
 
 // printObservability prints where metrics can be looked at: the metrics
@@ -17,10 +17,10 @@ func printObservability(w io.Writer, runDir string, targets bool) {
 	if targets {
 		fmt.Fprintf(w, "nomosrun: prometheus scrape targets (file_sd) in %s\n", filepath.Join(runDir, metrics.TargetsFile))
 	}
-	if u := os.Getenv(metrics.EnvQueryURL); u != "" {
+	if u := env.MetricsQueryURL.Get(); u != "" {
 		fmt.Fprintf(w, "nomosrun: metrics queries go to %s\n", u)
 	}
-	if u := os.Getenv(metrics.EnvGrafanaURL); u != "" {
+	if u := env.GrafanaURL.Get(); u != "" {
 		fmt.Fprintf(w, "nomosrun: grafana %s\n", u)
 	}
 }

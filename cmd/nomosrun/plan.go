@@ -15,7 +15,7 @@ import (
 var planCmd = &command{
 	name:  "plan",
 	args:  argStar,
-	usage: "FILE [--json] [--set name=value]... [--seed N] [--runner host|compose|k8s] [--k8s-manifests DIR]",
+	usage: "FILE [--json] [--set name=value]... [--seed N] [--runner NAME] [--k8s-manifests DIR]",
 	short: "interpret and validate a scenario and print its plan; touches nothing",
 	run:   runPlan,
 }
@@ -35,7 +35,7 @@ func (a *app) scenarioFlags(cmd *command) (*scenarioFlags, *flag.FlagSet) {
 	fs := a.newFlags(cmd)
 	fs.Var(f.set, "set", "set a scenario param: `name=value` (repeatable)")
 	fs.Int64Var(&f.seed, "seed", plan.DefaultSeed, "seed of every random choice of the run")
-	fs.StringVar(&f.runner, "runner", "host", "runner whose capabilities the plan is checked against: host, compose or k8s")
+	fs.StringVar(&f.runner, "runner", "host", "runner whose capabilities the plan is checked against: "+runnerChoices())
 	return f, fs
 }
 

@@ -21,8 +21,6 @@ var (
 	// EnvQueryURL is the base URL of a Prometheus-compatible server that
 	// scrapes the run's nodes; when set, expect_metric queries it.
 	EnvQueryURL = env.MetricsQueryURL.Name
-	// EnvGrafanaURL is a Grafana to print with a cluster's endpoints.
-	EnvGrafanaURL = env.GrafanaURL.Name
 )
 
 // FromEnv returns the Querier the environment asks for: a Prometheus client

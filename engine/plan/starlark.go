@@ -77,6 +77,8 @@ func (f Fault) Starlark() string {
 			l.Delay.String(), l.Jitter.String(), num(l.Loss), window)
 	case f.ClockSkew != nil:
 		return fmt.Sprintf("clock_skew(%s, offset=%q, at=%s)", selectorCall(f.Targets), f.ClockSkew.Offset.String(), spanCall(f.At))
+	case f.Bug != nil:
+		return fmt.Sprintf("inject_bug(%s, %q, %s)", selectorCall(f.Targets), f.Bug.Name, window)
 	}
 	return fmt.Sprintf("%s(%s, %s)", f.Kind, selectorCall(f.Targets), window)
 }

@@ -33,7 +33,7 @@ for r in ${runners//,/ }; do
 	"$nomosrun" doctor --runner "$r"
 done
 
-args=(matrix "$scenario" --runner "$runners" --parallel "${PARALLEL:-2}" --report-dir "$out")
+args=(matrix "$scenario" --runner "$runners" --parallel "${PARALLEL:-2}" --run-dir "$out")
 for axis in ${MATRIX:-}; do
 	args+=(--matrix "$axis")
 done

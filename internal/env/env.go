@@ -22,7 +22,7 @@ var (
 	// SlowTest doubles every start, stop and readiness timeout on slow machines.
 	SlowTest = Var{"SLOW_TEST_ENV", "false", `"true" doubles start, stop and readiness timeouts`}
 	// KeepLogs keeps a successful run's directory (logs, configs) instead of removing it.
-	KeepLogs = Var{"NOMOS_TESTS_KEEP_LOGS", "", "non-empty: keep the run directory of a successful run"}
+	KeepLogs = Var{"NOMOS_TESTS_KEEP_LOGS", "", "set (not empty, 0 or false): keep the run directory of a successful run"}
 	// LogDir is set for every node to the run's log directory.
 	LogDir = Var{"NOMOS_LOG_DIR", "", "where a node writes its log file (set by the runners)"}
 	// LogLevel is the node's log level.

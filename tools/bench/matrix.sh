@@ -22,7 +22,7 @@ one=$(echo "$t1 - $t0" | bc)
 
 t0=$(secs)
 code=0
-"$out/nomosrun" matrix "$scenario" --parallel "$parallel" --report-dir "$out/matrix" >"$out/table.txt" 2>"$out/progress.txt" || code=$?
+"$out/nomosrun" matrix "$scenario" --parallel "$parallel" --run-dir "$out/matrix" >"$out/table.txt" 2>"$out/progress.txt" || code=$?
 t1=$(secs)
 all=$(echo "$t1 - $t0" | bc)
 

@@ -37,7 +37,7 @@ run() {
 	shift 2
 	local t0 t1
 	t0=$(date +%s.%N)
-	"$out/nomosrun" run "$star" --report-dir "$out/$name" "$@" >"$out/$name.log" 2>&1 &
+	"$out/nomosrun" run "$star" --run-dir "$out/$name" "$@" >"$out/$name.log" 2>&1 &
 	local pid=$!
 	sample "$pid" "$out/$name.samples" &
 	local sampler=$!
