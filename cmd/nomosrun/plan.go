@@ -35,7 +35,7 @@ func (a *app) scenarioFlags(cmd *command) (*scenarioFlags, *flag.FlagSet) {
 	fs := a.newFlags(cmd)
 	fs.Var(f.set, "set", "set a scenario param: `name=value` (repeatable)")
 	fs.Int64Var(&f.seed, "seed", plan.DefaultSeed, "seed of every random choice of the run")
-	fs.StringVar(&f.runner, "runner", "host", "runner whose capabilities the plan is checked against: "+runnerChoices())
+	fs.StringVar(&f.runner, "runner", "host", "the runner, "+runnerChoices()+"; the plan is checked against its capabilities")
 	return f, fs
 }
 
