@@ -30,9 +30,6 @@ type LeftoverChecker interface {
 // Slot is the slot duration of the suite's topology.
 const Slot = 300 * time.Millisecond
 
-// timeouts scale with SLOW_TEST_ENV=true like the rest of the project.
-func scaled(d time.Duration) time.Duration { return env.Scaled(d) }
-
 // Plan returns the suite's topology: two validators with fast slots.
 func Plan() *plan.Plan {
 	p := &plan.Plan{
@@ -137,11 +134,11 @@ func (s *suite) nodes(t *testing.T) {
 func (s *suite) endpoints(t *testing.T) {
 	ctx := context.Background()
 	for _, n := range s.c.Nodes() {
-		eventually(t, scaled(60*time.Second), n.Name()+" answers GET /cryptarchia/info", func() error {
+		eventually(t, env.Scaled(60*time.Second), n.Name()+" answers GET /cryptarchia/info", func() error {
 			_, err := height(ctx, n)
 			return err
 		})
-		eventually(t, scaled(10*time.Second), n.Name()+" testing API answers", func() error {
+		eventually(t, env.Scaled(10*time.Second), n.Name()+" testing API answers", func() error {
 			return testingAnswers(ctx, n)
 		})
 	}
@@ -151,7 +148,7 @@ func (s *suite) heightsAdvance(t *testing.T) {
 	ctx := context.Background()
 	for _, n := range s.c.Nodes() {
 		h := mustHeight(t, ctx, n)
-		reachHeight(t, ctx, n, h+2, scaled(30*time.Second))
+		reachHeight(t, ctx, n, h+2, env.Scaled(30*time.Second))
 	}
 }
 
@@ -235,8 +232,8 @@ func (s *suite) restart(t *testing.T) {
 	if !wentDown.Load() {
 		t.Fatalf("%s answered throughout Restart: it was not restarted", n.Name())
 	}
-	after := reachHeight(t, ctx, n, before, scaled(30*time.Second))
-	reachHeight(t, ctx, n, after+1, scaled(30*time.Second))
+	after := reachHeight(t, ctx, n, before, env.Scaled(30*time.Second))
+	reachHeight(t, ctx, n, after+1, env.Scaled(30*time.Second))
 	t.Logf("%s: height %d before restart, %d after", n.Name(), before, after)
 }
 
@@ -254,12 +251,12 @@ func (s *suite) killStart(t *testing.T) {
 	if err := k.Kill(ctx, n1.Name()); err != nil {
 		t.Fatalf("kill: %v", err)
 	}
-	goesDown(t, ctx, n1, scaled(5*time.Second))
+	goesDown(t, ctx, n1, env.Scaled(5*time.Second))
 	// With its only peer down too, the node can only get its chain back from disk.
 	if err := k.Kill(ctx, n0.Name()); err != nil {
 		t.Fatalf("kill: %v", err)
 	}
-	goesDown(t, ctx, n0, scaled(5*time.Second))
+	goesDown(t, ctx, n0, env.Scaled(5*time.Second))
 	if err := ss.Start(ctx, n1.Name()); err != nil {
 		t.Fatalf("start after kill: %v", err)
 	}
@@ -273,7 +270,7 @@ func (s *suite) killStart(t *testing.T) {
 	}
 	for _, n := range []runners.Node{n0, n1} {
 		h := mustHeight(t, ctx, n)
-		reachHeight(t, ctx, n, h+2, scaled(30*time.Second))
+		reachHeight(t, ctx, n, h+2, env.Scaled(30*time.Second))
 	}
 }
 
@@ -289,13 +286,13 @@ func (s *suite) stopStart(t *testing.T) {
 	if err := ss.Stop(ctx, n1.Name()); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
-	goesDown(t, ctx, n1, scaled(5*time.Second))
+	goesDown(t, ctx, n1, env.Scaled(5*time.Second))
 	h0 := mustHeight(t, ctx, n0)
-	h0 = reachHeight(t, ctx, n0, h0+2, scaled(30*time.Second))
+	h0 = reachHeight(t, ctx, n0, h0+2, env.Scaled(30*time.Second))
 	if err := ss.Start(ctx, n1.Name()); err != nil {
 		t.Fatalf("start: %v", err)
 	}
-	reachHeight(t, ctx, n1, h0, scaled(30*time.Second))
+	reachHeight(t, ctx, n1, h0, env.Scaled(30*time.Second))
 }
 
 // pauseResume: a paused node's height stalls while the other advances, and
@@ -318,7 +315,7 @@ func (s *suite) pauseResume(t *testing.T) {
 		}
 	}()
 	h0 := mustHeight(t, ctx, n0)
-	h0 = reachHeight(t, ctx, n0, h0+3, scaled(30*time.Second))
+	h0 = reachHeight(t, ctx, n0, h0+3, env.Scaled(30*time.Second))
 	// A frozen node either does not answer or answers with a stalled height;
 	// one block in flight at the pause is allowed.
 	if got, err := height(ctx, n1); err == nil && got > h1+1 {
@@ -331,7 +328,7 @@ func (s *suite) pauseResume(t *testing.T) {
 		t.Fatalf("resume: %v", err)
 	}
 	resumed = true
-	got := reachHeight(t, ctx, n1, h0, scaled(30*time.Second))
+	got := reachHeight(t, ctx, n1, h0, env.Scaled(30*time.Second))
 	t.Logf("%s paused at height %d; the other reached %d; caught up to %d", n1.Name(), h1, h0, got)
 }
 
