@@ -29,12 +29,6 @@ func ParseCompareOp(s string) (CompareOp, error) {
 	return "", fmt.Errorf("unknown op %q; want one of <, <=, >, >=, ==, !=", s)
 }
 
-// Valid reports whether op is one of CompareOps.
-func (op CompareOp) Valid() bool {
-	_, err := ParseCompareOp(string(op))
-	return err == nil
-}
-
 // Compare reports whether "a op b" holds; it is false for an invalid op.
 func (op CompareOp) Compare(a, b float64) bool {
 	switch op {

@@ -212,20 +212,6 @@ func (f Fault) PartitionGroups() [][]string {
 	return f.Partition.Groups
 }
 
-// paramKinds returns the kinds whose parameter field is set, in FaultKinds
-// order.
-func (f Fault) paramKinds() []FaultKind {
-	set := map[FaultKind]bool{FaultKill: f.Kill != nil, FaultPartition: f.Partition != nil,
-		FaultLatency: f.Latency != nil, FaultClockSkew: f.ClockSkew != nil, FaultBug: f.Bug != nil}
-	var out []FaultKind
-	for _, k := range FaultKinds {
-		if set[k] {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 // CheckParams reports what is wrong with the kind-specific fields of the
 // fault: an unknown kind, the parameters of another kind, or missing
 // parameters for a kind that has them. It returns nil when exactly the
@@ -234,19 +220,39 @@ func (f Fault) CheckParams() []error {
 	if !slices.Contains(FaultKinds, f.Kind) {
 		return []error{fmt.Errorf("unknown fault kind %q", f.Kind)}
 	}
-	var errs []error
-	set := f.paramKinds()
 	want := ""
 	if f.Kind.HasParams() {
 		want = string(f.Kind)
 	}
-	for _, k := range set {
-		if k != f.Kind {
-			errs = append(errs, fmt.Errorf("a %s fault has %s parameters; %s", f.Kind, k, onlyHint(want)))
+	return checkParams("fault", string(f.Kind), want, []paramField{
+		{string(FaultKill), f.Kill != nil}, {string(FaultPartition), f.Partition != nil},
+		{string(FaultLatency), f.Latency != nil}, {string(FaultClockSkew), f.ClockSkew != nil},
+		{string(FaultBug), f.Bug != nil}})
+}
+
+// paramField is one kind-specific parameter field of a fault or an
+// expectation: its name and whether it is set.
+type paramField struct {
+	name string
+	set  bool
+}
+
+// checkParams checks that of fields exactly the one named want is set (none
+// when want is empty), for a what ("fault", "expectation") of the given kind.
+func checkParams(what, kind, want string, fields []paramField) []error {
+	var errs []error
+	found := false
+	for _, f := range fields {
+		switch {
+		case !f.set:
+		case f.name == want:
+			found = true
+		default:
+			errs = append(errs, fmt.Errorf("a %s %s has %s parameters; %s", kind, what, f.name, onlyHint(want)))
 		}
 	}
-	if f.Kind.HasParams() && !slices.Contains(set, f.Kind) {
-		errs = append(errs, fmt.Errorf("the %s fault has no %s parameters", f.Kind, f.Kind))
+	if want != "" && !found {
+		errs = append(errs, fmt.Errorf("the %s %s has no %s parameters", kind, what, want))
 	}
 	return errs
 }
@@ -366,24 +372,7 @@ func (e Expectation) CheckParams() []error {
 	if !slices.Contains(ExpectKinds, e.Kind) {
 		return []error{fmt.Errorf("unknown expectation kind %q", e.Kind)}
 	}
-	want := expectParamKinds[e.Kind]
-	var errs []error
-	found := false
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{{"liveness", e.Liveness != nil}, {"inclusion", e.Inclusion != nil}, {"metric", e.Metric != nil},
-		{"log", e.Log != nil}, {"custom", e.Custom != nil}} {
-		switch {
-		case !f.set:
-		case f.name == want:
-			found = true
-		default:
-			errs = append(errs, fmt.Errorf("a %s expectation has %s parameters; %s", e.Kind, f.name, onlyHint(want)))
-		}
-	}
-	if want != "" && !found {
-		errs = append(errs, fmt.Errorf("the %s expectation has no %s parameters", e.Kind, want))
-	}
-	return errs
+	return checkParams("expectation", string(e.Kind), expectParamKinds[e.Kind], []paramField{
+		{"liveness", e.Liveness != nil}, {"inclusion", e.Inclusion != nil}, {"metric", e.Metric != nil},
+		{"log", e.Log != nil}, {"custom", e.Custom != nil}})
 }

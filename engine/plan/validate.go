@@ -121,7 +121,7 @@ func (v *validator) workloads() {
 func (v *validator) faults() {
 	run := v.p.Derived.RunDuration.Std()
 	for _, f := range v.p.Faults {
-		if !v.faultParams(f) {
+		if !v.params(f.Pos, f.ID, f.CheckParams()) {
 			continue
 		}
 		if f.Kind == FaultPartition {
@@ -145,13 +145,12 @@ func (v *validator) faults() {
 	}
 }
 
-// faultParams checks that exactly the parameter field matching the fault's
-// kind is set (none for a kind without parameters), and reports whether the
-// fault can be checked further.
-func (v *validator) faultParams(f Fault) bool {
-	errs := f.CheckParams()
+// params reports the errors of a fault's or an expectation's CheckParams
+// (exactly the parameter field of its kind must be set), and whether the
+// entry can be checked further.
+func (v *validator) params(pos Pos, id string, errs []error) bool {
 	for _, err := range errs {
-		v.add(f.Pos, "%s: %v", f.ID, err)
+		v.add(pos, "%s: %v", id, err)
 	}
 	return len(errs) == 0
 }
@@ -235,10 +234,7 @@ func (v *validator) expectations() {
 		has[w.Kind] = true
 	}
 	for _, e := range v.p.Expectations {
-		if errs := e.CheckParams(); len(errs) > 0 {
-			for _, err := range errs {
-				v.add(e.Pos, "%s: %v", e.ID, err)
-			}
+		if !v.params(e.Pos, e.ID, e.CheckParams()) {
 			continue
 		}
 		switch e.Kind {
@@ -257,8 +253,7 @@ func (v *validator) expectations() {
 			if _, err := metricquery.Parse(e.Metric.Query); err != nil {
 				v.add(e.Pos, "expect_metric: %v", err)
 			}
-			if !e.Metric.Op.Valid() {
-				_, err := ParseCompareOp(string(e.Metric.Op))
+			if _, err := ParseCompareOp(string(e.Metric.Op)); err != nil {
 				v.add(e.Pos, "expect_metric: %v", err)
 			}
 		case ExpectLog:
