@@ -65,7 +65,7 @@ func Lookup(name string) (Info, error) {
 	if len(known) == 0 {
 		return Info{}, fmt.Errorf("unknown runner %q: no runner is registered", name)
 	}
-	return Info{}, fmt.Errorf("unknown runner %q (known: %s)", name, strings.Join(known, ", "))
+	return Info{}, fmt.Errorf("unknown runner %q; want one of %s", name, strings.Join(known, ", "))
 }
 
 // New builds the runner registered under name. An unknown name is an error

@@ -27,7 +27,7 @@ func runDoctor(ctx context.Context, a *app, c *command, args []string) error {
 	if len(pos) != 0 {
 		return usageError(errors.New("doctor: takes no arguments; usage: nomosrun doctor " + c.usage))
 	}
-	info, err := runnerInfo(*runner)
+	info, err := runners.Lookup(*runner)
 	if err != nil {
 		return usageError(err)
 	}
@@ -45,7 +45,7 @@ func runDoctor(ctx context.Context, a *app, c *command, args []string) error {
 
 // precheck runs the checks a runner needs before a run starts anything.
 func precheck(ctx context.Context, runner string) error {
-	info, err := runnerInfo(runner)
+	info, err := runners.Lookup(runner)
 	if err != nil {
 		return usageError(err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
@@ -10,20 +9,10 @@ import (
 
 // The runners register themselves from init; run.go imports them.
 
-// runnerInfo returns the registration of the named runner, or a usage
-// error listing the registered ones.
-func runnerInfo(runner string) (runners.Info, error) {
-	info, err := runners.Lookup(runner)
-	if err != nil {
-		return runners.Info{}, fmt.Errorf("unknown runner %q; want one of %s", runner, strings.Join(runners.Names(), ", "))
-	}
-	return info, nil
-}
-
 // capsOf returns the capabilities the named runner registered, for
 // validating plans without starting a runner.
 func capsOf(runner string) (plan.Capabilities, error) {
-	info, err := runnerInfo(runner)
+	info, err := runners.Lookup(runner)
 	return info.Caps, err
 }
 

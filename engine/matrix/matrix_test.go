@@ -166,7 +166,7 @@ func sampleSummary() *Summary {
 			{Job: Job{ID: "host-v=1", Index: 0, Runner: "host", Params: []Param{{"v", "1"}}}, Outcome: report.OutcomePassed, Seconds: 3, Result: passed, Dir: "jobs/host-v=1"},
 			{Job: Job{ID: "host-v=3", Index: 1, Runner: "host", Params: []Param{{"v", "3"}}}, Outcome: report.OutcomeFailed, ExitCode: 5, Seconds: 4, Result: failed, Error: failed.Error},
 			{Job: Job{ID: "compose-v=1", Index: 2, Runner: "compose", Params: []Param{{"v", "1"}}}, Outcome: report.OutcomeError, ExitCode: 6,
-				Error: `unknown runner "compose" (known: host)`},
+				Error: `unknown runner "compose"; want one of host`},
 			{Job: Job{ID: "compose-v=3", Index: 3, Runner: "compose", Params: []Param{{"v", "3"}}}, Outcome: OutcomeSkipped, Error: "skipped after a failure (--fail-fast)"},
 		}}
 }
@@ -177,7 +177,7 @@ func TestSummaryTableAndJUnit(t *testing.T) {
 	if err := s.WriteTable(&tab); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"host-v=1     passed", "1 expectations passed", "e1 liveness: height 0 < 3 & <bad>", `unknown runner "compose" (known: host)`,
+	for _, want := range []string{"host-v=1     passed", "1 expectations passed", "e1 liveness: height 0 < 3 & <bad>", `unknown runner "compose"; want one of host`,
 		"4 jobs: 1 passed, 1 failed, 1 error, 1 skipped in 12.5s (exit 6)"} {
 		if !strings.Contains(tab.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, tab.String())
