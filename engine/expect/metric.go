@@ -44,9 +44,9 @@ func (m *Metric) Evaluate(ctx context.Context, env *Env) (Verdict, error) {
 	if q == nil {
 		q = metrics.Scrape{}
 	}
-	nodes := make([]metrics.Node, len(env.Nodes))
+	nodes := make([]metrics.Target, len(env.Nodes))
 	for i, n := range env.Nodes {
-		nodes[i] = metrics.Node{Name: n.Name, Role: string(n.Role), Scrape: func(ctx context.Context) (string, error) {
+		nodes[i] = metrics.Target{Name: n.Name, Role: string(n.Role), Scrape: func(ctx context.Context) (string, error) {
 			return retry(ctx, env, infoTries, func() (string, error) { return n.Client.Metrics(ctx) })
 		}}
 	}

@@ -42,7 +42,7 @@ cryptarchia_block_propagation_seconds_count 4
 
 func TestScrape(t *testing.T) {
 	ok := func(context.Context) (string, error) { return page, nil }
-	nodes := []Node{
+	nodes := []Target{
 		{Name: "validator-0", Role: "validator", Scrape: ok},
 		{Name: "executor-0", Role: "executor", Scrape: ok},
 		{Name: "validator-1", Role: "validator", Scrape: func(context.Context) (string, error) { return "", errors.New("connection refused") }},

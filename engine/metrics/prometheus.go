@@ -79,7 +79,7 @@ func PromQL(sel Selector, nodes []string) string {
 // NodeValues implements Querier. A histogram or summary NAME has no series
 // of that name in Prometheus: when NAME matches nothing, NAME_count is
 // asked, which is the sample count the /metrics reading uses.
-func (p *Prometheus) NodeValues(ctx context.Context, sel Selector, nodes []Node) (Values, error) {
+func (p *Prometheus) NodeValues(ctx context.Context, sel Selector, nodes []Target) (Values, error) {
 	names := make([]string, len(nodes))
 	for i, n := range nodes {
 		names[i] = n.Name

@@ -11,13 +11,6 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// Node is one node a query covers.
-type Node struct {
-	Name, Role string
-	// Scrape returns the node's /metrics page (text exposition format).
-	Scrape func(ctx context.Context) (string, error)
-}
-
 // Values are the per-node results of a selector.
 type Values struct {
 	// ByNode holds the value of every node with at least one matching series.
@@ -30,7 +23,7 @@ type Values struct {
 type Querier interface {
 	// NodeValues returns each node's value of sel: the sum of its matching
 	// series. A node without a matching series is left out.
-	NodeValues(ctx context.Context, sel Selector, nodes []Node) (Values, error)
+	NodeValues(ctx context.Context, sel Selector, nodes []Target) (Values, error)
 	// Source names where the values come from, for reports.
 	Source() string
 }
@@ -42,7 +35,7 @@ type Scrape struct{}
 func (Scrape) Source() string { return "node /metrics" }
 
 // NodeValues implements Querier.
-func (Scrape) NodeValues(ctx context.Context, sel Selector, nodes []Node) (Values, error) {
+func (Scrape) NodeValues(ctx context.Context, sel Selector, nodes []Target) (Values, error) {
 	vals := Values{ByNode: map[string]float64{}}
 	for _, n := range nodes {
 		if !sel.SelectsNode(n.Name, n.Role) {

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -13,11 +14,17 @@ import (
 // endpoints in Prometheus file_sd format.
 const TargetsFile = "prometheus-targets.json"
 
-// Target is one node to scrape.
+// Target is one node as this package sees it, in Prometheus' word: a name
+// and role to select and label by, and where its /metrics page is. It is a
+// view of an engine node, so this package needs no node client.
 type Target struct {
 	Name, Role string
-	// API is the node's API base URL; /metrics is below it.
+	// API is the node's API base URL; Prometheus scrapes /metrics below it.
 	API string
+	// Scrape reads the node's /metrics page (text exposition format), for
+	// the Scrape querier; the engine's version retries a node that is
+	// briefly unreachable.
+	Scrape func(ctx context.Context) (string, error)
 }
 
 type targetGroup struct {
