@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,8 +32,18 @@ type command struct {
 	subcommands []string
 	// args is what the positional arguments are, for shell completion.
 	args argKind
-	run  func(ctx context.Context, a *app, c *command, args []string) error
+	// flags declares the command's flags on fs (those of subcommand sub when
+	// it has subcommands) and returns the action that runs it on the
+	// positional arguments left once they are parsed. Help and completion
+	// call it only to read the flags.
+	flags func(a *app, c *command, sub string, fs *flag.FlagSet) action
+	// raw, when set instead of flags, runs the command on its arguments
+	// unparsed: the node command parses its own.
+	raw func(ctx context.Context, a *app, args []string) error
 }
+
+// action runs a command on its positional arguments.
+type action func(ctx context.Context, pos []string) error
 
 // commands is the table of subcommands, in help order.
 var commands = []*command{
@@ -57,9 +68,6 @@ type app struct {
 	verbose        bool
 	level          slog.LevelVar // the logger's level: debug with --verbose
 	logger         *slog.Logger
-	// declared, when set, receives every flag set a command declares;
-	// flagsOf uses it to read a command's flags without running it.
-	declared func(*flag.FlagSet)
 }
 
 // Main runs nomosrun with args (without the program name) and returns the
@@ -117,7 +125,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code Ex
 		fmt.Fprintf(stderr, "nomosrun: unknown command %q; run 'nomosrun help' for the list\n", args[0])
 		return ExitUsage
 	}
-	err := cmd.run(ctx, a, cmd, args[1:])
+	err := a.dispatch(ctx, cmd, args[1:])
 	if err == nil {
 		return ExitOK
 	}
@@ -129,6 +137,28 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code Ex
 		a.printError(err)
 	}
 	return code
+}
+
+// dispatch parses c's flags from args and runs it.
+func (a *app) dispatch(ctx context.Context, c *command, args []string) error {
+	if c.raw != nil {
+		return c.raw(ctx, a, args)
+	}
+	sub := ""
+	if len(c.subcommands) > 0 {
+		if len(args) == 0 || !slices.Contains(c.subcommands, args[0]) {
+			return usageError(fmt.Errorf("%s: want '%s'; usage: nomosrun %s %s",
+				c.name, strings.Join(c.subcommands, "' or '"), c.name, c.usage))
+		}
+		sub, args = args[0], args[1:]
+	}
+	fs := a.newFlags(c)
+	act := c.flags(a, c, sub, fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	return act(ctx, pos)
 }
 
 // errSilent marks an error whose message was already shown.
@@ -197,9 +227,6 @@ func (a *app) newFlags(cmd *command) *flag.FlagSet {
 		printFlags(a.stderr, fs)
 	}
 	a.verboseFlags(fs)
-	if a.declared != nil {
-		a.declared(fs)
-	}
 	return fs
 }
 

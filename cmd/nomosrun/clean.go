@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 
 	"github.com/nomosrun/nomosrun/runners/compose"
@@ -11,40 +12,37 @@ var cleanCmd = &command{
 	name:  "clean",
 	usage: "[--run ID]",
 	short: "remove the containers, networks and volumes compose runs left (found by their io.nomosrun.run label)",
-	run:   runClean,
+	flags: cleanFlags,
 }
 
-func runClean(ctx context.Context, a *app, c *command, args []string) error {
-	fs := a.newFlags(c)
+func cleanFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 	run := fs.String("run", "", "remove what the run with this id left, even if it is still running (default: every run whose nomosrun has exited)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 0 {
-		return usageError(fmt.Errorf("clean: unexpected argument %q; usage: nomosrun clean %s", pos[0], c.usage))
-	}
-	cli, err := compose.Docker(ctx)
-	if err != nil {
-		return withCode(ExitInfrastructure, err)
-	}
-	defer cli.Close()
-	removed, skipped, err := compose.Clean(ctx, cli, *run)
-	for _, o := range removed {
-		fmt.Fprintf(a.stdout, "removed %s\n", o)
-	}
-	runs := map[string]bool{}
-	for _, o := range skipped {
-		if !runs[o.Run] {
-			runs[o.Run] = true
-			fmt.Fprintf(a.stdout, "kept run %s: the nomosrun that started it (%s) is still running; remove it anyway with --run %s\n", o.Run, o.Owner, o.Run)
+	return func(ctx context.Context, pos []string) error {
+		if len(pos) != 0 {
+			return usageError(fmt.Errorf("clean: unexpected argument %q; usage: nomosrun clean %s", pos[0], c.usage))
 		}
+		cli, err := compose.Docker(ctx)
+		if err != nil {
+			return withCode(ExitInfrastructure, err)
+		}
+		defer cli.Close()
+		removed, skipped, err := compose.Clean(ctx, cli, *run)
+		for _, o := range removed {
+			fmt.Fprintf(a.stdout, "removed %s\n", o)
+		}
+		runs := map[string]bool{}
+		for _, o := range skipped {
+			if !runs[o.Run] {
+				runs[o.Run] = true
+				fmt.Fprintf(a.stdout, "kept run %s: the nomosrun that started it (%s) is still running; remove it anyway with --run %s\n", o.Run, o.Owner, o.Run)
+			}
+		}
+		if err != nil {
+			return withCode(ExitInfrastructure, err)
+		}
+		if len(removed) == 0 && len(skipped) == 0 {
+			fmt.Fprintln(a.stdout, "nothing to clean")
+		}
+		return nil
 	}
-	if err != nil {
-		return withCode(ExitInfrastructure, err)
-	}
-	if len(removed) == 0 && len(skipped) == 0 {
-		fmt.Fprintln(a.stdout, "nothing to clean")
-	}
-	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,7 +19,7 @@ var completionCmd = &command{
 }
 
 // The completion reads the command table, which lists completionCmd.
-func init() { completionCmd.run = runCompletion }
+func init() { completionCmd.flags = completionFlags }
 
 // argKind says what a command's positional arguments are.
 type argKind int
@@ -32,21 +31,16 @@ const (
 	argDir                 // a directory (a run directory)
 )
 
-func runCompletion(ctx context.Context, a *app, c *command, args []string) error {
-	pos, err := parseArgs(a.newFlags(c), args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError(errors.New("completion: want the shell; usage: nomosrun completion " + c.usage))
-	}
-	switch pos[0] {
-	case "bash":
+func completionFlags(a *app, c *command, shell string, _ *flag.FlagSet) action {
+	return func(_ context.Context, pos []string) error {
+		if len(pos) != 0 {
+			return usageError(fmt.Errorf("completion: unexpected argument %q; usage: nomosrun completion %s", pos[0], c.usage))
+		}
+		if shell == "zsh" {
+			return writeZsh(a.stdout, completionTable())
+		}
 		return writeBash(a.stdout, completionTable())
-	case "zsh":
-		return writeZsh(a.stdout, completionTable())
 	}
-	return usageError(fmt.Errorf("completion: unknown shell %q; want bash or zsh", pos[0]))
 }
 
 // completedCommand is one command as completion sees it.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 
@@ -13,32 +14,29 @@ var docsCmd = &command{
 	name:  "docs",
 	usage: "[--markdown]",
 	short: "print the reference of the scenario builtins",
-	run:   runDocs,
+	flags: docsFlags,
 }
 
-func runDocs(ctx context.Context, a *app, c *command, args []string) error {
-	fs := a.newFlags(c)
+func docsFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 	md := fs.Bool("markdown", false, "print Markdown")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError(errors.New("docs: takes no arguments"))
-	}
-	if *md {
-		_, err = fmt.Fprint(a.stdout, Markdown())
-		return err
-	}
-	family := ""
-	for _, b := range starlib.Builtins() {
-		if b.Family != family {
-			family = b.Family
-			fmt.Fprintf(a.stdout, "\n%s\n%s\n", strings.ToUpper(family), strings.Repeat("=", len(family)))
+	return func(ctx context.Context, pos []string) error {
+		if len(pos) > 0 {
+			return usageError(errors.New("docs: takes no arguments"))
 		}
-		fmt.Fprintf(a.stdout, "\n%s  [%s]\n    %s\n", b.Signature, b.Class, b.Doc)
+		if *md {
+			_, err := fmt.Fprint(a.stdout, Markdown())
+			return err
+		}
+		family := ""
+		for _, b := range starlib.Builtins() {
+			if b.Family != family {
+				family = b.Family
+				fmt.Fprintf(a.stdout, "\n%s\n%s\n", strings.ToUpper(family), strings.Repeat("=", len(family)))
+			}
+			fmt.Fprintf(a.stdout, "\n%s  [%s]\n    %s\n", b.Signature, b.Class, b.Doc)
+		}
+		return nil
 	}
-	return nil
 }
 
 // Markdown renders the builtin reference as Markdown, generated from the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -21,58 +22,55 @@ var downCmd = &command{
 	args:  argDir,
 	usage: "RUN_DIR [--timeout 2m]",
 	short: "stop the cluster that 'nomosrun up' keeps running from RUN_DIR",
-	run:   runDown,
+	flags: downFlags,
 }
 
-func runDown(ctx context.Context, a *app, c *command, args []string) error {
-	fs := a.newFlags(c)
+func downFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 	timeout := fs.Duration("timeout", 2*time.Minute, "how long to wait for 'nomosrun up' to tear the cluster down")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError(errors.New("down: want exactly one run directory; usage: nomosrun down " + c.usage))
-	}
-	dir := pos[0]
-	ep, err := readEndpoints(dir)
-	if err != nil {
-		return usageError(err)
-	}
-	if !upAlive(ep) {
-		fmt.Fprintf(a.stderr, "nomosrun: notice: nomosrun up (pid %d) is no longer running; the cluster is already down\n", ep.PID)
+	return func(ctx context.Context, pos []string) error {
+		if len(pos) != 1 {
+			return usageError(errors.New("down: want exactly one run directory; usage: nomosrun down " + c.usage))
+		}
+		dir := pos[0]
+		ep, err := readEndpoints(dir)
+		if err != nil {
+			return usageError(err)
+		}
+		if !upAlive(ep) {
+			fmt.Fprintf(a.stderr, "nomosrun: notice: nomosrun up (pid %d) is no longer running; the cluster is already down\n", ep.PID)
+			if err := stillAnswering(ctx, ep); err != nil {
+				return withCode(ExitInfrastructure, err)
+			}
+			// The file is stale: the up process died without removing it.
+			if err := os.Remove(filepath.Join(dir, endpointsFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				a.logger.Warn("remove stale endpoints file", "err", err)
+			}
+			return nil
+		}
+		t0 := time.Now()
+		if err := syscall.Kill(ep.PID, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return withCode(ExitInfrastructure, fmt.Errorf("stop nomosrun up (pid %d): %w", ep.PID, err))
+		}
+		fmt.Fprintf(a.stderr, "nomosrun: asked nomosrun up (pid %d) to tear down %s\n", ep.PID, ep.Scenario)
+		deadline := time.Now().Add(*timeout)
+		for upAlive(ep) {
+			if time.Now().After(deadline) {
+				return withCode(ExitInfrastructure, fmt.Errorf("nomosrun up (pid %d) is still running %s after SIGTERM; its teardown may be stuck (see %s): stop it with kill -9 %d",
+					ep.PID, *timeout, filepath.Join(dir, "logs"), ep.PID))
+			}
+			select {
+			case <-ctx.Done():
+				return withCode(ExitInterrupted, fmt.Errorf("interrupted while waiting for nomosrun up (pid %d) to stop", ep.PID))
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
 		if err := stillAnswering(ctx, ep); err != nil {
 			return withCode(ExitInfrastructure, err)
 		}
-		// The file is stale: the up process died without removing it.
-		if err := os.Remove(filepath.Join(dir, endpointsFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			a.logger.Warn("remove stale endpoints file", "err", err)
-		}
+		fmt.Fprintf(a.stdout, "stopped %s: %d nodes down, nomosrun up (pid %d) exited after %s\n",
+			ep.Scenario, len(ep.Nodes), ep.PID, time.Since(t0).Round(100*time.Millisecond))
 		return nil
 	}
-	t0 := time.Now()
-	if err := syscall.Kill(ep.PID, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return withCode(ExitInfrastructure, fmt.Errorf("stop nomosrun up (pid %d): %w", ep.PID, err))
-	}
-	fmt.Fprintf(a.stderr, "nomosrun: asked nomosrun up (pid %d) to tear down %s\n", ep.PID, ep.Scenario)
-	deadline := time.Now().Add(*timeout)
-	for upAlive(ep) {
-		if time.Now().After(deadline) {
-			return withCode(ExitInfrastructure, fmt.Errorf("nomosrun up (pid %d) is still running %s after SIGTERM; its teardown may be stuck (see %s): stop it with kill -9 %d",
-				ep.PID, *timeout, filepath.Join(dir, "logs"), ep.PID))
-		}
-		select {
-		case <-ctx.Done():
-			return withCode(ExitInterrupted, fmt.Errorf("interrupted while waiting for nomosrun up (pid %d) to stop", ep.PID))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	if err := stillAnswering(ctx, ep); err != nil {
-		return withCode(ExitInfrastructure, err)
-	}
-	fmt.Fprintf(a.stdout, "stopped %s: %d nodes down, nomosrun up (pid %d) exited after %s\n",
-		ep.Scenario, len(ep.Nodes), ep.PID, time.Since(t0).Round(100*time.Millisecond))
-	return nil
 }
 
 // readEndpoints reads dir/endpoints.json with errors that say what to do.

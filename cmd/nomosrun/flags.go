@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 )
 
@@ -106,29 +104,20 @@ func zeroDefault(v string) bool {
 }
 
 // flagsOf returns the flag sets command c declares, one per subcommand if
-// it has any. Flags are declared where a command parses them, so flagsOf
-// runs the command with --help, every output discarded: help, completion
-// and the command itself read the very same declarations.
+// it has any, without running it.
 func flagsOf(c *command) []*flag.FlagSet {
-	var sets []*flag.FlagSet
-	calls := [][]string{{"--help"}}
-	if len(c.subcommands) > 0 {
-		calls = nil
-		for _, sub := range c.subcommands {
-			calls = append(calls, []string{sub, "--help"})
-		}
+	subs := c.subcommands
+	if len(subs) == 0 {
+		subs = []string{""}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // nothing may start
-	for _, args := range calls {
-		var got *flag.FlagSet
-		a := &app{stdout: io.Discard, stderr: io.Discard, logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			declared: func(fs *flag.FlagSet) { got = fs }}
-		_ = c.run(ctx, a, c, args)
-		if got == nil {
-			got = flag.NewFlagSet(c.name, flag.ContinueOnError)
+	var sets []*flag.FlagSet
+	a := &app{stdout: io.Discard, stderr: io.Discard}
+	for _, sub := range subs {
+		fs := a.newFlags(c)
+		if c.flags != nil {
+			c.flags(a, c, sub, fs)
 		}
-		sets = append(sets, got)
+		sets = append(sets, fs)
 	}
 	return sets
 }

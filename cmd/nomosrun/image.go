@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -20,24 +21,21 @@ var imageCmd = &command{
 	usage:       "build [--tag T] | save [--tag T] -o FILE",
 	subcommands: []string{"build", "save"},
 	short:       "build the node image of the compose and k8s runners (FROM scratch, nothing pulled)",
-	run:         runImage,
+	flags:       imageFlags,
 }
 
-func runImage(ctx context.Context, a *app, c *command, args []string) error {
-	if len(args) == 0 || (args[0] != "build" && args[0] != "save") {
-		return usageError(errors.New("image: want 'build' or 'save'; usage: nomosrun image " + c.usage))
-	}
-	sub := args[0]
-	fs := a.newFlags(c)
-	tag := fs.String("tag", nodeimage.DefaultTag(), "image tag (default: $NOMOS_TESTNET_IMAGE or versions.env)")
+func imageFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
+	tag := fs.String("tag", nodeimage.DefaultTag(), "image tag: $NOMOS_TESTNET_IMAGE if set, else the one versions.env names")
 	var out string
 	if sub == "save" {
 		fs.StringVar(&out, "o", "", "write the docker-archive tarball to `FILE`")
 	}
-	pos, err := parseArgs(fs, args[1:])
-	if err != nil {
-		return err
+	return func(ctx context.Context, pos []string) error {
+		return image(ctx, a, c, sub, *tag, out, pos)
 	}
+}
+
+func image(ctx context.Context, a *app, c *command, sub, tag, out string, pos []string) error {
 	if len(pos) != 0 {
 		return usageError(fmt.Errorf("image %s: unexpected argument %q; usage: nomosrun image %s", sub, pos[0], c.usage))
 	}
@@ -46,11 +44,11 @@ func runImage(ctx context.Context, a *app, c *command, args []string) error {
 		if out == "" {
 			return usageError(errors.New("image save: -o FILE is required"))
 		}
-		if err := saveImage(ctx, out, *tag); err != nil {
+		if err := saveImage(ctx, out, tag); err != nil {
 			return withCode(ExitInfrastructure, err)
 		}
 		fmt.Fprintf(a.stdout, "wrote image %s to %s in %s (load it with: docker load -i %s, or ctr -n k8s.io images import %s)\n",
-			*tag, out, time.Since(t0).Round(time.Millisecond), out, out)
+			tag, out, time.Since(t0).Round(time.Millisecond), out, out)
 		return nil
 	}
 	cli, err := compose.Docker(ctx)
@@ -58,10 +56,10 @@ func runImage(ctx context.Context, a *app, c *command, args []string) error {
 		return withCode(ExitInfrastructure, err)
 	}
 	defer cli.Close()
-	if err := compose.LoadImage(ctx, cli, *tag); err != nil {
+	if err := compose.LoadImage(ctx, cli, tag); err != nil {
 		return withCode(ExitInfrastructure, err)
 	}
-	fmt.Fprintf(a.stdout, "built image %s in %s\n", *tag, time.Since(t0).Round(time.Millisecond))
+	fmt.Fprintf(a.stdout, "built image %s in %s\n", tag, time.Since(t0).Round(time.Millisecond))
 	return nil
 }
 

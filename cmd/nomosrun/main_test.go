@@ -190,7 +190,7 @@ func TestCodeOf(t *testing.T) {
 func TestPanicBecomesInternalError(t *testing.T) {
 	saved := commands
 	defer func() { commands = saved }()
-	commands = append(commands, &command{name: "boom", run: func(context.Context, *app, *command, []string) error {
+	commands = append(commands, &command{name: "boom", raw: func(context.Context, *app, []string) error {
 		var m map[string]int
 		m["x"]++ // a nil-map write: a Go panic
 		return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,7 +27,7 @@ var matrixCmd = &command{
 	usage: "FILE [--matrix name=v1,v2]... [--runner host,compose,k8s] [--parallel N] [--shard i/n] [--fail-fast] " +
 		"[--run-dir DIR] [--set name=value]... [--seed N]",
 	short: "run a scenario once per combination of param values; one summary table, summary.json and junit.xml",
-	run:   runMatrix,
+	flags: matrixFlags,
 }
 
 // axisFlag collects repeated --matrix name=v1,v2 flags in order.
@@ -54,8 +55,8 @@ type matrixRun struct {
 	prog     *matrixProgress
 }
 
-func runMatrix(ctx context.Context, a *app, c *command, args []string) error {
-	f, fs := a.scenarioFlags(c)
+func matrixFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
+	f := scenarioFlagsOn(fs)
 	var axes axisFlag
 	fs.Var(&axes, "matrix", "an axis: param name and its values, `name=v1,v2,...` (repeatable; replaces the scenario's matrix() axis of that name)")
 	parallel := fs.Int("parallel", 1, "run up to N jobs at once")
@@ -63,81 +64,79 @@ func runMatrix(ctx context.Context, a *app, c *command, args []string) error {
 	failFast := fs.Bool("fail-fast", false, "start no new job after a job fails")
 	runDirFlag := fs.String("run-dir", "", "write summary.json, junit.xml, index.html and each job's run directory jobs/<id>/ to `DIR` (default: a new temporary directory)")
 	deprecatedAlias(fs, "report-dir", "run-dir", a.stderr)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError(errors.New("matrix: want exactly one scenario file; usage: nomosrun matrix " + c.usage))
-	}
-	if *parallel < 1 {
-		return usageError(fmt.Errorf("matrix: --parallel %d: want at least 1", *parallel))
-	}
-	runnerNames, err := splitRunners(f.runner)
-	if err != nil {
-		return usageError(err)
-	}
-	// The scenario is interpreted once with its defaults to read its
-	// matrix() and its declared params.
-	base, err := starlib.InterpretFile(ctx, pos[0], starlib.Options{Set: f.set, Seed: f.seed, Logger: a.logger})
-	if err != nil {
-		return err
-	}
-	declared := make([]matrix.Axis, len(base.Plan.Matrix))
-	for i, ax := range base.Plan.Matrix {
-		declared[i] = matrix.Axis{Name: ax.Name, Values: ax.Values}
-	}
-	all, err := matrix.Merge(declared, axes)
-	if err != nil {
-		return usageError(fmt.Errorf("matrix: %w", err))
-	}
-	if err := checkAxes(all, base.Plan.Params, f.set); err != nil {
-		return usageError(err)
-	}
-	jobs, err := matrix.Expand(runnerNames, all)
-	if err != nil {
-		return usageError(fmt.Errorf("matrix: %w", err))
-	}
-	total := len(jobs)
-	if *shard != "" {
-		i, n, err := matrix.ParseShard(*shard)
+	return func(ctx context.Context, pos []string) error {
+		if len(pos) != 1 {
+			return usageError(errors.New("matrix: want exactly one scenario file; usage: nomosrun matrix " + c.usage))
+		}
+		if *parallel < 1 {
+			return usageError(fmt.Errorf("matrix: --parallel %d: want at least 1", *parallel))
+		}
+		runnerNames, err := splitRunners(f.runner)
 		if err != nil {
 			return usageError(err)
 		}
-		jobs = matrix.Shard(jobs, i, n)
+		// The scenario is interpreted once with its defaults to read its
+		// matrix() and its declared params.
+		base, err := starlib.InterpretFile(ctx, pos[0], starlib.Options{Set: f.set, Seed: f.seed, Logger: a.logger})
+		if err != nil {
+			return err
+		}
+		declared := make([]matrix.Axis, len(base.Plan.Matrix))
+		for i, ax := range base.Plan.Matrix {
+			declared[i] = matrix.Axis{Name: ax.Name, Values: ax.Values}
+		}
+		all, err := matrix.Merge(declared, axes)
+		if err != nil {
+			return usageError(fmt.Errorf("matrix: %w", err))
+		}
+		if err := checkAxes(all, base.Plan.Params, f.set); err != nil {
+			return usageError(err)
+		}
+		jobs, err := matrix.Expand(runnerNames, all)
+		if err != nil {
+			return usageError(fmt.Errorf("matrix: %w", err))
+		}
+		total := len(jobs)
+		if *shard != "" {
+			i, n, err := matrix.ParseShard(*shard)
+			if err != nil {
+				return usageError(err)
+			}
+			jobs = matrix.Shard(jobs, i, n)
+		}
+		dir, err := matrixDir(*runDirFlag, base.Plan.Scenario)
+		if err != nil {
+			return withCode(ExitInfrastructure, err)
+		}
+		m := &matrixRun{a: a, file: pos[0], set: f.set, seed: f.seed, dir: dir, failFast: *failFast,
+			prog: newMatrixProgress(a.stderr, len(jobs))}
+		fmt.Fprintf(a.stderr, "nomosrun: matrix of %s: %d of %d jobs, %d at a time, run directory %s\n",
+			base.Plan.Scenario, len(jobs), total, *parallel, dir)
+		sum := &matrix.Summary{Scenario: base.Plan.Scenario, Seed: f.seed, Axes: all, Runners: runnerNames,
+			Shard: *shard, Parallel: *parallel, Started: time.Now()}
+		sum.Jobs = m.runAll(ctx, jobs, *parallel)
+		m.prog.stop()
+		sum.Seconds = time.Since(sum.Started).Seconds()
+		worst := ExitOK
+		for _, j := range sum.Jobs {
+			worst = max(worst, ExitCode(j.ExitCode))
+		}
+		if ctx.Err() != nil {
+			worst = ExitInterrupted
+		}
+		sum.ExitCode = int(worst)
+		if err := sum.WriteFiles(dir); err != nil {
+			return withCode(ExitInfrastructure, err)
+		}
+		if err := sum.WriteTable(a.stdout); err != nil {
+			a.logger.Warn("write summary", "err", err)
+		}
+		fmt.Fprintf(a.stderr, "nomosrun: summary in %s (summary.json, junit.xml, index.html)\n", dir)
+		if worst != ExitOK {
+			return withCode(worst, errSilent)
+		}
+		return nil
 	}
-	dir, err := matrixDir(*runDirFlag, base.Plan.Scenario)
-	if err != nil {
-		return withCode(ExitInfrastructure, err)
-	}
-	m := &matrixRun{a: a, file: pos[0], set: f.set, seed: f.seed, dir: dir, failFast: *failFast,
-		prog: newMatrixProgress(a.stderr, len(jobs))}
-	fmt.Fprintf(a.stderr, "nomosrun: matrix of %s: %d of %d jobs, %d at a time, run directory %s\n",
-		base.Plan.Scenario, len(jobs), total, *parallel, dir)
-	sum := &matrix.Summary{Scenario: base.Plan.Scenario, Seed: f.seed, Axes: all, Runners: runnerNames,
-		Shard: *shard, Parallel: *parallel, Started: time.Now()}
-	sum.Jobs = m.runAll(ctx, jobs, *parallel)
-	m.prog.stop()
-	sum.Seconds = time.Since(sum.Started).Seconds()
-	worst := ExitOK
-	for _, j := range sum.Jobs {
-		worst = max(worst, ExitCode(j.ExitCode))
-	}
-	if ctx.Err() != nil {
-		worst = ExitInterrupted
-	}
-	sum.ExitCode = int(worst)
-	if err := sum.WriteFiles(dir); err != nil {
-		return withCode(ExitInfrastructure, err)
-	}
-	if err := sum.WriteTable(a.stdout); err != nil {
-		a.logger.Warn("write summary", "err", err)
-	}
-	fmt.Fprintf(a.stderr, "nomosrun: summary in %s (summary.json, junit.xml, index.html)\n", dir)
-	if worst != ExitOK {
-		return withCode(worst, errSilent)
-	}
-	return nil
 }
 
 // splitRunners parses --runner host,compose,k8s.

@@ -14,7 +14,7 @@ var nodeCmd = &command{
 	usage:  "--config FILE",
 	short:  "run one reference node (used by the host runner)",
 	hidden: true,
-	run: func(ctx context.Context, a *app, _ *command, args []string) error {
+	raw: func(ctx context.Context, a *app, args []string) error {
 		if code := cli.Main(ctx, args, a.stdout, a.stderr); code != 0 {
 			return withCode(ExitCode(code), errSilent)
 		}

@@ -17,7 +17,7 @@ var planCmd = &command{
 	args:  argStar,
 	usage: "FILE [--json] [--set name=value]... [--seed N] [--runner NAME] [--k8s-manifests DIR]",
 	short: "interpret and validate a scenario and print its plan; touches nothing",
-	run:   runPlan,
+	flags: planFlags,
 }
 
 // scenarioFlags are the flags shared by the commands that interpret one scenario.
@@ -30,13 +30,13 @@ type scenarioFlags struct {
 	deployOnly bool
 }
 
-func (a *app) scenarioFlags(cmd *command) (*scenarioFlags, *flag.FlagSet) {
+// scenarioFlagsOn declares the scenario flags on fs.
+func scenarioFlagsOn(fs *flag.FlagSet) *scenarioFlags {
 	f := &scenarioFlags{set: setFlag{}}
-	fs := a.newFlags(cmd)
 	fs.Var(f.set, "set", "set a scenario param: `name=value` (repeatable)")
 	fs.Int64Var(&f.seed, "seed", plan.DefaultSeed, "seed of every random choice of the run")
 	fs.StringVar(&f.runner, "runner", "host", "the runner, "+runnerChoices()+"; the plan is checked against its capabilities")
-	return f, fs
+	return f
 }
 
 // load interprets and validates one scenario. On a validation error it
@@ -57,45 +57,43 @@ func (a *app) load(ctx context.Context, file string, f *scenarioFlags) (*starlib
 	return res, res.Plan.ValidateOn(f.runner+" runner", caps)
 }
 
-func runPlan(ctx context.Context, a *app, c *command, args []string) error {
-	f, fs := a.scenarioFlags(c)
+func planFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
+	f := scenarioFlagsOn(fs)
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
 	manifests := fs.String("k8s-manifests", "", "also write the plan's Kubernetes manifests to `DIR` (kubectl apply -f DIR)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError(errors.New("plan: want exactly one scenario file; usage: nomosrun plan " + c.usage))
-	}
-	res, err := a.load(ctx, pos[0], f)
-	if res == nil {
-		return err
-	}
-	if err != nil {
-		return err
-	}
-	if *manifests != "" {
-		r, err := k8s.New(k8s.Options{})
+	return func(ctx context.Context, pos []string) error {
+		if len(pos) != 1 {
+			return usageError(errors.New("plan: want exactly one scenario file; usage: nomosrun plan " + c.usage))
+		}
+		res, err := a.load(ctx, pos[0], f)
+		if res == nil {
+			return err
+		}
 		if err != nil {
 			return err
 		}
-		paths, err := r.WriteManifests(res.Plan, *manifests, time.Now())
-		if err != nil {
+		if *manifests != "" {
+			r, err := k8s.New(k8s.Options{})
+			if err != nil {
+				return err
+			}
+			paths, err := r.WriteManifests(res.Plan, *manifests, time.Now())
+			if err != nil {
+				return err
+			}
+			a.logger.Info("wrote Kubernetes manifests", "dir", *manifests, "files", len(paths))
+		}
+		if *asJSON {
+			b, err := res.Plan.JSON()
+			if err != nil {
+				return err
+			}
+			_, err = a.stdout.Write(b)
 			return err
 		}
-		a.logger.Info("wrote Kubernetes manifests", "dir", *manifests, "files", len(paths))
-	}
-	if *asJSON {
-		b, err := res.Plan.JSON()
-		if err != nil {
-			return err
+		if err := res.Plan.WriteText(a.stdout); err != nil {
+			return fmt.Errorf("write plan: %w", err)
 		}
-		_, err = a.stdout.Write(b)
-		return err
+		return nil
 	}
-	if err := res.Plan.WriteText(a.stdout); err != nil {
-		return fmt.Errorf("write plan: %w", err)
-	}
-	return nil
 }

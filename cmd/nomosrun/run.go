@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -27,64 +28,62 @@ var runCmd = &command{
 	args:  argStar,
 	usage: "FILE [--runner host] [--set name=value]... [--seed N] [--run-dir DIR] [--keep-on-failure]",
 	short: "deploy a scenario, drive it, judge it, report and clean up (also: nomosrun FILE)",
-	run:   runRun,
+	flags: runFlags,
 }
 
-func runRun(ctx context.Context, a *app, c *command, args []string) error {
-	f, fs := a.scenarioFlags(c)
+func runFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
+	f := scenarioFlagsOn(fs)
 	runDirFlag := fs.String("run-dir", "", "keep the run directory in `DIR`: configs, data, node logs, report.json, junit.xml, report.html (default: a temporary directory, removed after a passing run)")
 	deprecatedAlias(fs, "report-dir", "run-dir", a.stderr)
 	keepOnFailure := fs.Bool("keep-on-failure", false, "after a failed run, keep the nodes running for inspection until Ctrl-C")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError(errors.New("run: want exactly one scenario file; usage: nomosrun run " + c.usage))
-	}
-	res, err := a.load(ctx, pos[0], f)
-	if err != nil {
-		return err
-	}
-	for _, w := range res.Plan.Warnings {
-		fmt.Fprintf(a.stderr, "warning: %s\n", w)
-	}
-	r, err := runners.New(f.runner)
-	if err != nil {
-		return usageError(err)
-	}
-	if err := precheck(ctx, f.runner); err != nil {
-		return err
-	}
-	dir, keep, err := runDirectory(*runDirFlag, res.Plan.Scenario)
-	if err != nil {
-		return withCode(ExitInfrastructure, err)
-	}
-	prog := newProgress(a.stderr)
-	fmt.Fprintf(a.stderr, "nomosrun: %s on the %s runner (seed %d), run directory %s\n",
-		res.Plan.Scenario, r.Name(), res.Plan.Seed, dir)
-	printObservability(a.stderr, dir, false)
-	result, err := run.Execute(ctx, res.Plan, r, run.Options{
-		RunDir:    dir,
-		ReportDir: dir,
-		Custom:    expect.CustomFunc(res.Custom),
-		OnFailure: a.keepOnFailure(*keepOnFailure, prog),
-		Observer:  prog.observe,
-		Logger:    a.engineLogger(),
-	})
-	prog.done()
-	if result != nil {
-		if werr := report.WriteText(a.stdout, result); werr != nil {
-			a.logger.Warn("write summary", "err", werr)
+	return func(ctx context.Context, pos []string) error {
+		if len(pos) != 1 {
+			return usageError(errors.New("run: want exactly one scenario file; usage: nomosrun run " + c.usage))
 		}
+		res, err := a.load(ctx, pos[0], f)
+		if err != nil {
+			return err
+		}
+		for _, w := range res.Plan.Warnings {
+			fmt.Fprintf(a.stderr, "warning: %s\n", w)
+		}
+		r, err := runners.New(f.runner)
+		if err != nil {
+			return usageError(err)
+		}
+		if err := precheck(ctx, f.runner); err != nil {
+			return err
+		}
+		dir, keep, err := runDirectory(*runDirFlag, res.Plan.Scenario)
+		if err != nil {
+			return withCode(ExitInfrastructure, err)
+		}
+		prog := newProgress(a.stderr)
+		fmt.Fprintf(a.stderr, "nomosrun: %s on the %s runner (seed %d), run directory %s\n",
+			res.Plan.Scenario, r.Name(), res.Plan.Seed, dir)
+		printObservability(a.stderr, dir, false)
+		result, err := run.Execute(ctx, res.Plan, r, run.Options{
+			RunDir:    dir,
+			ReportDir: dir,
+			Custom:    expect.CustomFunc(res.Custom),
+			OnFailure: a.keepOnFailure(*keepOnFailure, prog),
+			Observer:  prog.observe,
+			Logger:    a.engineLogger(),
+		})
+		prog.done()
+		if result != nil {
+			if werr := report.WriteText(a.stdout, result); werr != nil {
+				a.logger.Warn("write summary", "err", werr)
+			}
+		}
+		a.finishRunDir(dir, err == nil && !keep)
+		code := codeOf(err)
+		if err != nil && result != nil {
+			// The summary above already shows the error and every failed expectation.
+			return withCode(code, errSilent)
+		}
+		return withCode(code, err)
 	}
-	a.finishRunDir(dir, err == nil && !keep)
-	code := codeOf(err)
-	if err != nil && result != nil {
-		// The summary above already shows the error and every failed expectation.
-		return withCode(code, errSilent)
-	}
-	return withCode(code, err)
 }
 
 // keepOnFailure returns the hook that, when keep is set, holds a failed

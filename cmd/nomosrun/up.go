@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,7 +21,7 @@ var upCmd = &command{
 	args:  argStar,
 	usage: "FILE [--runner host] [--set name=value]... [--seed N] [--run-dir DIR]",
 	short: "deploy a scenario's topology and keep it running until 'nomosrun down RUN_DIR' or Ctrl-C",
-	run:   runUp,
+	flags: upFlags,
 }
 
 // endpointsFile is the file, in the run directory, that describes a cluster
@@ -48,82 +49,80 @@ type endpointsNode struct {
 	TestingAPI string `json:"testing_api"`
 }
 
-func runUp(ctx context.Context, a *app, c *command, args []string) error {
-	f, fs := a.scenarioFlags(c)
+func upFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
+	f := scenarioFlagsOn(fs)
 	f.deployOnly = true
 	runDirFlag := fs.String("run-dir", "", "keep the run directory in `DIR`: configs, data, node logs, endpoints.json; node data left there by an earlier cluster is removed (default: a temporary directory, removed after a clean teardown)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError(errors.New("up: want exactly one scenario file; usage: nomosrun up " + c.usage))
-	}
-	res, err := a.load(ctx, pos[0], f)
-	if err != nil {
-		return err
-	}
-	for _, w := range res.Plan.Warnings {
-		fmt.Fprintf(a.stderr, "warning: %s\n", w)
-	}
-	if n := len(res.Plan.Workloads) + len(res.Plan.Faults) + len(res.Plan.Expectations); n > 0 {
-		fmt.Fprintln(a.stderr, "note: up deploys the topology only; the scenario's workloads, faults and expectations are not run")
-	}
-	r, err := runners.New(f.runner)
-	if err != nil {
-		return usageError(err)
-	}
-	if *runDirFlag != "" {
-		if ep, err := readEndpoints(*runDirFlag); err == nil && upAlive(ep) {
-			return usageError(fmt.Errorf("a cluster is already up from %s (nomosrun up, pid %d); stop it first with: nomosrun down %s",
-				*runDirFlag, ep.PID, *runDirFlag))
+	return func(ctx context.Context, pos []string) error {
+		if len(pos) != 1 {
+			return usageError(errors.New("up: want exactly one scenario file; usage: nomosrun up " + c.usage))
 		}
-	}
-	dir, keep, err := runDirectory(*runDirFlag, res.Plan.Scenario)
-	if err != nil {
-		return withCode(ExitInfrastructure, err)
-	}
-	// A new cluster has a new chain start: blocks stored by an earlier
-	// cluster in this directory would sit in its future and stall it.
-	if err := os.RemoveAll(filepath.Join(dir, "data")); err != nil {
-		return withCode(ExitInfrastructure, fmt.Errorf("clear the node data of an earlier cluster: %w", err))
-	}
-	fmt.Fprintf(a.stderr, "nomosrun: bringing up %s on the %s runner (seed %d), run directory %s\n",
-		res.Plan.Scenario, r.Name(), res.Plan.Seed, dir)
-	prog := newProgress(a.stderr)
-	d, err := run.Up(ctx, res.Plan, r, run.Options{RunDir: dir, Observer: prog.observe, Logger: a.engineLogger()})
-	prog.done()
-	if err != nil {
-		a.finishRunDir(dir, false)
-		return withCode(codeOf(err), err)
-	}
-
-	ep := newEndpoints(res.Plan.Scenario, r.Name(), d)
-	if err := writeEndpoints(dir, ep); err != nil {
-		if terr := d.Teardown(ctx); terr != nil {
-			err = errors.Join(err, terr)
+		res, err := a.load(ctx, pos[0], f)
+		if err != nil {
+			return err
 		}
-		return withCode(ExitInfrastructure, err)
-	}
-	if err := printEndpoints(a.stdout, ep); err != nil {
-		a.logger.Warn("print endpoints", "err", err)
-	}
-	printObservability(a.stderr, dir, true)
-	fmt.Fprintf(a.stderr, "nomosrun: cluster up; endpoints in %s\nnomosrun: stop it with: nomosrun down %s   (or Ctrl-C here)\n",
-		filepath.Join(dir, endpointsFile), dir)
+		for _, w := range res.Plan.Warnings {
+			fmt.Fprintf(a.stderr, "warning: %s\n", w)
+		}
+		if n := len(res.Plan.Workloads) + len(res.Plan.Faults) + len(res.Plan.Expectations); n > 0 {
+			fmt.Fprintln(a.stderr, "note: up deploys the topology only; the scenario's workloads, faults and expectations are not run")
+		}
+		r, err := runners.New(f.runner)
+		if err != nil {
+			return usageError(err)
+		}
+		if *runDirFlag != "" {
+			if ep, err := readEndpoints(*runDirFlag); err == nil && upAlive(ep) {
+				return usageError(fmt.Errorf("a cluster is already up from %s (nomosrun up, pid %d); stop it first with: nomosrun down %s",
+					*runDirFlag, ep.PID, *runDirFlag))
+			}
+		}
+		dir, keep, err := runDirectory(*runDirFlag, res.Plan.Scenario)
+		if err != nil {
+			return withCode(ExitInfrastructure, err)
+		}
+		// A new cluster has a new chain start: blocks stored by an earlier
+		// cluster in this directory would sit in its future and stall it.
+		if err := os.RemoveAll(filepath.Join(dir, "data")); err != nil {
+			return withCode(ExitInfrastructure, fmt.Errorf("clear the node data of an earlier cluster: %w", err))
+		}
+		fmt.Fprintf(a.stderr, "nomosrun: bringing up %s on the %s runner (seed %d), run directory %s\n",
+			res.Plan.Scenario, r.Name(), res.Plan.Seed, dir)
+		prog := newProgress(a.stderr)
+		d, err := run.Up(ctx, res.Plan, r, run.Options{RunDir: dir, Observer: prog.observe, Logger: a.engineLogger()})
+		prog.done()
+		if err != nil {
+			a.finishRunDir(dir, false)
+			return withCode(codeOf(err), err)
+		}
 
-	waitInterrupt(ctx, a, d.Exited())
+		ep := newEndpoints(res.Plan.Scenario, r.Name(), d)
+		if err := writeEndpoints(dir, ep); err != nil {
+			if terr := d.Teardown(ctx); terr != nil {
+				err = errors.Join(err, terr)
+			}
+			return withCode(ExitInfrastructure, err)
+		}
+		if err := printEndpoints(a.stdout, ep); err != nil {
+			a.logger.Warn("print endpoints", "err", err)
+		}
+		printObservability(a.stderr, dir, true)
+		fmt.Fprintf(a.stderr, "nomosrun: cluster up; endpoints in %s\nnomosrun: stop it with: nomosrun down %s   (or Ctrl-C here)\n",
+			filepath.Join(dir, endpointsFile), dir)
 
-	fmt.Fprintln(a.stderr, "nomosrun: tearing down")
-	if err := d.Teardown(ctx); err != nil {
-		return withCode(ExitInfrastructure, err)
+		waitInterrupt(ctx, a, d.Exited())
+
+		fmt.Fprintln(a.stderr, "nomosrun: tearing down")
+		if err := d.Teardown(ctx); err != nil {
+			return withCode(ExitInfrastructure, err)
+		}
+		if err := os.Remove(filepath.Join(dir, endpointsFile)); err != nil {
+			a.logger.Warn("remove endpoints file", "err", err)
+		}
+		a.finishRunDir(dir, !keep)
+		fmt.Fprintln(a.stderr, "nomosrun: cluster down")
+		return nil
 	}
-	if err := os.Remove(filepath.Join(dir, endpointsFile)); err != nil {
-		a.logger.Warn("remove endpoints file", "err", err)
-	}
-	a.finishRunDir(dir, !keep)
-	fmt.Fprintln(a.stderr, "nomosrun: cluster down")
-	return nil
 }
 
 // waitInterrupt blocks until ctx ends (SIGINT/SIGTERM). A node that exits

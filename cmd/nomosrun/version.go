@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 
 	"github.com/nomosrun/nomosrun/internal/versions"
@@ -12,22 +13,20 @@ var versionCmd = &command{
 	name:  "version",
 	usage: "",
 	short: "print the versions nomosrun pins (versions.env)",
-	run:   runVersion,
+	flags: versionFlags,
 }
 
-func runVersion(ctx context.Context, a *app, c *command, args []string) error {
-	pos, err := parseArgs(a.newFlags(c), args)
-	if err != nil {
-		return err
+func versionFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
+	return func(ctx context.Context, pos []string) error {
+		if len(pos) > 0 {
+			return usageError(errors.New("version: takes no arguments"))
+		}
+		v, err := versions.Default()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "nomosrun %s\nreference node %s\nimage %s\nkubernetes %s\ngo.starlark.net %s\n",
+			v.Nomosrun, v.NomosNode, v.TestnetImage, v.Kubernetes, v.GoStarlark)
+		return nil
 	}
-	if len(pos) > 0 {
-		return usageError(errors.New("version: takes no arguments"))
-	}
-	v, err := versions.Default()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "nomosrun %s\nreference node %s\nimage %s\nkubernetes %s\ngo.starlark.net %s\n",
-		v.Nomosrun, v.NomosNode, v.TestnetImage, v.Kubernetes, v.GoStarlark)
-	return nil
 }
