@@ -3,6 +3,8 @@
 // start of the drive phase), heals after its duration, and every fault still
 // active heals when the schedule is stopped at the end of the run window.
 //
+// A run-time hook starts a fault with StartNow and may heal it with Heal.
+//
 // Kill and pause use the runner's node controls; partition, isolate,
 // latency and clock skew use the nodes' testing-API fault hooks (isolate
 // prefers the runner's Isolator when it has one), so they work the same on
@@ -63,9 +65,19 @@ type Schedule struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
 
-	mu    sync.Mutex
-	errs  []error
-	peers map[string]string
+	mu      sync.Mutex
+	errs    []error
+	peers   map[string]string
+	stopped bool
+	// active holds the faults started by StartNow that have not healed.
+	active map[string]*held
+}
+
+// held is a fault started by StartNow: closing release heals it early, and
+// healed receives the result of healing.
+type held struct {
+	release chan struct{}
+	healed  chan error
 }
 
 // Start launches every fault of the plan. The drive phase starts now, with
@@ -74,7 +86,7 @@ func Start(ctx context.Context, env *Env) *Schedule {
 	if env.Log == nil {
 		env.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Schedule{env: env, stop: make(chan struct{}), peers: map[string]string{}}
+	s := &Schedule{env: env, stop: make(chan struct{}), peers: map[string]string{}, active: map[string]*held{}}
 	base := env.Height()
 	start := time.Now()
 	for _, f := range env.Plan.Faults {
@@ -90,11 +102,12 @@ func Start(ctx context.Context, env *Env) *Schedule {
 // Stop heals every active fault, skips those not yet started, waits for
 // them and returns the errors met while applying or healing faults.
 func (s *Schedule) Stop() error {
-	select {
-	case <-s.stop:
-	default:
+	s.mu.Lock()
+	if !s.stopped {
+		s.stopped = true
 		close(s.stop)
 	}
+	s.mu.Unlock()
 	s.wg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -113,14 +126,76 @@ func (s *Schedule) emit(f plan.Fault, ph Phase, err error) {
 	}
 }
 
+// StartNow applies f at once, for a run-time hook, and returns when it is
+// applied. It heals after f's length (Duration, or a kill's restart_after),
+// when Heal is called with f.ID, or when the schedule stops.
+func (s *Schedule) StartNow(ctx context.Context, f plan.Fault) error {
+	h := &held{release: make(chan struct{}), healed: make(chan error, 1)}
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return fmt.Errorf("fault %s (%s): the run window has closed", f.ID, f.Kind)
+	}
+	if _, dup := s.active[f.ID]; dup {
+		s.mu.Unlock()
+		return fmt.Errorf("fault %s is already active", f.ID)
+	}
+	s.active[f.ID] = h
+	s.wg.Add(1)
+	s.mu.Unlock()
+	err := s.apply(ctx, f)
+	s.emit(f, Started, err)
+	if err != nil {
+		s.mu.Lock()
+		delete(s.active, f.ID)
+		s.mu.Unlock()
+		s.wg.Done()
+		return fmt.Errorf("fault %s (%s): %w", f.ID, f.Kind, err)
+	}
+	go func() {
+		defer s.wg.Done()
+		err := s.holdAndHeal(ctx, f, h.release)
+		if err != nil {
+			s.fail(err)
+		}
+		h.healed <- err
+		s.mu.Lock()
+		delete(s.active, f.ID)
+		s.mu.Unlock()
+	}()
+	return nil
+}
+
+// Heal heals a fault StartNow started and returns when it is healed.
+func (s *Schedule) Heal(ctx context.Context, id string) error {
+	s.mu.Lock()
+	h, ok := s.active[id]
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("no active fault %q started by a hook", id)
+	}
+	select {
+	case <-h.release:
+	default:
+		close(h.release)
+	}
+	select {
+	case err := <-h.healed:
+		h.healed <- err // for a second Heal racing this one
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // waitSpan waits span from (t0, h0); zero spans return at once. It returns
-// false when the schedule stops first.
-func (s *Schedule) waitSpan(ctx context.Context, span plan.Span, t0 time.Time, h0 uint64) bool {
+// false when the schedule stops or release closes first.
+func (s *Schedule) waitSpan(ctx context.Context, span plan.Span, t0 time.Time, h0 uint64, release <-chan struct{}) bool {
 	var d time.Duration
 	switch {
 	case span.Blocks > 0:
 		for s.env.Height() < h0+uint64(span.Blocks) {
-			if !s.sleep(ctx, pollHeight) {
+			if !s.sleep(ctx, pollHeight, release) {
 				return false
 			}
 		}
@@ -130,10 +205,12 @@ func (s *Schedule) waitSpan(ctx context.Context, span plan.Span, t0 time.Time, h
 	default:
 		d = span.Wall.Std()
 	}
-	return s.sleep(ctx, time.Until(t0.Add(d)))
+	return s.sleep(ctx, time.Until(t0.Add(d)), release)
 }
 
-func (s *Schedule) sleep(ctx context.Context, d time.Duration) bool {
+// sleep waits d; it returns false when the schedule stops, ctx ends or
+// release (nil: never) closes first.
+func (s *Schedule) sleep(ctx context.Context, d time.Duration, release <-chan struct{}) bool {
 	if d <= 0 {
 		return true // due now: a fault due at the drive start always starts
 	}
@@ -144,6 +221,8 @@ func (s *Schedule) sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-s.stop:
 		return false
+	case <-release:
+		return false
 	case <-ctx.Done():
 		return false
 	}
@@ -151,7 +230,7 @@ func (s *Schedule) sleep(ctx context.Context, d time.Duration) bool {
 
 // run drives one fault from start to heal.
 func (s *Schedule) run(ctx context.Context, f plan.Fault, start time.Time, base uint64) {
-	if !s.waitSpan(ctx, f.At, start, base) {
+	if !s.waitSpan(ctx, f.At, start, base, nil) {
 		s.emit(f, Skipped, nil)
 		return
 	}
@@ -160,15 +239,23 @@ func (s *Schedule) run(ctx context.Context, f plan.Fault, start time.Time, base 
 	if err != nil {
 		s.fail(fmt.Errorf("fault %s (%s): %w", f.ID, f.Kind, err))
 	}
+	if err := s.holdAndHeal(ctx, f, nil); err != nil {
+		s.fail(err)
+	}
+}
+
+// holdAndHeal keeps f for its length (until the run ends when it has none,
+// or until release closes) and heals it.
+func (s *Schedule) holdAndHeal(ctx context.Context, f plan.Fault, release <-chan struct{}) error {
 	length := f.Duration
 	if f.Kind == plan.FaultKill {
 		length = f.RestartAfter()
 	}
 	t0, h0 := time.Now(), s.env.Height()
 	if !length.IsZero() {
-		s.waitSpan(ctx, length, t0, h0)
+		s.waitSpan(ctx, length, t0, h0, release)
 	} else {
-		s.sleep(ctx, 1<<62) // until the run ends
+		s.sleep(ctx, 1<<62, release) // until the run ends
 	}
 	timeout := s.env.HealTimeout
 	if timeout <= 0 {
@@ -176,9 +263,10 @@ func (s *Schedule) run(ctx context.Context, f plan.Fault, start time.Time, base 
 	}
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
-	err = s.heal(hctx, f)
+	err := s.heal(hctx, f)
 	s.emit(f, Healed, err)
 	if err != nil {
-		s.fail(fmt.Errorf("heal fault %s (%s): %w", f.ID, f.Kind, err))
+		return fmt.Errorf("heal fault %s (%s): %w", f.ID, f.Kind, err)
 	}
+	return nil
 }

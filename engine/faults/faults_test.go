@@ -240,3 +240,52 @@ func TestEveryFaultKindHasApplyAndHeal(t *testing.T) {
 		t.Errorf("the engine knows %d fault kinds, the plan %d", len(kinds), len(plan.FaultKinds))
 	}
 }
+
+// A fault a hook starts applies at once, heals on Heal, after its duration,
+// or at the end of the run, whichever comes first.
+func TestStartNowHealsOnHealDurationOrStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, env, l := setup(t, nil)
+		s := Start(context.Background(), env)
+		ctx := context.Background()
+		part := plan.Fault{ID: "h1.f1", Kind: plan.FaultPartition,
+			Partition: &plan.PartitionParams{Groups: [][]string{{"validator-0"}, {"validator-1", "validator-2"}}}}
+		if err := s.StartNow(ctx, part); err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Node("validator-0").Blocked()) != 2 {
+			t.Fatal("the partition was not applied when StartNow returned")
+		}
+		if err := s.StartNow(ctx, part); err == nil || !strings.Contains(err.Error(), "already active") {
+			t.Errorf("starting an active fault again: %v", err)
+		}
+		time.Sleep(time.Second)
+		if err := s.Heal(ctx, "h1.f1"); err != nil {
+			t.Fatal(err)
+		}
+		if b := c.Node("validator-0").Blocked(); len(b) != 0 {
+			t.Errorf("validator-0 still blocks %v after Heal returned", b)
+		}
+		if err := s.Heal(ctx, "h1.f1"); err == nil {
+			t.Error("healing a healed fault is not an error")
+		}
+		pause := plan.Fault{ID: "h1.f2", Kind: plan.FaultPause, Targets: sel("validator-1"), Duration: wall(2)}
+		kill := plan.Fault{ID: "h1.f3", Kind: plan.FaultKill, Targets: sel("validator-2"), Kill: &plan.KillParams{}}
+		for _, f := range []plan.Fault{pause, kill} {
+			if err := s.StartNow(ctx, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(5 * time.Second)
+		if err := s.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		want := "h1.f1 start @0s; h1.f1 heal @1s; h1.f2 start @1s; h1.f3 start @1s; h1.f2 heal @3s; h1.f3 heal @6s"
+		if got := l.String(); got != want {
+			t.Errorf("events = %s\nwant %s", got, want)
+		}
+		if err := s.StartNow(ctx, pause); err == nil || !strings.Contains(err.Error(), "run window has closed") {
+			t.Errorf("StartNow after Stop: %v", err)
+		}
+	})
+}
