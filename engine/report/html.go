@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -55,18 +56,68 @@ type tick struct {
 	Label string
 }
 
-// buildChart lays out one value of the samples (tip or LIB height) per
-// node over time, shades fault windows and marks each node's fault and
-// restart events on its line.
-func buildChart(r *Result, id string, value func(HeightSample) uint64) chart {
+// point is one value of a curve at a time (seconds since the run started).
+type point struct{ T, V float64 }
+
+// curve is one named line of a chart: a node's heights or a recorded series.
+type curve struct {
+	Name   string
+	Points []point
+}
+
+// heightCurves returns one curve per node of a value of the samples (tip
+// or LIB height), in node name order.
+func heightCurves(r *Result, value func(HeightSample) uint64) []curve {
+	byNode := map[string][]point{}
+	for _, s := range r.Heights {
+		byNode[s.Node] = append(byNode[s.Node], point{s.At.Std().Seconds(), float64(value(s))})
+	}
+	return sortedCurves(byNode)
+}
+
+// seriesCurves returns the recorded series as curves, in name order.
+func seriesCurves(r *Result) []curve {
+	byName := map[string][]point{}
+	for _, s := range r.Series {
+		for _, p := range s.Points {
+			byName[s.Name] = append(byName[s.Name], point{p.At.Std().Seconds(), p.Value})
+		}
+	}
+	return sortedCurves(byName)
+}
+
+func sortedCurves(m map[string][]point) []curve {
+	out := make([]curve, 0, len(m))
+	for n, pts := range m {
+		out = append(out, curve{n, pts})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// valueAt is a curve's value at t: its last point at or before t.
+func (c curve) valueAt(t float64) float64 {
+	v := c.Points[0].V
+	for _, p := range c.Points {
+		if p.T > t {
+			break
+		}
+		v = p.V
+	}
+	return v
+}
+
+// buildChart lays out curves over the run's time, shades fault windows and
+// marks each node's fault and restart events on the curve of that name.
+func buildChart(r *Result, id string, curves []curve) chart {
 	c := chart{ID: id, W: chartW, H: chartH, Left: padL, Right: chartW - padR, Top: padT, Bottom: chartH - padB}
 	maxT := r.Duration.Std().Seconds()
-	var maxH uint64 = 1
-	byNode := map[string][]HeightSample{}
-	for _, s := range r.Heights {
-		byNode[s.Node] = append(byNode[s.Node], s)
-		maxT = max(maxT, s.At.Std().Seconds())
-		maxH = max(maxH, value(s))
+	minV, maxV := 0.0, 1.0
+	for _, cv := range curves {
+		for _, p := range cv.Points {
+			maxT = max(maxT, p.T)
+			minV, maxV = min(minV, p.V), max(maxV, p.V)
+		}
 	}
 	for _, f := range r.Faults {
 		maxT = max(maxT, f.End.Std().Seconds())
@@ -75,41 +126,29 @@ func buildChart(r *Result, id string, value func(HeightSample) uint64) chart {
 		maxT = 1
 	}
 	x := func(sec float64) float64 { return c.Left + sec/maxT*(c.Right-c.Left) }
-	y := func(h uint64) float64 { return c.Bottom - float64(h)/float64(maxH)*(c.Bottom-c.Top) }
-	nodes := make([]string, 0, len(byNode))
-	for n := range byNode {
-		nodes = append(nodes, n)
-	}
-	sort.Strings(nodes)
-	c.Empty = len(nodes) == 0
+	y := func(v float64) float64 { return c.Bottom - (v-minV)/(maxV-minV)*(c.Bottom-c.Top) }
+	c.Empty = len(curves) == 0
+	byName := map[string]curve{}
 	colors := map[string]string{}
-	for i, n := range nodes {
+	for i, cv := range curves {
 		var pts []string
 		last := 0.0
-		for _, s := range byNode[n] {
-			last = y(value(s))
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(s.At.Std().Seconds()), last))
+		for _, p := range cv.Points {
+			last = y(p.V)
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(p.T), last))
 		}
-		colors[n] = palette[i%len(palette)]
-		c.Lines = append(c.Lines, line{Node: n, Color: colors[n], Points: strings.Join(pts, " "), LabelY: last})
+		byName[cv.Name], colors[cv.Name] = cv, palette[i%len(palette)]
+		c.Lines = append(c.Lines, line{Node: cv.Name, Color: colors[cv.Name], Points: strings.Join(pts, " "), LabelY: last})
 	}
 	spreadLabels(c.Lines)
 	for _, ev := range r.Timeline {
 		for _, n := range ev.Nodes {
-			samples := byNode[n]
-			if len(samples) == 0 {
+			cv, ok := byName[n]
+			if !ok || len(cv.Points) == 0 {
 				continue
 			}
-			// The node's value at the event: its last sample at or before it.
-			at := ev.At.Std()
-			v := value(samples[0])
-			for _, s := range samples {
-				if s.At.Std() > at {
-					break
-				}
-				v = value(s)
-			}
-			c.Markers = append(c.Markers, marker{X: x(at.Seconds()), Y: y(v), Color: colors[n],
+			at := ev.At.Std().Seconds()
+			c.Markers = append(c.Markers, marker{X: x(at), Y: y(cv.valueAt(at)), Color: colors[n],
 				Label: fmt.Sprintf("%s %s %s on %s at %s", ev.Kind, ev.Name, ev.Detail, n, round(ev.At))})
 		}
 	}
@@ -125,13 +164,14 @@ func buildChart(r *Result, id string, value func(HeightSample) uint64) chart {
 	for i := 0; i <= 5; i++ {
 		sec := maxT * float64(i) / 5
 		c.XTicks = append(c.XTicks, tick{Pos: x(sec), Label: fmt.Sprintf("%.0fs", sec)})
-		h := uint64(float64(maxH) * float64(i) / 5)
-		c.YTicks = append(c.YTicks, tick{Pos: y(h), Label: fmt.Sprint(h)})
+		v := minV + (maxV-minV)*float64(i)/5
+		c.YTicks = append(c.YTicks, tick{Pos: y(v), Label: strconv.FormatFloat(v, 'g', 4, 64)})
 	}
 	return c
 }
 
-// chartTemplate is one SVG chart, used for the tip and the LIB heights.
+// chartTemplate is one SVG chart: the tip heights, the LIB heights, and
+// the series the hooks recorded.
 const chartTemplate = `{{define "chart"}}<svg id="{{.C.ID}}" xmlns="http://www.w3.org/2000/svg" width="{{.C.W}}" height="{{.C.H}}" viewBox="0 0 {{.C.W}} {{.C.H}}">
 <rect x="{{.C.Left}}" y="{{.C.Top}}" width="{{printf "%.1f" (sub .C.Right .C.Left)}}" height="{{printf "%.1f" (sub .C.Bottom .C.Top)}}" fill="none" stroke="#999"/>
 {{range .C.Windows}}<rect class="fault-window" x="{{printf "%.1f" .X}}" y="{{$.C.Top}}" width="{{printf "%.1f" .W}}" height="{{printf "%.1f" (sub $.C.Bottom $.C.Top)}}"><title>{{.Label}}</title></rect>
@@ -141,7 +181,7 @@ const chartTemplate = `{{define "chart"}}<svg id="{{.C.ID}}" xmlns="http://www.w
 {{end}}{{range .C.Markers}}<circle class="event-marker" cx="{{printf "%.1f" .X}}" cy="{{printf "%.1f" .Y}}" r="4" fill="white" stroke="{{.Color}}" stroke-width="2"><title>{{.Label}}</title></circle>
 {{end}}{{range .C.Lines}}<polyline class="height-line" fill="none" stroke="{{.Color}}" stroke-width="2" points="{{.Points}}"><title>{{.Node}}</title></polyline>
 <text x="{{printf "%.1f" (add $.C.Right 6)}}" y="{{printf "%.1f" .LabelY}}" font-size="11" fill="{{.Color}}">{{.Node}}</text>
-{{end}}{{if .C.Empty}}<text x="{{printf "%.1f" (add $.C.Left 10)}}" y="{{printf "%.1f" (add $.C.Top 20)}}" font-size="12">no height samples</text>{{end}}
+{{end}}{{if .C.Empty}}<text x="{{printf "%.1f" (add $.C.Left 10)}}" y="{{printf "%.1f" (add $.C.Top 20)}}" font-size="12">no samples</text>{{end}}
 </svg>{{end}}`
 
 var page = template.Must(template.Must(template.New("report").Funcs(template.FuncMap{
@@ -174,6 +214,12 @@ pre{margin:0;white-space:pre-wrap}.fail{background:#fdecea}.ok{background:#eef8e
 {{template "chart" (chart .R .Height)}}
 <h2>LIB over time</h2>
 {{template "chart" (chart .R .LIB)}}
+{{if .R.Series}}<h2>Recorded series</h2>
+<p><small>values the scenario's hooks recorded with ctx.record</small></p>
+{{template "chart" (chart .R .Series)}}{{end}}
+{{if .R.Hooks}}<h2>Hooks</h2><table><tr><th>hook</th><th>calls</th><th>skipped intervals</th></tr>
+{{range .R.Hooks.Hooks}}<tr><td>{{.ID}} {{.Kind}} {{.Func}}<br><small>{{.Pos}}</small></td><td>{{.Calls}}</td><td>{{.Skipped}}</td></tr>
+{{end}}</table><p>on_block calls lagged the feed by at most {{round .R.Hooks.MaxLag}} ({{.R.Hooks.MaxLagBlocks}} blocks)</p>{{end}}
 <h2>Expectations</h2>
 <table><tr><th>id</th><th>expectation</th><th>result</th><th>evidence</th><th>message</th></tr>
 {{range .R.Expectations}}<tr class="{{if .Passed}}ok{{else}}fail{{end}}"><td>{{.ID}}</td><td>{{.Name}}{{if .Pos}}<br><small>{{.Pos}}</small>{{end}}</td><td>{{if .Passed}}passed{{else}}FAILED{{end}}</td><td>{{.Summary}}{{if .Evidence}}<details><summary>figures</summary><pre>{{evidence .Evidence}}</pre></details>{{end}}</td><td><pre>{{.Message}}</pre></td></tr>
@@ -198,10 +244,11 @@ pre{margin:0;white-space:pre-wrap}.fail{background:#fdecea}.ok{background:#eef8e
 // assets).
 func WriteHTML(w io.Writer, r *Result) error {
 	return page.Execute(w, struct {
-		R           *Result
-		Height, LIB chart
-	}{r, buildChart(r, "height-chart", func(s HeightSample) uint64 { return s.Height }),
-		buildChart(r, "lib-chart", func(s HeightSample) uint64 { return s.LIB })})
+		R                   *Result
+		Height, LIB, Series chart
+	}{r, buildChart(r, "height-chart", heightCurves(r, func(s HeightSample) uint64 { return s.Height })),
+		buildChart(r, "lib-chart", heightCurves(r, func(s HeightSample) uint64 { return s.LIB })),
+		buildChart(r, "series-chart", seriesCurves(r))})
 }
 
 // labelGap is the least vertical distance between two line labels.

@@ -218,3 +218,34 @@ func TestLineLabelsDoNotOverlap(t *testing.T) {
 		t.Errorf("label y = %v, want %v (12 px apart, order kept, far labels untouched)", got, want)
 	}
 }
+
+func TestHTMLPlotsRecordedSeriesAndHookLag(t *testing.T) {
+	r := sample()
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "series-chart") || strings.Contains(buf.String(), "<h2>Hooks</h2>") {
+		t.Error("a run without hooks shows a series chart or a hooks table")
+	}
+	r.Series = []Series{{Name: "fork_depth", Points: []SeriesPoint{
+		{At: plan.Duration(10 * time.Second), Value: 0}, {At: plan.Duration(20 * time.Second), Value: 3.5}}}}
+	r.Hooks = &HookStats{Hooks: []HookCalls{{ID: "h1", Kind: plan.HookOnBlock, Func: "watch", Pos: "s.star:3:1", Calls: 17}},
+		MaxLag: plan.Duration(1500 * time.Millisecond), MaxLagBlocks: 1}
+	buf.Reset()
+	if err := WriteHTML(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	series := svgOf(t, html, "series-chart")
+	// 10 s and 20 s of a 40 s chart 720 px wide from x=50; 0 and 3.5 span the
+	// plot from y=285 to y=15.
+	if !strings.Contains(series, `points="230.0,285.0 410.0,15.0"`) || !strings.Contains(series, ">fork_depth</text>") {
+		t.Errorf("series chart lacks the fork_depth line:\n%s", series)
+	}
+	for _, want := range []string{"h1 on_block watch", "<td>17</td>", "lagged the feed by at most 1.5s (1 blocks)"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+}

@@ -37,6 +37,41 @@ type Result struct {
 	Timeline []TimelineEvent `json:"timeline"`
 	Faults   []FaultWindow   `json:"faults"`
 	Heights  []HeightSample  `json:"heights,omitempty"`
+	// Series are the values the scenario's hooks recorded, by name.
+	Series []Series `json:"series,omitempty"`
+	// Hooks say how the run-time hooks ran.
+	Hooks *HookStats `json:"hooks,omitempty"`
+}
+
+// Series is one named series a hook recorded with ctx.record.
+type Series struct {
+	Name   string        `json:"name"`
+	Points []SeriesPoint `json:"points"`
+}
+
+// SeriesPoint is one recorded value, at a time since the run started.
+type SeriesPoint struct {
+	At    plan.Duration `json:"at"`
+	Value float64       `json:"value"`
+}
+
+// HookStats say how the run-time hooks ran: each hook's calls, and how far
+// the on_block calls lagged behind the block feed.
+type HookStats struct {
+	Hooks        []HookCalls   `json:"hooks"`
+	MaxLag       plan.Duration `json:"max_lag"`
+	MaxLagBlocks int           `json:"max_lag_blocks"`
+}
+
+// HookCalls are one hook's calls.
+type HookCalls struct {
+	ID    string        `json:"id"`
+	Kind  plan.HookKind `json:"kind"`
+	Func  string        `json:"func"`
+	Pos   string        `json:"pos"`
+	Calls int           `json:"calls"`
+	// Skipped counts the intervals that passed while an earlier call ran.
+	Skipped int `json:"skipped,omitempty"`
 }
 
 // The outcomes of a run.
