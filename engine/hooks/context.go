@@ -32,8 +32,8 @@ type Context interface {
 	Height() uint64
 	// Nodes are the nodes in topology order, as last observed.
 	Nodes() []NodeState
-	// Peers asks node for its connected peers.
-	Peers(ctx context.Context, node string) ([]string, error)
+	// Peers asks node how many peers it is connected to.
+	Peers(ctx context.Context, node string) (int, error)
 	// Block returns an observed block by id.
 	Block(id string) (Block, bool)
 	// Chain returns the canonical blocks with heights from..to (inclusive).
@@ -42,10 +42,10 @@ type Context interface {
 	Timeline() []Event
 	// Workloads returns each workload's counters.
 	Workloads() map[string]map[string]int
-	// Transfer submits a transfer of amount from seeded wallet from to
-	// seeded wallet to, counted under the calling hook, and returns the
-	// transaction's hash.
-	Transfer(ctx context.Context, hook plan.Hook, from, to int, amount uint64) (string, error)
+	// Transfer submits seeded wallet's transfer of its genesis note (each
+	// wallet has one, so it can be spent once per run), counted under the
+	// calling hook, and returns the transaction's hash.
+	Transfer(ctx context.Context, hook plan.Hook, wallet int) (string, error)
 	// StartFault starts f now (its At is ignored); it heals after its
 	// Duration, by Heal, or at the end of the run. It returns the fault id.
 	StartFault(ctx context.Context, hook plan.Hook, f plan.Fault) (string, error)
