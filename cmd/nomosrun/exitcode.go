@@ -80,6 +80,8 @@ func runKindCode(k run.Kind) ExitCode {
 		return ExitInterrupted
 	case run.KindInvalid:
 		return ExitInvalidPlan
+	case run.KindScript:
+		return ExitScript
 	}
 	return ExitInfrastructure
 }

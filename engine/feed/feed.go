@@ -167,6 +167,17 @@ func (f *Feed) Lookup(id string) (parent string, height uint64, ok bool) {
 	return e.parent, e.height, true
 }
 
+// Block returns a fetched block and its height.
+func (f *Feed) Block(id string) (*nodeclient.Block, uint64, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := f.tree[id]
+	if e == nil {
+		return nil, 0, false
+	}
+	return e.block, e.height, true
+}
+
 // EachBlock calls fn for every block the feed has fetched, on every branch
 // (canonical or not), in no particular order. fn must not call the feed.
 func (f *Feed) EachBlock(fn func(id, parent string, height uint64)) {

@@ -297,7 +297,13 @@ func (s *Scheduler) run(ctx context.Context, c call) error {
 	}
 	var b *Block
 	if c.block != nil {
-		b = &c.block.block
+		// The feed announced only the block's place; its transactions are
+		// read here, on the hooks' time, not on the feed's.
+		blk := c.block.block
+		if full, ok := s.o.Context.Block(blk.ID); ok {
+			blk = full
+		}
+		b = &blk
 		s.mu.Lock()
 		s.stats.MaxLag = max(s.stats.MaxLag, time.Since(c.block.at))
 		s.stats.MaxLagBlocks = max(s.stats.MaxLagBlocks, int(s.height-b.Height))

@@ -60,6 +60,8 @@ type chain struct {
 
 func (c *chain) Height() uint64 { return c.height }
 
+func (c *chain) Block(string) (Block, bool) { return Block{}, false }
+
 func wall(d time.Duration) plan.Span { return plan.Span{Wall: plan.Duration(d)} }
 
 func hook(id string, kind plan.HookKind, every, at plan.Span) plan.Hook {

@@ -247,15 +247,7 @@ func (b *Builder) Build() *Plan {
 		}
 	}
 	for i, f := range b.faults {
-		f.Targets = p.Topology.resolveSelector(f.Targets)
-		if f.Partition != nil && len(f.Partition.GroupSpecs) > 0 {
-			specs := make([]Selector, len(f.Partition.GroupSpecs))
-			for j, g := range f.Partition.GroupSpecs {
-				specs[j] = p.Topology.resolveSelector(g)
-			}
-			f.Partition = &PartitionParams{GroupSpecs: specs, Groups: p.Topology.resolveGroups(specs)}
-		}
-		p.Faults[i] = f
+		p.Faults[i] = p.Topology.resolveFault(f)
 	}
 	for i, e := range b.expects {
 		if e.Log != nil && !e.Log.Targets.IsZero() {

@@ -17,6 +17,7 @@ type Plan struct {
 	Wallets      Wallets           `json:"wallets"`
 	Workloads    []Workload        `json:"workloads"`
 	Faults       []Fault           `json:"faults"`
+	Hooks        []Hook            `json:"hooks,omitempty"`
 	Expectations []Expectation     `json:"expectations"`
 	Run          Run               `json:"run"`
 	Derived      Derived           `json:"derived"`

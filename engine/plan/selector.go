@@ -130,6 +130,20 @@ func (t Topology) resolveSelector(s Selector) Selector {
 	return s
 }
 
+// resolveFault resolves the node selectors of f: its targets, or the
+// sides of a partition.
+func (t Topology) resolveFault(f Fault) Fault {
+	f.Targets = t.resolveSelector(f.Targets)
+	if f.Partition != nil && len(f.Partition.GroupSpecs) > 0 {
+		specs := make([]Selector, len(f.Partition.GroupSpecs))
+		for j, g := range f.Partition.GroupSpecs {
+			specs[j] = t.resolveSelector(g)
+		}
+		f.Partition = &PartitionParams{GroupSpecs: specs, Groups: t.resolveGroups(specs)}
+	}
+	return f
+}
+
 // resolveGroups resolves the sides of a partition; a single group is cut
 // off from all the other nodes, which form the second side.
 func (t Topology) resolveGroups(specs []Selector) [][]string {

@@ -118,16 +118,39 @@ func (v *validator) workloads() {
 	}
 }
 
+// RunFault resolves and checks a fault a run-time hook starts, as the plan
+// checks a scheduled fault (its parameters, nodes and partition sides);
+// there is no window to check, it starts now.
+func (p *Plan) RunFault(f Fault) (Fault, error) {
+	f = p.Topology.resolveFault(f)
+	v := &validator{p: p}
+	v.fault(f)
+	errs := make([]error, len(v.errs))
+	for i, e := range v.errs {
+		errs[i] = e
+	}
+	return f, errors.Join(errs...)
+}
+
+// fault checks a fault's parameters and nodes; it reports whether its
+// window can be checked further.
+func (v *validator) fault(f Fault) bool {
+	if !v.params(f.Pos, f.ID, f.CheckParams()) {
+		return false
+	}
+	if f.Kind == FaultPartition {
+		v.partition(f)
+	} else {
+		v.selector(f.Pos, string(f.Kind), f.Targets)
+	}
+	return true
+}
+
 func (v *validator) faults() {
 	run := v.p.Derived.RunDuration.Std()
 	for _, f := range v.p.Faults {
-		if !v.params(f.Pos, f.ID, f.CheckParams()) {
+		if !v.fault(f) {
 			continue
-		}
-		if f.Kind == FaultPartition {
-			v.partition(f)
-		} else {
-			v.selector(f.Pos, string(f.Kind), f.Targets)
 		}
 		at := v.p.Wall(f.At)
 		end := at + v.p.Wall(f.Duration)

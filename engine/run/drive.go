@@ -24,6 +24,9 @@ const blockWindowSlack = 3
 // before it returns, on every path.
 func (x *execution) drive(ctx context.Context) error {
 	x.phase(PhaseDrive)
+	if len(x.plan.Hooks) > 0 && x.opts.Hooks == nil {
+		return &Error{Phase: PhaseDrive, Kind: KindInvalid, Err: errors.New("the plan has run-time hooks but the run was given no interpreter to call them")}
+	}
 	dctx, stop := context.WithCancel(ctx)
 	defer stop()
 	windowCtx, endWindow := context.WithCancel(dctx) // disruptive workloads end with the window
@@ -61,6 +64,9 @@ func (x *execution) drive(ctx context.Context) error {
 	fenv := &faults.Env{Plan: x.plan, Cluster: x.cluster, Log: x.log, Height: func() uint64 { return x.feed.Stats().Height },
 		OnEvent: x.faultEvent, Nodes: x.nodes}
 	sched := faults.Start(dctx, fenv)
+	if hs := x.startHooks(windowCtx, sched, codec, &disruptive); hs != nil {
+		defer func() { x.recordHooks(hs) }()
+	}
 
 	// stopAll ends the drive: workloads stop, faults heal.
 	stopped := false
@@ -115,7 +121,8 @@ func (x *execution) codec() (workloads.Codec, error) {
 	if factory == nil {
 		factory = defaultCodec
 	}
-	needed := false
+	// Hooks may submit transfers and read the transactions of blocks.
+	needed := len(x.plan.Hooks) > 0 && x.plan.Wallets.Count > 0
 	for _, w := range x.workloads {
 		_, ok := w.(workloads.CodecUser)
 		needed = needed || ok
@@ -171,6 +178,9 @@ func (x *execution) wait(ctx context.Context, d time.Duration, wlErr <-chan erro
 	case err := <-wlErr:
 		x.recordWorkloads()
 		return &Error{Phase: ph, Kind: KindInfrastructure, Err: fmt.Errorf("workload failure: %w", err)}
+	case err := <-x.hookErr:
+		x.recordWorkloads()
+		return &Error{Phase: ph, Kind: KindScript, Err: err}
 	case err := <-x.exited:
 		x.recordWorkloads()
 		x.timeline("node_exit", "", err.Error())

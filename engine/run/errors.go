@@ -17,6 +17,8 @@ const (
 	KindInterrupted
 	// KindInvalid: the plan cannot be executed.
 	KindInvalid
+	// KindScript: a run-time hook failed (a Starlark error or fail()).
+	KindScript
 )
 
 // String names the kind.
@@ -30,6 +32,8 @@ func (k Kind) String() string {
 		return "interrupted"
 	case KindInvalid:
 		return "invalid plan"
+	case KindScript:
+		return "script error"
 	}
 	return "error"
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/expect"
+	"github.com/nomosrun/nomosrun/engine/hooks"
 	"github.com/nomosrun/nomosrun/engine/metrics"
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
@@ -68,6 +69,9 @@ type Options struct {
 	Metrics metrics.Querier
 	// Custom evaluates custom Starlark expectations.
 	Custom expect.CustomFunc
+	// Hooks calls the plan's run-time hooks (the interpreter's functions);
+	// a plan with hooks needs it.
+	Hooks hooks.Caller
 	// Observer receives progress events (phases, heights, workload counts,
 	// faults). It is called from several goroutines, one call at a time.
 	Observer func(Event)
@@ -123,6 +127,7 @@ const (
 	EventFaultSkipped EventKind = "fault_skipped"
 	EventRestart      EventKind = "restart"
 	EventExpectation  EventKind = "expectation"
+	EventHookLog      EventKind = "hook_log" // a hook's ctx.log line (Detail)
 )
 
 // Event is one progress event.

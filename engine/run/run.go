@@ -40,6 +40,9 @@ type execution struct {
 	env       *expect.Env
 	metrics   metrics.Querier
 
+	// hookErr receives the error of a failing run-time hook; nil without hooks.
+	hookErr chan error
+
 	mu     sync.Mutex // guards res and observer calls
 	res    *report.Result
 	faults map[string]int // fault id -> index in res.Faults

@@ -178,3 +178,9 @@ func submit(ctx context.Context, nodes []nodeclient.Node, rng *rand.Rand, tx nod
 	}
 	return fmt.Errorf("cluster client exhausted all nodes: %w", last)
 }
+
+// TxHasher is a Codec that names transactions: the hash a node reports
+// for one (in /mantle/status and in blocks).
+type TxHasher interface {
+	TxHash(tx nodeclient.Tx) (string, error)
+}
