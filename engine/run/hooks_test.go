@@ -38,7 +38,8 @@ func TestHooksReadActAndRecord(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := testPlan()
 		p.Workloads = nil
-		p.Expectations = p.Expectations[:1]
+		p.Expectations = append(p.Expectations[:1], plan.Expectation{ID: "e2", Kind: plan.ExpectCustom, Name: "history",
+			Custom: &plan.CustomParams{Func: "seen"}})
 		p.Hooks = []plan.Hook{
 			{ID: "h1", Kind: plan.HookOnBlock, Func: "watch"},
 			{ID: "h2", Kind: plan.HookAt, Func: "cut", At: wallAt(3 * time.Second), Uses: []plan.Capability{plan.CapPartition}},
@@ -77,6 +78,11 @@ func TestHooksReadActAndRecord(t *testing.T) {
 		}
 		o := opts(t, &recorder{})
 		o.Hooks, o.Codec = calls, hashingCodec{}
+		var history map[string]any
+		o.Custom = func(_ context.Context, _ string, snap map[string]any) (bool, string, error) {
+			history, _ = snap["history"].(map[string]any)
+			return true, "", nil
+		}
 		res, err := run.Execute(context.Background(), p, r, o)
 		if err != nil {
 			t.Fatalf("Execute: %v", err)
@@ -106,6 +112,16 @@ func TestHooksReadActAndRecord(t *testing.T) {
 		}
 		if len(paid) != 1 || paid[0] != "tx-wallet-5" || payErr == nil || !strings.Contains(payErr.Error(), "spent by hook h4") {
 			t.Errorf("transfers %v, second: %v; want tx-wallet-5, then a refusal to spend wallet 5 again", paid, payErr)
+		}
+		// Custom expectations see the whole history, hooks' series included.
+		series, _ := history["series"].(map[string]any)
+		chain, _ := history["chain"].([]any)
+		heightsOf, _ := history["heights"].(map[string]any)
+		timeline, _ := history["timeline"].([]any)
+		if pts, _ := series["height"].([]any); len(pts) != len(heights) || len(chain) < len(heights) ||
+			len(heightsOf["validator-0"].([]any)) < 10 || len(timeline) < 4 {
+			t.Errorf("history for custom expectations: %d series points, %d chain blocks, %d timeline events, keys %v",
+				len(pts), len(chain), len(timeline), keys(history))
 		}
 		st := map[string]int{}
 		for _, h := range res.Hooks.Hooks {
@@ -155,4 +171,12 @@ func TestHooksNeedAnInterpreter(t *testing.T) {
 			t.Fatalf("Execute = %v, want an invalid-plan error", err)
 		}
 	})
+}
+
+func keys(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

@@ -246,7 +246,9 @@ func (x *execution) expectEnv(runDir string) *expect.Env {
 		for _, w := range x.workloads {
 			counts[w.ID()] = w.Counts()
 		}
-		return expect.Snapshot(env, counts)
+		snap := expect.Snapshot(env, counts)
+		snap["history"] = x.historySnapshot()
+		return snap
 	}
 	return env
 }
