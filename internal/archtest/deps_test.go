@@ -34,7 +34,7 @@ var rules = []rule{
 		"runners deploy plans; they do not interpret them", nil, nil},
 	// The runners write the reference node's config format (simnode/config)
 	// and nodeimage sets the image's KZG parameter path (simnode/da); the
-	// fake runner answers node API calls with engine/nodeclient's types (its
+	// fake runner implements engine/nodeclient's Client in memory (its
 	// own rule below). The plan parses metric queries with
 	// engine/metrics/metricquery, a small parser with no I/O.
 	{"runners", []string{"engine", "simnode"},
