@@ -36,6 +36,14 @@ func FuzzDecodeTx(f *testing.F) {
 		if tx2.Hash() != h {
 			t.Fatalf("hash changed across a round trip")
 		}
+		// Clients read it in the lenient form and hash it as the node does.
+		var lenient nodeapi.Tx
+		if err := json.Unmarshal(again, &lenient); err != nil {
+			t.Fatalf("lenient decode of %s: %v", again, err)
+		}
+		if txcodec.TxHash(&lenient) != h {
+			t.Fatalf("txcodec hash differs from the node's")
+		}
 	})
 }
 
