@@ -30,6 +30,8 @@ var rules = []rule{
 		"builtins only record into a plan: no I/O, no exec, no backend", nil, nil},
 	{"engine", []string{"runners/host", "runners/compose", "runners/k8s", "runners/fake", "starlib", "go.starlark.net"},
 		"the engine knows runners only through their interfaces", nil, nil},
+	{"engine", []string{"simnode"},
+		"the engine reads every node through the node API's wire types (nodeapi), never the reference node's own", nil, nil},
 	{"runners", []string{"starlib", "go.starlark.net"},
 		"runners deploy plans; they do not interpret them", nil, nil},
 	// The runners write the reference node's config format (simnode/config)
