@@ -124,11 +124,10 @@ func (c *Client) read(ctx context.Context, api API, method, path string, body an
 	return data, nil
 }
 
-// Call sends one request to api with body (when non-nil) encoded as JSON
+// call sends one request to api with body (when non-nil) encoded as JSON
 // and decodes the JSON answer into out (when non-nil). A non-2xx answer is
-// a *StatusError. Clients of node API shapes other than this package's use
-// it, so every caller shares one transport, timeout and body cap.
-func (c *Client) Call(ctx context.Context, api API, method, path string, body, out any) error {
+// a *StatusError.
+func (c *Client) call(ctx context.Context, api API, method, path string, body, out any) error {
 	data, err := c.read(ctx, api, method, path, body)
 	if err != nil || out == nil {
 		return err
@@ -142,54 +141,54 @@ func (c *Client) Call(ctx context.Context, api API, method, path string, body, o
 // Info is GET /cryptarchia/info.
 func (c *Client) Info(ctx context.Context) (Info, error) {
 	var in Info
-	return in, c.Call(ctx, MainAPI, http.MethodGet, "/cryptarchia/info", nil, &in)
+	return in, c.call(ctx, MainAPI, http.MethodGet, "/cryptarchia/info", nil, &in)
 }
 
-// Headers is GET /cryptarchia/headers: ids from `from` (nil: tip) back to
-// `to` (nil: LIB), tip first.
-func (c *Client) Headers(ctx context.Context, from, to *Hash) ([]Hash, error) {
+// Headers is GET /cryptarchia/headers: ids from `from` (empty: tip) back
+// to `to` (empty: LIB), tip first.
+func (c *Client) Headers(ctx context.Context, from, to string) ([]string, error) {
 	q := url.Values{}
-	if from != nil {
-		q.Set("from", from.String())
+	if from != "" {
+		q.Set("from", from)
 	}
-	if to != nil {
-		q.Set("to", to.String())
+	if to != "" {
+		q.Set("to", to)
 	}
 	path := "/cryptarchia/headers"
 	if len(q) > 0 {
 		path += "?" + q.Encode()
 	}
-	var ids []Hash
-	return ids, c.Call(ctx, MainAPI, http.MethodGet, path, nil, &ids)
+	var ids []string
+	return ids, c.call(ctx, MainAPI, http.MethodGet, path, nil, &ids)
 }
 
 // Block is POST /storage/block; nil when the node does not know id.
-func (c *Client) Block(ctx context.Context, id Hash) (*Block, error) {
+func (c *Client) Block(ctx context.Context, id string) (*Block, error) {
 	var b *Block
-	return b, c.Call(ctx, MainAPI, http.MethodPost, "/storage/block", id, &b)
+	return b, c.call(ctx, MainAPI, http.MethodPost, "/storage/block", id, &b)
 }
 
 // AddTx is POST /mempool/add/tx.
 func (c *Client) AddTx(ctx context.Context, tx Tx) error {
-	return c.Call(ctx, MainAPI, http.MethodPost, "/mempool/add/tx", tx, nil)
+	return c.call(ctx, MainAPI, http.MethodPost, "/mempool/add/tx", tx, nil)
 }
 
 // TxStatus is POST /mantle/status.
-func (c *Client) TxStatus(ctx context.Context, hashes []Hash) ([]TxStatus, error) {
+func (c *Client) TxStatus(ctx context.Context, hashes []string) ([]TxStatus, error) {
 	var st []TxStatus
-	return st, c.Call(ctx, MainAPI, http.MethodPost, "/mantle/status", hashes, &st)
+	return st, c.call(ctx, MainAPI, http.MethodPost, "/mantle/status", hashes, &st)
 }
 
 // MantleMetrics is GET /mantle/metrics.
 func (c *Client) MantleMetrics(ctx context.Context) (MantleMetrics, error) {
 	var m MantleMetrics
-	return m, c.Call(ctx, MainAPI, http.MethodGet, "/mantle/metrics", nil, &m)
+	return m, c.call(ctx, MainAPI, http.MethodGet, "/mantle/metrics", nil, &m)
 }
 
 // NetworkInfo is GET /network/info.
 func (c *Client) NetworkInfo(ctx context.Context) (NetworkInfo, error) {
 	var ni NetworkInfo
-	return ni, c.Call(ctx, MainAPI, http.MethodGet, "/network/info", nil, &ni)
+	return ni, c.call(ctx, MainAPI, http.MethodGet, "/network/info", nil, &ni)
 }
 
 // Metrics is GET /metrics: the Prometheus text exposition.
@@ -220,19 +219,19 @@ func (c *Client) LibStream(ctx context.Context, f func(LibInfo)) error {
 // DisperseData is POST /disperse-data (executors); it returns the blob id.
 func (c *Client) DisperseData(ctx context.Context, r DispersalRequest) (BlobID, error) {
 	var id BlobID
-	return id, c.Call(ctx, MainAPI, http.MethodPost, "/disperse-data", r, &id)
+	return id, c.call(ctx, MainAPI, http.MethodPost, "/disperse-data", r, &id)
 }
 
 // DAMembership is POST /test/da/membership for a session.
 func (c *Client) DAMembership(ctx context.Context, session uint64) (Membership, error) {
 	var m Membership
-	return m, c.Call(ctx, TestingAPI, http.MethodPost, "/test/da/membership", session, &m)
+	return m, c.call(ctx, TestingAPI, http.MethodPost, "/test/da/membership", session, &m)
 }
 
 // BalancerStats is GET /da/balancer-stats.
 func (c *Client) BalancerStats(ctx context.Context) (BalancerStats, error) {
 	var s BalancerStats
-	return s, c.Call(ctx, MainAPI, http.MethodGet, "/da/balancer-stats", nil, &s)
+	return s, c.call(ctx, MainAPI, http.MethodGet, "/da/balancer-stats", nil, &s)
 }
 
 // Shares is GET /da/sampling/shares with return_available: the raw
@@ -263,7 +262,7 @@ func (c *Client) Commitments(ctx context.Context, blob BlobID) ([]Bytes, error) 
 	var out *struct {
 		Rows []Bytes `json:"rows_commitments"`
 	}
-	if err := c.Call(ctx, MainAPI, http.MethodPost, "/da/get-commitments", map[string]any{"blob_id": blob, "session": 0}, &out); err != nil || out == nil {
+	if err := c.call(ctx, MainAPI, http.MethodPost, "/da/get-commitments", map[string]any{"blob_id": blob, "session": 0}, &out); err != nil || out == nil {
 		return nil, err
 	}
 	return out.Rows, nil
@@ -271,39 +270,39 @@ func (c *Client) Commitments(ctx context.Context, blob BlobID) ([]Bytes, error) 
 
 // BlockPeers cuts the node off from peers (peer ids or node names).
 func (c *Client) BlockPeers(ctx context.Context, peers []string) error {
-	return c.Call(ctx, TestingAPI, http.MethodPost, PathBlockPeers, peers, nil)
+	return c.call(ctx, TestingAPI, http.MethodPost, PathBlockPeers, peers, nil)
 }
 
 // UnblockPeers lifts BlockPeers.
 func (c *Client) UnblockPeers(ctx context.Context, peers []string) error {
-	return c.Call(ctx, TestingAPI, http.MethodPost, PathUnblockPeers, peers, nil)
+	return c.call(ctx, TestingAPI, http.MethodPost, PathUnblockPeers, peers, nil)
 }
 
 // SetLinkFault delays and drops messages on the links to f.Peers.
 func (c *Client) SetLinkFault(ctx context.Context, f LinkFault) error {
-	return c.Call(ctx, TestingAPI, http.MethodPost, PathLinkFault, f, nil)
+	return c.call(ctx, TestingAPI, http.MethodPost, PathLinkFault, f, nil)
 }
 
 // SetBugs switches the reference node's test-only bugs: each named bug
 // takes the given state, the others keep theirs (POST /test/bugs).
 func (c *Client) SetBugs(ctx context.Context, bugs map[string]bool) error {
-	return c.Call(ctx, TestingAPI, http.MethodPost, PathBugs, Bugs(bugs), nil)
+	return c.call(ctx, TestingAPI, http.MethodPost, PathBugs, Bugs(bugs), nil)
 }
 
 // Bugs reads every test-only bug of the reference node and its state (GET
 // /test/bugs).
 func (c *Client) Bugs(ctx context.Context) (map[string]bool, error) {
 	var b Bugs
-	return b, c.Call(ctx, TestingAPI, http.MethodGet, PathBugs, nil, &b)
+	return b, c.call(ctx, TestingAPI, http.MethodGet, PathBugs, nil, &b)
 }
 
 // SetClockOffset shifts the node's clock (zero heals).
 func (c *Client) SetClockOffset(ctx context.Context, offset time.Duration) error {
-	return c.Call(ctx, TestingAPI, http.MethodPost, PathClockOffset, ClockOffset{OffsetMS: offset.Milliseconds()}, nil)
+	return c.call(ctx, TestingAPI, http.MethodPost, PathClockOffset, ClockOffset{OffsetMS: offset.Milliseconds()}, nil)
 }
 
 // Faults reads back the active fault hooks.
 func (c *Client) Faults(ctx context.Context) (Faults, error) {
 	var f Faults
-	return f, c.Call(ctx, TestingAPI, http.MethodGet, PathFaults, nil, &f)
+	return f, c.call(ctx, TestingAPI, http.MethodGet, PathFaults, nil, &f)
 }

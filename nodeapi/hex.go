@@ -10,7 +10,8 @@ import (
 
 // Hash is a 32-byte id (HeaderId, TxHash, NoteId, public key, ChannelId,
 // MsgId). On the wire it is 64 lower-case hex digits without 0x; an optional
-// 0x is accepted on input.
+// 0x is accepted on input. The wire types carry ids as strings; Hash is
+// their parsed form, in which txcodec and the reference node compute.
 type Hash [32]byte
 
 // String is the wire form of h.

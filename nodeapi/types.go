@@ -1,6 +1,12 @@
 // Package nodeapi is the wire contract of the node HTTP API (the JSON shapes
 // of the Nomos node API) and the one HTTP client of it. Transactions are
 // built and signed by package txcodec.
+//
+// The types read every node alike: ids are hex strings and proofs and
+// signatures stay raw JSON, since a real Nomos node's proofs have other
+// shapes than the reference node's. The reference node decodes blocks and
+// transactions in its own strict form (package simnode/wire), which
+// encodes to the same JSON.
 package nodeapi
 
 import (
@@ -17,8 +23,8 @@ const (
 // Info is GET /cryptarchia/info: tip, last immutable block, tip slot, tip
 // height (genesis = 0) and mode.
 type Info struct {
-	LIB    Hash   `json:"lib"`
-	Tip    Hash   `json:"tip"`
+	LIB    string `json:"lib"`
+	Tip    string `json:"tip"`
 	Slot   uint64 `json:"slot"`
 	Height uint64 `json:"height"`
 	Mode   string `json:"mode"`
@@ -27,8 +33,11 @@ type Info struct {
 // LibInfo is one line of GET /cryptarchia/lib-stream.
 type LibInfo struct {
 	Height   uint64 `json:"height"`
-	HeaderID Hash   `json:"header_id"`
+	HeaderID string `json:"header_id"`
 }
+
+// GenesisParent is the parent id of the genesis block: 32 zero bytes in hex.
+const GenesisParent = "0000000000000000000000000000000000000000000000000000000000000000"
 
 // NetworkInfo is GET /network/info. PeerID is an addition of the reference
 // node so fault hooks can name peers.
@@ -48,39 +57,27 @@ type MantleMetrics struct {
 
 // Block is POST /storage/block: header, leader signature and transactions.
 type Block struct {
-	Header       Header `json:"header"`
-	Signature    Bytes  `json:"signature"`
-	Transactions []Tx   `json:"transactions"`
+	Header       Header          `json:"header"`
+	Signature    json.RawMessage `json:"signature,omitempty"`
+	Transactions []Tx            `json:"transactions"`
 }
 
-// BlockVersion is the header version of every block.
-const BlockVersion = "Bedrock"
-
-// Header is a block header; it carries no id (see Header.ID).
+// Header is a block header. It carries no id: the node derives it.
 type Header struct {
-	Version           string            `json:"version"`
-	Parent            Hash              `json:"parent_block"`
-	Slot              uint64            `json:"slot"`
-	BlockRoot         Hash              `json:"block_root"`
-	ProofOfLeadership ProofOfLeadership `json:"proof_of_leadership"`
+	Version           string          `json:"version,omitempty"`
+	Parent            string          `json:"parent_block"`
+	Slot              uint64          `json:"slot"`
+	BlockRoot         string          `json:"block_root,omitempty"`
+	ProofOfLeadership json.RawMessage `json:"proof_of_leadership,omitempty"`
 }
 
-// ProofOfLeadership proves the leader won the slot lottery.
-type ProofOfLeadership struct {
-	Proof               Bytes `json:"proof"`
-	EntropyContribution Hash  `json:"entropy_contribution"`
-	LeaderKey           Hash  `json:"leader_key"`
-	VoucherCm           Hash  `json:"voucher_cm"`
-}
-
-// ProofSize is the length of ProofOfLeadership.Proof.
-const ProofSize = 128
-
-// Tx is a SignedMantleTx.
+// Tx is a SignedMantleTx. Proofs stay raw JSON: their shape depends on the
+// node's proof system, and a transaction read or built elsewhere
+// round-trips unchanged.
 type Tx struct {
-	MantleTx      MantleTx    `json:"mantle_tx"`
-	OpsProofs     []OpProof   `json:"ops_proofs"`
-	LedgerTxProof ZkSignature `json:"ledger_tx_proof"`
+	MantleTx      MantleTx          `json:"mantle_tx"`
+	OpsProofs     []json.RawMessage `json:"ops_proofs"`
+	LedgerTxProof json.RawMessage   `json:"ledger_tx_proof,omitempty"`
 }
 
 // MantleTx is the signed part of a transaction.
@@ -91,16 +88,16 @@ type MantleTx struct {
 	StorageGasPrice   uint64   `json:"storage_gas_price"`
 }
 
-// LedgerTx spends input notes into output notes.
+// LedgerTx spends input notes (by id) into output notes.
 type LedgerTx struct {
-	Inputs  []Hash `json:"inputs"`
-	Outputs []Note `json:"outputs"`
+	Inputs  []string `json:"inputs"`
+	Outputs []Note   `json:"outputs"`
 }
 
-// Note is a ledger output: a value owned by a public key.
+// Note is a ledger output: a value owned by a public key (hex).
 type Note struct {
 	Value uint64 `json:"value"`
-	PK    Hash   `json:"pk"`
+	PK    string `json:"pk"`
 }
 
 // Op is one operation of a transaction, keyed by opcode.
@@ -117,68 +114,39 @@ const (
 
 // InscriptionPayload is the payload of a ChannelInscribe op.
 type InscriptionPayload struct {
-	ChannelID   Hash  `json:"channel_id"`
-	Inscription Bytes `json:"inscription"`
-	Parent      Hash  `json:"parent"`
-	Signer      Hash  `json:"signer"`
+	ChannelID   string `json:"channel_id"`
+	Inscription Bytes  `json:"inscription"`
+	Parent      string `json:"parent"`
+	Signer      string `json:"signer"`
 }
 
 // BlobPayload is the payload of a ChannelBlob op.
 type BlobPayload struct {
-	Channel           Hash   `json:"channel"`
+	Channel           string `json:"channel"`
 	Session           uint64 `json:"session"`
 	Blob              BlobID `json:"blob"`
 	BlobSize          uint64 `json:"blob_size"`
 	DAStorageGasPrice uint64 `json:"da_storage_gas_price"`
-	Parent            Hash   `json:"parent"`
-	Signer            Hash   `json:"signer"`
+	Parent            string `json:"parent"`
+	Signer            string `json:"signer"`
 }
 
-// OpProof is "NoProof" or {"Ed25519Sig":[64 ints]}.
-type OpProof struct {
-	Ed25519Sig Bytes
+// Inscription decodes op's payload when it is a ChannelInscribe op.
+func (op Op) Inscription() (InscriptionPayload, bool) {
+	var p InscriptionPayload
+	if op.Opcode != OpChannelInscribe || json.Unmarshal(op.Payload, &p) != nil {
+		return p, false
+	}
+	return p, true
 }
 
-// MarshalJSON encodes the externally tagged enum.
-func (p OpProof) MarshalJSON() ([]byte, error) {
-	if p.Ed25519Sig == nil {
-		return []byte(`"NoProof"`), nil
+// Blob decodes op's payload when it is a ChannelBlob op.
+func (op Op) Blob() (BlobPayload, bool) {
+	var p BlobPayload
+	if op.Opcode != OpChannelBlob || json.Unmarshal(op.Payload, &p) != nil {
+		return p, false
 	}
-	return json.Marshal(map[string]Bytes{"Ed25519Sig": p.Ed25519Sig})
-}
-
-// UnmarshalJSON decodes "NoProof" or {"Ed25519Sig":[...]}.
-func (p *OpProof) UnmarshalJSON(data []byte) error {
-	var s string
-	if json.Unmarshal(data, &s) == nil {
-		if s != "NoProof" {
-			return fmt.Errorf("op proof: unknown variant %q", s)
-		}
-		*p = OpProof{}
-		return nil
-	}
-	var m map[string]Bytes
-	if err := json.Unmarshal(data, &m); err != nil {
-		return fmt.Errorf("op proof: %w", err)
-	}
-	sig, ok := m["Ed25519Sig"]
-	if !ok || len(m) != 1 {
-		return fmt.Errorf("op proof: want NoProof or Ed25519Sig")
-	}
-	if len(sig) != 64 {
-		return fmt.Errorf("op proof: Ed25519Sig wants 64 bytes, got %d", len(sig))
-	}
-	*p = OpProof{Ed25519Sig: sig}
-	return nil
-}
-
-// ZkSignature is the ledger proof shape. The reference node carries the
-// input owner's Ed25519 signature of the tx hash in PiB (64 bytes); PiA and
-// PiC are zero.
-type ZkSignature struct {
-	PiA Bytes `json:"pi_a"`
-	PiB Bytes `json:"pi_b"`
-	PiC Bytes `json:"pi_c"`
+	return p, true
 }
 
 // TxState names a transaction status.
@@ -195,13 +163,13 @@ const (
 // TxStatus is one item of POST /mantle/status.
 type TxStatus struct {
 	State TxState
-	Block Hash // set when State is TxInBlock
+	Block string // the including block's id when State is TxInBlock
 }
 
 // MarshalJSON encodes "Pending" or {"InBlock":{"block":"<hex>"}}.
 func (s TxStatus) MarshalJSON() ([]byte, error) {
 	if s.State == TxInBlock {
-		return json.Marshal(map[string]map[string]Hash{"InBlock": {"block": s.Block}})
+		return json.Marshal(map[string]map[string]string{"InBlock": {"block": s.Block}})
 	}
 	return json.Marshal(string(s.State))
 }
@@ -215,7 +183,7 @@ func (s *TxStatus) UnmarshalJSON(data []byte) error {
 	}
 	var tagged struct {
 		InBlock *struct {
-			Block Hash `json:"block"`
+			Block string `json:"block"`
 		} `json:"InBlock"`
 	}
 	if err := json.Unmarshal(data, &tagged); err != nil || tagged.InBlock == nil {
@@ -227,10 +195,10 @@ func (s *TxStatus) UnmarshalJSON(data []byte) error {
 
 // DispersalRequest is the body of POST /disperse-data (executors).
 type DispersalRequest struct {
-	ChannelID   Hash  `json:"channel_id"`
-	ParentMsgID Hash  `json:"parent_msg_id"`
-	Signer      Hash  `json:"signer"`
-	Data        Bytes `json:"data"`
+	ChannelID   string `json:"channel_id"`
+	ParentMsgID string `json:"parent_msg_id"`
+	Signer      string `json:"signer"`
+	Data        Bytes  `json:"data"`
 }
 
 // Membership is POST /test/da/membership: subnet -> peer ids, and the

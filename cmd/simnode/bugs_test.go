@@ -175,7 +175,7 @@ func TestBugDropTransactions(t *testing.T) {
 	}
 	c := startCluster(t, clusterOpts{validators: 3, network: "full", slot: 200 * time.Millisecond, k: 10, f: 0.9, wallets: 1})
 	c.waitHeights(t, 1)
-	hs, err := c.clients[0].Headers(ctx(t), nil, nil)
+	hs, err := c.clients[0].Headers(ctx(t), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestBugDropTransactions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := tx.Hash()
+	h := txcodec.TxHash(&tx).String()
 	c.setBug(t, 1, nodeapi.BugDropTransactions, true)
 	if err := c.clients[1].AddTx(ctx(t), tx); err != nil {
 		t.Fatalf("submit with drop_transactions: %v, want success as usual", err)
@@ -199,7 +199,7 @@ func TestBugDropTransactions(t *testing.T) {
 	}
 	c.waitHeights(t, in[0].Height+8)
 	for i, cl := range c.clients {
-		st, err := cl.TxStatus(ctx(t), []nodeapi.Hash{h})
+		st, err := cl.TxStatus(ctx(t), []string{h})
 		if err != nil || len(st) != 1 || st[0].State != nodeapi.TxUnknown {
 			t.Errorf("node %d: dropped tx status %+v %v, want Unknown", i, st, err)
 		}
@@ -210,7 +210,7 @@ func TestBugDropTransactions(t *testing.T) {
 			t.Fatalf("block %s: %v", id, err)
 		}
 		for _, btx := range b.Transactions {
-			if btx.Hash() == h {
+			if txcodec.TxHash(&btx).String() == h {
 				t.Fatalf("the dropped tx is in block %s", id)
 			}
 		}
@@ -221,7 +221,7 @@ func TestBugDropTransactions(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 20*time.Second, "the tx InBlock once the bug is off", func() (bool, string) {
-		st, err := c.clients[0].TxStatus(ctx(t), []nodeapi.Hash{h})
+		st, err := c.clients[0].TxStatus(ctx(t), []string{h})
 		return err == nil && len(st) == 1 && st[0].State == nodeapi.TxInBlock, fmt.Sprintf("%+v %v", st, err)
 	})
 }
@@ -233,7 +233,7 @@ func TestBugDropDAShares(t *testing.T) {
 	c, exe := startDACluster(t)
 	c.setBug(t, 2, nodeapi.BugDropDAShares, true)
 	data := []byte(strings.Repeat("withheld blob ", 20))
-	req := nodeapi.DispersalRequest{ChannelID: nodeapi.Hash{6}, Signer: txcodec.PublicKey(txcodec.WalletKey(7, 0)), Data: data}
+	req := nodeapi.DispersalRequest{ChannelID: nodeapi.Hash{6}.String(), Signer: txcodec.PublicKey(txcodec.WalletKey(7, 0)).String(), Data: data}
 	id, err := exe.DisperseData(ctx(t), req)
 	if err != nil {
 		t.Fatalf("dispersal with drop_da_shares: %v, want success as usual", err)
@@ -250,7 +250,7 @@ func TestBugDropDAShares(t *testing.T) {
 		}
 		return len(shares)
 	}
-	blobTx := txcodec.BlobTx(txcodec.DeriveKey(7, "leader", "executor-0"), req.ChannelID, nodeapi.Hash{}, id, uint64(len(data)))
+	blobTx := txcodec.BlobTx(txcodec.DeriveKey(7, "leader", "executor-0"), nodeapi.Hash{6}, nodeapi.Hash{}, id, uint64(len(data)))
 	in, err := c.infos()
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +263,7 @@ func TestBugDropDAShares(t *testing.T) {
 		if rows, err := c.clients[i].Commitments(ctx(t), id); err != nil || rows != nil {
 			t.Errorf("node %d commitments of the dropped blob: %v %v", i, rows, err)
 		}
-		st, err := c.clients[i].TxStatus(ctx(t), []nodeapi.Hash{blobTx.Hash()})
+		st, err := c.clients[i].TxStatus(ctx(t), []string{txcodec.TxHash(&blobTx).String()})
 		if err != nil || len(st) != 1 || st[0].State == nodeapi.TxInBlock {
 			t.Errorf("node %d: blob tx status %+v %v, want not included", i, st, err)
 		}
@@ -277,7 +277,7 @@ func TestBugDropDAShares(t *testing.T) {
 		t.Errorf("shares after the bug is off: validator-0 %d, validator-1 %d, want 1 each", held(0), held(1))
 	}
 	eventually(t, 20*time.Second, "the blob tx InBlock once the bug is off", func() (bool, string) {
-		st, err := c.clients[0].TxStatus(ctx(t), []nodeapi.Hash{blobTx.Hash()})
+		st, err := c.clients[0].TxStatus(ctx(t), []string{txcodec.TxHash(&blobTx).String()})
 		return err == nil && len(st) == 1 && st[0].State == nodeapi.TxInBlock, fmt.Sprintf("%+v %v", st, err)
 	})
 }

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
+	"github.com/nomosrun/nomosrun/simnode/wire"
 )
 
 func TestFourValidatorsAgreeOnLIB(t *testing.T) {
@@ -32,7 +34,7 @@ func TestFourValidatorsAgreeOnLIB(t *testing.T) {
 	})
 	// Every node's LIB lies on node 0's chain: walk node 0 from its tip.
 	in, _ := c.infos()
-	onChain := map[nodeapi.Hash]bool{}
+	onChain := map[string]bool{}
 	id := in[0].Tip
 	for {
 		b, err := c.clients[0].Block(ctx(t), id)
@@ -49,7 +51,7 @@ func TestFourValidatorsAgreeOnLIB(t *testing.T) {
 		if !onChain[info.LIB] {
 			t.Errorf("node %d LIB %s is not on node 0's chain", i, info.LIB)
 		}
-		hs, err := c.clients[i].Headers(ctx(t), nil, nil)
+		hs, err := c.clients[i].Headers(ctx(t), "", "")
 		if err != nil || len(hs) == 0 || hs[0] != info.Tip {
 			t.Errorf("node %d headers %v err %v, want tip first", i, hs, err)
 		}
@@ -58,8 +60,12 @@ func TestFourValidatorsAgreeOnLIB(t *testing.T) {
 	leaders := map[nodeapi.Hash]bool{}
 	for id := range onChain {
 		b, _ := c.clients[0].Block(ctx(t), id)
+		var pol wire.ProofOfLeadership
+		if err := json.Unmarshal(b.Header.ProofOfLeadership, &pol); err != nil {
+			t.Fatalf("block %s: proof of leadership: %v", id, err)
+		}
 		if b.Header.Slot > 0 {
-			leaders[b.Header.ProofOfLeadership.LeaderKey] = true
+			leaders[pol.LeaderKey] = true
 		}
 	}
 	if len(leaders) < 2 {
@@ -73,7 +79,7 @@ func TestTransferIncludedAndVisibleEverywhere(t *testing.T) {
 	}
 	c := startCluster(t, clusterOpts{validators: 4, network: "full", slot: 200 * time.Millisecond, k: 10, f: 0.5, wallets: 2})
 	// The wallet learns its genesis note from the genesis block.
-	hs, err := c.clients[0].Headers(ctx(t), nil, nil)
+	hs, err := c.clients[0].Headers(ctx(t), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,11 +100,11 @@ func TestTransferIncludedAndVisibleEverywhere(t *testing.T) {
 	if err := c.clients[1].AddTx(ctx(t), tx); err != nil {
 		t.Fatal(err)
 	}
-	h := tx.Hash()
-	var block nodeapi.Hash
+	h := txcodec.TxHash(&tx).String()
+	var block string
 	eventually(t, 20*time.Second, "tx InBlock on every node", func() (bool, string) {
 		for i, cl := range c.clients {
-			st, err := cl.TxStatus(ctx(t), []nodeapi.Hash{h})
+			st, err := cl.TxStatus(ctx(t), []string{h})
 			if err != nil || len(st) != 1 || st[0].State != nodeapi.TxInBlock {
 				return false, fmt.Sprintf("node %d: %+v %v", i, st, err)
 			}
@@ -113,7 +119,7 @@ func TestTransferIncludedAndVisibleEverywhere(t *testing.T) {
 		}
 		found := false
 		for _, btx := range b.Transactions {
-			found = found || btx.Hash() == h
+			found = found || txcodec.TxHash(&btx).String() == h
 		}
 		if !found {
 			t.Errorf("node %d: block %s lacks the tx", i, block)
@@ -124,7 +130,7 @@ func TestTransferIncludedAndVisibleEverywhere(t *testing.T) {
 	if err := c.clients[2].AddTx(ctx(t), again); err == nil {
 		t.Error("double spend accepted")
 	}
-	st, _ := c.clients[2].TxStatus(ctx(t), []nodeapi.Hash{again.Hash()})
+	st, _ := c.clients[2].TxStatus(ctx(t), []string{txcodec.TxHash(&again).String()})
 	if len(st) != 1 || st[0].State != nodeapi.TxRejected {
 		t.Errorf("double spend status %+v, want Rejected", st)
 	}

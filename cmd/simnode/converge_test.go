@@ -15,7 +15,7 @@ import (
 // once a second, round robin over the nodes, until ctx ends. Each wallet
 // spends the output of its previous transfer once a node has accepted it.
 func selfTransfers(ctx context.Context, c *testCluster, wallets int) {
-	hs, err := c.clients[0].Headers(ctx, nil, nil)
+	hs, err := c.clients[0].Headers(ctx, "", "")
 	if err != nil || len(hs) == 0 {
 		return
 	}
@@ -39,7 +39,7 @@ func selfTransfers(ctx context.Context, c *testCluster, wallets int) {
 			err = cl.AddTx(rctx, tx)
 			cancel()
 			if err == nil {
-				cur[w] = []txcodec.NoteRef{{ID: nodeapi.NoteID(tx.Hash(), 0), Note: tx.MantleTx.LedgerTx.Outputs[0]}}
+				cur[w] = []txcodec.NoteRef{{ID: txcodec.NoteID(txcodec.TxHash(&tx), 0), Note: tx.MantleTx.LedgerTx.Outputs[0]}}
 			}
 		}
 		select {
@@ -105,7 +105,7 @@ func TestConvergesUnderTxLoad(t *testing.T) {
 // finalized its own fork (each side's LIB is off the other's chain), heals
 // the cut and waits until validator-2 has its peers back. It returns the
 // LIBs of the three nodes at the heal.
-func isolateBeyondK(t *testing.T, rejoin bool, bugs map[string]bool) (*testCluster, []nodeapi.Hash) {
+func isolateBeyondK(t *testing.T, rejoin bool, bugs map[string]bool) (*testCluster, []string) {
 	t.Helper()
 	// k = 4 and f = 0.5: slot races stay far shallower than k, while the
 	// isolated node (a third of the stake) makes k+1 blocks in ~5 s.
@@ -138,7 +138,7 @@ func isolateBeyondK(t *testing.T, rejoin bool, bugs map[string]bool) (*testClust
 			t.Fatal(err)
 		}
 	}
-	var libs []nodeapi.Hash
+	var libs []string
 	eventually(t, 40*time.Second, "each side's LIB off the other side's chain", func() (bool, string) {
 		in, err := c.infos()
 		if err != nil {
@@ -146,7 +146,7 @@ func isolateBeyondK(t *testing.T, rejoin bool, bugs map[string]bool) (*testClust
 		}
 		_, isoOnMajority := c.chainOf(t, 0)[in[2].LIB]
 		_, majorityOnIso := c.chainOf(t, 2)[in[0].LIB]
-		libs = []nodeapi.Hash{in[0].LIB, in[1].LIB, in[2].LIB}
+		libs = []string{in[0].LIB, in[1].LIB, in[2].LIB}
 		return !isoOnMajority && !majorityOnIso && in[0].Height > in[2].Height+2, fmt.Sprintf("%+v", in)
 	})
 	if err := c.clients[2].UnblockPeers(ctx(t), others); err != nil {
@@ -234,7 +234,7 @@ func TestRejoinSwitchMovesTheLIBBack(t *testing.T) {
 
 // onMajority reads every node's info and node 0's chain; msg is empty when
 // every node is Online with its LIB on that chain, else it says which is not.
-func onMajority(t *testing.T, c *testCluster) (in []nodeapi.Info, chain map[nodeapi.Hash]uint64, msg string) {
+func onMajority(t *testing.T, c *testCluster) (in []nodeapi.Info, chain map[string]uint64, msg string) {
 	in, err := c.infos()
 	if err != nil {
 		return nil, nil, err.Error()

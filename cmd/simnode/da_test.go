@@ -26,7 +26,7 @@ func TestExecutorDispersesBlob(t *testing.T) {
 		data[i] = byte(i)
 	}
 	signer := txcodec.PublicKey(txcodec.WalletKey(7, 0))
-	id, err := exe.DisperseData(ctx(t), nodeapi.DispersalRequest{ChannelID: nodeapi.Hash{5}, Signer: signer, Data: data})
+	id, err := exe.DisperseData(ctx(t), nodeapi.DispersalRequest{ChannelID: nodeapi.Hash{5}.String(), Signer: signer.String(), Data: data})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,11 +47,11 @@ func TestExecutorDispersesBlob(t *testing.T) {
 	// The executor signs the blob tx with its leader key; Ed25519 is
 	// deterministic, so the test can rebuild the tx and its hash.
 	tx := txcodec.BlobTx(txcodec.DeriveKey(7, "leader", "executor-0"), nodeapi.Hash{5}, nodeapi.Hash{}, id, uint64(len(data)))
-	h := tx.Hash()
-	var block nodeapi.Hash
+	h := txcodec.TxHash(&tx).String()
+	var block string
 	eventually(t, 20*time.Second, "the ChannelBlob tx in a block", func() (bool, string) {
 		for i, cl := range c.clients {
-			st, err := cl.TxStatus(ctx(t), []nodeapi.Hash{h})
+			st, err := cl.TxStatus(ctx(t), []string{h})
 			if err != nil || len(st) != 1 || st[0].State != nodeapi.TxInBlock {
 				return false, fmt.Sprintf("node %d: %+v %v", i, st, err)
 			}
@@ -66,7 +66,7 @@ func TestExecutorDispersesBlob(t *testing.T) {
 	found := false
 	for _, tx := range b.Transactions {
 		for _, op := range tx.MantleTx.Ops {
-			if p, ok := blobOf(op); ok && p.Blob == id && p.Channel == (nodeapi.Hash{5}) {
+			if p, ok := op.Blob(); ok && p.Blob == id && p.Channel == (nodeapi.Hash{5}).String() {
 				found = true
 			}
 		}
@@ -74,14 +74,6 @@ func TestExecutorDispersesBlob(t *testing.T) {
 	if !found {
 		t.Errorf("block %s lacks the ChannelBlob op", block)
 	}
-}
-
-func blobOf(op nodeapi.Op) (nodeapi.BlobPayload, bool) {
-	var p nodeapi.BlobPayload
-	if op.Opcode != nodeapi.OpChannelBlob || jsonUnmarshal(op.Payload, &p) != nil {
-		return p, false
-	}
-	return p, true
 }
 
 // retrieve rebuilds a blob from light shares served by /da/sampling/shares

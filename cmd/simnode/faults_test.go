@@ -10,13 +10,13 @@ import (
 )
 
 // chainOf returns the ids of node i's chain from its tip down to genesis.
-func (c *testCluster) chainOf(t *testing.T, i int) map[nodeapi.Hash]uint64 {
+func (c *testCluster) chainOf(t *testing.T, i int) map[string]uint64 {
 	t.Helper()
 	in, err := c.clients[i].Info(ctx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[nodeapi.Hash]uint64{}
+	out := map[string]uint64{}
 	id, h := in.Tip, in.Height
 	for {
 		b, err := c.clients[i].Block(ctx(t), id)
@@ -64,7 +64,7 @@ func TestPartitionForksAndHealReorganises(t *testing.T) {
 	if err != nil || strings.Join(f.Blocked, ",") != "validator-2,validator-3" {
 		t.Fatalf("faults read-back %+v %v", f, err)
 	}
-	var libs []nodeapi.Hash
+	var libs []string
 	eventually(t, 20*time.Second, "the two halves fork", func() (bool, string) {
 		in, err := c.infos()
 		if err != nil {

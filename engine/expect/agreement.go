@@ -7,6 +7,7 @@ import (
 
 	"github.com/nomosrun/nomosrun/engine/history"
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
+	"github.com/nomosrun/nomosrun/nodeapi"
 )
 
 // Agreement checks safety over the whole recorded history (see
@@ -29,7 +30,7 @@ type libSample struct {
 // LIB, so the LIB height is the tip height minus the walk length.
 func libOf(ctx context.Context, env *Env, n nodeclient.Node) (libSample, error) {
 	s := libSample{node: n.Name, client: n.Client}
-	info, err := retry(ctx, env, infoTries, func() (nodeclient.Info, error) { return n.Client.Info(ctx) })
+	info, err := retry(ctx, env, infoTries, func() (nodeapi.Info, error) { return n.Client.Info(ctx) })
 	if err != nil {
 		return s, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/nomosrun/nomosrun/engine/history"
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/fake"
 )
@@ -162,8 +163,8 @@ type txSource struct {
 func (s txSource) Planned() int           { return s.planned }
 func (s txSource) Tracked(pk string) bool { return s.pks[pk] }
 
-func transfer(pk string) nodeclient.Tx {
-	return nodeclient.Tx{MantleTx: nodeclient.MantleTx{LedgerTx: nodeclient.LedgerTx{Outputs: []nodeclient.Note{{Value: 1, PK: pk}}}}}
+func transfer(pk string) nodeapi.Tx {
+	return nodeapi.Tx{MantleTx: nodeapi.MantleTx{LedgerTx: nodeapi.LedgerTx{Outputs: []nodeapi.Note{{Value: 1, PK: pk}}}}}
 }
 
 func TestTxInclusion(t *testing.T) {
@@ -223,9 +224,9 @@ func TestDAInclusion(t *testing.T) {
 		env.DA = daSource{chans: []string{a, b}, blobs: 4}
 		d := newDAInclusion(0.8)
 		d.Capture(env)
-		ins := nodeclient.Tx{MantleTx: nodeclient.MantleTx{Ops: []nodeclient.Op{{Opcode: nodeclient.OpChannelInscribe,
+		ins := nodeapi.Tx{MantleTx: nodeapi.MantleTx{Ops: []nodeapi.Op{{Opcode: nodeapi.OpChannelInscribe,
 			Payload: fmt.Appendf(nil, `{"channel_id":%q,"inscription":[],"parent":"00","signer":"00"}`, a)}}}}
-		blob := nodeclient.Tx{MantleTx: nodeclient.MantleTx{Ops: []nodeclient.Op{{Opcode: nodeclient.OpChannelBlob,
+		blob := nodeapi.Tx{MantleTx: nodeapi.MantleTx{Ops: []nodeapi.Op{{Opcode: nodeapi.OpChannelBlob,
 			Payload: fmt.Appendf(nil, `{"channel":%q,"session":0,"blob":%s,"blob_size":31,"da_storage_gas_price":0,"parent":"00","signer":"00"}`,
 				a, "["+strings.Repeat("1,", 31)+"1]")}}}}
 		c.Node("validator-0").AddTx(ctx, ins)

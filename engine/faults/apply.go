@@ -7,6 +7,7 @@ import (
 
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -254,7 +255,7 @@ func (s *Schedule) linkFault(ctx context.Context, f plan.Fault, heal bool) error
 		if err != nil {
 			return err
 		}
-		lf := nodeclient.LinkFault{Peers: s.others(ctx, map[string]bool{n: true})}
+		lf := nodeapi.LinkFault{Peers: s.others(ctx, map[string]bool{n: true})}
 		if !heal {
 			l := f.Latency
 			lf.DelayMS, lf.JitterMS, lf.Loss = l.Delay.Std().Milliseconds(), l.Jitter.Std().Milliseconds(), l.Loss

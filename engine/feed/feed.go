@@ -17,13 +17,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nomosrun/nomosrun/engine/nodeclient"
+	"github.com/nomosrun/nomosrun/nodeapi"
 )
 
 // Source is the part of a node client the feed needs.
 type Source interface {
-	Info(ctx context.Context) (nodeclient.Info, error)
-	Block(ctx context.Context, id string) (*nodeclient.Block, error)
+	Info(ctx context.Context) (nodeapi.Info, error)
+	Block(ctx context.Context, id string) (*nodeapi.Block, error)
 }
 
 // Kind says what happened to a block.
@@ -50,7 +50,7 @@ type Event struct {
 	Kind   Kind
 	ID     string
 	Height uint64
-	Block  *nodeclient.Block
+	Block  *nodeapi.Block
 }
 
 // Stats summarises what the feed has seen.
@@ -68,7 +68,7 @@ type Stats struct {
 
 // NodeState is the latest consensus info of one followed node.
 type NodeState struct {
-	Info  nodeclient.Info
+	Info  nodeapi.Info
 	Err   error
 	At    time.Time
 	Valid bool
@@ -78,7 +78,7 @@ type entry struct {
 	id     string
 	parent string
 	height uint64
-	block  *nodeclient.Block
+	block  *nodeapi.Block
 }
 
 // maxWalk bounds one catch-up walk so a broken node cannot loop the feed.
@@ -189,7 +189,7 @@ func (f *Feed) EachBlock(fn func(id, parent string, height uint64)) {
 }
 
 // Genesis returns the genesis block once the feed has walked down to it.
-func (f *Feed) Genesis() (*nodeclient.Block, bool) {
+func (f *Feed) Genesis() (*nodeapi.Block, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.canon) == 0 || f.canon[0] == "" {
@@ -257,7 +257,7 @@ func (f *Feed) Poll(ctx context.Context) int {
 }
 
 // catchUp walks back from the node's tip until a known block or genesis.
-func (f *Feed) catchUp(ctx context.Context, src Source, info nodeclient.Info) error {
+func (f *Feed) catchUp(ctx context.Context, src Source, info nodeapi.Info) error {
 	id, height := info.Tip, info.Height
 	var walked []*entry
 	// Keep what was fetched even when the walk fails half way: the blocks
@@ -270,7 +270,7 @@ func (f *Feed) catchUp(ctx context.Context, src Source, info nodeclient.Info) er
 		f.mu.Unlock()
 	}()
 	for i := 0; i < maxWalk; i++ {
-		if id == "" || id == nodeclient.GenesisParent {
+		if id == "" || id == nodeapi.GenesisParent {
 			break
 		}
 		f.mu.Lock()
@@ -344,7 +344,7 @@ func (f *Feed) bestTip() *entry {
 // complete reports whether e's ancestry reaches genesis or the canonical chain.
 func (f *Feed) complete(e *entry) bool {
 	for i := 0; e != nil && i < maxWalk; i++ {
-		if f.canonSet[e.id] || e.height == 0 || e.parent == nodeclient.GenesisParent {
+		if f.canonSet[e.id] || e.height == 0 || e.parent == nodeapi.GenesisParent {
 			return true
 		}
 		e = f.tree[e.parent]

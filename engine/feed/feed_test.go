@@ -7,12 +7,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nomosrun/nomosrun/engine/nodeclient"
+	"github.com/nomosrun/nomosrun/nodeapi"
 )
 
 // chainSource serves a block tree and a movable tip.
 type chainSource struct {
-	blocks  map[string]*nodeclient.Block
+	blocks  map[string]*nodeapi.Block
 	heights map[string]uint64
 	tip     string
 	down    bool
@@ -20,30 +20,30 @@ type chainSource struct {
 }
 
 func newSource() *chainSource {
-	s := &chainSource{blocks: map[string]*nodeclient.Block{}, heights: map[string]uint64{}}
-	s.add("g", nodeclient.GenesisParent, 3) // the genesis ledger's notes: not counted
+	s := &chainSource{blocks: map[string]*nodeapi.Block{}, heights: map[string]uint64{}}
+	s.add("g", nodeapi.GenesisParent, 3) // the genesis ledger's notes: not counted
 	return s
 }
 
 // add creates block id on parent with txs transactions.
 func (s *chainSource) add(id, parent string, txs int) {
 	h := uint64(0)
-	if parent != nodeclient.GenesisParent {
+	if parent != nodeapi.GenesisParent {
 		h = s.heights[parent] + 1
 	}
-	s.blocks[id] = &nodeclient.Block{Header: nodeclient.Header{Parent: parent, Slot: h}, Transactions: make([]nodeclient.Tx, txs)}
+	s.blocks[id] = &nodeapi.Block{Header: nodeapi.Header{Parent: parent, Slot: h}, Transactions: make([]nodeapi.Tx, txs)}
 	s.heights[id] = h
 	s.tip = id
 }
 
-func (s *chainSource) Info(context.Context) (nodeclient.Info, error) {
+func (s *chainSource) Info(context.Context) (nodeapi.Info, error) {
 	if s.down {
-		return nodeclient.Info{}, errors.New("connection refused")
+		return nodeapi.Info{}, errors.New("connection refused")
 	}
-	return nodeclient.Info{Tip: s.tip, Height: s.heights[s.tip], Mode: "Online"}, nil
+	return nodeapi.Info{Tip: s.tip, Height: s.heights[s.tip], Mode: "Online"}, nil
 }
 
-func (s *chainSource) Block(_ context.Context, id string) (*nodeclient.Block, error) {
+func (s *chainSource) Block(_ context.Context, id string) (*nodeapi.Block, error) {
 	s.fetches++
 	return s.blocks[id], nil
 }
@@ -168,7 +168,7 @@ type flaky struct {
 	left int
 }
 
-func (f *flaky) Block(ctx context.Context, id string) (*nodeclient.Block, error) {
+func (f *flaky) Block(ctx context.Context, id string) (*nodeapi.Block, error) {
 	if f.left == 0 {
 		return nil, errors.New("timeout")
 	}

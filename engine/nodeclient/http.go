@@ -3,7 +3,6 @@ package nodeclient
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
@@ -26,51 +25,32 @@ func NewHTTP(api, testing string, hc *http.Client) *HTTP {
 var _ Client = (*HTTP)(nil)
 
 // Info implements Client.
-func (c *HTTP) Info(ctx context.Context) (Info, error) {
-	var in Info
-	err := c.c.Call(ctx, nodeapi.MainAPI, http.MethodGet, "/cryptarchia/info", nil, &in)
-	return in, err
+func (c *HTTP) Info(ctx context.Context) (nodeapi.Info, error) {
+	return c.c.Info(ctx)
 }
 
 // Headers implements Client.
 func (c *HTTP) Headers(ctx context.Context, from, to string) ([]string, error) {
-	q := url.Values{}
-	if from != "" {
-		q.Set("from", from)
-	}
-	if to != "" {
-		q.Set("to", to)
-	}
-	path := "/cryptarchia/headers"
-	if len(q) > 0 {
-		path += "?" + q.Encode()
-	}
-	var ids []string
-	err := c.c.Call(ctx, nodeapi.MainAPI, http.MethodGet, path, nil, &ids)
-	return ids, err
+	return c.c.Headers(ctx, from, to)
 }
 
 // Block implements Client.
-func (c *HTTP) Block(ctx context.Context, id string) (*Block, error) {
-	var b *Block
-	err := c.c.Call(ctx, nodeapi.MainAPI, http.MethodPost, "/storage/block", id, &b)
-	return b, err
+func (c *HTTP) Block(ctx context.Context, id string) (*nodeapi.Block, error) {
+	return c.c.Block(ctx, id)
 }
 
 // AddTx implements Client.
-func (c *HTTP) AddTx(ctx context.Context, tx Tx) error {
-	return c.c.Call(ctx, nodeapi.MainAPI, http.MethodPost, "/mempool/add/tx", tx, nil)
+func (c *HTTP) AddTx(ctx context.Context, tx nodeapi.Tx) error {
+	return c.c.AddTx(ctx, tx)
 }
 
 // TxStatus implements Client.
-func (c *HTTP) TxStatus(ctx context.Context, hashes []string) ([]TxStatus, error) {
-	var st []TxStatus
-	err := c.c.Call(ctx, nodeapi.MainAPI, http.MethodPost, "/mantle/status", hashes, &st)
-	return st, err
+func (c *HTTP) TxStatus(ctx context.Context, hashes []string) ([]nodeapi.TxStatus, error) {
+	return c.c.TxStatus(ctx, hashes)
 }
 
 // NetworkInfo implements Client.
-func (c *HTTP) NetworkInfo(ctx context.Context) (NetworkInfo, error) {
+func (c *HTTP) NetworkInfo(ctx context.Context) (nodeapi.NetworkInfo, error) {
 	return c.c.NetworkInfo(ctx)
 }
 
@@ -80,14 +60,12 @@ func (c *HTTP) Metrics(ctx context.Context) (string, error) {
 }
 
 // DisperseData implements Client.
-func (c *HTTP) DisperseData(ctx context.Context, r DispersalRequest) (BlobID, error) {
-	var id BlobID
-	err := c.c.Call(ctx, nodeapi.MainAPI, http.MethodPost, "/disperse-data", r, &id)
-	return id, err
+func (c *HTTP) DisperseData(ctx context.Context, r nodeapi.DispersalRequest) (nodeapi.BlobID, error) {
+	return c.c.DisperseData(ctx, r)
 }
 
 // DAMembership implements Client.
-func (c *HTTP) DAMembership(ctx context.Context, session uint64) (Membership, error) {
+func (c *HTTP) DAMembership(ctx context.Context, session uint64) (nodeapi.Membership, error) {
 	return c.c.DAMembership(ctx, session)
 }
 
@@ -102,7 +80,7 @@ func (c *HTTP) UnblockPeers(ctx context.Context, peers []string) error {
 }
 
 // SetLinkFault implements FaultHooks.
-func (c *HTTP) SetLinkFault(ctx context.Context, f LinkFault) error {
+func (c *HTTP) SetLinkFault(ctx context.Context, f nodeapi.LinkFault) error {
 	return c.c.SetLinkFault(ctx, f)
 }
 

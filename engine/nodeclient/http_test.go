@@ -2,7 +2,6 @@ package nodeclient
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -77,7 +76,7 @@ func TestHTTPClient(t *testing.T) {
 	ctx := context.Background()
 
 	in, err := c.Info(ctx)
-	if err != nil || in != (Info{LIB: "aa", Tip: "bb", Slot: 7, Height: 5, Mode: "Online"}) {
+	if err != nil || in != (nodeapi.Info{LIB: "aa", Tip: "bb", Slot: 7, Height: 5, Mode: "Online"}) {
 		t.Errorf("Info = %+v, %v", in, err)
 	}
 	ids, err := c.Headers(ctx, "bb", "")
@@ -101,10 +100,10 @@ func TestHTTPClient(t *testing.T) {
 		t.Errorf("AddTx err = %v", err)
 	}
 	st, err := c.TxStatus(ctx, []string{"h1", "h2"})
-	if err != nil || len(st) != 2 || st[0].State != "Pending" || st[1] != (TxStatus{State: "InBlock", Block: "bb"}) {
+	if err != nil || len(st) != 2 || st[0].State != "Pending" || st[1] != (nodeapi.TxStatus{State: "InBlock", Block: "bb"}) {
 		t.Errorf("TxStatus = %+v, %v", st, err)
 	}
-	id, err := c.DisperseData(ctx, DispersalRequest{ChannelID: "ch", Data: []int{1, 2}})
+	id, err := c.DisperseData(ctx, nodeapi.DispersalRequest{ChannelID: "ch", Data: nodeapi.Bytes{1, 2}})
 	if err != nil || id[0] != 1 || id[31] != 2 {
 		t.Errorf("DisperseData = %v, %v", id, err)
 	}
@@ -115,7 +114,7 @@ func TestHTTPClient(t *testing.T) {
 		t.Errorf("DAMembership = %+v, %v", m, err)
 	}
 	c.BlockPeers(ctx, []string{"p1"})
-	c.SetLinkFault(ctx, LinkFault{Peers: []string{"p1"}, DelayMS: 100, Loss: 0.5})
+	c.SetLinkFault(ctx, nodeapi.LinkFault{Peers: []string{"p1"}, DelayMS: 100, Loss: 0.5})
 	c.SetClockOffset(ctx, -1500*time.Millisecond)
 
 	want := []string{
@@ -137,21 +136,5 @@ func TestHTTPClient(t *testing.T) {
 	noTesting := NewHTTP(srv.URL, "", nil)
 	if err := noTesting.BlockPeers(ctx, nil); !errors.Is(err, nodeapi.ErrNoTestingAPI) {
 		t.Errorf("no testing API: %v", err)
-	}
-}
-
-func TestBlobIDJSON(t *testing.T) {
-	var id BlobID
-	id[0], id[31] = 255, 1
-	b, _ := json.Marshal(id)
-	if !strings.HasPrefix(string(b), "[255,0,") || !strings.HasSuffix(string(b), ",1]") {
-		t.Errorf("marshal = %s", b)
-	}
-	var back BlobID
-	if err := json.Unmarshal(b, &back); err != nil || back != id {
-		t.Errorf("round trip = %v, %v", back, err)
-	}
-	if err := json.Unmarshal([]byte("[1,2]"), &back); err == nil {
-		t.Error("short blob id accepted")
 	}
 }

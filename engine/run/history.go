@@ -6,9 +6,9 @@ import (
 
 	"github.com/nomosrun/nomosrun/engine/feed"
 	"github.com/nomosrun/nomosrun/engine/history"
-	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/report"
+	"github.com/nomosrun/nomosrun/nodeapi"
 )
 
 // maxFetchWalk bounds the walk down from one block the history lacks.
@@ -86,7 +86,7 @@ func (x *execution) fetchDown(ctx context.Context, id string) {
 			return // no node has it: it stays unplaced and the checker says so
 		}
 		chain = append(chain, fetched{cur, b.Header.Parent})
-		if b.Header.Parent == nodeclient.GenesisParent {
+		if b.Header.Parent == nodeapi.GenesisParent {
 			break
 		}
 		cur = b.Header.Parent
@@ -97,7 +97,7 @@ func (x *execution) fetchDown(ctx context.Context, id string) {
 }
 
 // fetchBlock asks each node in turn for a block.
-func (x *execution) fetchBlock(ctx context.Context, id string) *nodeclient.Block {
+func (x *execution) fetchBlock(ctx context.Context, id string) *nodeapi.Block {
 	for _, n := range x.nodes {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		b, err := n.Client.Block(cctx, id)

@@ -22,6 +22,7 @@ import (
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/workloads"
+	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -39,11 +40,11 @@ func HTTPClients(n runners.Node) (NodeClient, error) {
 
 // CodecFactory builds the transaction codec of a run from its plan and the
 // chain's genesis block.
-type CodecFactory func(p *plan.Plan, genesis *nodeclient.Block) (workloads.Codec, error)
+type CodecFactory func(p *plan.Plan, genesis *nodeapi.Block) (workloads.Codec, error)
 
 // defaultCodec is the codec factory used when Options.NewCodec is nil: the
 // reference node's transaction signing (workloads.NodeAPICodec).
-func defaultCodec(p *plan.Plan, genesis *nodeclient.Block) (workloads.Codec, error) {
+func defaultCodec(p *plan.Plan, genesis *nodeapi.Block) (workloads.Codec, error) {
 	return workloads.NodeAPICodec(p, genesis)
 }
 

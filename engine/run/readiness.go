@@ -3,12 +3,12 @@ package run
 import (
 	"context"
 	"fmt"
-	"github.com/nomosrun/nomosrun/engine/nodeclient"
-	"github.com/nomosrun/nomosrun/internal/env"
 	"strings"
 	"time"
 
+	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/nodeapi"
 )
 

@@ -14,11 +14,11 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/run"
 	"github.com/nomosrun/nomosrun/engine/workloads"
+	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/fake"
 )
@@ -29,24 +29,24 @@ type codec struct {
 	panic bool
 }
 
-func (c codec) Transfer(i int) (nodeclient.Tx, error) {
+func (c codec) Transfer(i int) (nodeapi.Tx, error) {
 	if c.panic {
 		panic("codec exploded")
 	}
 	if c.fail != nil {
-		return nodeclient.Tx{}, c.fail
+		return nodeapi.Tx{}, c.fail
 	}
 	pk := fmt.Sprintf("wallet-%d", i)
-	return nodeclient.Tx{MantleTx: nodeclient.MantleTx{LedgerTx: nodeclient.LedgerTx{
-		Inputs: []string{"note-" + pk}, Outputs: []nodeclient.Note{{Value: 100, PK: pk}}}}}, nil
+	return nodeapi.Tx{MantleTx: nodeapi.MantleTx{LedgerTx: nodeapi.LedgerTx{
+		Inputs: []string{"note-" + pk}, Outputs: []nodeapi.Note{{Value: 100, PK: pk}}}}}, nil
 }
 
-func (codec) Inscription(ch, parent string, data []byte) (nodeclient.Tx, error) {
+func (codec) Inscription(ch, parent string, data []byte) (nodeapi.Tx, error) {
 	p := fmt.Appendf(nil, `{"channel_id":%q,"inscription":[],"parent":%q,"signer":"00"}`, ch, parent)
-	return nodeclient.Tx{MantleTx: nodeclient.MantleTx{Ops: []nodeclient.Op{{Opcode: nodeclient.OpChannelInscribe, Payload: p}}}}, nil
+	return nodeapi.Tx{MantleTx: nodeapi.MantleTx{Ops: []nodeapi.Op{{Opcode: nodeapi.OpChannelInscribe, Payload: p}}}}, nil
 }
 
-func (codec) MsgID(op nodeclient.Op) (string, error) {
+func (codec) MsgID(op nodeapi.Op) (string, error) {
 	s := sha256.Sum256(op.Payload)
 	return hex.EncodeToString(s[:]), nil
 }
@@ -343,17 +343,17 @@ func TestCodecBuiltFromGenesis(t *testing.T) {
 		var genesis []string
 		o := opts(t, &recorder{})
 		o.Codec = nil
-		o.NewCodec = func(p *plan.Plan, g *nodeclient.Block) (workloads.Codec, error) {
+		o.NewCodec = func(p *plan.Plan, g *nodeapi.Block) (workloads.Codec, error) {
 			genesis = append(genesis, g.Header.Parent)
 			return codec{}, nil
 		}
 		if _, err := run.Execute(context.Background(), testPlan(), fake.New(fake.Options{}), o); err != nil {
 			t.Fatal(err)
 		}
-		if len(genesis) != 1 || genesis[0] != nodeclient.GenesisParent {
+		if len(genesis) != 1 || genesis[0] != nodeapi.GenesisParent {
 			t.Errorf("codec factory saw parents %v, want the genesis block once", genesis)
 		}
-		o.NewCodec = func(*plan.Plan, *nodeclient.Block) (workloads.Codec, error) {
+		o.NewCodec = func(*plan.Plan, *nodeapi.Block) (workloads.Codec, error) {
 			return nil, errors.New("no wallet notes")
 		}
 		_, err := run.Execute(context.Background(), testPlan(), fake.New(fake.Options{}), o)

@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners/host"
 )
@@ -98,7 +97,7 @@ func standInMain() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /cryptarchia/info", func(w http.ResponseWriter, _ *http.Request) {
 		h := height()
-		js(w, nodeclient.Info{Tip: blockHash(h), LIB: blockHash(max(h-cfg.K, 0)), Slot: uint64(h), Height: uint64(h), Mode: "Online"})
+		js(w, nodeapi.Info{Tip: blockHash(h), LIB: blockHash(max(h-cfg.K, 0)), Slot: uint64(h), Height: uint64(h), Mode: "Online"})
 	})
 	mux.HandleFunc("GET /cryptarchia/headers", func(w http.ResponseWriter, r *http.Request) {
 		top := height()
@@ -119,17 +118,17 @@ func standInMain() {
 			io.WriteString(w, "null")
 			return
 		}
-		parent := nodeclient.GenesisParent
+		parent := nodeapi.GenesisParent
 		if h > 0 {
 			parent = blockHash(h - 1)
 		}
-		js(w, nodeclient.Block{Header: nodeclient.Header{Version: "Bedrock", Parent: parent, Slot: uint64(h)}, Transactions: []nodeclient.Tx{}})
+		js(w, nodeapi.Block{Header: nodeapi.Header{Version: "Bedrock", Parent: parent, Slot: uint64(h)}, Transactions: []nodeapi.Tx{}})
 	})
 	mux.HandleFunc("GET /network/info", func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		n := cfg.Peers - len(blocked)
 		mu.Unlock()
-		js(w, nodeclient.NetworkInfo{PeerID: "peer-" + cfg.Name, NPeers: max(n, 0)})
+		js(w, nodeapi.NetworkInfo{PeerID: "peer-" + cfg.Name, NPeers: max(n, 0)})
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, "# TYPE cryptarchia_tip_height gauge\ncryptarchia_tip_height %d\n", height())

@@ -6,14 +6,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"math"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/nomosrun/nomosrun/engine/feed"
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
-	"golang.org/x/sync/errgroup"
+	"github.com/nomosrun/nomosrun/internal/ctxtime"
+	"github.com/nomosrun/nomosrun/nodeapi"
 )
 
 // Dispersal retry policy: 5 attempts, 2 s apart.
@@ -23,7 +25,7 @@ const (
 )
 
 // RootMsgID is the parent of a channel's first message.
-const RootMsgID = nodeclient.GenesisParent
+const RootMsgID = nodeapi.GenesisParent
 
 // DA inscribes channels, then disperses blobs on each through the
 // executors, every message chained to the previous one of its channel. It
@@ -93,9 +95,9 @@ func (d *DA) Run(ctx context.Context, env *Env) error {
 		return errors.New("da workload requires at least one executor")
 	}
 	// One op stream per channel, fed from canonical blocks.
-	streams := map[string]chan nodeclient.Op{}
+	streams := map[string]chan nodeapi.Op{}
 	for _, ch := range d.channels {
-		streams[ch] = make(chan nodeclient.Op, 1024)
+		streams[ch] = make(chan nodeapi.Op, 1024)
 	}
 	env.Feed.Subscribe(func(ev feed.Event) {
 		if ev.Kind != feed.Added {
@@ -135,7 +137,7 @@ func (d *DA) Run(ctx context.Context, env *Env) error {
 }
 
 // channel inscribes ch, then disperses blobs on it one after the other.
-func (d *DA) channel(ctx context.Context, env *Env, execs []nodeclient.Node, ch string, ops <-chan nodeclient.Op,
+func (d *DA) channel(ctx context.Context, env *Env, execs []nodeclient.Node, ch string, ops <-chan nodeapi.Op,
 	blobs int, intn func(int) int, idx int) error {
 	tx, err := env.Codec.Inscription(ch, RootMsgID, fmt.Appendf(nil, "Test channel inscription %d", idx))
 	if err != nil {
@@ -145,7 +147,7 @@ func (d *DA) channel(ctx context.Context, env *Env, execs []nodeclient.Node, ch 
 		d.c.add(env, "failed", 1)
 		return fmt.Errorf("da workload: submit inscription for channel %s: %w", ch[:16], err)
 	}
-	op, err := waitOp(ctx, ops, func(op nodeclient.Op) bool { _, ok := op.Inscription(); return ok })
+	op, err := waitOp(ctx, ops, func(op nodeapi.Op) bool { _, ok := op.Inscription(); return ok })
 	if err != nil {
 		return err
 	}
@@ -156,18 +158,18 @@ func (d *DA) channel(ctx context.Context, env *Env, execs []nodeclient.Node, ch 
 	}
 	for b := 0; b < blobs; b++ {
 		size := 31 * []int{1, 2, 4, 8}[intn(4)]
-		data := make([]int, size)
+		data := make(nodeapi.Bytes, size)
 		for i := range data {
-			data[i] = intn(256)
+			data[i] = byte(intn(256))
 		}
-		req := nodeclient.DispersalRequest{ChannelID: ch, ParentMsgID: parent, Signer: env.Codec.Signer(), Data: data}
+		req := nodeapi.DispersalRequest{ChannelID: ch, ParentMsgID: parent, Signer: env.Codec.Signer(), Data: data}
 		id, err := disperse(ctx, execs[intn(len(execs))], req)
 		if err != nil {
 			d.c.add(env, "failed", 1)
 			return err
 		}
 		d.c.add(env, "dispersed", 1)
-		op, err := waitOp(ctx, ops, func(op nodeclient.Op) bool {
+		op, err := waitOp(ctx, ops, func(op nodeapi.Op) bool {
 			p, ok := op.Blob()
 			return ok && p.Blob == id && p.Parent == parent
 		})
@@ -182,7 +184,7 @@ func (d *DA) channel(ctx context.Context, env *Env, execs []nodeclient.Node, ch 
 	return nil
 }
 
-func disperse(ctx context.Context, exec nodeclient.Node, req nodeclient.DispersalRequest) (nodeclient.BlobID, error) {
+func disperse(ctx context.Context, exec nodeclient.Node, req nodeapi.DispersalRequest) (nodeapi.BlobID, error) {
 	var last error
 	for a := 0; a < disperseAttempts; a++ {
 		id, err := exec.Client.DisperseData(ctx, req)
@@ -194,15 +196,15 @@ func disperse(ctx context.Context, exec nodeclient.Node, req nodeclient.Dispersa
 			return id, ctx.Err()
 		}
 	}
-	return nodeclient.BlobID{}, fmt.Errorf("da workload: publish blob via %s failed after %d attempts: %w", exec.Name, disperseAttempts, last)
+	return nodeapi.BlobID{}, fmt.Errorf("da workload: publish blob via %s failed after %d attempts: %w", exec.Name, disperseAttempts, last)
 }
 
 // waitOp returns the first op from ops that match accepts.
-func waitOp(ctx context.Context, ops <-chan nodeclient.Op, match func(nodeclient.Op) bool) (nodeclient.Op, error) {
+func waitOp(ctx context.Context, ops <-chan nodeapi.Op, match func(nodeapi.Op) bool) (nodeapi.Op, error) {
 	for {
 		select {
 		case <-ctx.Done():
-			return nodeclient.Op{}, ctx.Err()
+			return nodeapi.Op{}, ctx.Err()
 		case op := <-ops:
 			if match(op) {
 				return op, nil

@@ -4,27 +4,33 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 	"github.com/nomosrun/nomosrun/simnode/ledger"
+	"github.com/nomosrun/nomosrun/simnode/wire"
 )
 
 // genesisFor is a genesis block funding the plan's wallets as the node
-// config generator does, converted to the engine's wire types.
-func genesisFor(t *testing.T, p *plan.Plan) (*nodeclient.Block, nodeapi.Tx) {
+// config generator does.
+func genesisFor(t *testing.T, p *plan.Plan) (*nodeapi.Block, nodeapi.Tx) {
 	t.Helper()
 	gtx := nodeapi.Tx{MantleTx: nodeapi.MantleTx{Ops: []nodeapi.Op{}}}
 	for i := 0; i < p.Wallets.Count; i++ {
 		gtx.MantleTx.LedgerTx.Outputs = append(gtx.MantleTx.LedgerTx.Outputs,
-			nodeapi.Note{Value: p.Wallets.Funds, PK: txcodec.PublicKey(txcodec.WalletKey(uint64(p.Seed), i))})
+			nodeapi.Note{Value: p.Wallets.Funds, PK: txcodec.PublicKey(txcodec.WalletKey(uint64(p.Seed), i)).String()})
 	}
-	var out nodeclient.Block
-	if err := convert(nodeapi.Block{Transactions: []nodeapi.Tx{gtx}}, &out); err != nil {
-		t.Fatal(err)
+	return &nodeapi.Block{Transactions: []nodeapi.Tx{gtx}}, gtx
+}
+
+// strict reads tx as the reference node reads a submitted transaction.
+func strict(t *testing.T, tx nodeapi.Tx) *wire.Tx {
+	t.Helper()
+	out, err := wire.ParseTx(tx)
+	if err != nil {
+		t.Fatalf("the reference node cannot read the transaction: %v", err)
 	}
-	return &out, gtx
+	return &out
 }
 
 func TestNodeAPICodecTransactionsApplyOnTheReferenceLedger(t *testing.T) {
@@ -35,17 +41,13 @@ func TestNodeAPICodecTransactionsApplyOnTheReferenceLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := ledger.New()
-	st.AddOutputs(&gtx)
+	st.AddOutputs(strict(t, gtx))
 	for i := 0; i < p.Wallets.Count; i++ {
 		tx, err := c.Transfer(i)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var api nodeapi.Tx
-		if err := convert(tx, &api); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.Apply(&api); err != nil {
+		if err := st.Apply(strict(t, tx)); err != nil {
 			t.Fatalf("wallet %d transfer rejected by the reference ledger: %v", i, err)
 		}
 		if pk := txcodec.PublicKey(txcodec.WalletKey(uint64(p.Seed), i)).String(); tx.MantleTx.LedgerTx.Outputs[0].PK != pk {
@@ -57,13 +59,12 @@ func TestNodeAPICodecTransactionsApplyOnTheReferenceLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var api nodeapi.Tx
-	convert(tx, &api)
-	if err := ledger.CheckStateless(&api); err != nil {
+	api := strict(t, tx)
+	if err := ledger.CheckStateless(api); err != nil {
 		t.Errorf("inscription rejected: %v", err)
 	}
 	id, err := c.MsgID(tx.MantleTx.Ops[0])
-	if err != nil || id != nodeapi.MsgID(api.MantleTx.Ops[0]).String() {
+	if err != nil || id != txcodec.MsgID(api.MantleTx.Ops[0]).String() {
 		t.Errorf("MsgID = %s, %v; want the node's id", id, err)
 	}
 	if in, ok := tx.MantleTx.Ops[0].Inscription(); !ok || in.ChannelID != ch || in.Signer != c.Signer() {

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"math/rand/v2"
 	"sync"
 	"time"
 
-	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/internal/ctxtime"
+	"github.com/nomosrun/nomosrun/nodeapi"
 )
 
 // maxSubmitInterval caps the pause between two transactions.
@@ -98,7 +98,7 @@ func (t *Tx) Run(ctx context.Context, env *Env) error {
 		return fmt.Errorf("workload %s: no transaction codec for this node type", t.id)
 	}
 	t.c.add(env, "planned", t.planned)
-	queue := make(chan nodeclient.Tx)
+	queue := make(chan nodeapi.Tx)
 	var wg sync.WaitGroup
 	for w := range min(submitters, t.planned) {
 		rng := env.rng(fmt.Sprintf("%s/%d", t.id, w))
@@ -140,7 +140,7 @@ func (t *Tx) Run(ctx context.Context, env *Env) error {
 }
 
 // send submits one transaction and counts the outcome.
-func (t *Tx) send(ctx context.Context, env *Env, rng *rand.Rand, tx nodeclient.Tx) {
+func (t *Tx) send(ctx context.Context, env *Env, rng *rand.Rand, tx nodeapi.Tx) {
 	if err := submit(ctx, env.Nodes, rng, tx); err != nil {
 		if ctx.Err() != nil {
 			return

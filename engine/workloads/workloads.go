@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -17,6 +16,8 @@ import (
 	"github.com/nomosrun/nomosrun/engine/feed"
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/internal/ctxtime"
+	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -25,12 +26,12 @@ import (
 // API package; the engine only moves the results around.
 type Codec interface {
 	// Transfer is a signed self-transfer spending wallet i's genesis note.
-	Transfer(wallet int) (nodeclient.Tx, error)
+	Transfer(wallet int) (nodeapi.Tx, error)
 	// Inscription is a signed ChannelInscribe transaction on channel
 	// (64-hex id) chained after parent (a message id, zeros for the first).
-	Inscription(channel, parent string, data []byte) (nodeclient.Tx, error)
+	Inscription(channel, parent string, data []byte) (nodeapi.Tx, error)
 	// MsgID is the message id of a channel op (inscription or blob).
-	MsgID(op nodeclient.Op) (string, error)
+	MsgID(op nodeapi.Op) (string, error)
 	// Signer is the public key (hex) that signs channel messages.
 	Signer() string
 }
@@ -157,7 +158,7 @@ const (
 var errNoNodes = errors.New("cluster client has no api clients")
 
 // submit sends tx to the first node that accepts it.
-func submit(ctx context.Context, nodes []nodeclient.Node, rng *rand.Rand, tx nodeclient.Tx) error {
+func submit(ctx context.Context, nodes []nodeclient.Node, rng *rand.Rand, tx nodeapi.Tx) error {
 	if len(nodes) == 0 {
 		return errNoNodes
 	}

@@ -16,23 +16,24 @@ import (
 	"github.com/nomosrun/nomosrun/engine/feed"
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/fake"
 )
 
 type codec struct{}
 
-func (codec) Transfer(i int) (nodeclient.Tx, error) {
+func (codec) Transfer(i int) (nodeapi.Tx, error) {
 	pk := fmt.Sprintf("wallet-%d", i)
-	return nodeclient.Tx{MantleTx: nodeclient.MantleTx{LedgerTx: nodeclient.LedgerTx{Outputs: []nodeclient.Note{{Value: 100, PK: pk}}}}}, nil
+	return nodeapi.Tx{MantleTx: nodeapi.MantleTx{LedgerTx: nodeapi.LedgerTx{Outputs: []nodeapi.Note{{Value: 100, PK: pk}}}}}, nil
 }
 
-func (codec) Inscription(ch, parent string, _ []byte) (nodeclient.Tx, error) {
+func (codec) Inscription(ch, parent string, _ []byte) (nodeapi.Tx, error) {
 	p := fmt.Appendf(nil, `{"channel_id":%q,"inscription":[],"parent":%q,"signer":"00"}`, ch, parent)
-	return nodeclient.Tx{MantleTx: nodeclient.MantleTx{Ops: []nodeclient.Op{{Opcode: nodeclient.OpChannelInscribe, Payload: p}}}}, nil
+	return nodeapi.Tx{MantleTx: nodeapi.MantleTx{Ops: []nodeapi.Op{{Opcode: nodeapi.OpChannelInscribe, Payload: p}}}}, nil
 }
 
-func (codec) MsgID(op nodeclient.Op) (string, error) {
+func (codec) MsgID(op nodeapi.Op) (string, error) {
 	s := sha256.Sum256(op.Payload)
 	return hex.EncodeToString(s[:]), nil
 }

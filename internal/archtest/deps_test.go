@@ -30,11 +30,13 @@ var rules = []rule{
 		"builtins only record into a plan: no I/O, no exec, no backend", nil, nil},
 	{"engine", []string{"runners/host", "runners/compose", "runners/k8s", "runners/fake", "starlib", "go.starlark.net"},
 		"the engine knows runners only through their interfaces", nil, nil},
+	{"engine", []string{"simnode"},
+		"the engine reads every node through the node API's wire types (nodeapi), never the reference node's own", nil, nil},
 	{"runners", []string{"starlib", "go.starlark.net"},
 		"runners deploy plans; they do not interpret them", nil, nil},
 	// The runners write the reference node's config format (simnode/config)
 	// and nodeimage sets the image's KZG parameter path (simnode/da); the
-	// fake runner answers node API calls with engine/nodeclient's types (its
+	// fake runner implements engine/nodeclient's Client in memory (its
 	// own rule below). The plan parses metric queries with
 	// engine/metrics/metricquery, a small parser with no I/O.
 	{"runners", []string{"engine", "simnode"},

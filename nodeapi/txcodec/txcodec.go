@@ -2,7 +2,9 @@
 // scheme from deterministic wallet keys: the keys config generation funds in
 // genesis, transfers, channel inscriptions and blob transactions. The
 // reference node (simnode) verifies what it signs and the engine's workloads
-// submit what it builds, both as nodeapi.Tx.
+// submit what it builds, both as nodeapi.Tx. It is the one place of the
+// scheme's hashing (transaction hash, note ids, message ids) and proof
+// shapes, which the reference node checks against.
 package txcodec
 
 import (
@@ -51,19 +53,20 @@ type NoteRef struct {
 // OwnedNotes lists the outputs of block's transactions owned by pk, with
 // their note ids (a wallet learns its genesis notes from the genesis block).
 func OwnedNotes(b *nodeapi.Block, pk nodeapi.Hash) []NoteRef {
-	return NotesByOwner(b)[pk]
+	return NotesByOwner(b)[pk.String()]
 }
 
-// NotesByOwner indexes every output note of b by its owner, hashing each
-// transaction once: finding many wallets' notes this way is linear in the
-// block, where OwnedNotes per wallet would be quadratic.
-func NotesByOwner(b *nodeapi.Block) map[nodeapi.Hash][]NoteRef {
-	out := map[nodeapi.Hash][]NoteRef{}
+// NotesByOwner indexes every output note of b by its owner's public key as
+// the block carries it, hashing each transaction once: finding many
+// wallets' notes this way is linear in the block, where OwnedNotes per
+// wallet would be quadratic.
+func NotesByOwner(b *nodeapi.Block) map[string][]NoteRef {
+	out := map[string][]NoteRef{}
 	for i := range b.Transactions {
 		tx := &b.Transactions[i]
-		h := tx.Hash()
+		h := TxHash(tx)
 		for j, n := range tx.MantleTx.LedgerTx.Outputs {
-			out[n.PK] = append(out[n.PK], NoteRef{ID: nodeapi.NoteID(h, j), Note: n})
+			out[n.PK] = append(out[n.PK], NoteRef{ID: NoteID(h, j), Note: n})
 		}
 	}
 	return out
@@ -76,20 +79,20 @@ func Transfer(key ed25519.PrivateKey, inputs []NoteRef, recipient nodeapi.Hash, 
 	if len(inputs) == 0 {
 		return nodeapi.Tx{}, errors.New("transfer: no input notes")
 	}
-	pk := PublicKey(key)
+	pk := PublicKey(key).String()
 	var sum uint64
-	tx := nodeapi.Tx{MantleTx: nodeapi.MantleTx{Ops: []nodeapi.Op{}}, OpsProofs: []nodeapi.OpProof{}}
+	tx := nodeapi.Tx{MantleTx: nodeapi.MantleTx{Ops: []nodeapi.Op{}}, OpsProofs: []json.RawMessage{}}
 	for _, in := range inputs {
 		if in.Note.PK != pk {
 			return nodeapi.Tx{}, fmt.Errorf("transfer: note %s is not owned by the key", in.ID)
 		}
 		sum += in.Note.Value
-		tx.MantleTx.LedgerTx.Inputs = append(tx.MantleTx.LedgerTx.Inputs, in.ID)
+		tx.MantleTx.LedgerTx.Inputs = append(tx.MantleTx.LedgerTx.Inputs, in.ID.String())
 	}
 	if sum < amount {
 		return nodeapi.Tx{}, fmt.Errorf("transfer: inputs hold %d, want %d", sum, amount)
 	}
-	tx.MantleTx.LedgerTx.Outputs = []nodeapi.Note{{Value: amount, PK: recipient}}
+	tx.MantleTx.LedgerTx.Outputs = []nodeapi.Note{{Value: amount, PK: recipient.String()}}
 	if sum > amount {
 		tx.MantleTx.LedgerTx.Outputs = append(tx.MantleTx.LedgerTx.Outputs, nodeapi.Note{Value: sum - amount, PK: pk})
 	}
@@ -99,37 +102,28 @@ func Transfer(key ed25519.PrivateKey, inputs []NoteRef, recipient nodeapi.Hash, 
 
 // SignLedger sets the ledger proof: the key's signature of the tx hash.
 func SignLedger(tx *nodeapi.Tx, key ed25519.PrivateKey) {
-	h := tx.Hash()
-	tx.LedgerTxProof = nodeapi.ZkSignature{PiA: make(nodeapi.Bytes, 32), PiB: ed25519.Sign(key, h[:]), PiC: make(nodeapi.Bytes, 32)}
-}
-
-// EmptyLedgerProof is the ledger proof of a tx without inputs.
-func EmptyLedgerProof() nodeapi.ZkSignature {
-	return nodeapi.ZkSignature{PiA: make(nodeapi.Bytes, 32), PiB: make(nodeapi.Bytes, 64), PiC: make(nodeapi.Bytes, 32)}
+	h := TxHash(tx)
+	tx.LedgerTxProof = raw(ZkSignature{PiA: make(nodeapi.Bytes, 32), PiB: ed25519.Sign(key, h[:]), PiC: make(nodeapi.Bytes, 32)})
 }
 
 // Inscribe builds a ChannelInscribe tx signed by key, the channel's signer.
 func Inscribe(key ed25519.PrivateKey, channel, parent nodeapi.Hash, data []byte) nodeapi.Tx {
-	p := nodeapi.InscriptionPayload{ChannelID: channel, Inscription: data, Parent: parent, Signer: PublicKey(key)}
+	p := nodeapi.InscriptionPayload{ChannelID: channel.String(), Inscription: data, Parent: parent.String(), Signer: PublicKey(key).String()}
 	return signedOpTx(key, nodeapi.OpChannelInscribe, p)
 }
 
 // BlobTx builds a ChannelBlob tx signed by key for a dispersed blob.
 func BlobTx(key ed25519.PrivateKey, channel, parent nodeapi.Hash, blob nodeapi.BlobID, size uint64) nodeapi.Tx {
-	p := nodeapi.BlobPayload{Channel: channel, Blob: blob, BlobSize: size, Parent: parent, Signer: PublicKey(key)}
+	p := nodeapi.BlobPayload{Channel: channel.String(), Blob: blob, BlobSize: size, Parent: parent.String(), Signer: PublicKey(key).String()}
 	return signedOpTx(key, nodeapi.OpChannelBlob, p)
 }
 
 func signedOpTx(key ed25519.PrivateKey, opcode int, payload any) nodeapi.Tx {
-	raw, err := json.Marshal(payload)
-	if err != nil {
-		panic(err) // payload types always marshal
-	}
 	tx := nodeapi.Tx{
-		MantleTx:      nodeapi.MantleTx{Ops: []nodeapi.Op{{Opcode: opcode, Payload: raw}}, LedgerTx: nodeapi.LedgerTx{Inputs: []nodeapi.Hash{}, Outputs: []nodeapi.Note{}}},
-		LedgerTxProof: EmptyLedgerProof(),
+		MantleTx:      nodeapi.MantleTx{Ops: []nodeapi.Op{{Opcode: opcode, Payload: raw(payload)}}, LedgerTx: nodeapi.LedgerTx{Inputs: []string{}, Outputs: []nodeapi.Note{}}},
+		LedgerTxProof: raw(EmptyLedgerProof()),
 	}
-	h := tx.Hash()
-	tx.OpsProofs = []nodeapi.OpProof{{Ed25519Sig: ed25519.Sign(key, h[:])}}
+	h := TxHash(&tx)
+	tx.OpsProofs = []json.RawMessage{raw(OpProof{Ed25519Sig: ed25519.Sign(key, h[:])})}
 	return tx
 }

@@ -1,6 +1,7 @@
 package txcodec
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 
@@ -18,13 +19,13 @@ func TestWalletKeysDeterministic(t *testing.T) {
 
 func TestTransferChange(t *testing.T) {
 	k := WalletKey(5, 0)
-	in := []NoteRef{{ID: nodeapi.Hash{1}, Note: nodeapi.Note{Value: 10, PK: PublicKey(k)}}}
+	in := []NoteRef{{ID: nodeapi.Hash{1}, Note: nodeapi.Note{Value: 10, PK: PublicKey(k).String()}}}
 	tx, err := Transfer(k, in, nodeapi.Hash{9}, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	outs := tx.MantleTx.LedgerTx.Outputs
-	if len(outs) != 2 || outs[0].Value != 4 || outs[1].Value != 6 || outs[1].PK != PublicKey(k) {
+	if len(outs) != 2 || outs[0].Value != 4 || outs[1].Value != 6 || outs[1].PK != PublicKey(k).String() {
 		t.Errorf("outputs %+v", outs)
 	}
 	if _, err := Transfer(k, in, nodeapi.Hash{9}, 11); err == nil {
@@ -38,17 +39,24 @@ func TestTransferChange(t *testing.T) {
 func TestNotesByOwnerMatchesOwnedNotes(t *testing.T) {
 	a, b := PublicKey(WalletKey(1, 0)), PublicKey(WalletKey(1, 1))
 	block := &nodeapi.Block{Transactions: []nodeapi.Tx{
-		{MantleTx: nodeapi.MantleTx{LedgerTx: nodeapi.LedgerTx{Outputs: []nodeapi.Note{{Value: 1, PK: a}, {Value: 2, PK: b}, {Value: 3, PK: a}}}}},
-		{MantleTx: nodeapi.MantleTx{LedgerTx: nodeapi.LedgerTx{Outputs: []nodeapi.Note{{Value: 4, PK: b}}}}},
+		{MantleTx: nodeapi.MantleTx{LedgerTx: nodeapi.LedgerTx{Outputs: []nodeapi.Note{{Value: 1, PK: a.String()}, {Value: 2, PK: b.String()}, {Value: 3, PK: a.String()}}}}},
+		{MantleTx: nodeapi.MantleTx{LedgerTx: nodeapi.LedgerTx{Outputs: []nodeapi.Note{{Value: 4, PK: b.String()}}}}},
 	}}
 	index := NotesByOwner(block)
 	for _, pk := range []nodeapi.Hash{a, b} {
 		want := OwnedNotes(block, pk)
-		if len(want) != 2 || !reflect.DeepEqual(index[pk], want) {
-			t.Errorf("NotesByOwner[%s] = %v, want %v", pk, index[pk], want)
+		if len(want) != 2 || !reflect.DeepEqual(index[pk.String()], want) {
+			t.Errorf("NotesByOwner[%s] = %v, want %v", pk, index[pk.String()], want)
 		}
 	}
 	if n := len(index); n != 2 {
 		t.Errorf("index has %d owners, want 2", n)
+	}
+}
+
+func TestNoProofEncoding(t *testing.T) {
+	p, _ := json.Marshal(OpProof{})
+	if string(p) != `"NoProof"` {
+		t.Errorf("NoProof %s", p)
 	}
 }

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -22,7 +22,7 @@ const maxBlockTxs = 1024
 type block struct {
 	id     string
 	parent string
-	txs    []nodeclient.Tx
+	txs    []nodeapi.Tx
 }
 
 // Cluster is a deployed fake topology. It implements runners.Cluster and
@@ -38,7 +38,7 @@ type Cluster struct {
 	byName    map[string]*Node
 	chain     []block
 	index     map[string]int
-	pending   []nodeclient.Tx
+	pending   []nodeapi.Tx
 	calls     []Call
 	teardowns int
 	libs      map[string]string // forced LIB ids per node
@@ -61,7 +61,7 @@ func newCluster(p *plan.Plan, opts Options) *Cluster {
 	if c.interval <= 0 {
 		c.interval = time.Second
 	}
-	c.appendBlock(nodeclient.GenesisParent, nil)
+	c.appendBlock(nodeapi.GenesisParent, nil)
 	for _, pn := range p.Topology.Nodes {
 		n := &Node{c: c, name: pn.Name, role: pn.Role, unready: opts.Unready[pn.Name]}
 		c.nodes = append(c.nodes, n)
@@ -76,7 +76,7 @@ func blockID(seed int64, height int) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (c *Cluster) appendBlock(parent string, txs []nodeclient.Tx) {
+func (c *Cluster) appendBlock(parent string, txs []nodeapi.Tx) {
 	id := blockID(c.plan.Seed, len(c.chain))
 	c.index[id] = len(c.chain)
 	c.chain = append(c.chain, block{id: id, parent: parent, txs: txs})
@@ -87,7 +87,7 @@ func (c *Cluster) advance() {
 	target := int(time.Since(c.start) / c.interval)
 	for len(c.chain)-1 < target {
 		n := min(len(c.pending), maxBlockTxs)
-		txs := append([]nodeclient.Tx(nil), c.pending[:n]...)
+		txs := append([]nodeapi.Tx(nil), c.pending[:n]...)
 		c.pending = c.pending[n:]
 		c.appendBlock(c.chain[len(c.chain)-1].id, txs)
 	}

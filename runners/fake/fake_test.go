@@ -8,8 +8,8 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -29,7 +29,7 @@ func TestChainGrowsWithTheClockAndFaultsFreezeNodes(t *testing.T) {
 		c := rc.(*Cluster)
 		ctx := context.Background()
 		v0, v1 := c.Node("validator-0"), c.Node("validator-1")
-		v0.AddTx(ctx, nodeclient.Tx{})
+		v0.AddTx(ctx, nodeapi.Tx{})
 		time.Sleep(3 * time.Second)
 		in, err := v0.Info(ctx)
 		if err != nil || in.Height != 3 {

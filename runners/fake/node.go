@@ -28,7 +28,7 @@ type Node struct {
 	blocked  map[string]bool
 	frozen   int
 	restarts int
-	link     nodeclient.LinkFault
+	link     nodeapi.LinkFault
 	offset   time.Duration
 }
 
@@ -97,9 +97,9 @@ func (n *Node) serve(op, arg string) error {
 }
 
 // Info implements nodeclient.Client.
-func (n *Node) Info(context.Context) (nodeclient.Info, error) {
+func (n *Node) Info(context.Context) (nodeapi.Info, error) {
 	if err := n.serve("info", ""); err != nil {
-		return nodeclient.Info{}, err
+		return nodeapi.Info{}, err
 	}
 	defer n.c.mu.Unlock()
 	h := n.heightLocked()
@@ -112,7 +112,7 @@ func (n *Node) Info(context.Context) (nodeclient.Info, error) {
 	if n.c.opts.Bootstrapping[n.name] {
 		mode = nodeapi.ModeBootstrapping
 	}
-	return nodeclient.Info{Tip: n.c.chain[h].id, LIB: libID, Height: uint64(h), Slot: uint64(h), Mode: mode}, nil
+	return nodeapi.Info{Tip: n.c.chain[h].id, LIB: libID, Height: uint64(h), Slot: uint64(h), Mode: mode}, nil
 }
 
 // Headers implements nodeclient.Client.
@@ -140,7 +140,7 @@ func (n *Node) Headers(_ context.Context, from, to string) ([]string, error) {
 }
 
 // Block implements nodeclient.Client.
-func (n *Node) Block(_ context.Context, id string) (*nodeclient.Block, error) {
+func (n *Node) Block(_ context.Context, id string) (*nodeapi.Block, error) {
 	if err := n.serve("block", ""); err != nil {
 		return nil, err
 	}
@@ -150,12 +150,12 @@ func (n *Node) Block(_ context.Context, id string) (*nodeclient.Block, error) {
 		return nil, nil
 	}
 	b := n.c.chain[i]
-	return &nodeclient.Block{Header: nodeclient.Header{Version: "Bedrock", Parent: b.parent, Slot: uint64(i)},
-		Transactions: append([]nodeclient.Tx(nil), b.txs...)}, nil
+	return &nodeapi.Block{Header: nodeapi.Header{Version: "Bedrock", Parent: b.parent, Slot: uint64(i)},
+		Transactions: append([]nodeapi.Tx(nil), b.txs...)}, nil
 }
 
 // AddTx implements nodeclient.Client.
-func (n *Node) AddTx(_ context.Context, tx nodeclient.Tx) error {
+func (n *Node) AddTx(_ context.Context, tx nodeapi.Tx) error {
 	if err := n.serve("add_tx", ""); err != nil {
 		return err
 	}
@@ -166,14 +166,14 @@ func (n *Node) AddTx(_ context.Context, tx nodeclient.Tx) error {
 
 // TxStatus implements nodeclient.Client: every hash is reported Unknown,
 // since the fake does not hash transactions.
-func (n *Node) TxStatus(_ context.Context, hashes []string) ([]nodeclient.TxStatus, error) {
+func (n *Node) TxStatus(_ context.Context, hashes []string) ([]nodeapi.TxStatus, error) {
 	if err := n.serve("tx_status", ""); err != nil {
 		return nil, err
 	}
 	defer n.c.mu.Unlock()
-	out := make([]nodeclient.TxStatus, len(hashes))
+	out := make([]nodeapi.TxStatus, len(hashes))
 	for i := range out {
-		out[i] = nodeclient.TxStatus{State: "Unknown"}
+		out[i] = nodeapi.TxStatus{State: nodeapi.TxUnknown}
 	}
 	return out, nil
 }
@@ -205,9 +205,9 @@ func (n *Node) expectedPeers() int {
 }
 
 // NetworkInfo implements nodeclient.Client.
-func (n *Node) NetworkInfo(context.Context) (nodeclient.NetworkInfo, error) {
+func (n *Node) NetworkInfo(context.Context) (nodeapi.NetworkInfo, error) {
 	if err := n.serve("network_info", ""); err != nil {
-		return nodeclient.NetworkInfo{}, err
+		return nodeapi.NetworkInfo{}, err
 	}
 	defer n.c.mu.Unlock()
 	peers := n.expectedPeers()
@@ -217,7 +217,7 @@ func (n *Node) NetworkInfo(context.Context) (nodeclient.NetworkInfo, error) {
 	if n.isolated {
 		peers = 0
 	}
-	return nodeclient.NetworkInfo{PeerID: "peer-" + n.name, NPeers: peers, NConnections: peers}, nil
+	return nodeapi.NetworkInfo{PeerID: "peer-" + n.name, NPeers: peers, NConnections: peers}, nil
 }
 
 // Metrics implements nodeclient.Client.
@@ -237,38 +237,38 @@ func (n *Node) Metrics(context.Context) (string, error) {
 
 // DisperseData implements nodeclient.Client: executors accept the blob and
 // put its ChannelBlob transaction in the mempool.
-func (n *Node) DisperseData(_ context.Context, r nodeclient.DispersalRequest) (nodeclient.BlobID, error) {
+func (n *Node) DisperseData(_ context.Context, r nodeapi.DispersalRequest) (nodeapi.BlobID, error) {
 	if err := n.serve("disperse", r.ChannelID); err != nil {
-		return nodeclient.BlobID{}, err
+		return nodeapi.BlobID{}, err
 	}
 	defer n.c.mu.Unlock()
 	if n.role != plan.RoleExecutor {
-		return nodeclient.BlobID{}, fmt.Errorf("%s: POST /disperse-data: HTTP 404", n.name)
+		return nodeapi.BlobID{}, fmt.Errorf("%s: POST /disperse-data: HTTP 404", n.name)
 	}
 	data := make([]byte, len(r.Data))
 	for i, v := range r.Data {
 		data[i] = byte(v)
 	}
-	id := nodeclient.BlobID(sha256.Sum256(append([]byte(r.ChannelID+r.ParentMsgID), data...)))
+	id := nodeapi.BlobID(sha256.Sum256(append([]byte(r.ChannelID+r.ParentMsgID), data...)))
 	payload := fmt.Appendf(nil, `{"channel":%q,"session":0,"blob":%s,"blob_size":%d,"da_storage_gas_price":0,"parent":%q,"signer":%q}`,
 		r.ChannelID, mustJSON(id), len(data), r.ParentMsgID, r.Signer)
-	n.c.pending = append(n.c.pending, nodeclient.Tx{MantleTx: nodeclient.MantleTx{
-		Ops: []nodeclient.Op{{Opcode: nodeclient.OpChannelBlob, Payload: payload}}}})
+	n.c.pending = append(n.c.pending, nodeapi.Tx{MantleTx: nodeapi.MantleTx{
+		Ops: []nodeapi.Op{{Opcode: nodeapi.OpChannelBlob, Payload: payload}}}})
 	return id, nil
 }
 
-func mustJSON(id nodeclient.BlobID) string {
+func mustJSON(id nodeapi.BlobID) string {
 	b, _ := id.MarshalJSON()
 	return string(b)
 }
 
 // DAMembership implements nodeclient.Client.
-func (n *Node) DAMembership(context.Context, uint64) (nodeclient.Membership, error) {
+func (n *Node) DAMembership(context.Context, uint64) (nodeapi.Membership, error) {
 	if err := n.serve("da_membership", ""); err != nil {
-		return nodeclient.Membership{}, err
+		return nodeapi.Membership{}, err
 	}
 	defer n.c.mu.Unlock()
-	m := nodeclient.Membership{Assignations: map[string][]string{}, Addressbook: map[string]string{}}
+	m := nodeapi.Membership{Assignations: map[string][]string{}, Addressbook: map[string]string{}}
 	if !n.c.opts.NoMembership {
 		for _, o := range n.c.nodes {
 			m.Assignations["0"] = append(m.Assignations["0"], "peer-"+o.name)
@@ -318,7 +318,7 @@ func (n *Node) Blocked() []string {
 }
 
 // SetLinkFault implements nodeclient.FaultHooks.
-func (n *Node) SetLinkFault(_ context.Context, f nodeclient.LinkFault) error {
+func (n *Node) SetLinkFault(_ context.Context, f nodeapi.LinkFault) error {
 	arg := fmt.Sprintf("delay=%dms loss=%g peers=%s", f.DelayMS, f.Loss, strings.Join(f.Peers, ","))
 	if err := n.serve("link_fault", arg); err != nil {
 		return err

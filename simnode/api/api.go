@@ -15,14 +15,15 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/simnode/wire"
 )
 
 // Backend is the node behind the API.
 type Backend interface {
 	Info() nodeapi.Info
 	Headers(from, to *nodeapi.Hash) ([]nodeapi.Hash, error)
-	Block(id nodeapi.Hash) *nodeapi.Block
-	AddTx(ctx context.Context, tx *nodeapi.Tx) error
+	Block(id nodeapi.Hash) *wire.Block
+	AddTx(ctx context.Context, tx *wire.Tx) error
 	TxStatus(hs []nodeapi.Hash) []nodeapi.TxStatus
 	MantleMetrics() nodeapi.MantleMetrics
 	NetworkInfo() nodeapi.NetworkInfo
@@ -87,7 +88,7 @@ func Main(b Backend, da DA, log *slog.Logger) http.Handler {
 		writeJSON(w, b.Block(id))
 	})
 	mux.HandleFunc("POST /mempool/add/tx", func(w http.ResponseWriter, r *http.Request) {
-		var tx nodeapi.Tx
+		var tx wire.Tx
 		if !readJSON(w, r, &tx) {
 			return
 		}

@@ -201,7 +201,10 @@ func TestShapes(t *testing.T) {
 
 func TestMempoolAndStatus(t *testing.T) {
 	srv, _, n := testNode(t, config.RoleValidator)
-	genesis := n.Block(n.Info().Tip)
+	genesis, err := nodeapi.NewClient(srv.URL, "", nil).Block(context.Background(), n.Info().Tip)
+	if err != nil {
+		t.Fatal(err)
+	}
 	key := txcodec.WalletKey(3, 0)
 	notes := txcodec.OwnedNotes(genesis, txcodec.PublicKey(key))
 	tx, err := txcodec.Transfer(key, notes, txcodec.PublicKey(txcodec.WalletKey(3, 1)), 10)
@@ -224,12 +227,12 @@ func TestMempoolAndStatus(t *testing.T) {
 			t.Errorf("add tx %q: %d %s, want %d", tc.body[:min(30, len(tc.body))], code, resp, tc.code)
 		}
 	}
-	h := tx.Hash().String()
+	h := txcodec.TxHash(&tx).String()
 	code, resp, _ := call(t, "POST", srv.URL+"/mantle/status", "application/json", `["`+h+`","`+strings.Repeat("ab", 32)+`"]`)
 	if code != 200 || resp != `["Pending","Unknown"]` {
 		t.Errorf("status %d %s", code, resp)
 	}
-	st := nodeapi.TxStatus{State: nodeapi.TxInBlock, Block: nodeapi.Hash{1}}
+	st := nodeapi.TxStatus{State: nodeapi.TxInBlock, Block: nodeapi.Hash{1}.String()}
 	b, _ := json.Marshal(st)
 	if string(b) != `{"InBlock":{"block":"01`+strings.Repeat("0", 62)+`"}}` {
 		t.Errorf("InBlock form %s", b)
@@ -345,7 +348,10 @@ func TestBugsRoute(t *testing.T) {
 
 func TestDropTransactionsAcceptsAndDiscards(t *testing.T) {
 	srv, tsrv, n := testNode(t, config.RoleValidator)
-	genesis := n.Block(n.Info().Tip)
+	genesis, err := nodeapi.NewClient(srv.URL, "", nil).Block(context.Background(), n.Info().Tip)
+	if err != nil {
+		t.Fatal(err)
+	}
 	key := txcodec.WalletKey(3, 0)
 	tx, err := txcodec.Transfer(key, txcodec.OwnedNotes(genesis, txcodec.PublicKey(key)), txcodec.PublicKey(txcodec.WalletKey(3, 1)), 10)
 	if err != nil {
@@ -358,7 +364,7 @@ func TestDropTransactionsAcceptsAndDiscards(t *testing.T) {
 	if code, resp, _ := call(t, "POST", srv.URL+"/mempool/add/tx", "application/json", string(body)); code != 200 || resp != "null" {
 		t.Errorf("add tx with drop_transactions: %d %s, want 200 as usual", code, resp)
 	}
-	if st := n.TxStatus([]nodeapi.Hash{tx.Hash()}); st[0].State != nodeapi.TxUnknown {
+	if st := n.TxStatus([]nodeapi.Hash{txcodec.TxHash(&tx)}); st[0].State != nodeapi.TxUnknown {
 		t.Errorf("dropped tx status %+v, want Unknown", st[0])
 	}
 	if m := n.MantleMetrics(); m.PendingItems != 0 {

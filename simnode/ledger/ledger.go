@@ -11,6 +11,8 @@ import (
 	"maps"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
+	"github.com/nomosrun/nomosrun/simnode/wire"
 )
 
 // Rule violations of a transaction.
@@ -24,11 +26,11 @@ var (
 // State is a set of unspent notes. Apply changes it in place; Clone before
 // applying a block to a parent's state.
 type State struct {
-	notes map[nodeapi.Hash]nodeapi.Note
+	notes map[nodeapi.Hash]wire.Note
 }
 
 // New returns an empty state.
-func New() *State { return &State{notes: map[nodeapi.Hash]nodeapi.Note{}} }
+func New() *State { return &State{notes: map[nodeapi.Hash]wire.Note{}} }
 
 // Clone returns an independent copy.
 func (s *State) Clone() *State { return &State{notes: maps.Clone(s.notes)} }
@@ -37,7 +39,7 @@ func (s *State) Clone() *State { return &State{notes: maps.Clone(s.notes)} }
 func (s *State) Len() int { return len(s.notes) }
 
 // Note returns an unspent note.
-func (s *State) Note(id nodeapi.Hash) (nodeapi.Note, bool) {
+func (s *State) Note(id nodeapi.Hash) (wire.Note, bool) {
 	n, ok := s.notes[id]
 	return n, ok
 }
@@ -54,15 +56,15 @@ func (s *State) Balance(pk nodeapi.Hash) uint64 {
 }
 
 // AddOutputs adds the outputs of tx without any check (genesis).
-func (s *State) AddOutputs(tx *nodeapi.Tx) {
+func (s *State) AddOutputs(tx *wire.Tx) {
 	h := tx.Hash()
 	for i, n := range tx.MantleTx.LedgerTx.Outputs {
-		s.notes[nodeapi.NoteID(h, i)] = n
+		s.notes[txcodec.NoteID(h, i)] = n
 	}
 }
 
 // CheckStateless verifies what needs no state: shape and op signatures.
-func CheckStateless(tx *nodeapi.Tx) error {
+func CheckStateless(tx *wire.Tx) error {
 	mt := &tx.MantleTx
 	if len(tx.OpsProofs) != len(mt.Ops) {
 		return fmt.Errorf("%w: %d ops but %d op proofs", ErrMalformed, len(mt.Ops), len(tx.OpsProofs))
@@ -72,13 +74,13 @@ func CheckStateless(tx *nodeapi.Tx) error {
 		var signer nodeapi.Hash
 		switch op.Opcode {
 		case nodeapi.OpChannelInscribe:
-			var p nodeapi.InscriptionPayload
+			var p wire.InscriptionPayload
 			if err := json.Unmarshal(op.Payload, &p); err != nil {
 				return fmt.Errorf("%w: op %d: %v", ErrMalformed, i, err)
 			}
 			signer = p.Signer
 		case nodeapi.OpChannelBlob:
-			var p nodeapi.BlobPayload
+			var p wire.BlobPayload
 			if err := json.Unmarshal(op.Payload, &p); err != nil {
 				return fmt.Errorf("%w: op %d: %v", ErrMalformed, i, err)
 			}
@@ -95,7 +97,7 @@ func CheckStateless(tx *nodeapi.Tx) error {
 }
 
 // Apply checks tx against the state and spends its inputs into its outputs.
-func (s *State) Apply(tx *nodeapi.Tx) error {
+func (s *State) Apply(tx *wire.Tx) error {
 	if err := CheckStateless(tx); err != nil {
 		return err
 	}
@@ -108,7 +110,7 @@ func (s *State) Apply(tx *nodeapi.Tx) error {
 		delete(s.notes, id)
 	}
 	for i, n := range lt.Outputs {
-		s.notes[nodeapi.NoteID(h, i)] = n
+		s.notes[txcodec.NoteID(h, i)] = n
 	}
 	return nil
 }
@@ -117,7 +119,7 @@ func (s *State) Apply(tx *nodeapi.Tx) error {
 // inputs must be distinct unspent notes of one owner, who signs the tx hash
 // (the signature travels in ledger_tx_proof.pi_b), and input and output
 // values must be equal. Op signatures are CheckStateless's job.
-func (s *State) Check(tx *nodeapi.Tx, h nodeapi.Hash) error {
+func (s *State) Check(tx *wire.Tx, h nodeapi.Hash) error {
 	lt := &tx.MantleTx.LedgerTx
 	var in, out uint64
 	seen := make(map[nodeapi.Hash]bool, len(lt.Inputs))

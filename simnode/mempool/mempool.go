@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/simnode/wire"
 )
 
 // Pool is a concurrent transaction pool with a size cap.
@@ -23,7 +24,7 @@ type Pool struct {
 }
 
 type entry struct {
-	tx  nodeapi.Tx
+	tx  wire.Tx
 	seq uint64
 }
 
@@ -34,7 +35,7 @@ func New(max int) *Pool {
 
 // Add inserts tx; it reports false when tx is already there or the pool is
 // full.
-func (p *Pool) Add(h nodeapi.Hash, tx nodeapi.Tx) bool {
+func (p *Pool) Add(h nodeapi.Hash, tx wire.Tx) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, ok := p.txs[h]; ok || len(p.txs) >= p.max {
@@ -83,7 +84,7 @@ func (p *Pool) Rejected(h nodeapi.Hash) bool {
 }
 
 // Pending returns up to n transactions, oldest first, with their hashes.
-func (p *Pool) Pending(n int) ([]nodeapi.Hash, []nodeapi.Tx) {
+func (p *Pool) Pending(n int) ([]nodeapi.Hash, []wire.Tx) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	type item struct {
@@ -100,7 +101,7 @@ func (p *Pool) Pending(n int) ([]nodeapi.Hash, []nodeapi.Tx) {
 		items = items[:n]
 	}
 	hs := make([]nodeapi.Hash, len(items))
-	txs := make([]nodeapi.Tx, len(items))
+	txs := make([]wire.Tx, len(items))
 	for i, it := range items {
 		hs[i], txs[i] = it.h, it.e.tx
 	}

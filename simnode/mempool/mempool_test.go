@@ -4,17 +4,18 @@ import (
 	"testing"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/simnode/wire"
 )
 
 func TestPoolOrderCapAndReject(t *testing.T) {
 	p := New(3)
 	for i := range 4 {
-		ok := p.Add(nodeapi.Hash{byte(i)}, nodeapi.Tx{MantleTx: nodeapi.MantleTx{ExecutionGasPrice: uint64(i)}})
+		ok := p.Add(nodeapi.Hash{byte(i)}, wire.Tx{MantleTx: wire.MantleTx{ExecutionGasPrice: uint64(i)}})
 		if ok != (i < 3) {
 			t.Errorf("add %d: %v", i, ok)
 		}
 	}
-	if p.Add(nodeapi.Hash{0}, nodeapi.Tx{}) {
+	if p.Add(nodeapi.Hash{0}, wire.Tx{}) {
 		t.Error("duplicate added")
 	}
 	hs, txs := p.Pending(2)

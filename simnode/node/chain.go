@@ -6,15 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 	"github.com/nomosrun/nomosrun/simnode/consensus"
 	"github.com/nomosrun/nomosrun/simnode/ledger"
+	"github.com/nomosrun/nomosrun/simnode/wire"
 )
 
 // errStopped is what applyLocked returns under the stop_applying bug.
@@ -32,18 +33,18 @@ const futureSlots = 1
 
 // CheckBlock verifies what needs no chain state: shape, root, leader proof
 // and signature. devMode skips the lottery signature check.
-func CheckBlock(b *nodeapi.Block, nonce nodeapi.Hash, stake map[nodeapi.Hash]uint64, total uint64, f float64, devMode bool) error {
+func CheckBlock(b *wire.Block, nonce nodeapi.Hash, stake map[nodeapi.Hash]uint64, total uint64, f float64, devMode bool) error {
 	h := &b.Header
-	if h.Version != nodeapi.BlockVersion {
-		return fmt.Errorf("version %q is not %s", h.Version, nodeapi.BlockVersion)
+	if h.Version != wire.BlockVersion {
+		return fmt.Errorf("version %q is not %s", h.Version, wire.BlockVersion)
 	}
 	if len(b.Transactions) > MaxBlockTxs {
 		return fmt.Errorf("%d transactions, at most %d", len(b.Transactions), MaxBlockTxs)
 	}
-	if len(h.ProofOfLeadership.Proof) != nodeapi.ProofSize {
-		return fmt.Errorf("proof of %d bytes, want %d", len(h.ProofOfLeadership.Proof), nodeapi.ProofSize)
+	if len(h.ProofOfLeadership.Proof) != wire.ProofSize {
+		return fmt.Errorf("proof of %d bytes, want %d", len(h.ProofOfLeadership.Proof), wire.ProofSize)
 	}
-	if nodeapi.BlockRoot(b.Transactions) != h.BlockRoot {
+	if wire.BlockRoot(b.Transactions) != h.BlockRoot {
 		return errors.New("block root does not match the transactions")
 	}
 	pk := h.ProofOfLeadership.LeaderKey
@@ -63,7 +64,7 @@ func CheckBlock(b *nodeapi.Block, nonce nodeapi.Hash, stake map[nodeapi.Hash]uin
 }
 
 // applyLocked validates b and adds it to the tree; persist stores it.
-func (n *Node) applyLocked(b *nodeapi.Block, persist bool) error {
+func (n *Node) applyLocked(b *wire.Block, persist bool) error {
 	if n.bugOn(bugStopApplying) {
 		return errStopped
 	}
@@ -144,7 +145,7 @@ func (n *Node) applyLocked(b *nodeapi.Block, persist bool) error {
 // state is rebuilt by replaying the known blocks from the nearest ancestor
 // that has one.
 func (n *Node) stateLocked(id nodeapi.Hash) (*ledger.State, error) {
-	var path []*nodeapi.Block
+	var path []*wire.Block
 	for {
 		if st, ok := n.states[id]; ok {
 			for i := len(path) - 1; i >= 0; i-- {
@@ -198,7 +199,7 @@ func (n *Node) afterChangeLocked() {
 			delete(n.states, id)
 		}
 	}
-	info := nodeapi.LibInfo{Height: lib.Height, HeaderID: lib.ID}
+	info := nodeapi.LibInfo{Height: lib.Height, HeaderID: lib.ID.String()}
 	for ch := range n.libSubs {
 		select {
 		case ch <- info:
@@ -244,7 +245,7 @@ func (n *Node) produce(ctx context.Context) {
 
 // propose draws the lottery for slot s and, on a win, builds, applies and
 // returns a block on the current tip.
-func (n *Node) propose(s uint64) *nodeapi.Block {
+func (n *Node) propose(s uint64) *wire.Block {
 	if n.bugOn(bugStopProposing) || n.bugOn(bugStopApplying) {
 		return nil
 	}
@@ -265,7 +266,7 @@ func (n *Node) propose(s uint64) *nodeapi.Block {
 	}
 	st := n.states[tip.ID].Clone()
 	hashes, pending := n.pool.Pending(MaxBlockTxs)
-	txs := make([]nodeapi.Tx, 0, len(pending))
+	txs := make([]wire.Tx, 0, len(pending))
 	for i := range pending {
 		if err := st.Apply(&pending[i]); err != nil {
 			n.pool.Reject(hashes[i])
@@ -273,11 +274,11 @@ func (n *Node) propose(s uint64) *nodeapi.Block {
 		}
 		txs = append(txs, pending[i])
 	}
-	b := &nodeapi.Block{
-		Header: nodeapi.Header{
-			Version: nodeapi.BlockVersion, Parent: tip.ID, Slot: s, BlockRoot: nodeapi.BlockRoot(txs),
-			ProofOfLeadership: nodeapi.ProofOfLeadership{
-				Proof: append(proof, make([]byte, nodeapi.ProofSize-len(proof))...), LeaderKey: pk,
+	b := &wire.Block{
+		Header: wire.Header{
+			Version: wire.BlockVersion, Parent: tip.ID, Slot: s, BlockRoot: wire.BlockRoot(txs),
+			ProofOfLeadership: wire.ProofOfLeadership{
+				Proof: append(proof, make([]byte, wire.ProofSize-len(proof))...), LeaderKey: pk,
 			},
 		},
 		Transactions: txs,
@@ -314,7 +315,7 @@ func (h *handler) OnBlock(from peer.ID, data []byte) {
 	if !n.started() {
 		return
 	}
-	var b nodeapi.Block
+	var b wire.Block
 	if err := json.Unmarshal(data, &b); err != nil {
 		n.clog.Debug("bad block gossip", "peer", n.net.Name(from), "err", err)
 		return
@@ -337,7 +338,7 @@ func (h *handler) OnBlock(from peer.ID, data []byte) {
 // OnTx implements p2p.Handler.
 func (h *handler) OnTx(from peer.ID, data []byte) {
 	n := (*Node)(h)
-	var tx nodeapi.Tx
+	var tx wire.Tx
 	if n.bugOn(bugDropTransactions) || json.Unmarshal(data, &tx) != nil {
 		return
 	}
@@ -353,11 +354,11 @@ func (h *handler) SyncTip() nodeapi.Hash {
 }
 
 // SyncBlocks implements p2p.Handler.
-func (h *handler) SyncBlocks(id nodeapi.Hash, max int) []nodeapi.Block {
+func (h *handler) SyncBlocks(id nodeapi.Hash, max int) []wire.Block {
 	n := (*Node)(h)
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	var out []nodeapi.Block
+	var out []wire.Block
 	for len(out) < max {
 		b, ok := n.blocks[id]
 		if !ok || b.Header.Slot == 0 {
@@ -379,7 +380,7 @@ func (h *handler) OnPeer(p peer.ID) {
 
 // admit checks a transaction against the tip and adds it to the mempool.
 // It reports whether the tx is new.
-func (n *Node) admit(tx *nodeapi.Tx) (bool, error) {
+func (n *Node) admit(tx *wire.Tx) (bool, error) {
 	h, err := n.checkTx(tx)
 	if err != nil || n.pool.Has(h) {
 		return false, err
@@ -393,7 +394,7 @@ func (n *Node) admit(tx *nodeapi.Tx) (bool, error) {
 
 // checkTx checks a transaction on its own and against the tip; a tx the
 // tip refuses is marked rejected. It returns the tx hash.
-func (n *Node) checkTx(tx *nodeapi.Tx) (nodeapi.Hash, error) {
+func (n *Node) checkTx(tx *wire.Tx) (nodeapi.Hash, error) {
 	if err := ledger.CheckStateless(tx); err != nil {
 		return nodeapi.Hash{}, err
 	}

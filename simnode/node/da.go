@@ -14,6 +14,7 @@ import (
 	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 	"github.com/nomosrun/nomosrun/simnode/api"
 	"github.com/nomosrun/nomosrun/simnode/da"
+	"github.com/nomosrun/nomosrun/simnode/wire"
 )
 
 // shareProtocol carries one DA share from an executor to a subnet member.
@@ -101,7 +102,7 @@ func (d *daService) accept(data []byte) error {
 // blob id but delivers no share and withholds the blob tx, as a node
 // withholds a blob tx whose blob cannot be sampled: the blob never becomes
 // available nor included.
-func (d *daService) disperse(ctx context.Context, req nodeapi.DispersalRequest) (nodeapi.BlobID, error) {
+func (d *daService) disperse(ctx context.Context, req wire.DispersalRequest) (nodeapi.BlobID, error) {
 	p, err := d.loadParams()
 	if err != nil {
 		return nodeapi.BlobID{}, err
@@ -143,8 +144,11 @@ func (d *daService) disperse(ctx context.Context, req nodeapi.DispersalRequest) 
 			return nodeapi.BlobID{}, fmt.Errorf("dispersal: no member of subnet %d took its share", col)
 		}
 	}
-	tx := txcodec.BlobTx(d.n.leader, req.ChannelID, req.ParentMsgID, nodeapi.BlobID(id), uint64(len(req.Data)))
-	if err := d.n.AddTx(ctx, &tx); err != nil {
+	tx, err := wire.ParseTx(txcodec.BlobTx(d.n.leader, req.ChannelID, req.ParentMsgID, nodeapi.BlobID(id), uint64(len(req.Data))))
+	if err == nil {
+		err = d.n.AddTx(ctx, &tx)
+	}
+	if err != nil {
 		return nodeapi.BlobID{}, fmt.Errorf("dispersal: blob tx: %w", err)
 	}
 	return nodeapi.BlobID(id), nil
@@ -154,7 +158,7 @@ func (d *daService) disperse(ctx context.Context, req nodeapi.DispersalRequest) 
 func (d *daService) MainRoutes(mux *http.ServeMux) {
 	if d.n.IsExecutor() {
 		mux.HandleFunc("POST /disperse-data", func(w http.ResponseWriter, r *http.Request) {
-			var req nodeapi.DispersalRequest
+			var req wire.DispersalRequest
 			if !api.ReadJSON(w, r, &req) {
 				return
 			}

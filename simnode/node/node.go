@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"log/slog"
 	"os"
 	"sort"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
 	"github.com/nomosrun/nomosrun/simnode/config"
@@ -27,6 +27,7 @@ import (
 	"github.com/nomosrun/nomosrun/simnode/mempool"
 	"github.com/nomosrun/nomosrun/simnode/p2p"
 	"github.com/nomosrun/nomosrun/simnode/store"
+	"github.com/nomosrun/nomosrun/simnode/wire"
 )
 
 // MaxBlockTxs is the most transactions a block holds.
@@ -44,10 +45,10 @@ type Node struct {
 
 	mu      sync.Mutex
 	tree    *consensus.Tree
-	blocks  map[nodeapi.Hash]*nodeapi.Block
+	blocks  map[nodeapi.Hash]*wire.Block
 	states  map[nodeapi.Hash]*ledger.State
 	txIndex map[nodeapi.Hash][]nodeapi.Hash
-	orphans map[nodeapi.Hash]*nodeapi.Block
+	orphans map[nodeapi.Hash]*wire.Block
 	libSubs map[chan nodeapi.LibInfo]struct{}
 
 	pool  *mempool.Pool
@@ -94,8 +95,8 @@ func New(cfg *config.NodeConfig, log *slog.Logger) (*Node, error) {
 	n := &Node{
 		cfg: cfg, log: log, clog: log.With("target", "consensus"),
 		devMode: devMode,
-		blocks:  map[nodeapi.Hash]*nodeapi.Block{}, states: map[nodeapi.Hash]*ledger.State{},
-		txIndex: map[nodeapi.Hash][]nodeapi.Hash{}, orphans: map[nodeapi.Hash]*nodeapi.Block{},
+		blocks:  map[nodeapi.Hash]*wire.Block{}, states: map[nodeapi.Hash]*ledger.State{},
+		txIndex: map[nodeapi.Hash][]nodeapi.Hash{}, orphans: map[nodeapi.Hash]*wire.Block{},
 		libSubs: map[chan nodeapi.LibInfo]struct{}{}, netUp: make(chan struct{}),
 		pool: mempool.New(mempoolCap), leader: ed25519.NewKeyFromSeed(seed),
 		stake: map[nodeapi.Hash]uint64{}, f: cfg.Deployment.Cryptarchia.ConsensusConfig.ActiveSlotCoeff,
@@ -131,15 +132,15 @@ func New(cfg *config.NodeConfig, log *slog.Logger) (*Node, error) {
 
 // genesis builds the genesis block from the config's genesis notes: the
 // leader stake notes, then the wallet notes.
-func (n *Node) genesis() (*nodeapi.Block, error) {
+func (n *Node) genesis() (*wire.Block, error) {
 	g := n.cfg.Cryptarchia.Service.StartingState.Genesis
-	var outs []nodeapi.Note
+	var outs []wire.Note
 	for i, l := range g.Leaders {
 		pk, err := nodeapi.ParseHash(l.PK)
 		if err != nil {
 			return nil, fmt.Errorf("config key cryptarchia.service.starting_state.genesis.leaders[%d].pk: %v", i, err)
 		}
-		outs = append(outs, nodeapi.Note{Value: l.Value, PK: pk})
+		outs = append(outs, wire.Note{Value: l.Value, PK: pk})
 		n.stake[pk] += l.Value
 		n.total += l.Value
 	}
@@ -148,20 +149,20 @@ func (n *Node) genesis() (*nodeapi.Block, error) {
 		if err != nil {
 			return nil, fmt.Errorf("config key cryptarchia.service.starting_state.genesis.notes[%d].pk: %v", i, err)
 		}
-		outs = append(outs, nodeapi.Note{Value: w.Value, PK: pk})
+		outs = append(outs, wire.Note{Value: w.Value, PK: pk})
 	}
 	payload := []byte(`{"channel_id":"` + nodeapi.Hash{}.String() + `","inscription":[103,101,110,101,115,105,115],"parent":"` +
 		nodeapi.Hash{}.String() + `","signer":"` + nodeapi.Hash{}.String() + `"}`)
-	tx := nodeapi.Tx{
-		MantleTx:      nodeapi.MantleTx{Ops: []nodeapi.Op{{Opcode: nodeapi.OpChannelInscribe, Payload: payload}}, LedgerTx: nodeapi.LedgerTx{Inputs: []nodeapi.Hash{}, Outputs: outs}},
-		OpsProofs:     []nodeapi.OpProof{{}},
+	tx := wire.Tx{
+		MantleTx:      wire.MantleTx{Ops: []nodeapi.Op{{Opcode: nodeapi.OpChannelInscribe, Payload: payload}}, LedgerTx: wire.LedgerTx{Inputs: []nodeapi.Hash{}, Outputs: outs}},
+		OpsProofs:     []txcodec.OpProof{{}},
 		LedgerTxProof: txcodec.EmptyLedgerProof(),
 	}
-	b := &nodeapi.Block{
-		Header: nodeapi.Header{Version: nodeapi.BlockVersion, BlockRoot: tx.Hash(),
-			ProofOfLeadership: nodeapi.ProofOfLeadership{Proof: make(nodeapi.Bytes, nodeapi.ProofSize)}},
+	b := &wire.Block{
+		Header: wire.Header{Version: wire.BlockVersion, BlockRoot: tx.Hash(),
+			ProofOfLeadership: wire.ProofOfLeadership{Proof: make(nodeapi.Bytes, wire.ProofSize)}},
 		Signature:    make(nodeapi.Bytes, ed25519.SignatureSize),
-		Transactions: []nodeapi.Tx{tx},
+		Transactions: []wire.Tx{tx},
 	}
 	return b, nil
 }
@@ -173,8 +174,8 @@ func (n *Node) genesis() (*nodeapi.Block, error) {
 // the restored LIB (the LIB then moves back to the fork point), so a node
 // that finalized a minority fork rejoins the majority after a restart.
 func (n *Node) recover() error {
-	var stored []*nodeapi.Block
-	if err := n.store.Blocks(func(b *nodeapi.Block) error { stored = append(stored, b); return nil }); err != nil {
+	var stored []*wire.Block
+	if err := n.store.Blocks(func(b *wire.Block) error { stored = append(stored, b); return nil }); err != nil {
 		return err
 	}
 	sort.Slice(stored, func(i, j int) bool { return stored[i].Header.Slot < stored[j].Header.Slot })
@@ -337,7 +338,7 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, id nodeapi.Hash, wait bool)
 	if known {
 		return
 	}
-	var chain []nodeapi.Block
+	var chain []wire.Block
 	want := id
 	for len(chain) < 100000 {
 		_, blocks, err := n.net.Sync(ctx, p, &want, 64)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/simnode/wire"
 )
 
 // headersLimit caps /cryptarchia/headers, as in Nomos.
@@ -27,7 +28,7 @@ func (n *Node) Info() nodeapi.Info {
 	if n.tree.Online() {
 		mode = nodeapi.ModeOnline
 	}
-	return nodeapi.Info{LIB: n.tree.LIB().ID, Tip: tip.ID, Slot: tip.Slot, Height: tip.Height, Mode: mode}
+	return nodeapi.Info{LIB: n.tree.LIB().ID.String(), Tip: tip.ID.String(), Slot: tip.Slot, Height: tip.Height, Mode: mode}
 }
 
 // ErrUnknownBlock is returned for a headers walk from an unknown block.
@@ -51,7 +52,7 @@ func (n *Node) Headers(from, to *nodeapi.Hash) ([]nodeapi.Hash, error) {
 }
 
 // Block is /storage/block; nil when unknown.
-func (n *Node) Block(id nodeapi.Hash) *nodeapi.Block {
+func (n *Node) Block(id nodeapi.Hash) *wire.Block {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.blocks[id]
@@ -59,7 +60,7 @@ func (n *Node) Block(id nodeapi.Hash) *nodeapi.Block {
 
 // AddTx is /mempool/add/tx: check, pool and gossip. Under the
 // drop_transactions bug a valid tx is checked and then discarded.
-func (n *Node) AddTx(ctx context.Context, tx *nodeapi.Tx) error {
+func (n *Node) AddTx(ctx context.Context, tx *wire.Tx) error {
 	if n.bugOn(bugDropTransactions) {
 		h, err := n.checkTx(tx)
 		if err == nil {
@@ -91,7 +92,7 @@ func (n *Node) TxStatus(hs []nodeapi.Hash) []nodeapi.TxStatus {
 		out[i].State = nodeapi.TxUnknown
 		for _, b := range n.txIndex[h] {
 			if n.tree.OnMain(b) {
-				out[i] = nodeapi.TxStatus{State: nodeapi.TxInBlock, Block: b}
+				out[i] = nodeapi.TxStatus{State: nodeapi.TxInBlock, Block: b.String()}
 			}
 		}
 		if out[i].State != nodeapi.TxUnknown {

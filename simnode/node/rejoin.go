@@ -1,11 +1,10 @@
 package node
 
 import (
-	"github.com/nomosrun/nomosrun/internal/ctxtime"
-
 	"time"
 
-	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/internal/ctxtime"
+	"github.com/nomosrun/nomosrun/simnode/wire"
 )
 
 // The rejoin switch (config testing.rejoin_below_lib, off by default) is a
@@ -29,7 +28,7 @@ const rejoinLead = 2
 // node re-enters Bootstrapping with the LIB moved back to the fork point,
 // follows the longest chain, and turns Online again after the prolonged
 // bootstrap period. It reports whether it re-bootstrapped.
-func (n *Node) rejoinLocked(chain []nodeapi.Block) bool {
+func (n *Node) rejoinLocked(chain []wire.Block) bool {
 	if len(chain) == 0 || !n.tree.Online() {
 		return false
 	}

@@ -29,6 +29,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/simnode/wire"
 )
 
 // SyncProtocol is the chain-sync request/response protocol.
@@ -58,7 +59,7 @@ type Handler interface {
 	// SyncTip is the local tip for a peer's sync request.
 	SyncTip() nodeapi.Hash
 	// SyncBlocks is up to max blocks from id back towards genesis.
-	SyncBlocks(id nodeapi.Hash, max int) []nodeapi.Block
+	SyncBlocks(id nodeapi.Hash, max int) []wire.Block
 	// OnPeer is called when a connection to a peer opens.
 	OnPeer(p peer.ID)
 }
@@ -365,8 +366,8 @@ type syncRequest struct {
 }
 
 type syncResponse struct {
-	Tip    nodeapi.Hash    `json:"tip"`
-	Blocks []nodeapi.Block `json:"blocks,omitempty"`
+	Tip    nodeapi.Hash `json:"tip"`
+	Blocks []wire.Block `json:"blocks,omitempty"`
 }
 
 func (n *Network) serveSync(s network.Stream) {
@@ -389,7 +390,7 @@ func (n *Network) serveSync(s network.Stream) {
 
 // Sync asks p for its tip and, when from is set, for up to max blocks from
 // from back towards genesis. Link faults apply to the exchange.
-func (n *Network) Sync(ctx context.Context, p peer.ID, from *nodeapi.Hash, max int) (nodeapi.Hash, []nodeapi.Block, error) {
+func (n *Network) Sync(ctx context.Context, p peer.ID, from *nodeapi.Hash, max int) (nodeapi.Hash, []wire.Block, error) {
 	if n.faults.isBlocked(p) {
 		return nodeapi.Hash{}, nil, errors.New("peer blocked")
 	}

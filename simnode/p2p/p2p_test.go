@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/simnode/wire"
 )
 
 // recorder is a Handler that records gossip.
@@ -30,10 +31,10 @@ func (r *recorder) OnBlock(_ peer.ID, data []byte) {
 	r.blocks = append(r.blocks, string(data))
 	r.at = append(r.at, time.Now())
 }
-func (r *recorder) OnTx(peer.ID, []byte)                         {}
-func (r *recorder) SyncTip() nodeapi.Hash                        { return nodeapi.Hash{7} }
-func (r *recorder) SyncBlocks(nodeapi.Hash, int) []nodeapi.Block { return nil }
-func (r *recorder) OnPeer(peer.ID)                               {}
+func (r *recorder) OnTx(peer.ID, []byte)                      {}
+func (r *recorder) SyncTip() nodeapi.Hash                     { return nodeapi.Hash{7} }
+func (r *recorder) SyncBlocks(nodeapi.Hash, int) []wire.Block { return nil }
+func (r *recorder) OnPeer(peer.ID)                            {}
 func (r *recorder) got() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/simnode/wire"
 )
 
 var (
@@ -51,7 +52,7 @@ func Open(dir string) (*Store, error) {
 func (s *Store) Close() error { return s.db.Close() }
 
 // PutBlock stores a block under its id.
-func (s *Store) PutBlock(b *nodeapi.Block) error {
+func (s *Store) PutBlock(b *wire.Block) error {
 	data, err := json.Marshal(b)
 	if err != nil {
 		return err
@@ -80,10 +81,10 @@ func (s *Store) LIB() (nodeapi.Hash, bool, error) {
 }
 
 // Blocks calls f for every stored block, in no particular order.
-func (s *Store) Blocks(f func(*nodeapi.Block) error) error {
+func (s *Store) Blocks(f func(*wire.Block) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketBlocks).ForEach(func(k, v []byte) error {
-			var b nodeapi.Block
+			var b wire.Block
 			if err := json.Unmarshal(v, &b); err != nil {
 				return fmt.Errorf("storage: block %x: %w", k, err)
 			}

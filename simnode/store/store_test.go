@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/simnode/wire"
 )
 
 func TestBlocksAndLIBSurviveReopen(t *testing.T) {
@@ -12,7 +13,7 @@ func TestBlocksAndLIBSurviveReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &nodeapi.Block{Header: nodeapi.Header{Version: nodeapi.BlockVersion, Slot: 7}, Signature: make(nodeapi.Bytes, 64)}
+	b := &wire.Block{Header: wire.Header{Version: wire.BlockVersion, Slot: 7}, Signature: make(nodeapi.Bytes, 64)}
 	if err := s.PutBlock(b); err != nil {
 		t.Fatal(err)
 	}
@@ -25,8 +26,8 @@ func TestBlocksAndLIBSurviveReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var got []*nodeapi.Block
-	if err := s.Blocks(func(b *nodeapi.Block) error { got = append(got, b); return nil }); err != nil {
+	var got []*wire.Block
+	if err := s.Blocks(func(b *wire.Block) error { got = append(got, b); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || got[0].ID() != b.ID() {
