@@ -168,7 +168,7 @@ func (f *Feed) Lookup(id string) (parent string, height uint64, ok bool) {
 }
 
 // Block returns a fetched block and its height.
-func (f *Feed) Block(id string) (*nodeclient.Block, uint64, bool) {
+func (f *Feed) Block(id string) (*nodeapi.Block, uint64, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	e := f.tree[id]

@@ -13,6 +13,7 @@ import (
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/workloads"
+	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -107,7 +108,7 @@ func (h *hookContext) Block(id string) (hooks.Block, bool) {
 }
 
 // hookBlock is b as a hook sees it.
-func (h *hookContext) hookBlock(id string, height uint64, b *nodeclient.Block) hooks.Block {
+func (h *hookContext) hookBlock(id string, height uint64, b *nodeapi.Block) hooks.Block {
 	hb := hooks.Block{ID: id, Height: height}
 	if b == nil {
 		return hb

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/hooks"
-	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/run"
+	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners/fake"
 )
 
@@ -28,7 +28,7 @@ func (g goHooks) Call(ctx context.Context, h plan.Hook, rc hooks.Context, b *hoo
 // hashingCodec names a transaction by its output's owner.
 type hashingCodec struct{ codec }
 
-func (hashingCodec) TxHash(tx nodeclient.Tx) (string, error) {
+func (hashingCodec) TxHash(tx nodeapi.Tx) (string, error) {
 	return "tx-" + tx.MantleTx.LedgerTx.Outputs[0].PK, nil
 }
 

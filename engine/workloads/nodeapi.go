@@ -76,3 +76,8 @@ func (c *apiCodec) MsgID(op nodeapi.Op) (string, error) {
 
 // Signer implements Codec.
 func (c *apiCodec) Signer() string { return txcodec.PublicKey(c.channel).String() }
+
+var _ TxHasher = (*apiCodec)(nil)
+
+// TxHash implements TxHasher: the reference node's transaction hash.
+func (c *apiCodec) TxHash(tx nodeapi.Tx) (string, error) { return txcodec.TxHash(&tx).String(), nil }

@@ -183,5 +183,5 @@ func submit(ctx context.Context, nodes []nodeclient.Node, rng *rand.Rand, tx nod
 // TxHasher is a Codec that names transactions: the hash a node reports
 // for one (in /mantle/status and in blocks).
 type TxHasher interface {
-	TxHash(tx nodeclient.Tx) (string, error)
+	TxHash(tx nodeapi.Tx) (string, error)
 }
