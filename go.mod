@@ -3,6 +3,7 @@ module github.com/nomosrun/nomosrun
 go 1.26.8
 
 require (
+	github.com/cavaliergopher/cpio v1.0.1
 	github.com/consensys/gnark-crypto v0.22.0
 	github.com/containerd/errdefs v1.0.0
 	github.com/docker/docker v28.5.2+incompatible

@@ -65,6 +65,10 @@ var (
 	GrafanaURL = Var{"NOMOS_GRAFANA_URL", "", "Grafana base URL linked from the report"}
 	// PrometheusBin is the Prometheus binary the metric tests run.
 	PrometheusBin = Var{"NOMOS_PROMETHEUS_BIN", "", "Prometheus binary for the metric tests"}
+	// VMKernel is the kernel image the in-VM tests boot under qemu.
+	VMKernel = Var{"NOMOS_VM_KERNEL", "", "kernel image (vmlinuz) the in-VM kernel tests boot under qemu (set by tools/ci.d/40-vmkernel.sh)"}
+	// VMModules is the module tree of that kernel.
+	VMModules = Var{"NOMOS_VM_MODULES", "", "module directory (lib/modules/VERSION) of NOMOS_VM_KERNEL"}
 	// ContainerdAddress is the containerd socket the image load tests try first.
 	ContainerdAddress = Var{"CONTAINERD_ADDRESS", "", "containerd socket the image load tests try before the usual paths"}
 )
@@ -73,7 +77,7 @@ var (
 var All = []Var{SlowTest, KeepLogs, LogDir, LogLevel, LogFilter, NodeBin, ExecutorBin,
 	DevMode, KZGParams, Image, ImagePullPolicy, ComposeHost, ComposePreserve, K8sPreserve,
 	K8sNamespace, K8sNodeHost, K8sPortForward, K8sDeployTimeout, K8sProbeTimeout, K8sStorageClass,
-	MetricsQueryURL, GrafanaURL, PrometheusBin, ContainerdAddress}
+	MetricsQueryURL, GrafanaURL, PrometheusBin, VMKernel, VMModules, ContainerdAddress}
 
 // Get returns the variable's value with surrounding space trimmed ("" when unset).
 func (v Var) Get() string { return strings.TrimSpace(os.Getenv(v.Name)) }
