@@ -52,8 +52,8 @@ func (c *runCtx) allowed(b *starlark.Builtin) error {
 	}
 	uses := append(slices.Clone(c.hook.Uses), need)
 	slices.Sort(uses)
-	return argError(b, "hook %s did not declare %q; add uses=[%s] to its %s() call at %s",
-		c.hook.Describe(), need, capNames(uses), c.hook.Kind, c.hook.Pos)
+	return argError(b, "needs %q in the hook's uses=; add uses=[%s] to the %s() call at %s",
+		need, capNames(uses), c.hook.Kind, c.hook.Pos)
 }
 
 // faultAction makes the ctx action of a fault kind from the parser its
