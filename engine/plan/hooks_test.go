@@ -26,6 +26,15 @@ func TestHooksValidateAndRender(t *testing.T) {
 	if p.Hooks[4].ID != "h5" {
 		t.Errorf("hook ids: %+v", p.Hooks)
 	}
+	// A hook may submit or disrupt, so the run keeps its cooldown; only
+	// kill, restart and pause in uses= count as node control.
+	if p.Derived.Cooldown == 0 || p.NeedsNodeControl() {
+		t.Errorf("cooldown %s, node control %v", p.Derived.Cooldown, p.NeedsNodeControl())
+	}
+	b.AddHook(Hook{Kind: HookAt, Func: "bounce", Uses: []Capability{CapRestart}})
+	if !b.Build().NeedsNodeControl() {
+		t.Error("a hook using restart: want node control")
+	}
 	var msgs []string
 	for _, e := range PlanErrors(p.ValidateOn("the host runner", NewCapabilities(CapKill))) {
 		msgs = append(msgs, e.Error())
