@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 
 	"go.starlark.net/starlark"
@@ -60,9 +61,13 @@ func (r *hookRun) Call(ctx context.Context, h plan.Hook, rc hooks.Context, b *ho
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	f, ok := r.funcs[h.ID]
-	if !ok {
-		return fmt.Errorf("hook %s: the script registered no function with this id", h.Describe())
+	i := slices.IndexFunc(r.plan.Hooks, func(p plan.Hook) bool { return p.ID == h.ID })
+	if !ok || i < 0 {
+		return fmt.Errorf("hook %s: the script registered no hook with this id", h.Describe())
 	}
+	// The plan's own copy decides what the hook may do, whatever the
+	// caller passed.
+	h = r.plan.Hooks[i]
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("hook %s interrupted: %w", h.Describe(), err)
 	}
