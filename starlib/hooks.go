@@ -43,7 +43,7 @@ func hookBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	case plan.HookEvery:
 		err = starlark.UnpackArgs(b.Name(), args, kwargs, "interval", &when, "fn", &fn, "uses?", &uses)
 		if err == nil && when.span.IsZero() {
-			err = argError(b, "interval must be positive, got %s", when.span)
+			err = argError(b, "interval must be positive; give wall time (\"5s\"), blocks(n) or slots(n)")
 		}
 		h.Every = when.span
 	case plan.HookAt:

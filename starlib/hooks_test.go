@@ -224,3 +224,17 @@ func TestHookEngineErrorsPassThrough(t *testing.T) {
 		t.Errorf("error = %q", err)
 	}
 }
+
+func TestHookCallsRoundTrip(t *testing.T) {
+	const defs = "def tick(ctx):\n    pass\ndef adapt(ctx, block):\n    pass\n"
+	res := interpretHooks(t, defs+"every(blocks(2), tick)\nat(0, tick, uses=['kill'])\nat(slots(3), tick)\n"+
+		"on_block(adapt, uses=['restart', 'partition'])\nexpect_consensus_agreement()\n", 1, 0)
+	src := res.Plan.Starlark()
+	again := interpretHooks(t, defs+src, 1, 0)
+	if got := again.Plan.Starlark(); got != src {
+		t.Errorf("round trip changed the plan:\n%s\n---\n%s", src, got)
+	}
+	if len(again.Plan.Hooks) != 4 || again.Plan.Hooks[3].Uses[0] != plan.CapPartition {
+		t.Errorf("hooks = %+v", again.Plan.Hooks)
+	}
+}
