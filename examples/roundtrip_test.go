@@ -31,6 +31,13 @@ func TestCanonicalCallsRoundTrip(t *testing.T) {
 				fmt.Fprintf(&src, "def %s(s):\n    return True\n", strings.SplitN(e.Custom.Func, "@", 2)[0])
 			}
 		}
+		defined := map[string]bool{}
+		for _, h := range orig.Hooks {
+			if !defined[h.Func] {
+				defined[h.Func] = true
+				fmt.Fprintf(&src, "def %s(ctx, block=None):\n    pass\n", h.Func)
+			}
+		}
 		src.WriteString(orig.Starlark())
 		res, err := starlib.InterpretSource(context.Background(), "roundtrip.star", []byte(src.String()), starlib.Options{Seed: orig.Seed})
 		if err != nil {

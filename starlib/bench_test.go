@@ -57,3 +57,42 @@ func BenchmarkLargeScenario(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHookCall is the interpreter's cost of one call of an every hook
+// that reads the height and keeps a counter in ctx.state.
+func BenchmarkHookCall(b *testing.B) {
+	res, err := InterpretSource(context.Background(), "h.star",
+		[]byte("def tick(ctx):\n    ctx.state['n'] = ctx.state.get('n', 0) + ctx.height\nevery('1s', tick)\n"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, fake := res.Plan.Hooks[0], &fakeRun{}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := res.Hooks.Call(context.Background(), h, fake, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOnBlockTxs is one call of an on_block hook that reads the
+// block's transactions and records their count.
+func BenchmarkOnBlockTxs(b *testing.B) {
+	res, err := InterpretSource(context.Background(), "h.star",
+		[]byte("def seen(ctx, block):\n    ctx.record('txs', len([t for t in block.txs if t]))\non_block(seen)\n"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	blk := fakeChain()[3]
+	for i := 0; i < 500; i++ {
+		blk.Txs = append(blk.Txs, fmt.Sprintf("tx-%d", i))
+	}
+	h, fake := res.Plan.Hooks[0], &fakeRun{}
+	b.ReportAllocs()
+	for b.Loop() {
+		fake.actions = fake.actions[:0]
+		if err := res.Hooks.Call(context.Background(), h, fake, &blk); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

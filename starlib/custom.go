@@ -14,9 +14,9 @@ import (
 	"go.starlark.net/starlark"
 )
 
-// customSteps bounds one custom expectation call, so a runaway loop in a
-// script cannot hang the evaluation phase.
-const customSteps = 10_000_000
+// callSteps bounds one call of a script function after interpretation (a
+// custom expectation, a hook), so a runaway loop cannot hang the run.
+const callSteps = 10_000_000
 
 // customs records the functions passed to expect(), by a unique key.
 type customs struct {
@@ -64,7 +64,7 @@ func (c *customs) evaluate(ctx context.Context, funcName string, snapshot map[st
 	}
 	snap.Freeze()
 	thread := &starlark.Thread{Name: "expect " + funcName, Print: func(*starlark.Thread, string) {}}
-	thread.SetMaxExecutionSteps(customSteps)
+	thread.SetMaxExecutionSteps(callSteps)
 	stop := context.AfterFunc(ctx, func() { thread.Cancel(ctx.Err().Error()) })
 	defer stop()
 	v, err := starlark.Call(thread, f, starlark.Tuple{snap}, nil)

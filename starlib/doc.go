@@ -15,6 +15,8 @@
 //	faults        kill, pause, partition, isolate, latency, clock_skew
 //	expectations  expect_liveness, expect_tx_inclusion, expect_da_inclusion,
 //	              expect_consensus_agreement, expect_metric, expect_log, expect
+//	hooks         every, at, on_block: script functions the engine calls
+//	              during the run with a run context (ctx)
 //
 // go.starlark.net is pinned to one pseudo-version in go.mod (it has no semver
 // tags); an upgrade re-runs the .star behaviour tests and the golden plans.

@@ -17,6 +17,9 @@ const (
 	ClassStep Class = "plan step"
 	// ClassValue builtins only return a value (blocks, slots, param).
 	ClassValue Class = "value"
+	// ClassContext members belong to the ctx a hook receives, not to the
+	// scenario's globals.
+	ClassContext Class = "run context"
 )
 
 type builtinFunc = func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error)
@@ -48,6 +51,7 @@ var families = []struct {
 	{"workloads", workloadBuiltins},
 	{"faults", faultBuiltins},
 	{"expectations", expectBuiltins},
+	{"hooks", hookBuiltins},
 	{"matrix", matrixBuiltins},
 }
 
@@ -79,6 +83,11 @@ func Builtins() []BuiltinDoc {
 			out = append(out, BuiltinDoc{Family: f.name, Name: e.name, Signature: e.sig, Class: e.class, Doc: e.doc})
 		}
 		sort.Slice(out[start:], func(i, j int) bool { return out[start+i].Name < out[start+j].Name })
+	}
+	// The run context's members follow, in their table's order: reads,
+	// actions, records.
+	for _, m := range ctxTable() {
+		out = append(out, BuiltinDoc{Family: "run context (ctx)", Name: "ctx." + m.name, Signature: m.sig, Class: ClassContext, Doc: m.doc})
 	}
 	return out
 }

@@ -16,6 +16,7 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
+	"github.com/nomosrun/nomosrun/engine/hooks"
 	"github.com/nomosrun/nomosrun/engine/plan"
 )
 
@@ -38,6 +39,8 @@ type Options struct {
 	Seed int64
 	// MaxSteps bounds the Starlark execution steps (0: DefaultMaxSteps).
 	MaxSteps uint64
+	// HookSteps bounds each call of a hook (0: DefaultHookSteps).
+	HookSteps uint64
 	// Logger receives print() output (nil: slog.Default()).
 	Logger *slog.Logger
 
@@ -52,6 +55,9 @@ type Result struct {
 	Plan *plan.Plan
 	// Custom evaluates the plan's custom expectations after the run.
 	Custom Custom
+	// Hooks calls the plan's hooks during one run: every call of the run
+	// goes through this Caller, which keeps ctx.state and ctx.rand.
+	Hooks hooks.Caller
 }
 
 // InterpretFile interprets the scenario at path. load() reaches files
@@ -102,6 +108,7 @@ func Interpret(ctx context.Context, fsys fs.FS, root, name string, opts Options)
 		builder: plan.NewBuilder(display(name), opts.Seed),
 		params:  &params{set: opts.Set, declared: map[string]declaredParam{}},
 		customs: &customs{funcs: map[string]*starlark.Function{}},
+		hooks:   map[string]*starlark.Function{},
 	}
 	l := &loader{fsys: fsys, env: env, display: display, fsPath: map[string]string{}, cache: map[string]*module{}}
 	thread := &starlark.Thread{
@@ -130,7 +137,8 @@ func Interpret(ctx context.Context, fsys fs.FS, root, name string, opts Options)
 	if err := unknownParams(st.params); err != nil {
 		return nil, err
 	}
-	return &Result{Plan: st.builder.Build(), Custom: st.customs.evaluate}, nil
+	p := st.builder.Build()
+	return &Result{Plan: p, Custom: st.customs.evaluate, Hooks: newHookRun(p, st.hooks, opts.HookSteps, opts.setup)}, nil
 }
 
 func merge(a, b starlark.StringDict) starlark.StringDict {

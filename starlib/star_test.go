@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -73,7 +74,10 @@ func testFS(t *testing.T) fstest.MapFS {
 
 // TestStarFiles runs testdata/*.star: each chunk is interpreted and, if that
 // succeeds, validated; errors of both phases must match the ### annotations
-// of their lines. "# set: name=value" lines give --set values.
+// of their lines. "# set: name=value" lines give --set values; "# caps: a,b"
+// the runner's capabilities (default: all); "# call: h1 h2 h1" calls those
+// hooks in order after validation, on a fake run (fakeRun), and
+// "# hook_steps: n" bounds each call.
 func TestStarFiles(t *testing.T) {
 	assert, err := starlarktest.LoadAssertModule()
 	if err != nil {
@@ -97,13 +101,30 @@ func TestStarFiles(t *testing.T) {
 					k, v, _ := strings.Cut(kv, "=")
 					set[k] = v
 				}
+				fake := &fakeRun{}
 				opts := Options{Set: set, Seed: plan.DefaultSeed, Logger: slog.New(slog.DiscardHandler),
-					extra: starlark.StringDict{"assert": assert["assert"], "current_plan": starlark.NewBuiltin("current_plan", currentPlan)},
+					extra: starlark.StringDict{"assert": assert["assert"], "current_plan": starlark.NewBuiltin("current_plan", currentPlan),
+						"fake_actions": fake.actionsBuiltin()},
 					setup: func(th *starlark.Thread) { starlarktest.SetReporter(th, t) }}
+				for _, n := range c.Directive("hook_steps") {
+					opts.HookSteps, _ = strconv.ParseUint(n, 10, 64)
+				}
+				caps := allCaps
+				for _, list := range c.Directive("caps") {
+					caps = plan.Capabilities{}
+					for _, name := range strings.Split(list, ",") {
+						caps[plan.Capability(strings.TrimSpace(name))] = true
+					}
+				}
 				res, err := Interpret(context.Background(), fsys, "", name, opts)
 				if err == nil {
 					// The language tests check scripts, not the verdict rule (see plan tests).
-					err = res.Plan.ValidateDeployOn("the runner", allCaps)
+					err = res.Plan.ValidateDeployOn("the runner", caps)
+				}
+				for _, ids := range c.Directive("call") {
+					if err == nil {
+						err = callHooks(context.Background(), res, fake, strings.Fields(ids))
+					}
 				}
 				reportErrors(c, err)
 				c.Done()

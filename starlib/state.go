@@ -20,9 +20,11 @@ type state struct {
 	builder *plan.Builder
 	params  *params
 	customs *customs
+	hooks   map[string]*starlark.Function // by hook id
 }
 
-var errNoState = errors.New("only callable while a scenario is interpreted, not from a custom expectation")
+var errNoState = errors.New("only callable while a scenario is interpreted, not from a hook or a custom expectation " +
+	"(a hook acts through its ctx: ctx.kill, ctx.partition, ...)")
 
 // stateFrom returns the interpretation state of thread, or an error (never a
 // panic) when the builtin runs outside interpretation, e.g. from a custom

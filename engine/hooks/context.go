@@ -18,7 +18,9 @@ import (
 type Caller interface {
 	// Call runs hook with the run context. For an on_block hook b is the
 	// new block; otherwise nil. A returned error stops the run: a
-	// *starlib.ScriptError for a broken or failing hook.
+	// *starlib.ScriptError for a broken or failing hook; the error of a
+	// Context method that an action called, wrapped (errors.Is finds it);
+	// ctx.Err() wrapped when ctx is cancelled during the call.
 	Call(ctx context.Context, hook plan.Hook, rc Context, b *Block) error
 }
 
@@ -48,8 +50,11 @@ type Context interface {
 	Transfer(ctx context.Context, hook plan.Hook, wallet int) (string, error)
 	// StartFault starts f now (its At is ignored); it heals after its
 	// Duration, by Heal, or at the end of the run. It returns the fault id.
+	// f comes resolved and checked against the plan's topology
+	// (plan.Plan.ResolveFault: Targets.Nodes, Partition.Groups), with Pos
+	// the position of the action in the script; its ID is empty.
 	StartFault(ctx context.Context, hook plan.Hook, f plan.Fault) (string, error)
-	// Heal heals a fault a hook started.
+	// Heal heals a fault a hook started: id is one StartFault returned.
 	Heal(ctx context.Context, id string) error
 	// StopNode and StartNode stop a node (it stays down) and start it again.
 	StopNode(ctx context.Context, node string) error

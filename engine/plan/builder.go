@@ -41,6 +41,7 @@ type Builder struct {
 	workloads   []Workload
 	faults      []Fault
 	expects     []Expectation
+	hooks       []Hook
 	warnings    []Warning
 	nw, nf, ne  int
 	defaultsPos Pos
@@ -179,6 +180,17 @@ func (b *Builder) AddFault(f Fault) (string, error) {
 	return f.ID, nil
 }
 
+// AddHook appends a run-time hook and gives it the next id (h1, h2, ...).
+func (b *Builder) AddHook(h Hook) (string, error) {
+	if len(b.hooks) >= MaxHooks {
+		return "", fmt.Errorf("more than %d hooks; a scenario this large is likely a runaway loop", MaxHooks)
+	}
+	h.ID = fmt.Sprintf("h%d", len(b.hooks)+1)
+	h.Uses = append([]Capability(nil), h.Uses...)
+	b.hooks = append(b.hooks, h)
+	return h.ID, nil
+}
+
 // AddExpectation appends an expectation with the next id (e1, e2, ...). An
 // explicit tx_inclusion or da_inclusion replaces the implicit one a workload
 // attached (keeping its id); declaring one of those, liveness or agreement
@@ -224,6 +236,7 @@ func (b *Builder) Build() *Plan {
 		Workloads:    append([]Workload{}, b.workloads...),
 		Faults:       make([]Fault, len(b.faults)),
 		Expectations: make([]Expectation, len(b.expects)),
+		Hooks:        append([]Hook(nil), b.hooks...),
 		Warnings:     append([]Warning(nil), b.warnings...),
 		Matrix:       b.matrix,
 	}

@@ -50,8 +50,16 @@ func (t Topology) RunWindow(r Run) time.Duration {
 	return r.Duration.Std()
 }
 
-// NeedsNodeControl reports whether the plan restarts, kills or pauses nodes.
+// NeedsNodeControl reports whether the plan restarts, kills or pauses nodes,
+// or has a hook that may.
 func (p *Plan) NeedsNodeControl() bool {
+	for _, h := range p.Hooks {
+		for _, c := range h.Uses {
+			if c == CapKill || c == CapRestart || c == CapPause {
+				return true
+			}
+		}
+	}
 	for _, w := range p.Workloads {
 		if w.Kind == WorkloadChaosRestart {
 			return true
@@ -71,7 +79,7 @@ func (p *Plan) NeedsNodeControl() bool {
 //
 //	expected_blocks = ceil(run / slot * coeff)
 //	cooldown        = max(5, security_param) * block_interval, at least 30s with node control;
-//	                  none without workloads and faults
+//	                  none without workloads, faults and hooks
 //	planned_txs     = min(floor(run / block_interval * rate), users)
 //	channels        = rate + ceil(rate * headroom / 100), at least 1
 //	blobs           = blob_rate * max(1, expected_blocks / security_param)
@@ -86,8 +94,9 @@ func derive(p *Plan, run time.Duration) Derived {
 	if p.NeedsNodeControl() && d.Cooldown < Duration(nodeControlCooldown) {
 		d.Cooldown = Duration(nodeControlCooldown)
 	}
-	if len(p.Workloads) == 0 && len(p.Faults) == 0 {
-		// Nothing is in flight and no node has to catch up.
+	if len(p.Workloads) == 0 && len(p.Faults) == 0 && len(p.Hooks) == 0 {
+		// Nothing is in flight and no node has to catch up (a hook may
+		// submit transactions or start faults).
 		d.Cooldown = 0
 	}
 	for _, w := range p.Workloads {

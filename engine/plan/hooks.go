@@ -1,5 +1,13 @@
 package plan
 
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
 // HookKind says when the engine calls a hook.
 type HookKind string
 
@@ -41,4 +49,115 @@ var HookActions = map[Capability][]string{
 	CapIsolate:   {"isolate"},
 	CapLatency:   {"latency"},
 	CapClockSkew: {"clock_skew"},
+}
+
+// MaxHooks bounds the hooks of a plan, like MaxFaults.
+const MaxHooks = 100
+
+// HookCapabilities lists the capabilities a hook may declare in uses=, in
+// name order.
+func HookCapabilities() []Capability {
+	caps := Capabilities{}
+	for c := range HookActions {
+		caps[c] = true
+	}
+	return caps.Sorted()
+}
+
+// ActionCapability returns the capability a run context action needs, and
+// false for an action that needs none (reads, transfer, record, heal).
+func ActionCapability(action string) (Capability, bool) {
+	for c, actions := range HookActions {
+		if slices.Contains(actions, action) {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// Describe names the hook for messages: "h1 (on_block adapt)".
+func (h Hook) Describe() string { return fmt.Sprintf("%s (%s %s)", h.ID, h.Kind, h.Func) }
+
+// Starlark returns the hook's call, naming its function, which must be
+// defined for the call to interpret.
+func (h Hook) Starlark() string {
+	uses := ""
+	if len(h.Uses) > 0 {
+		quoted := make([]string, len(h.Uses))
+		for i, c := range h.Uses {
+			quoted[i] = strconv.Quote(string(c))
+		}
+		uses = ", uses=[" + strings.Join(quoted, ", ") + "]"
+	}
+	switch h.Kind {
+	case HookEvery:
+		return fmt.Sprintf("every(%s, %s%s)", spanCall(h.Every), h.Func, uses)
+	case HookAt:
+		when := spanCall(h.At)
+		if h.At.IsZero() {
+			when = `"0s"`
+		}
+		return fmt.Sprintf("at(%s, %s%s)", when, h.Func, uses)
+	}
+	return fmt.Sprintf("%s(%s%s)", h.Kind, h.Func, uses)
+}
+
+// check reports what is wrong with the hook itself: its kind, the time
+// field of its kind, and the names in uses=.
+func (h Hook) check() []error {
+	var errs []error
+	switch h.Kind {
+	case HookEvery:
+		if h.Every.IsZero() {
+			errs = append(errs, fmt.Errorf("every needs a positive interval"))
+		}
+		if !h.At.IsZero() {
+			errs = append(errs, fmt.Errorf("an every hook has an at time; set only the interval"))
+		}
+	case HookAt:
+		if !h.Every.IsZero() {
+			errs = append(errs, fmt.Errorf("an at hook has an interval; set only the time"))
+		}
+	case HookOnBlock:
+		if !h.Every.IsZero() || !h.At.IsZero() {
+			errs = append(errs, fmt.Errorf("an on_block hook has a time; it runs on each block"))
+		}
+	default:
+		return []error{fmt.Errorf("unknown hook kind %q", h.Kind)}
+	}
+	for _, c := range h.Uses {
+		if _, ok := HookActions[c]; !ok {
+			errs = append(errs, fmt.Errorf("uses %q, which is not a hook capability (want one of %s)", c, capList(NewCapabilities(HookCapabilities()...))))
+		}
+	}
+	return errs
+}
+
+// ResolveFault prepares a fault a hook starts during the run: it resolves
+// the targets (or the partition's sides) against the plan's topology, as
+// Build does for a scheduled fault, and checks them as Validate does. The
+// error lists every problem; the schedule (At, Duration) is not checked.
+func (p *Plan) ResolveFault(f Fault) (Fault, error) {
+	f.Targets = p.Topology.resolveSelector(f.Targets)
+	if f.Partition != nil {
+		part := *f.Partition
+		part.Groups = p.Topology.resolveGroups(part.GroupSpecs)
+		f.Partition = &part
+	}
+	v := &validator{p: p}
+	if v.params(f.Pos, string(f.Kind), f.CheckParams()) {
+		if f.Kind == FaultPartition {
+			v.partition(f)
+		} else {
+			v.selector(f.Pos, string(f.Kind), f.Targets)
+		}
+	}
+	if len(v.errs) == 0 {
+		return f, nil
+	}
+	msgs := make([]string, len(v.errs))
+	for i, e := range v.errs {
+		msgs[i] = e.Msg
+	}
+	return f, errors.New(strings.Join(msgs, "; "))
 }

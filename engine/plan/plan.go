@@ -7,7 +7,7 @@ import (
 
 // Plan is a scenario turned into data: what to deploy, what to drive, what to
 // break and what to expect. Slices keep script order; ids are sequential
-// within their kind (w1.., f1.., e1..).
+// within their kind (w1.., f1.., e1.., h1..).
 type Plan struct {
 	Scenario     string            `json:"scenario"`
 	Seed         int64             `json:"seed"`
@@ -19,6 +19,7 @@ type Plan struct {
 	Faults       []Fault           `json:"faults"`
 	Hooks        []Hook            `json:"hooks,omitempty"`
 	Expectations []Expectation     `json:"expectations"`
+	Hooks        []Hook            `json:"hooks,omitempty"`
 	Run          Run               `json:"run"`
 	Derived      Derived           `json:"derived"`
 	Warnings     []Warning         `json:"warnings,omitempty"`

@@ -124,6 +124,9 @@ func (p *Plan) Starlark() string {
 			lines = append(lines, e.Starlark())
 		}
 	}
+	for _, h := range p.Hooks {
+		lines = append(lines, h.Starlark())
+	}
 	lines = append(lines, p.Run.Starlark())
 	if len(p.Matrix) > 0 {
 		lines = append(lines, matrixCall(p.Matrix))

@@ -63,6 +63,12 @@ func (p *Plan) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "  %-4s %s%s  %s\n", e.ID, e.describe(), implicit, e.Pos)
 	}
+	if len(p.Hooks) > 0 {
+		b.WriteString("\nhooks\n")
+	}
+	for _, h := range p.Hooks {
+		fmt.Fprintf(&b, "  %-4s %s  %s\n", h.ID, h.describe(p), h.Pos)
+	}
 	if len(p.Warnings) > 0 {
 		b.WriteString("\nwarnings\n")
 		for _, wn := range p.Warnings {
@@ -153,6 +159,24 @@ func (e Expectation) describe() string {
 		return fmt.Sprintf("custom %s (function %s)", e.Name, deref(e.Custom).Func)
 	}
 	return string(e.Kind)
+}
+
+// describe says when the hook runs and what it may do.
+func (h Hook) describe(p *Plan) string {
+	var when string
+	switch h.Kind {
+	case HookEvery:
+		when = "every " + spanText(h.Every, p.Wall(h.Every))
+	case HookAt:
+		when = "at " + spanText(h.At, p.Wall(h.At))
+	default:
+		when = "on each canonical block"
+	}
+	uses := "uses nothing"
+	if len(h.Uses) > 0 {
+		uses = "uses " + capList(NewCapabilities(h.Uses...))
+	}
+	return fmt.Sprintf("%s %s, %s", h.Func, when, uses)
 }
 
 // spanText shows a span with its wall time: "40s", or "blocks(5) (11.111s)".

@@ -41,6 +41,7 @@ func (p *Plan) validate(runner string, caps Capabilities, judged bool) error {
 	v.workloads()
 	v.faults()
 	v.expectations()
+	v.hooks()
 	if judged {
 		v.verdict()
 	}
@@ -285,6 +286,25 @@ func (v *validator) expectations() {
 	}
 }
 
+// hooks checks each hook's kind, time and uses=, and that a timed hook
+// runs within the run window.
+func (v *validator) hooks() {
+	run := v.p.Derived.RunDuration.Std()
+	for _, h := range v.p.Hooks {
+		if !v.params(h.Pos, "hook "+h.Describe(), h.check()) {
+			continue
+		}
+		first, what := v.p.Wall(h.At), "starts"
+		if h.Kind == HookEvery {
+			first, what = v.p.Wall(h.Every), "first runs"
+		}
+		if h.Kind != HookOnBlock && first >= run {
+			v.add(h.Pos, "hook %s %s at %s, after the run ends at %s; make it earlier or lengthen run",
+				h.Describe(), what, spanText(cmp.Or(h.At, h.Every), first), run)
+		}
+	}
+}
+
 // verdict rejects a run that checks nothing: its green would mean nothing.
 func (v *validator) verdict() {
 	if len(v.p.Expectations) > 0 || v.p.Run.NoExpectations {
@@ -298,30 +318,46 @@ func (v *validator) verdict() {
 		"(expect_liveness(), expect_consensus_agreement(), ...) or say so with run(..., allow_no_expectations=True)")
 }
 
+// need is why the plan requires a capability: the first step or hook that
+// does, at its position. hook is set when a hook's uses= asks for it.
+type need struct {
+	pos  Pos
+	hook *Hook
+}
+
 // needs lists what each part of the plan requires of a runner.
-func (p *Plan) needs() map[Capability]Pos {
-	out := map[Capability]Pos{}
-	note := func(c Capability, pos Pos) {
+func (p *Plan) needs() map[Capability]need {
+	out := map[Capability]need{}
+	note := func(c Capability, pos Pos, h *Hook) {
 		if _, ok := out[c]; !ok {
-			out[c] = pos
+			out[c] = need{pos, h}
 		}
 	}
 	for _, w := range p.Workloads {
 		switch w.Kind {
 		case WorkloadChaosRestart:
-			note(CapRestart, w.Pos)
+			note(CapRestart, w.Pos, nil)
 		case WorkloadDA:
-			note(CapDA, w.Pos)
+			note(CapDA, w.Pos, nil)
 		}
 	}
 	for _, f := range p.Faults {
 		if c, ok := faultCaps[f.Kind]; ok { // a bug needs only the node's testing API
-			note(c, f.Pos)
+			note(c, f.Pos, nil)
 		}
 	}
 	for _, e := range p.Expectations {
 		if e.Kind == ExpectLog {
-			note(CapLogs, e.Pos)
+			note(CapLogs, e.Pos, nil)
+		}
+	}
+	// A hook's uses= declares what its actions may do; the run refuses any
+	// other action, so these are all the capabilities hooks can need.
+	for i, h := range p.Hooks {
+		for _, c := range h.Uses {
+			if _, ok := HookActions[c]; ok { // hooks() reports the others
+				note(c, h.Pos, &p.Hooks[i])
+			}
 		}
 	}
 	return out
@@ -351,7 +387,13 @@ func (v *validator) capabilities(runner string, caps Capabilities) {
 	}
 	slices.Sort(lacking)
 	for _, c := range lacking {
-		v.add(needs[c], "%s lacks the %q capability this step needs (it has: %s); pick another --runner",
+		n := needs[c]
+		if n.hook != nil {
+			v.add(n.pos, "hook %s uses %s, which %s cannot do (it has: %s); pick another --runner or take %q out of uses=",
+				n.hook.Describe(), c, runner, capList(caps), c)
+			continue
+		}
+		v.add(n.pos, "%s lacks the %q capability this step needs (it has: %s); pick another --runner",
 			runner, c, capList(caps))
 	}
 }
