@@ -113,7 +113,7 @@ var ctxReads = []ctxMember{
 			return frozenList(out), nil
 		}},
 	{name: "node", sig: "ctx.node(name)", doc: "The node called name, as in ctx.nodes.", method: ctxNode},
-	{name: "peers", sig: "ctx.peers(name)", doc: "The names of the peers the node called name is connected to, as it reports them now.",
+	{name: "peers", sig: "ctx.peers(name)", doc: "The number of peers the node called name is connected to, as it reports it now.",
 		method: ctxPeers},
 	{name: "block", sig: "ctx.block(id)", doc: "The observed block with that id (id, parent, height, slot, txs), or None.",
 		method: ctxBlock},
@@ -211,7 +211,7 @@ func ctxPeers(c *runCtx, thread *starlark.Thread, b *starlark.Builtin, args star
 	if err != nil {
 		return nil, c.engineError(b, err)
 	}
-	return stringsValue(peers), nil
+	return starlark.MakeInt(peers), nil
 }
 
 func ctxBlock(c *runCtx, thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

@@ -16,9 +16,9 @@ const faultActionDoc = " Starts now; the arguments are those of the top-level bu
 	"Returns the fault id for ctx.heal; the fault heals after duration, by ctx.heal or when the run ends." + actionDoc
 
 var ctxActions = []ctxMember{
-	{name: "transfer", sig: "ctx.transfer(from_wallet, to_wallet, amount=1)",
-		doc: "Submits a transfer of amount between two seeded wallets (indices from 0, see wallets()) and returns the " +
-			"transaction hash. The transfer counts under the hook in the report.",
+	{name: "transfer", sig: "ctx.transfer(wallet)",
+		doc: "Submits seeded wallet's (indices from 0, see wallets()) transfer of its genesis note and returns the " +
+			"transaction hash; each wallet's note can be spent once per run. The transfer counts under the hook in the report.",
 		method: ctxTransfer},
 	{name: "kill", sig: "ctx.kill(nodes, restart_after=None)", doc: "Crashes the nodes, as kill()." + faultActionDoc,
 		method: faultAction(parseKill)},
@@ -115,23 +115,18 @@ func nodeAction(do func(*runCtx, context.Context, string) error) func(*runCtx, *
 }
 
 func ctxTransfer(c *runCtx, thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var from, to int
-	amount := 1
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "from_wallet", &from, "to_wallet", &to, "amount?", &amount); err != nil {
+	var wallet int
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "wallet", &wallet); err != nil {
 		return nil, err
 	}
 	n := c.run.plan.Wallets.Count
 	switch {
 	case n == 0:
 		return nil, argError(b, "the scenario seeds no wallets; add wallets(n)")
-	case from < 0 || from >= n || to < 0 || to >= n:
-		return nil, argError(b, "wallets are numbered 0..%d, got from_wallet=%d, to_wallet=%d", n-1, from, to)
-	case from == to:
-		return nil, argError(b, "from_wallet and to_wallet are both %d; transfer between two wallets", from)
-	case amount < 1:
-		return nil, argError(b, "amount must be at least 1, got %d", amount)
+	case wallet < 0 || wallet >= n:
+		return nil, argError(b, "wallets are numbered 0..%d, got %d", n-1, wallet)
 	}
-	hash, err := c.rc.Transfer(c.ctx, c.hook, from, to, uint64(amount))
+	hash, err := c.rc.Transfer(c.ctx, c.hook, wallet)
 	if err != nil {
 		return nil, c.engineError(b, err)
 	}

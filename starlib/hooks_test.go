@@ -49,12 +49,7 @@ func (f *fakeRun) Nodes() []hooks.NodeState {
 		{Name: "validator-1", Role: plan.RoleValidator, Height: 4, Slot: 8, Tip: "b4", LIB: "b2", Mode: "Online", Err: "timeout"},
 	}
 }
-func (f *fakeRun) Peers(ctx context.Context, node string) ([]string, error) {
-	if node == "validator-0" {
-		return []string{"validator-1"}, f.broken
-	}
-	return []string{"validator-0"}, f.broken
-}
+func (f *fakeRun) Peers(ctx context.Context, node string) (int, error) { return 1, f.broken }
 func (f *fakeRun) Block(id string) (hooks.Block, bool) {
 	for _, b := range fakeChain() {
 		if b.ID == id {
@@ -81,9 +76,9 @@ func (f *fakeRun) Timeline() []hooks.Event {
 func (f *fakeRun) Workloads() map[string]map[string]int {
 	return map[string]map[string]int{"transactions": {"submitted": 10, "included": 8}}
 }
-func (f *fakeRun) Transfer(ctx context.Context, h plan.Hook, from, to int, amount uint64) (string, error) {
+func (f *fakeRun) Transfer(ctx context.Context, h plan.Hook, wallet int) (string, error) {
 	f.txs++
-	f.actions = append(f.actions, fmt.Sprintf("%s transfer %d->%d %d", h.ID, from, to, amount))
+	f.actions = append(f.actions, fmt.Sprintf("%s transfer %d", h.ID, wallet))
 	return fmt.Sprintf("tx-%d", f.txs), f.broken
 }
 func (f *fakeRun) StartFault(ctx context.Context, h plan.Hook, flt plan.Fault) (string, error) {

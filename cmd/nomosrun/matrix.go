@@ -303,6 +303,7 @@ func (m *matrixRun) runJob(ctx context.Context, j matrix.Job) (res matrix.JobRes
 		RunDir:    dir,
 		ReportDir: dir,
 		Custom:    expect.CustomFunc(loaded.Custom),
+		Hooks:     loaded.Hooks,
 		Observer:  func(ev run.Event) { m.prog.observe(j.ID, ev) },
 		Logger:    m.a.engineLogger(),
 	})

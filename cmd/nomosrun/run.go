@@ -66,6 +66,7 @@ func runFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 			RunDir:    dir,
 			ReportDir: dir,
 			Custom:    expect.CustomFunc(res.Custom),
+			Hooks:     res.Hooks,
 			OnFailure: a.keepOnFailure(*keepOnFailure, prog),
 			Observer:  prog.observe,
 			Logger:    a.engineLogger(),

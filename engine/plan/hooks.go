@@ -138,20 +138,13 @@ func (h Hook) check() []error {
 // Build does for a scheduled fault, and checks them as Validate does. The
 // error lists every problem; the schedule (At, Duration) is not checked.
 func (p *Plan) ResolveFault(f Fault) (Fault, error) {
-	f.Targets = p.Topology.resolveSelector(f.Targets)
-	if f.Partition != nil {
-		part := *f.Partition
-		part.Groups = p.Topology.resolveGroups(part.GroupSpecs)
-		f.Partition = &part
+	f = p.Topology.resolveFault(f)
+	named := f
+	if named.ID == "" { // a hook's fault gets its id when it starts
+		named.ID = string(f.Kind)
 	}
 	v := &validator{p: p}
-	if v.params(f.Pos, string(f.Kind), f.CheckParams()) {
-		if f.Kind == FaultPartition {
-			v.partition(f)
-		} else {
-			v.selector(f.Pos, string(f.Kind), f.Targets)
-		}
-	}
+	v.fault(named)
 	if len(v.errs) == 0 {
 		return f, nil
 	}

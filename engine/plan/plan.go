@@ -17,7 +17,6 @@ type Plan struct {
 	Wallets      Wallets           `json:"wallets"`
 	Workloads    []Workload        `json:"workloads"`
 	Faults       []Fault           `json:"faults"`
-	Hooks        []Hook            `json:"hooks,omitempty"`
 	Expectations []Expectation     `json:"expectations"`
 	Hooks        []Hook            `json:"hooks,omitempty"`
 	Run          Run               `json:"run"`

@@ -119,20 +119,6 @@ func (v *validator) workloads() {
 	}
 }
 
-// RunFault resolves and checks a fault a run-time hook starts, as the plan
-// checks a scheduled fault (its parameters, nodes and partition sides);
-// there is no window to check, it starts now.
-func (p *Plan) RunFault(f Fault) (Fault, error) {
-	f = p.Topology.resolveFault(f)
-	v := &validator{p: p}
-	v.fault(f)
-	errs := make([]error, len(v.errs))
-	for i, e := range v.errs {
-		errs[i] = e
-	}
-	return f, errors.Join(errs...)
-}
-
 // fault checks a fault's parameters and nodes; it reports whether its
 // window can be checked further.
 func (v *validator) fault(f Fault) bool {

@@ -180,7 +180,11 @@ func (x *execution) wait(ctx context.Context, d time.Duration, wlErr <-chan erro
 		return &Error{Phase: ph, Kind: KindInfrastructure, Err: fmt.Errorf("workload failure: %w", err)}
 	case err := <-x.hookErr:
 		x.recordWorkloads()
-		return &Error{Phase: ph, Kind: KindScript, Err: err}
+		kind := KindScript
+		if ae := (*actionError)(nil); errors.As(err, &ae) {
+			kind = KindInfrastructure
+		}
+		return &Error{Phase: ph, Kind: kind, Err: err}
 	case err := <-x.exited:
 		x.recordWorkloads()
 		x.timeline("node_exit", "", err.Error())

@@ -93,7 +93,7 @@ func (h *hookContext) Peers(ctx context.Context, name string) (int, error) {
 	}
 	info, err := n.Client.NetworkInfo(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", name, err)
+		return 0, action(fmt.Errorf("%s: %w", name, err))
 	}
 	return info.NPeers, nil
 }
@@ -191,11 +191,11 @@ func (h *hookContext) Workloads() map[string]map[string]int {
 // node that accepts it.
 func (h *hookContext) Transfer(ctx context.Context, hook plan.Hook, wallet int) (string, error) {
 	if h.codec == nil {
-		return "", fmt.Errorf("no transaction codec for this node type")
+		return "", action(fmt.Errorf("no transaction codec for this node type"))
 	}
 	hasher, ok := h.codec.(workloads.TxHasher)
 	if !ok {
-		return "", fmt.Errorf("the transaction codec cannot name transactions")
+		return "", action(fmt.Errorf("the transaction codec cannot name transactions"))
 	}
 	if wallet < 0 || wallet >= h.x.plan.Wallets.Count {
 		return "", fmt.Errorf("no wallet %d: the scenario seeds wallets 0..%d", wallet, h.x.plan.Wallets.Count-1)
@@ -209,11 +209,11 @@ func (h *hookContext) Transfer(ctx context.Context, hook plan.Hook, wallet int) 
 	h.mu.Unlock()
 	tx, err := h.codec.Transfer(wallet)
 	if err != nil {
-		return "", err
+		return "", action(err)
 	}
 	hash, err := hasher.TxHash(tx)
 	if err != nil {
-		return "", err
+		return "", action(err)
 	}
 	var errs []error
 	for _, n := range h.x.nodes {
@@ -225,7 +225,7 @@ func (h *hookContext) Transfer(ctx context.Context, hook plan.Hook, wallet int) 
 		return hash, nil
 	}
 	h.count(hook.ID, "failed")
-	return "", fmt.Errorf("no node accepted the transaction: %v", errs)
+	return "", action(fmt.Errorf("no node accepted the transaction: %v", errs))
 }
 
 func (h *hookContext) count(hook, counter string) {
@@ -237,8 +237,9 @@ func (h *hookContext) count(hook, counter string) {
 	h.counts[hook][counter]++
 }
 
-// StartFault implements hooks.Context. The fault's id is the hook's id and
-// a count (h1.f1, h1.f2, ...), so the report tells hook faults apart from
+// StartFault implements hooks.Context: f comes resolved and checked by the
+// interpreter (plan.ResolveFault). The fault's id is the hook's id and a
+// count (h1.f1, h1.f2, ...), so the report tells hook faults apart from
 // scheduled ones.
 func (h *hookContext) StartFault(ctx context.Context, hook plan.Hook, f plan.Fault) (string, error) {
 	h.mu.Lock()
@@ -248,15 +249,13 @@ func (h *hookContext) StartFault(ctx context.Context, hook plan.Hook, f plan.Fau
 	if f.Pos.IsZero() {
 		f.Pos = hook.Pos
 	}
-	f, err := h.x.plan.RunFault(f)
-	if err != nil {
-		return "", err
-	}
-	return f.ID, h.faults.StartNow(ctx, f)
+	return f.ID, action(h.faults.StartNow(ctx, f))
 }
 
 // Heal implements hooks.Context.
-func (h *hookContext) Heal(ctx context.Context, id string) error { return h.faults.Heal(ctx, id) }
+func (h *hookContext) Heal(ctx context.Context, id string) error {
+	return action(h.faults.Heal(ctx, id))
+}
 
 // StopNode implements hooks.Context.
 func (h *hookContext) StopNode(ctx context.Context, node string) error {
@@ -271,14 +270,14 @@ func (h *hookContext) StartNode(ctx context.Context, node string) error {
 // Restart implements hooks.Context.
 func (h *hookContext) Restart(ctx context.Context, node string) error {
 	if _, err := h.node(node); err != nil {
-		return err
+		return action(err)
 	}
 	r, ok := h.x.cluster.(runners.Restarter)
 	if !ok {
-		return fmt.Errorf("the %s runner cannot restart nodes", h.x.runner.Name())
+		return action(fmt.Errorf("the %s runner cannot restart nodes", h.x.runner.Name()))
 	}
 	if err := r.Restart(ctx, node); err != nil {
-		return err
+		return action(err)
 	}
 	h.x.restarted("hook", node)
 	return nil
@@ -286,14 +285,14 @@ func (h *hookContext) Restart(ctx context.Context, node string) error {
 
 func (h *hookContext) control(node, what string, fn func(runners.StopStarter) error) error {
 	if _, err := h.node(node); err != nil {
-		return err
+		return action(err)
 	}
 	c, ok := h.x.cluster.(runners.StopStarter)
 	if !ok {
-		return fmt.Errorf("the %s runner cannot %s nodes", h.x.runner.Name(), what)
+		return action(fmt.Errorf("the %s runner cannot %s nodes", h.x.runner.Name(), what))
 	}
 	if err := fn(c); err != nil {
-		return err
+		return action(err)
 	}
 	h.x.timeline("node_"+what, node, "by a hook")
 	return nil
@@ -360,4 +359,20 @@ func (x *execution) recordHooks(hs *hooks.Scheduler) {
 	x.mu.Lock()
 	x.res.Hooks = st
 	x.mu.Unlock()
+}
+
+// actionError is a failure of the run while it carried out a hook's action
+// (a node or the runner failed it): an infrastructure error, not the
+// script's, however the interpreter wraps it.
+type actionError struct{ err error }
+
+func (e *actionError) Error() string { return e.err.Error() }
+func (e *actionError) Unwrap() error { return e.err }
+
+// action marks err, when there is one, as the run's failure.
+func action(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &actionError{err}
 }

@@ -58,9 +58,13 @@ func TestHooksReadActAndRecord(t *testing.T) {
 				return nil
 			},
 			"h2": func(ctx context.Context, rc hooks.Context, _ *hooks.Block) error {
-				var err error
-				cut, err = rc.StartFault(ctx, p.Hooks[1], plan.Fault{Kind: plan.FaultPartition,
+				// The interpreter resolves a hook's fault before it starts.
+				f, err := p.ResolveFault(plan.Fault{Kind: plan.FaultPartition,
 					Partition: &plan.PartitionParams{GroupSpecs: []plan.Selector{plan.SelectNames("validator-0")}}})
+				if err != nil {
+					return err
+				}
+				cut, err = rc.StartFault(ctx, p.Hooks[1], f)
 				return err
 			},
 			"h3": func(ctx context.Context, rc hooks.Context, _ *hooks.Block) error {
@@ -179,4 +183,23 @@ func keys(m map[string]any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// An action the run fails to carry out is the run's failure, not the
+// script's, however the interpreter wraps the error.
+func TestFailedHookActionIsAnInfrastructureError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := testPlan()
+		p.Hooks = []plan.Hook{{ID: "h1", Kind: plan.HookAt, Func: "pay", At: wallAt(time.Second)}}
+		calls := goHooks{"h1": func(ctx context.Context, rc hooks.Context, _ *hooks.Block) error {
+			_, err := rc.Transfer(ctx, p.Hooks[0], 1)
+			return fmt.Errorf("s.star:3:5: transfer: %w", err)
+		}}
+		o := opts(t, &recorder{})
+		o.Hooks = calls // the plain codec cannot name transactions
+		_, err := run.Execute(context.Background(), p, fake.New(fake.Options{}), o)
+		if run.KindOf(err) != run.KindInfrastructure || !strings.Contains(err.Error(), "cannot name transactions") {
+			t.Fatalf("Execute = %v (kind %v), want an infrastructure error", err, run.KindOf(err))
+		}
+	})
 }
