@@ -73,7 +73,7 @@ func (c *customs) evaluate(ctx context.Context, funcName string, snapshot map[st
 		if errors.As(err, &ee) && len(ee.CallStack) > 0 && ee.CallStack.At(0).Name == "fail" {
 			return false, strings.TrimPrefix(ee.Msg, "fail: "), nil
 		}
-		return false, "", fmt.Errorf("custom expectation %s: %w", funcName, scriptErr(err))
+		return false, "", scriptErr(err) // the engine names the expectation
 	}
 	switch v := v.(type) {
 	case starlark.Bool:

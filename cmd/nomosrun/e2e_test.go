@@ -175,6 +175,13 @@ func checkPassed(t *testing.T, res *report.Result) {
 			t.Errorf("node %s ended at height 0", n.Name)
 		}
 	}
+	if res.Hooks != nil {
+		for _, h := range res.Hooks.Hooks {
+			if h.Calls == 0 {
+				t.Errorf("hook %s (%s %s) was never called", h.ID, h.Kind, h.Func)
+			}
+		}
+	}
 	for _, w := range res.Workloads {
 		switch w.Kind {
 		case plan.WorkloadTransactions:

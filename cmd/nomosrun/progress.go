@@ -61,6 +61,8 @@ func (p *progress) observe(ev run.Event) {
 		what := strings.ReplaceAll(string(ev.Kind), "_", " ")
 		msg := strings.TrimSpace(fmt.Sprintf("%s %s %s %s", what, ev.ID, ev.Node, ev.Detail))
 		p.line(fmt.Sprintf("[%6s] %s", clock(ev.At), strings.Join(strings.Fields(msg), " ")))
+	case run.EventHookLog:
+		p.line(fmt.Sprintf("[%6s] %s: %s", clock(ev.At), ev.ID, ev.Detail))
 	case run.EventExpectation:
 		verdict := "FAIL"
 		if ev.Passed {

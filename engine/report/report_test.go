@@ -248,4 +248,14 @@ func TestHTMLPlotsRecordedSeriesAndHookLag(t *testing.T) {
 			t.Errorf("HTML lacks %q", want)
 		}
 	}
+	var text strings.Builder
+	if err := WriteText(&text, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"hooks (on_block lagged the feed by at most 1.5s, 1 blocks):", "h1   on_block watch", "17 calls",
+		"series fork_depth: 2 values, last 3.5 at 20s"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text summary lacks %q:\n%s", want, text.String())
+		}
+	}
 }

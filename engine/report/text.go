@@ -77,6 +77,22 @@ func WriteText(w io.Writer, r *Result) error {
 			fmt.Fprintf(&b, "  %-4s %s  %s\n", ev.Name, strings.Join(ev.Nodes, ","), round(ev.At))
 		}
 	}
+	if r.Hooks != nil {
+		fmt.Fprintf(&b, "\nhooks (on_block lagged the feed by at most %s, %d blocks):\n", round(r.Hooks.MaxLag), r.Hooks.MaxLagBlocks)
+		for _, h := range r.Hooks.Hooks {
+			fmt.Fprintf(&b, "  %-4s %-8s %-20s %d calls", h.ID, h.Kind, h.Func, h.Calls)
+			if h.Skipped > 0 {
+				fmt.Fprintf(&b, ", %d intervals skipped while a call ran", h.Skipped)
+			}
+			b.WriteString("\n")
+		}
+	}
+	for _, s := range r.Series {
+		if len(s.Points) > 0 {
+			last := s.Points[len(s.Points)-1]
+			fmt.Fprintf(&b, "  series %s: %d values, last %g at %s\n", s.Name, len(s.Points), last.Value, round(last.At))
+		}
+	}
 	if len(r.Expectations) > 0 {
 		b.WriteString("\nexpectations:\n")
 		for _, e := range r.Expectations {

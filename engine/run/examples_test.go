@@ -17,8 +17,14 @@ import (
 
 // knownFailures are expectations of examples that fail for a known reason,
 // with the exact message; the test fails when the failure changes or goes
-// away, so the entry gets removed with the fix.
-var knownFailures = map[string]string{}
+// away, so the entry gets removed with the fix, or when the fake chain
+// learns what the example needs.
+var knownFailures = map[string]string{
+	// The fake chain halts under a partition instead of forking, so no new
+	// block ever reaches the hook that heals it; on the real runners the
+	// sides fork and the hook heals them.
+	"adaptive_partition/e1": "custom expectation measured: the nodes never agreed on one tip after the heal",
+}
 
 // TestExamplesOnFakeRunner interprets every example scenario and executes
 // it on the fake runner with a fake clock: every phase, workload, fault and
@@ -42,7 +48,7 @@ func TestExamplesOnFakeRunner(t *testing.T) {
 			}
 			synctest.Test(t, func(t *testing.T) {
 				res, err := run.Execute(context.Background(), in.Plan, r, run.Options{RunDir: t.TempDir(),
-					Clients: fake.ClientFactory, Codec: codec{}, Custom: expect.CustomFunc(in.Custom)})
+					Clients: fake.ClientFactory, Codec: hashingCodec{}, Custom: expect.CustomFunc(in.Custom), Hooks: in.Hooks})
 				for _, e := range res.Expectations {
 					want, known := knownFailures[name+"/"+e.ID]
 					switch {
@@ -60,8 +66,14 @@ func TestExamplesOnFakeRunner(t *testing.T) {
 				if len(res.Expectations) != len(in.Plan.Expectations) || r.Last().Teardowns() != 1 {
 					t.Errorf("%d expectations evaluated of %d, %d teardowns", len(res.Expectations), len(in.Plan.Expectations), r.Last().Teardowns())
 				}
-				if len(res.Faults) != len(in.Plan.Faults) {
-					t.Errorf("%d fault windows recorded, want %d", len(res.Faults), len(in.Plan.Faults))
+				scheduled := 0 // a hook's faults are named after it: h1.f1
+				for _, f := range res.Faults {
+					if !strings.Contains(f.ID, ".") {
+						scheduled++
+					}
+				}
+				if scheduled != len(in.Plan.Faults) {
+					t.Errorf("%d fault windows recorded, want %d", scheduled, len(in.Plan.Faults))
 				}
 			})
 		})
