@@ -69,6 +69,9 @@ const (
 	WorkloadTransactions WorkloadKind = "transactions"
 	WorkloadDA           WorkloadKind = "da"
 	WorkloadChaosRestart WorkloadKind = "chaos_restart"
+	// WorkloadHook is, in reports, the transfers a run-time hook submitted:
+	// a hook that calls ctx.transfer is a workload of its own.
+	WorkloadHook WorkloadKind = "hook"
 )
 
 // Disrupts reports whether the workload is a fault (it restarts nodes)

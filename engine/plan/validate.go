@@ -249,8 +249,9 @@ func (v *validator) expectations() {
 		}
 		switch e.Kind {
 		case ExpectTxInclusion:
-			if !has[WorkloadTransactions] {
-				v.add(e.Pos, "expect_tx_inclusion has nothing to check; add transactions(...)")
+			// A hook may submit transfers (ctx.transfer): it is a workload then.
+			if !has[WorkloadTransactions] && len(v.p.Hooks) == 0 {
+				v.add(e.Pos, "expect_tx_inclusion has nothing to check; add transactions(...) or a hook that calls ctx.transfer")
 			}
 		case ExpectDAInclusion:
 			if !has[WorkloadDA] {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/faults"
+	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/workloads"
 )
@@ -211,8 +212,21 @@ func runWorkload(ctx context.Context, w workloads.Workload, env *workloads.Env) 
 func (x *execution) recordWorkloads() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.res.Workloads = x.res.Workloads[:0]
+	x.res.Workloads = x.workloadResults()
+}
+
+// workloadResults are the workloads' counters, then those of each hook that
+// submitted transfers.
+func (x *execution) workloadResults() []report.WorkloadResult {
+	var out []report.WorkloadResult
 	for _, w := range x.workloads {
-		x.res.Workloads = append(x.res.Workloads, report.WorkloadResult{ID: w.ID(), Kind: w.Kind(), Counts: w.Counts()})
+		out = append(out, report.WorkloadResult{ID: w.ID(), Kind: w.Kind(), Counts: w.Counts()})
 	}
+	byHook := x.hookTxs.counts()
+	for _, h := range x.plan.Hooks {
+		if c, ok := byHook[h.ID]; ok {
+			out = append(out, report.WorkloadResult{ID: h.ID, Kind: plan.WorkloadHook, Counts: c})
+		}
+	}
+	return out
 }

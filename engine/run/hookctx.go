@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nomosrun/nomosrun/engine/expect"
 	"github.com/nomosrun/nomosrun/engine/faults"
 	"github.com/nomosrun/nomosrun/engine/feed"
 	"github.com/nomosrun/nomosrun/engine/hooks"
@@ -35,7 +36,7 @@ type hookContext struct {
 
 func newHookContext(x *execution, sched *faults.Schedule, codec workloads.Codec) *hookContext {
 	return &hookContext{x: x, faults: sched, codec: codec, start: time.Now(),
-		series: map[string]int{}, faultN: map[string]int{}, spent: map[int]string{}, counts: map[string]map[string]int{}}
+		series: map[string]int{}, faultN: map[string]int{}, spent: map[int]string{}}
 }
 
 var _ hooks.Context = (*hookContext)(nil)
@@ -175,14 +176,8 @@ func (h *hookContext) Workloads() map[string]map[string]int {
 	for _, w := range h.x.workloads {
 		out[w.ID()] = w.Counts()
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for id, c := range h.counts {
-		m := make(map[string]int, len(c))
-		for k, v := range c {
-			m[k] = v
-		}
-		out[id] = m
+	for id, c := range h.x.hookTxs.counts() {
+		out[id] = c
 	}
 	return out
 }
@@ -221,20 +216,11 @@ func (h *hookContext) Transfer(ctx context.Context, hook plan.Hook, wallet int) 
 			errs = append(errs, fmt.Errorf("%s: %w", n.Name, err))
 			continue
 		}
-		h.count(hook.ID, "submitted")
+		h.x.hookTxs.submitted(hook.ID, tx)
 		return hash, nil
 	}
-	h.count(hook.ID, "failed")
+	h.x.hookTxs.failed(hook.ID)
 	return "", action(fmt.Errorf("no node accepted the transaction: %v", errs))
-}
-
-func (h *hookContext) count(hook, counter string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.counts[hook] == nil {
-		h.counts[hook] = map[string]int{}
-	}
-	h.counts[hook][counter]++
 }
 
 // StartFault implements hooks.Context: f comes resolved and checked by the
@@ -375,4 +361,94 @@ func action(err error) error {
 		return nil
 	}
 	return &actionError{err}
+}
+
+// hookTxs are the transfers the hooks submitted. A hook that submits is a
+// workload of its own: its counters go in the report under its id, and
+// expect_tx_inclusion judges its transfers with the tx workload's.
+type hookTxs struct {
+	mu   sync.Mutex
+	pks  map[string]bool // output keys of submitted transfers
+	byID map[string]map[string]int
+	n    int
+}
+
+func newHookTxs() *hookTxs {
+	return &hookTxs{pks: map[string]bool{}, byID: map[string]map[string]int{}}
+}
+
+func (s *hookTxs) submitted(hook string, tx nodeapi.Tx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range tx.MantleTx.LedgerTx.Outputs {
+		s.pks[o.PK] = true
+	}
+	s.n++
+	s.count(hook, "submitted")
+}
+
+func (s *hookTxs) failed(hook string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.count(hook, "failed")
+}
+
+// count (with s.mu held) adds one to a hook's counter.
+func (s *hookTxs) count(hook, counter string) {
+	if s.byID[hook] == nil {
+		s.byID[hook] = map[string]int{"submitted": 0, "failed": 0}
+	}
+	s.byID[hook][counter]++
+}
+
+// counts returns a copy of each hook's counters.
+func (s *hookTxs) counts() map[string]map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]map[string]int, len(s.byID))
+	for id, c := range s.byID {
+		m := make(map[string]int, len(c))
+		for k, v := range c {
+			m[k] = v
+		}
+		out[id] = m
+	}
+	return out
+}
+
+// Planned implements expect.TxSource: what hooks submitted is what they
+// planned, as they decide as they go.
+func (s *hookTxs) Planned() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+// Tracked implements expect.TxSource.
+func (s *hookTxs) Tracked(pk string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pks[pk]
+}
+
+// txSources judges several sources of transactions as one.
+type txSources []expect.TxSource
+
+// Planned implements expect.TxSource.
+func (ts txSources) Planned() int {
+	n := 0
+	for _, s := range ts {
+		n += s.Planned()
+	}
+	return n
+}
+
+// Tracked implements expect.TxSource.
+func (ts txSources) Tracked(pk string) bool {
+	for _, s := range ts {
+		if s.Tracked(pk) {
+			return true
+		}
+	}
+	return false
 }

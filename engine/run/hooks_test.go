@@ -39,7 +39,8 @@ func TestHooksReadActAndRecord(t *testing.T) {
 		p := testPlan()
 		p.Workloads = nil
 		p.Expectations = append(p.Expectations[:1], plan.Expectation{ID: "e2", Kind: plan.ExpectCustom, Name: "history",
-			Custom: &plan.CustomParams{Func: "seen"}})
+			Custom: &plan.CustomParams{Func: "seen"}}, plan.Expectation{ID: "e3", Kind: plan.ExpectTxInclusion, Name: "tx inclusion",
+			Inclusion: &plan.InclusionParams{MinRatio: 1}})
 		p.Hooks = []plan.Hook{
 			{ID: "h1", Kind: plan.HookOnBlock, Func: "watch"},
 			{ID: "h2", Kind: plan.HookAt, Func: "cut", At: wallAt(3 * time.Second), Uses: []plan.Capability{plan.CapPartition}},
@@ -116,6 +117,21 @@ func TestHooksReadActAndRecord(t *testing.T) {
 		}
 		if len(paid) != 1 || paid[0] != "tx-wallet-5" || payErr == nil || !strings.Contains(payErr.Error(), "spent by hook h4") {
 			t.Errorf("transfers %v, second: %v; want tx-wallet-5, then a refusal to spend wallet 5 again", paid, payErr)
+		}
+		// The paying hook is a workload in the report, and tx inclusion
+		// judged its transfer.
+		var hookLoad *report.WorkloadResult
+		for i, w := range res.Workloads {
+			if w.ID == "h4" {
+				hookLoad = &res.Workloads[i]
+			}
+		}
+		if hookLoad == nil || hookLoad.Kind != plan.WorkloadHook || hookLoad.Counts["submitted"] != 1 {
+			t.Errorf("workloads %+v, want h4 (hook) with 1 submitted", res.Workloads)
+		}
+		if e := res.Expectations[len(res.Expectations)-1]; e.Kind != plan.ExpectTxInclusion || !e.Passed ||
+			!strings.Contains(e.Summary, "1 of 1 planned transactions included") {
+			t.Errorf("tx inclusion of the hook's transfer: %+v", e)
 		}
 		// Custom expectations see the whole history, hooks' series included.
 		series, _ := history["series"].(map[string]any)

@@ -117,9 +117,7 @@ func (x *execution) settleResult(err error) {
 		x.res.Chain = report.ChainStats{Height: st.Height, Blocks: st.Blocks, Orphaned: st.Orphaned, Transactions: st.Transactions}
 	}
 	if len(x.res.Workloads) == 0 {
-		for _, w := range x.workloads {
-			x.res.Workloads = append(x.res.Workloads, report.WorkloadResult{ID: w.ID(), Kind: w.Kind(), Counts: w.Counts()})
-		}
+		x.res.Workloads = x.workloadResults()
 	}
 	x.res.Duration = plan.Duration(time.Since(x.start))
 	x.res.Outcome = report.OutcomePassed

@@ -42,6 +42,8 @@ type execution struct {
 
 	// hookErr receives the error of a failing run-time hook; nil without hooks.
 	hookErr chan error
+	// hookTxs are the transfers hooks submitted.
+	hookTxs *hookTxs
 
 	mu     sync.Mutex // guards res and observer calls
 	res    *report.Result
@@ -56,7 +58,7 @@ func Execute(ctx context.Context, p *plan.Plan, r runners.Runner, opts Options) 
 	if p == nil || r == nil {
 		return nil, &Error{Phase: PhasePrepare, Kind: KindInvalid, Err: errors.New("execute needs a plan and a runner")}
 	}
-	x := &execution{plan: p, runner: r, opts: opts, log: opts.Logger, start: time.Now(), faults: map[string]int{},
+	x := &execution{plan: p, runner: r, opts: opts, log: opts.Logger, start: time.Now(), faults: map[string]int{}, hookTxs: newHookTxs(),
 		hist: history.New()}
 	if x.log == nil {
 		x.log = slog.New(slog.DiscardHandler)
@@ -233,18 +235,28 @@ func (x *execution) startFeed(ctx context.Context, wg *sync.WaitGroup) {
 
 func (x *execution) expectEnv(runDir string) *expect.Env {
 	env := &expect.Env{Plan: x.plan, Feed: x.feed, History: x.hist, Custom: x.opts.Custom, Metrics: x.metrics, Nodes: x.nodes}
+	var txs txSources
+	if len(x.plan.Hooks) > 0 {
+		txs = append(txs, x.hookTxs)
+	}
 	for _, w := range x.workloads {
 		if s, ok := w.(expect.TxSource); ok {
-			env.Tx = s
+			txs = append(txs, s)
 		}
 		if s, ok := w.(expect.DASource); ok {
 			env.DA = s
 		}
 	}
+	if len(txs) > 0 {
+		env.Tx = txs
+	}
 	env.Snapshot = func() map[string]any {
 		counts := map[string]map[string]int{}
 		for _, w := range x.workloads {
 			counts[w.ID()] = w.Counts()
+		}
+		for id, c := range x.hookTxs.counts() {
+			counts[id] = c
 		}
 		snap := expect.Snapshot(env, counts)
 		snap["history"] = x.historySnapshot()

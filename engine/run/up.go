@@ -42,7 +42,7 @@ func Up(ctx context.Context, p *plan.Plan, r runners.Runner, opts Options) (*Dep
 	if opts.RunDir == "" {
 		return nil, &Error{Phase: PhasePrepare, Kind: KindInvalid, Err: errors.New("up needs a run directory")}
 	}
-	x := &execution{plan: p, runner: r, opts: opts, log: opts.Logger, start: time.Now(), faults: map[string]int{}}
+	x := &execution{plan: p, runner: r, opts: opts, log: opts.Logger, start: time.Now(), faults: map[string]int{}, hookTxs: newHookTxs()}
 	if x.log == nil {
 		x.log = slog.New(slog.DiscardHandler)
 	}
