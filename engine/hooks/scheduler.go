@@ -3,6 +3,7 @@ package hooks
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -27,6 +28,8 @@ type Stats struct {
 	// earlier call still ran, by id: the hook is called once, not once per
 	// missed interval.
 	Skipped map[string]int `json:"skipped,omitempty"`
+	// Busy is the time each hook's calls took in all, by id.
+	Busy map[string]time.Duration `json:"busy"`
 	// MaxLag is the longest time a new block waited for its on_block call,
 	// and MaxLagBlocks the most blocks the hooks were behind the feed.
 	MaxLag       time.Duration `json:"max_lag"`
@@ -68,7 +71,7 @@ type arrival struct {
 func New(o Options) *Scheduler {
 	s := &Scheduler{
 		o: o, start: time.Now(), seen: map[string]bool{}, wake: make(chan struct{}, 1),
-		stats:  Stats{Calls: map[string]int{}, Skipped: map[string]int{}},
+		stats:  Stats{Calls: map[string]int{}, Skipped: map[string]int{}, Busy: map[string]time.Duration{}},
 		nextAt: map[string]time.Time{}, nextHeight: map[string]uint64{}, done: map[string]bool{},
 	}
 	for _, h := range o.Hooks {
@@ -99,16 +102,8 @@ func (s *Scheduler) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stats
-	st.Calls, st.Skipped = copyCounts(st.Calls), copyCounts(st.Skipped)
+	st.Calls, st.Skipped, st.Busy = maps.Clone(st.Calls), maps.Clone(st.Skipped), maps.Clone(st.Busy)
 	return st
-}
-
-func copyCounts(m map[string]int) map[string]int {
-	c := make(map[string]int, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }
 
 // call is one hook call that is due.
@@ -309,9 +304,11 @@ func (s *Scheduler) run(ctx context.Context, c call) error {
 		s.stats.MaxLagBlocks = max(s.stats.MaxLagBlocks, int(s.height-b.Height))
 		s.mu.Unlock()
 	}
+	t0 := time.Now()
 	err := s.o.Caller.Call(ctx, c.hook, s.o.Context, b)
 	s.mu.Lock()
 	s.stats.Calls[c.hook.ID]++
+	s.stats.Busy[c.hook.ID] += time.Since(t0)
 	s.mu.Unlock()
 	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("hook %s (%s %s at %s): %w", c.hook.ID, c.hook.Kind, c.hook.Func, c.hook.Pos, err)

@@ -70,6 +70,8 @@ type HookCalls struct {
 	Func  string        `json:"func"`
 	Pos   string        `json:"pos"`
 	Calls int           `json:"calls"`
+	// Busy is the time the calls took in all.
+	Busy plan.Duration `json:"busy"`
 	// Skipped counts the intervals that passed while an earlier call ran.
 	Skipped int `json:"skipped,omitempty"`
 }

@@ -81,6 +81,9 @@ func WriteText(w io.Writer, r *Result) error {
 		fmt.Fprintf(&b, "\nhooks (on_block lagged the feed by at most %s, %d blocks):\n", round(r.Hooks.MaxLag), r.Hooks.MaxLagBlocks)
 		for _, h := range r.Hooks.Hooks {
 			fmt.Fprintf(&b, "  %-4s %-8s %-20s %d calls", h.ID, h.Kind, h.Func, h.Calls)
+			if h.Calls > 0 {
+				fmt.Fprintf(&b, ", %s each on average", (h.Busy.Std() / time.Duration(h.Calls)).Round(time.Microsecond))
+			}
 			if h.Skipped > 0 {
 				fmt.Fprintf(&b, ", %d intervals skipped while a call ran", h.Skipped)
 			}

@@ -311,7 +311,7 @@ func hookStats(hs []plan.Hook, st hooks.Stats) *report.HookStats {
 	out := &report.HookStats{MaxLag: plan.Duration(st.MaxLag), MaxLagBlocks: st.MaxLagBlocks}
 	for _, h := range hs {
 		out.Hooks = append(out.Hooks, report.HookCalls{ID: h.ID, Kind: h.Kind, Func: h.Func, Pos: h.Pos.String(),
-			Calls: st.Calls[h.ID], Skipped: st.Skipped[h.ID]})
+			Calls: st.Calls[h.ID], Busy: plan.Duration(st.Busy[h.ID]), Skipped: st.Skipped[h.ID]})
 	}
 	return out
 }

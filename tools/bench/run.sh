@@ -2,7 +2,7 @@
 # Multi-process figures of nomosrun on the host runner: readiness of ten
 # nodes, overhead of a 30 s smoke run, a 100-validator scenario with a
 # transaction workload, and the runner's own memory and CPU while it drives
-# about 1,000 tx/s. Usage: tools/bench/run.sh [ready|smoke|hundred|tx|all]...
+# about 1,000 tx/s. Usage: tools/bench/run.sh [ready|smoke|hundred|hooks|tx|all]...
 # See tools/bench/README.md.
 set -euo pipefail
 
@@ -95,6 +95,15 @@ hundred() {
 	echo "ready after $(phase hundred capture) s"
 }
 
+hooks() {
+	echo "== an on_block hook reading every transaction, 100 validators, 500 ms slots (tools/bench/hooks100.star; target: lag < one block interval)"
+	run hooks "$bench/hooks100.star" "$@"
+	jq -r '"outcome \(.outcome), chain height \(.chain.height), txs in chain \(.chain.transactions), block interval \(.expected_blocks) expected"' "$out/hooks/report.json"
+	jq -r '.hooks.hooks[] | "hook \(.id) \(.func): \(.calls) calls, busy \(.busy) in all"' "$out/hooks/report.json"
+	jq -r '"on_block lag behind the feed: at most \(.hooks.max_lag) and \(.hooks.max_lag_blocks) blocks"' "$out/hooks/report.json"
+	"$out/nomosrun" plan "$bench/hooks100.star" --json | jq -r '"planned block interval \(.derived.block_interval)"'
+}
+
 tx() {
 	echo "== runner memory and CPU while driving a planned 1,000 tx/s (tools/bench/tx1000.star)"
 	run tx "$bench/tx1000.star"
@@ -123,8 +132,9 @@ for what in "$@"; do
 	ready) ready ;;
 	smoke) smoke ;;
 	hundred) hundred ;;
+	hooks) hooks ;;
 	tx) tx ;;
 	all) ready; smoke; tx; hundred ;;
-	*) echo "unknown benchmark $what (ready, smoke, hundred, tx, all)" >&2; exit 2 ;;
+	*) echo "unknown benchmark $what (ready, smoke, hundred, hooks, tx, all)" >&2; exit 2 ;;
 	esac
 done
