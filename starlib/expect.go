@@ -32,8 +32,9 @@ var expectBuiltins = []entry{
 		"A line of the log of every selected node matches the regular expression pattern (RE2 syntax); a node whose log has no match, or that has no log, fails it.",
 		ClassStep, expectLog},
 	{"expect", `expect(fn, name=None)`,
-		"A custom expectation: fn(snapshot) is called after the run with a read-only snapshot (a dict of node heights, tips, LIBs, " +
-			"blocks seen, workload counts) and returns True/False or (bool, message), or calls fail(message). It may not do I/O " +
+		"A custom expectation: fn(snapshot) is called after the run with a read-only snapshot (a dict of the nodes' end state, " +
+			"the chain, workload counts, and under \"history\" every height poll, the canonical chain, the timeline and the " +
+			"series hooks recorded) and returns True/False or (bool, message), or calls fail(message). It may not do I/O " +
 			"or call scenario builtins. name defaults to the function's name.",
 		ClassStep, expectCustom},
 }
