@@ -230,6 +230,19 @@ func TestE2EFailingScenarios(t *testing.T) {
 			t.Errorf("want a file:line:col message and no traceback, got:\n%s", r.stderr)
 		}
 	})
+	t.Run("hook error", func(t *testing.T) {
+		r := runCLI(t, time.Minute, nil, "-v", "run", "testdata/e2e/hook_error.star")
+		if r.code != int(ExitScript) {
+			t.Fatalf("exit %d, want %d\n%s", r.code, ExitScript, r.stderr)
+		}
+		out := r.stdout + r.stderr
+		for _, want := range []string{"hook_error.star:4:17: hook h1 (on_block check): fail: height 3 reached",
+			"Traceback (most recent call last)", "phase teardown"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+	})
 	t.Run("invalid plan", func(t *testing.T) {
 		r := runCLI(t, time.Minute, nil, "run", "testdata/e2e/invalid_plan.star")
 		if r.code != int(ExitInvalidPlan) {

@@ -21,6 +21,7 @@ import (
 	_ "github.com/nomosrun/nomosrun/runners/compose" // registers the compose runner
 	_ "github.com/nomosrun/nomosrun/runners/host"    // registers the host runner
 	_ "github.com/nomosrun/nomosrun/runners/k8s"     // registers the k8s runner
+	"github.com/nomosrun/nomosrun/starlib"
 )
 
 var runCmd = &command{
@@ -80,7 +81,12 @@ func runFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 		a.finishRunDir(dir, err == nil && !keep)
 		code := codeOf(err)
 		if err != nil && result != nil {
-			// The summary above already shows the error and every failed expectation.
+			// The summary above already shows the error and every failed
+			// expectation; a hook's Starlark backtrace is shown under -v.
+			var se *starlib.ScriptError
+			if a.verbose && errors.As(err, &se) && se.Backtrace != "" {
+				fmt.Fprintln(a.stderr, se.Backtrace)
+			}
 			return withCode(code, errSilent)
 		}
 		return withCode(code, err)

