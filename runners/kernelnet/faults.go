@@ -123,6 +123,13 @@ func (n *Network) apply(f *fault, rules func(*nodeNet, *ruleset)) error {
 	return nil
 }
 
+// Has reports whether fault id is applied.
+func (n *Network) Has(id string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.faults[id] != nil
+}
+
 // Heal removes the fault's rules (or qdiscs) and verifies that its links
 // pass again, except links another fault still cuts.
 func (n *Network) Heal(ctx context.Context, id string) (Report, error) {
