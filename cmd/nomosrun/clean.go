@@ -5,12 +5,13 @@ import (
 	"fmt"
 
 	"github.com/nomosrun/nomosrun/runners/compose"
+	"github.com/nomosrun/nomosrun/runners/kernelnet"
 )
 
 var cleanCmd = &command{
 	name:  "clean",
 	usage: "[--run ID]",
-	short: "remove the containers, networks and volumes compose runs left (found by their io.nomosrun.run label)",
+	short: "remove what killed runs left: compose containers, networks and volumes (found by their io.nomosrun.run label) and host network namespaces",
 	run:   runClean,
 }
 
@@ -23,6 +24,12 @@ func runClean(ctx context.Context, a *app, c *command, args []string) error {
 	}
 	if len(pos) != 0 {
 		return usageError(fmt.Errorf("clean: unexpected argument %q; usage: nomosrun clean %s", pos[0], c.usage))
+	}
+	cleaned := 0
+	if *run == "" {
+		if cleaned, err = cleanNamespaces(ctx, a); err != nil {
+			return withCode(ExitInfrastructure, err)
+		}
 	}
 	cli, err := compose.Docker(ctx)
 	if err != nil {
@@ -43,8 +50,22 @@ func runClean(ctx context.Context, a *app, c *command, args []string) error {
 	if err != nil {
 		return withCode(ExitInfrastructure, err)
 	}
-	if len(removed) == 0 && len(skipped) == 0 {
+	if len(removed) == 0 && len(skipped) == 0 && cleaned == 0 {
 		fmt.Fprintln(a.stdout, "nothing to clean")
 	}
 	return nil
+}
+
+// cleanNamespaces removes the network namespaces of killed host runs in
+// netns mode; without the privilege to manage namespaces there are none
+// this user could have made.
+func cleanNamespaces(ctx context.Context, a *app) (int, error) {
+	if kernelnet.Available() != nil {
+		return 0, nil
+	}
+	removed, err := kernelnet.Clean(ctx, kernelnet.DefaultPrefix)
+	for _, o := range removed {
+		fmt.Fprintf(a.stdout, "removed %s\n", o)
+	}
+	return len(removed), err
 }

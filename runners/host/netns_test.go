@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -81,10 +82,45 @@ func TestNetnsStandInsOnTheirOwnAddressesCutAndHealed(t *testing.T) {
 	if _, err := c.HealLinks(ctx, "iso"); err == nil {
 		t.Error("healing a healed fault succeeded")
 	}
+	impairLinks(t, c)
 	if err := c.Teardown(ctx); err != nil {
 		t.Fatal(err)
 	}
 	noNewNamespaces(t, before)
+}
+
+// impairLinks thins a link and asks for a delay: the loss is measured, and
+// a delay the kernel cannot apply fails naming what is missing, leaving
+// nothing applied.
+func impairLinks(t *testing.T, c *Cluster) {
+	ctx := context.Background()
+	out, err := c.ImpairLinks(ctx, "l", []string{"validator-1"}, []string{"validator-2"}, runners.Impairment{Loss: 0.2})
+	if err != nil || !strings.Contains(out, "1/1 links losing 20%") {
+		t.Fatalf("loss: %q, %v", out, err)
+	}
+	if _, err := c.HealLinks(ctx, "l"); err != nil {
+		t.Fatal(err)
+	}
+	all := []string{"validator-0", "validator-1", "validator-2"}
+	if _, err := c.ImpairLinks(ctx, "d", []string{"validator-0"}, all[1:2], runners.Impairment{Delay: 200 * time.Millisecond}); err == nil ||
+		!strings.Contains(err.Error(), "add validator-2") {
+		t.Errorf("delay on part of a node's links: %v", err)
+	}
+	imp := runners.Impairment{Delay: 200 * time.Millisecond, Loss: 0.1}
+	out, err = c.ImpairLinks(ctx, "d", []string{"validator-0"}, all, imp)
+	if errors.Is(err, kernelnet.ErrNoNetem) {
+		if !strings.Contains(err.Error(), "sch_netem") || c.place.net.Has("d/loss") || c.place.net.Has("d/delay") {
+			t.Errorf("delay without netem: %v; loss part left: %v", err, c.place.net.Has("d/loss"))
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(out)
+	if _, err := c.HealLinks(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestNetnsFailedDeployLeavesNoNamespace(t *testing.T) {

@@ -167,8 +167,8 @@ func (c *Cluster) ImpairLinks(ctx context.Context, id string, from, to []string,
 		r, err := c.place.net.Delay(ctx, id+"/delay", from, imp.Delay, imp.Jitter)
 		line, err := c.logFault(id, "delay", r, err)
 		if err != nil {
-			_, herr := c.HealLinks(ctx, id)
-			return line, errors.Join(err, herr)
+			// All or nothing: a failed delay takes the loss part with it.
+			return line, errors.Join(err, c.healAll(ctx, id))
 		}
 		lines = append(lines, line)
 	}
@@ -215,6 +215,15 @@ func (c *Cluster) HealLinks(ctx context.Context, id string) (string, error) {
 		return "", fmt.Errorf("heal %s: no such fault", id)
 	}
 	return strings.Join(lines, "; "), errors.Join(errs...)
+}
+
+// healAll heals whatever parts of fault id are applied.
+func (c *Cluster) healAll(ctx context.Context, id string) error {
+	if !c.place.net.Has(id+"/loss") && !c.place.net.Has(id+"/delay") && !c.place.net.Has(id) {
+		return nil
+	}
+	_, err := c.HealLinks(ctx, id)
+	return err
 }
 
 // logFault logs a fault's measured result and returns it as text.
