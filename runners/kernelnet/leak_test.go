@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,9 +18,21 @@ import (
 // holds, cut it, print "ready" and wait to be killed.
 const envLeakChild = "KERNELNET_TEST_LEAK_CHILD"
 
+// leakPrefix names the networks of the leak test's child.
+const leakPrefix = "nrleak-"
+
 func TestMain(m *testing.M) {
 	if prefix := os.Getenv(envLeakChild); prefix != "" {
 		leakChildMain(prefix)
+	}
+	// A test binary killed earlier may have left networks behind.
+	for _, prefix := range []string{testPrefix, leakPrefix} {
+		if Available() != nil {
+			break
+		}
+		if _, err := Clean(context.Background(), prefix); err != nil {
+			fmt.Fprintln(os.Stderr, "clean networks of earlier tests:", err)
+		}
 	}
 	os.Exit(m.Run())
 }
@@ -86,7 +97,7 @@ func diffDumps(a, b map[string][]string) []string {
 
 func TestCleanRemovesWhatAKilledRunLeft(t *testing.T) {
 	need(t)
-	prefix := "nrleak" + strconv.Itoa(os.Getpid()) + "-"
+	prefix := leakPrefix
 	before := hostDumps(t)
 	run := startLeakChild(t, prefix)
 	ours := []string{run, "nr" + strings.TrimPrefix(run, prefix), subnetBase.String()[:7], tableName}
