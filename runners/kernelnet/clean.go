@@ -18,9 +18,15 @@ import (
 // namespace (found by its alias). A run whose process is alive holds a lock
 // on its hub namespace and is left alone. It returns what it removed.
 func Clean(ctx context.Context, prefix string) ([]string, error) {
-	if prefix == "" {
-		return nil, errors.New("clean: empty prefix")
+	if !prefixRE.MatchString(prefix) {
+		return nil, fmt.Errorf("clean: prefix %q: want lower-case letters, digits and dashes", prefix)
 	}
+	// No run may be between creating its hub and locking it meanwhile.
+	unlock, err := lockNSDir(unix.LOCK_EX)
+	if err != nil {
+		return nil, fmt.Errorf("clean: %w", err)
+	}
+	defer unlock()
 	runs, err := leftoverRuns(prefix)
 	if err != nil {
 		return nil, fmt.Errorf("clean: %w", err)

@@ -213,3 +213,34 @@ func TestCleanLeavesALiveRunAlone(t *testing.T) {
 		t.Errorf("live run's hub: %v", err)
 	}
 }
+
+// Clean running while runs are being created never removes any of them.
+func TestCleanDuringCreate(t *testing.T) {
+	need(t)
+	stop := make(chan struct{})
+	removedc := make(chan []string)
+	go func() {
+		var all []string
+		for {
+			select {
+			case <-stop:
+				removedc <- all
+				return
+			default:
+			}
+			r, _ := Clean(context.Background(), testPrefix)
+			all = append(all, r...)
+		}
+	}()
+	var nets []*Network
+	for range 3 {
+		nets = append(nets, newNet(t, "a", "b"))
+	}
+	close(stop)
+	if removed := <-removedc; len(removed) > 0 {
+		t.Errorf("clean removed parts of live runs: %v", removed)
+	}
+	for _, n := range nets {
+		allConnect(t, n.links([]string{"a", "b"}, []string{"a", "b"}))
+	}
+}

@@ -27,7 +27,10 @@ const (
 	hostPeer   = "host" // hub end of the root-side veth
 )
 
-var nodeNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+var (
+	nodeNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	prefixRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+)
 
 // newRunID returns a random run id.
 func newRunID() (string, error) {

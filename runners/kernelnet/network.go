@@ -91,13 +91,19 @@ func (o *Options) check() error {
 	if o.LossProbes <= 0 {
 		o.LossProbes = 2000
 	}
+	if !prefixRE.MatchString(o.Prefix) {
+		return fmt.Errorf("create network: prefix %q: want lower-case letters, digits and dashes", o.Prefix)
+	}
 	if len(o.Nodes) == 0 || len(o.Nodes) > maxNodes {
 		return fmt.Errorf("create network: %d nodes, want 1 to %d", len(o.Nodes), maxNodes)
 	}
 	seen := map[string]bool{}
 	for _, name := range o.Nodes {
-		if !nodeNameRE.MatchString(name) || name == hubName {
-			return fmt.Errorf("create network: node name %q: want lower-case letters, digits and dashes, not %q", name, hubName)
+		if !nodeNameRE.MatchString(name) {
+			return fmt.Errorf("create network: node name %q: want lower-case letters, digits and dashes", name)
+		}
+		if name == hubName {
+			return fmt.Errorf("create network: node name %q is taken by the bridge's namespace", name)
 		}
 		if seen[name] {
 			return fmt.Errorf("create network: node %q listed twice", name)
@@ -119,10 +125,7 @@ func (n *Network) build(ctx context.Context) error {
 		return err
 	}
 	n.subnet = subnet
-	if n.hub, err = newNamedNS(n.names.hub()); err != nil {
-		return err
-	}
-	if n.lock, err = lockRun(n.names.hub()); err != nil {
+	if err := n.createHub(); err != nil {
 		return err
 	}
 	if err := setupHub(n.hub); err != nil {
@@ -146,6 +149,39 @@ func (n *Network) build(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// createHub creates and locks the hub namespace while holding /run/netns
+// shared, so a Clean (which holds it exclusively) never sees a hub that
+// exists but is not locked yet.
+func (n *Network) createHub() error {
+	unlock, err := lockNSDir(unix.LOCK_SH)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if n.hub, err = newNamedNS(n.names.hub()); err != nil {
+		return err
+	}
+	n.lock, err = lockRun(n.names.hub())
+	return err
+}
+
+// lockNSDir flocks /run/netns (creating it if needed) and returns the
+// unlock function.
+func lockNSDir(how int) (func(), error) {
+	if err := os.MkdirAll(nsDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", nsDir, err)
+	}
+	f, err := os.Open(nsDir)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", nsDir, err)
+	}
+	if err := unix.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", nsDir, err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // nth returns the i-th address of the run's subnet.
