@@ -64,7 +64,7 @@ func init() {
 			plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
 			plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
 		),
-		Checks: []string{"node binary", "KZG parameters", "free ports"},
+		Checks: []string{"node binary", "KZG parameters", "free ports", "network namespaces"},
 		New:    func() (runners.Runner, error) { return New(Options{}) },
 	})
 }
