@@ -103,24 +103,36 @@ func (n *Network) Loss(ctx context.Context, id string, from, to []string, pct in
 	return n.verify(ctx, f, start)
 }
 
-// apply registers f and adds its rules to each of its nodes' rulesets. On
+// apply registers f and adds its rules to each of its nodes' rulesets, all
+// nodes at once (each commit waits for the kernel's grace period). On
 // error the rules already added are removed and f is forgotten.
 func (n *Network) apply(f *fault, rules func(*nodeNet, *ruleset)) error {
 	if err := n.register(f); err != nil {
 		return err
 	}
-	for _, nn := range f.nodes {
-		rs, err := openRuleset(nn.ns)
-		if err == nil {
+	err := eachNode(f.nodes, func(nn *nodeNet) error {
+		return nn.withRuleset(func(rs *ruleset) error {
 			rules(nn, rs)
-			err = rs.conn.Flush()
-		}
-		if err != nil {
-			n.unregister(f.id)
-			return errors.Join(fmt.Errorf("fault %s on %s: %w", f.id, nn.name, err), n.removeRules(f))
-		}
+			return rs.conn.Flush()
+		})
+	})
+	if err != nil {
+		n.unregister(f.id)
+		return errors.Join(fmt.Errorf("fault %s: %w", f.id, err), n.removeRules(f))
 	}
 	return nil
+}
+
+// eachNode runs f for every node concurrently and joins the errors, each
+// prefixed with its node.
+func eachNode(nodes []*nodeNet, f func(*nodeNet) error) error {
+	errs := make([]error, len(nodes))
+	parallel(len(nodes), 32, func(i int) {
+		if err := f(nodes[i]); err != nil {
+			errs[i] = fmt.Errorf("%s: %w", nodes[i].name, err)
+		}
+	})
+	return errors.Join(errs...)
 }
 
 // Has reports whether fault id is applied.
@@ -154,17 +166,9 @@ func (n *Network) Heal(ctx context.Context, id string) (Report, error) {
 }
 
 func (n *Network) removeRules(f *fault) error {
-	var errs []error
-	for _, nn := range f.nodes {
-		rs, err := openRuleset(nn.ns)
-		if err == nil {
-			err = rs.removeTagged(f.id)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", nn.name, err))
-		}
-	}
-	return errors.Join(errs...)
+	return eachNode(f.nodes, func(nn *nodeNet) error {
+		return nn.withRuleset(func(rs *ruleset) error { return rs.removeTagged(f.id) })
+	})
 }
 
 func (n *Network) register(f *fault) error {

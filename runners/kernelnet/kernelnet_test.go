@@ -190,7 +190,7 @@ func TestLossMatchesTheAskedShare(t *testing.T) {
 func TestBinomialRangeBoundsTheFalseFailure(t *testing.T) {
 	lo, hi := binomialRange(2000, 0.2, falseFailure)
 	if lo < 300 || hi > 500 || lo > 340 || hi < 460 {
-		t.Errorf("range %d–%d for 2000 probes at 20%%, want about 335–466 (5.5 sd)", lo, hi)
+		t.Errorf("range %d–%d for 2000 probes at 20%%, want about 315–490 (some 5 sd)", lo, hi)
 	}
 	if lo, hi := binomialRange(100, 0, 1e-6); lo != 0 || hi != 0 {
 		t.Errorf("p=0: %d–%d", lo, hi)

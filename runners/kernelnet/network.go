@@ -55,6 +55,24 @@ type nodeNet struct {
 	name string
 	ns   netns.NsHandle
 	addr netip.Addr
+
+	mu sync.Mutex // one nftables batch at a time
+	rs *ruleset   // created on the first fault
+}
+
+// withRuleset runs f with the node's ruleset, creating the table and
+// chains the first time, and never two batches at once.
+func (nn *nodeNet) withRuleset(f func(*ruleset) error) error {
+	nn.mu.Lock()
+	defer nn.mu.Unlock()
+	if nn.rs == nil {
+		rs, err := openRuleset(nn.ns)
+		if err != nil {
+			return err
+		}
+		nn.rs = rs
+	}
+	return f(nn.rs)
 }
 
 // createMu serialises subnet choice between runs of this process.

@@ -20,20 +20,24 @@ const healTimeout = 3 * time.Second
 
 // verify probes f's links right after it was applied.
 func (n *Network) verify(ctx context.Context, f *fault, start time.Time) (Report, error) {
+	applied := time.Since(start)
+	var r Report
 	switch f.kind {
 	case kindCut:
-		return result(n.probeCut(ctx, f), start)
+		r = n.probeCut(ctx, f)
 	case kindLoss:
-		return result(n.probeLoss(ctx, f), start)
+		r = n.probeLoss(ctx, f)
 	default:
-		return result(n.probeDelay(ctx, f), start)
+		r = n.probeDelay(ctx, f)
 	}
+	r.Applied = applied
+	return result(r, start)
 }
 
 // verifyHealed checks that every link of f that no other fault cuts
 // accepts a connection again.
 func (n *Network) verifyHealed(ctx context.Context, f *fault, start time.Time) (Report, error) {
-	r := Report{Fault: f.id, Action: "healed"}
+	r := Report{Fault: f.id, Action: "healed", Applied: time.Since(start)}
 	var links []link
 	for _, l := range f.links {
 		if n.cutElsewhere(f, l) {

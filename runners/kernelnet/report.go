@@ -21,8 +21,9 @@ type Report struct {
 	Skipped int
 	// Detail holds the measured values, one entry per link or group.
 	Detail []string
-	// Elapsed runs from the start of the call (apply and verify).
-	Elapsed time.Duration
+	// Applied is how long putting the fault in place (or removing it) took;
+	// Elapsed runs from the start of the call to the end of the probes.
+	Applied, Elapsed time.Duration
 }
 
 // OK reports whether every probed link behaved as asked.
