@@ -27,16 +27,7 @@ func Available() error {
 	if err != nil {
 		return fmt.Errorf("network namespaces: %w", err)
 	}
-	var missing []string
-	for _, c := range []struct {
-		bit  uint
-		name string
-	}{{unix.CAP_NET_ADMIN, "CAP_NET_ADMIN"}, {unix.CAP_SYS_ADMIN, "CAP_SYS_ADMIN"}} {
-		if capEff&(1<<c.bit) == 0 {
-			missing = append(missing, c.name)
-		}
-	}
-	if len(missing) > 0 {
+	if missing := missingCaps(capEff); len(missing) > 0 {
 		return fmt.Errorf("network namespaces need %s in the effective capabilities (run as root or grant them)",
 			strings.Join(missing, " and "))
 	}
@@ -47,6 +38,20 @@ func Available() error {
 		return fmt.Errorf("network namespaces: %s is not writable: %w", nsDir, err)
 	}
 	return nil
+}
+
+// missingCaps names the capabilities namespaces need that capEff lacks.
+func missingCaps(capEff uint64) []string {
+	var missing []string
+	for _, c := range []struct {
+		bit  uint
+		name string
+	}{{unix.CAP_NET_ADMIN, "CAP_NET_ADMIN"}, {unix.CAP_SYS_ADMIN, "CAP_SYS_ADMIN"}} {
+		if capEff&(1<<c.bit) == 0 {
+			missing = append(missing, c.name)
+		}
+	}
+	return missing
 }
 
 // effectiveCaps reads the effective capability mask of this process.

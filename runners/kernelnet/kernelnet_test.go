@@ -243,3 +243,17 @@ func TestNetemRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestMissingCapsNamed(t *testing.T) {
+	for _, c := range []struct {
+		eff  uint64
+		want string
+	}{
+		{0, "CAP_NET_ADMIN CAP_SYS_ADMIN"}, {1 << 12, "CAP_SYS_ADMIN"}, {1 << 21, "CAP_NET_ADMIN"},
+		{1<<12 | 1<<21, ""}, {0x1ffffffffff, ""},
+	} {
+		if got := strings.Join(missingCaps(c.eff), " "); got != c.want {
+			t.Errorf("CapEff %x: missing %q, want %q", c.eff, got, c.want)
+		}
+	}
+}
