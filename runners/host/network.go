@@ -143,7 +143,8 @@ func (c *Cluster) CutLinks(ctx context.Context, id string, a, b []string) (strin
 	return c.logFault(id, "cut", r, err)
 }
 
-// ImpairLinks drops a share of what from sends to to (nftables), and
+// ImpairLinks drops a share of what from sends to to (nftables, in whole
+// percent), and
 // delays everything the from nodes send (netem on their interface, so to
 // must be every other node when a delay is asked). Sub-faults id/loss and
 // id/delay heal together with HealLinks(id).
