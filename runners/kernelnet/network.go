@@ -153,20 +153,24 @@ func (n *Network) build(ctx context.Context) error {
 		return err
 	}
 	for i, name := range n.opts.Nodes {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
 		nn := &nodeNet{name: name, ns: netns.None(), addr: n.nth(i + 2)}
 		n.order = append(n.order, nn)
 		n.byName[name] = nn
-		if nn.ns, err = newNamedNS(n.names.node(name)); err != nil {
-			return err
-		}
-		if err := setupNode(n.hub, nn.ns, i, netip.PrefixFrom(nn.addr, n.subnet.Bits())); err != nil {
-			return fmt.Errorf("node %s: %w", name, err)
-		}
 	}
-	return nil
+	return eachNode(n.order, func(nn *nodeNet) error { return n.buildNode(ctx, nn) })
+}
+
+// buildNode creates a node's namespace and joins it to the bridge.
+func (n *Network) buildNode(ctx context.Context, nn *nodeNet) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ns, err := newNamedNS(n.names.node(nn.name))
+	if err != nil {
+		return err
+	}
+	nn.ns = ns
+	return setupNode(n.hub, nn.ns, int(nn.addr.As4()[3]), netip.PrefixFrom(nn.addr, n.subnet.Bits()))
 }
 
 // createHub creates and locks the hub namespace while holding /run/netns
