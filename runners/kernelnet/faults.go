@@ -30,6 +30,7 @@ type fault struct {
 // link is one direction between two nodes.
 type link struct{ from, to *nodeNet }
 
+// String names the link as "from→to".
 func (l link) String() string { return l.from.name + "→" + l.to.name }
 
 // Cut drops every packet between each node of a and each node of b, both

@@ -43,6 +43,7 @@ func (r Report) String() string {
 // VerifyError is a fault (or heal) the probes could not confirm.
 type VerifyError struct{ Report Report }
 
+// Error names the fault and what the probes measured.
 func (e *VerifyError) Error() string {
 	return fmt.Sprintf("fault %s not verified: %d/%d links %s: %s", e.Report.Fault, e.Report.Held,
 		e.Report.Links, e.Report.Action, strings.Join(e.Report.Detail, "; "))
