@@ -15,6 +15,7 @@ import (
 	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/kernelnet"
+	"github.com/nomosrun/nomosrun/runners/runnertest"
 )
 
 // needNetns skips unless this process may manage network namespaces.
@@ -293,4 +294,11 @@ func deployUntilAnswering(b *testing.B, r *Runner, nodes int) time.Duration {
 		b.Fatal(err)
 	}
 	return d
+}
+
+// The conformance suite passes in netns mode too: restarts, kills and
+// pauses keep each node in its namespace and on its address.
+func TestConformanceNetns(t *testing.T) {
+	needNetns(t)
+	runnertest.Conformance(t, func(t *testing.T) runners.Runner { return netnsRealRunner(t) })
 }
