@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -259,5 +260,19 @@ func TestMissingCapsNamed(t *testing.T) {
 		if got := strings.Join(missingCaps(c.eff), " "); got != c.want {
 			t.Errorf("CapEff %x: missing %q, want %q", c.eff, got, c.want)
 		}
+	}
+}
+
+func TestSubnetAvoidsAddressesAndRoutes(t *testing.T) {
+	pfx := netip.MustParsePrefix
+	if p, ok := freeSubnet([]netip.Prefix{pfx("10.213.7.0/24"), pfx("10.213.8.128/25")}, 7); !ok || p != pfx("10.213.9.0/24") {
+		t.Errorf("past two used /24s: %v", p)
+	}
+	// A VPN's 10.0.0.0/8 covers the first range entirely.
+	if p, ok := freeSubnet([]netip.Prefix{pfx("10.0.0.0/8")}, 0); !ok || p != pfx("172.29.0.0/24") {
+		t.Errorf("under 10.0.0.0/8: %v", p)
+	}
+	if _, ok := freeSubnet([]netip.Prefix{pfx("10.0.0.0/8"), pfx("172.16.0.0/12"), pfx("192.168.0.0/16")}, 0); ok {
+		t.Error("found a subnet where every range is taken")
 	}
 }

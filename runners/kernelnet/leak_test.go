@@ -50,7 +50,7 @@ func leakChildMain(prefix string) {
 		fmt.Println("error:", err)
 		os.Exit(1)
 	}
-	fmt.Println("ready", n.Name())
+	fmt.Println("ready", n.Name(), n.Subnet())
 	select {}
 }
 
@@ -99,8 +99,8 @@ func TestCleanRemovesWhatAKilledRunLeft(t *testing.T) {
 	need(t)
 	prefix := leakPrefix
 	before := hostDumps(t)
-	run := startLeakChild(t, prefix)
-	ours := []string{run, "nr" + strings.TrimPrefix(run, prefix), subnetBase.String()[:7], tableName}
+	run, subnet := startLeakChild(t, prefix)
+	ours := []string{run, "nr" + strings.TrimPrefix(run, prefix), strings.TrimSuffix(subnet, "0/24"), tableName}
 	if left := leftovers(t, prefix); len(left) < 5 {
 		t.Fatalf("the killed run left %v; want its namespaces and veth, or the test proves nothing", left)
 	}
@@ -122,8 +122,8 @@ func TestCleanRemovesWhatAKilledRunLeft(t *testing.T) {
 }
 
 // startLeakChild runs a child that builds a partitioned network, SIGKILLs
-// it once ready and returns its run name.
-func startLeakChild(t *testing.T, prefix string) string {
+// it once ready and returns its run name and subnet.
+func startLeakChild(t *testing.T, prefix string) (string, string) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -156,15 +156,15 @@ func startLeakChild(t *testing.T, prefix string) string {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the child did not get ready in 30s")
 	}
-	run, ok := strings.CutPrefix(got, "ready ")
-	if !ok {
+	f := strings.Fields(got)
+	if len(f) != 3 || f[0] != "ready" {
 		t.Fatalf("child: %s", got)
 	}
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	return run
+	return f[1], f[2]
 }
 
 // leftovers lists namespaces and root links of runs with the prefix.

@@ -59,11 +59,16 @@ func runOf(prefix, nsName string) (string, bool) {
 	return prefix + rest[:idLen], true
 }
 
-// subnetBase is the /16 runs take their /24 from: private, and rarely used
-// by Docker (172.16/12, 192.168/16) or common VPN defaults.
-var subnetBase = netip.MustParseAddr("10.213.0.0")
+// subnetBases are the /16s runs take their /24 from, in order: private,
+// and rarely used whole by Docker (172.17–172.28, 192.168.x) or VPNs; the
+// next one serves when a route covers all of the first (a VPN's 10.0.0.0/8).
+var subnetBases = []netip.Prefix{
+	netip.MustParsePrefix("10.213.0.0/16"),
+	netip.MustParsePrefix("172.29.0.0/16"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+}
 
-// pickSubnet chooses a /24 inside subnetBase/16 that overlaps no address or
+// pickSubnet chooses a /24 inside subnetBases that overlaps no address or
 // route of this namespace, starting at a random third octet.
 func pickSubnet() (netip.Prefix, error) {
 	used, err := usedPrefixes()
@@ -74,15 +79,26 @@ func pickSubnet() (netip.Prefix, error) {
 	if _, err := rand.Read(start[:]); err != nil {
 		return netip.Prefix{}, fmt.Errorf("pick a subnet: %w", err)
 	}
-	b := subnetBase.As4()
-	for i := range 256 {
-		b[2] = start[0] + byte(i)
-		p := netip.PrefixFrom(netip.AddrFrom4(b), 24)
-		if !overlapsAny(p, used) {
-			return p, nil
+	if p, ok := freeSubnet(used, start[0]); ok {
+		return p, nil
+	}
+	return netip.Prefix{}, fmt.Errorf("no free /24 in %v: every one overlaps an address or route of this machine", subnetBases)
+}
+
+// freeSubnet returns the first /24 of subnetBases, from third octet start
+// on, that overlaps none of used.
+func freeSubnet(used []netip.Prefix, start byte) (netip.Prefix, bool) {
+	for _, base := range subnetBases {
+		b := base.Addr().As4()
+		for i := range 256 {
+			b[2] = start + byte(i)
+			p := netip.PrefixFrom(netip.AddrFrom4(b), 24)
+			if !overlapsAny(p, used) {
+				return p, true
+			}
 		}
 	}
-	return netip.Prefix{}, fmt.Errorf("no free /24 in %s/16: every one overlaps an address or route", subnetBase)
+	return netip.Prefix{}, false
 }
 
 func overlapsAny(p netip.Prefix, used []netip.Prefix) bool {
