@@ -24,5 +24,7 @@
 // the nodes' namespaces; delay and jitter are a netem qdisc on the node's
 // interface, where the kernel has sch_netem (detected when the fault is
 // applied). Every fault is verified by probes from inside the namespaces
-// once applied and again once healed.
+// once applied and again once healed; each call returns a Report of what
+// was measured, and a *VerifyError carrying it when the probes disagree
+// (the fault then stays applied until healed).
 package kernelnet
