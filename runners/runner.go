@@ -106,3 +106,34 @@ type Isolator interface {
 type LogCollector interface {
 	CollectLogs(ctx context.Context, dir string) error
 }
+
+// NetFaulter applies network faults in the kernel, outside the node
+// processes, and proves each one by measurement before returning. Faults
+// are keyed by an id chosen by the caller, so overlapping faults coexist
+// and each heals on its own. Every method returns what its probes measured,
+// as one line for the report (for example "p1: 8/8 links cut, verified in
+// 310ms"); a fault the probes cannot confirm is an error that carries the
+// same measurements.
+type NetFaulter interface {
+	// KernelNetwork reports whether this cluster's network takes kernel
+	// faults: nil, or an error saying why not (for example a host cluster
+	// deployed on loopback).
+	KernelNetwork() error
+	// CutLinks drops every packet between each node of a and each node of
+	// b, both ways. Isolating a node is a cut between it and all others.
+	CutLinks(ctx context.Context, id string, a, b []string) (string, error)
+	// ImpairLinks slows or thins what each node of from sends to each node
+	// of to (one direction; call again with the sides swapped for both).
+	ImpairLinks(ctx context.Context, id string, from, to []string, imp Impairment) (string, error)
+	// HealLinks removes fault id and checks that its links pass again.
+	HealLinks(ctx context.Context, id string) (string, error)
+}
+
+// Impairment is what ImpairLinks does to each packet. The zero value does
+// nothing.
+type Impairment struct {
+	// Delay holds every packet back this long, spread by ±Jitter.
+	Delay, Jitter time.Duration
+	// Loss is the share of packets dropped at random, from 0 to 1.
+	Loss float64
+}

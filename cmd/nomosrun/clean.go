@@ -11,7 +11,7 @@ import (
 var cleanCmd = &command{
 	name:  "clean",
 	usage: "[--run ID]",
-	short: "remove the containers, networks and volumes compose runs left (found by their io.nomosrun.run label)",
+	short: "remove what killed runs left: compose containers, networks and volumes (found by their io.nomosrun.run label) and host network namespaces",
 	flags: cleanFlags,
 }
 
@@ -20,6 +20,13 @@ func cleanFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 	return func(ctx context.Context, pos []string) error {
 		if len(pos) != 0 {
 			return usageError(fmt.Errorf("clean: unexpected argument %q; usage: nomosrun clean %s", pos[0], c.usage))
+		}
+		cleaned := 0
+		if *run == "" {
+			var err error
+			if cleaned, err = cleanNamespaces(ctx, a); err != nil {
+				return withCode(ExitInfrastructure, err)
+			}
 		}
 		cli, err := compose.Docker(ctx)
 		if err != nil {
@@ -40,7 +47,7 @@ func cleanFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 		if err != nil {
 			return withCode(ExitInfrastructure, err)
 		}
-		if len(removed) == 0 && len(skipped) == 0 {
+		if len(removed) == 0 && len(skipped) == 0 && cleaned == 0 {
 			fmt.Fprintln(a.stdout, "nothing to clean")
 		}
 		return nil

@@ -45,6 +45,10 @@ var rules = []rule{
 	{"runners", []string{"engine/nodeclient"},
 		"only the fake runner, which serves the engine's node clients in memory, uses engine/nodeclient",
 		nil, []string{"runners/fake"}},
+	// kernelnet manages namespaces, links and kernel faults for any runner;
+	// it knows nodes only by name and address.
+	{"runners/kernelnet", []string{"engine", "runners", "simnode", "nodeapi", "starlib"},
+		"the kernel network layer knows no plan, node or runner", nil, nil},
 	{"nodeapi", []string{"simnode", "engine", "runners"},
 		"the node API client is shared by the engine and tests and must stay small", nil, nil},
 }
@@ -157,16 +161,18 @@ func TestRunnerRules(t *testing.T) {
 		{ImportPath: module + "/runners/k8s", Deps: []string{module + "/engine/run", module + "/engine/nodeclient"}},
 		{ImportPath: module + "/runners/fake", Deps: []string{module + "/engine/nodeclient", module + "/engine/plan"}},
 		{ImportPath: module + "/engine/run", Deps: []string{module + "/runners", module + "/runners/fake"}},
+		{ImportPath: module + "/runners/kernelnet", Deps: []string{module + "/engine/plan", "github.com/google/nftables"}},
 	}
 	got := strings.Join(violations(pkgs, rules), "\n")
 	for _, want := range []string{"runners/host depends on " + module + "/simnode/cli",
 		"runners/k8s depends on " + module + "/engine/run", "runners/k8s depends on " + module + "/engine/nodeclient",
-		"engine/run depends on " + module + "/runners/fake"} {
+		"engine/run depends on " + module + "/runners/fake",
+		"runners/kernelnet depends on " + module + "/engine/plan"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("violations lack %q:\n%s", want, got)
 		}
 	}
-	if n := strings.Count(got, "\n") + 1; n != 4 {
-		t.Errorf("%d violations, want 4:\n%s", n, got)
+	if n := strings.Count(got, "\n") + 1; n != 5 {
+		t.Errorf("%d violations, want 5:\n%s", n, got)
 	}
 }

@@ -151,3 +151,21 @@ func checkPorts(_ context.Context, p *Probes) Result {
 	}
 	return ok("127.0.0.1 TCP and UDP ports can be bound")
 }
+
+// checkNetNS checks the privilege the host runner's netns mode needs, when
+// NOMOS_HOST_NETWORK asks for it.
+func checkNetNS(_ context.Context, p *Probes) Result {
+	mode := strings.TrimSpace(p.Getenv(env.HostNetwork.Name))
+	if mode == "" || mode == "loopback" {
+		return ok("not needed: %s is loopback", env.HostNetwork.Name)
+	}
+	err := p.NetNS()
+	switch {
+	case err == nil:
+		return ok("nodes get a network namespace each (%s=%s)", env.HostNetwork.Name, mode)
+	case mode == "auto":
+		return ok("nodes share loopback: %v", err)
+	}
+	return fail("run nomosrun as root or with CAP_NET_ADMIN and CAP_SYS_ADMIN, or set "+env.HostNetwork.Name+"=loopback",
+		"%s=%s: %v", env.HostNetwork.Name, mode, err)
+}

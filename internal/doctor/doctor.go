@@ -1,5 +1,6 @@
 // Package doctor checks the prerequisites of each runner (versions.env, the
-// node binary, KZG parameters, POL_PROOF_DEV_MODE, free loopback ports, the
+// node binary, KZG parameters, POL_PROOF_DEV_MODE, free loopback ports,
+// network namespaces for the host runner's netns mode, the
 // Docker engine, Compose CLI and node image, the kubeconfig and cluster) and says how to
 // fix each one that fails. Which checks a runner needs is part of the
 // runner's registration (runners.Info.Checks names them); this package only
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/nodeimage"
+	"github.com/nomosrun/nomosrun/runners/kernelnet"
 )
 
 // Result is the outcome of one check.
@@ -78,6 +80,8 @@ type Probes struct {
 	Getwd    func() (string, error)
 	// Listen binds a TCP or UDP loopback port and returns it closed again.
 	Listen func(network string) error
+	// NetNS reports whether this process may manage network namespaces.
+	NetNS func() error
 	// Docker connects to the engine named by DOCKER_HOST (or the default).
 	Docker func() (Docker, error)
 	// Kube loads the kubeconfig (KUBECONFIG or ~/.kube/config).
@@ -108,6 +112,7 @@ func Default() *Probes {
 			}
 			return l.Close()
 		},
+		NetNS:  kernelnet.Available,
 		Docker: dialDocker, Kube: loadKube, ComposeCLI: composeCLI, ImageTag: nodeimage.DefaultTag,
 	}
 }
@@ -120,6 +125,7 @@ func Checks() []Check {
 		{Name: "KZG parameters", Run: checkKZG},
 		{Name: "POL_PROOF_DEV_MODE", Every: true, Run: checkDevMode},
 		{Name: "free ports", Run: checkPorts},
+		{Name: "network namespaces", Run: checkNetNS},
 		{Name: "Docker engine", Run: checkDocker},
 		{Name: "Compose CLI", Run: checkCompose},
 		{Name: "node image", Run: checkImage},

@@ -114,6 +114,7 @@ func healthy() *Probes {
 		},
 		Getwd:  func() (string, error) { return "/src/cmd", nil },
 		Listen: func(string) error { return nil },
+		NetNS:  func() error { return nil },
 		Docker: func() (Docker, error) {
 			return fakeDocker{images: map[string]bool{"nomosrun/simnode:0.1.0": true}}, nil
 		},
@@ -330,8 +331,31 @@ func TestNotNeededFailureDoesNotCount(t *testing.T) {
 	if !strings.Contains(out.String(), "--  Docker engine") {
 		t.Errorf("output:\n%s", out.String())
 	}
-	if got := Run(context.Background(), p, needs(t, "host"), false); len(got) != 5 {
-		t.Errorf("host needs %d checks, want 5", len(got))
+	if got := Run(context.Background(), p, needs(t, "host"), false); len(got) != 6 {
+		t.Errorf("host needs %d checks, want 6", len(got))
+	}
+}
+
+// TestNetNSCheck: only netns mode needs the privilege; auto says which mode
+// it gets.
+func TestNetNSCheck(t *testing.T) {
+	denied := errors.New("network namespaces need CAP_SYS_ADMIN")
+	for _, tc := range []struct {
+		mode   string
+		err    error
+		ok     bool
+		detail string
+	}{
+		{"", denied, true, "not needed"}, {"loopback", denied, true, "not needed"},
+		{"auto", denied, true, "loopback"}, {"auto", nil, true, "namespace each"},
+		{"netns", nil, true, "namespace each"}, {"netns", denied, false, "CAP_SYS_ADMIN"},
+	} {
+		p := withEnv(healthy(), "NOMOS_HOST_NETWORK", tc.mode)
+		p.NetNS = func() error { return tc.err }
+		r := checkNetNS(context.Background(), p)
+		if r.OK != tc.ok || !strings.Contains(r.Detail, tc.detail) || (!r.OK && r.Fix == "") {
+			t.Errorf("mode %q, err %v: %+v", tc.mode, tc.err, r)
+		}
 	}
 }
 

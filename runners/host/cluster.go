@@ -20,7 +20,7 @@ import (
 type Cluster struct {
 	opts  Options
 	log   *slog.Logger
-	ports []Ports
+	place placement
 	nodes []*node
 	byNam map[string]*node
 
@@ -42,9 +42,9 @@ var (
 	_ runners.LogCollector = (*Cluster)(nil)
 )
 
-func newCluster(opts Options, ports []Ports, log *slog.Logger) *Cluster {
+func newCluster(opts Options, place placement, log *slog.Logger) *Cluster {
 	return &Cluster{
-		opts: opts, log: log, ports: ports, byNam: map[string]*node{},
+		opts: opts, log: log, place: place, byNam: map[string]*node{},
 		exitCh: make(chan error, 64),
 	}
 }
@@ -262,8 +262,8 @@ func samePath(a, b string) (bool, error) {
 	return os.SameFile(sa, sb), nil
 }
 
-// Teardown stops every node (SIGTERM, SIGKILL after TeardownGrace) and
-// releases the ports. It runs once; later and concurrent calls wait for it
+// Teardown stops every node (SIGTERM, SIGKILL after TeardownGrace), then
+// releases the ports or removes the run's network namespaces. It runs once; later and concurrent calls wait for it
 // and return its result. The run directory stays.
 func (c *Cluster) Teardown(ctx context.Context) error {
 	c.tornOnce.Do(func() {
@@ -280,11 +280,11 @@ func (c *Cluster) Teardown(ctx context.Context) error {
 			}()
 		}
 		wg.Wait()
-		releasePorts(c.ports)
 		c.tornErr = errors.Join(errs...)
 		if left := c.waitGone(ctx); len(left) > 0 {
 			c.tornErr = errors.Join(c.tornErr, fmt.Errorf("processes left after teardown: %v", left))
 		}
+		c.tornErr = errors.Join(c.tornErr, c.place.release())
 	})
 	return c.tornErr
 }

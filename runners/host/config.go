@@ -11,8 +11,11 @@ import (
 type ConfigSpec struct {
 	Plan       *plan.Plan
 	ChainStart time.Time
-	// Ports are each node's loopback ports; peers dial 127.0.0.1:P2P.
+	// Ports are each node's ports.
 	Ports []Ports
+	// Hosts are each node's address: it listens there and peers dial
+	// Hosts[i]:Ports[i].P2P (127.0.0.1 on loopback).
+	Hosts []string
 	// ConfigDir is where the config files go.
 	ConfigDir string
 	// DataDirs are the nodes' data directories (also their working directories).

@@ -26,6 +26,7 @@ const envFakeNode = "HOST_TEST_FAKE_NODE"
 // fakeConfig is the config file the fake node reads.
 type fakeConfig struct {
 	Name  string `json:"name"`
+	Host  string `json:"host"`
 	Ports Ports  `json:"ports"`
 }
 
@@ -33,7 +34,7 @@ type fakeConfig struct {
 func writeFakeConfigs(spec ConfigSpec) ([]string, error) {
 	var paths []string
 	for i, n := range spec.Plan.Topology.Nodes {
-		b, err := json.Marshal(fakeConfig{Name: n.Name, Ports: spec.Ports[i]})
+		b, err := json.Marshal(fakeConfig{Name: n.Name, Host: hostOf(spec, i), Ports: spec.Ports[i]})
 		if err != nil {
 			return nil, err
 		}
@@ -99,7 +100,7 @@ func fakeNodeMain() {
 		fmt.Fprintf(w, `{"height":%d,"slot":%d,"mode":"Online","tip":"00","lib":"00"}`, height.Load(), height.Load())
 	})
 	for _, p := range []int{cfg.Ports.API, cfg.Ports.Testing} {
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		l, err := net.Listen("tcp", hostPort(cfg.Host, p))
 		if err != nil {
 			fmt.Println("listen:", err)
 			os.Exit(1)

@@ -12,6 +12,16 @@
 // SIGKILL takes its nodes with it. The run directory itself is never deleted
 // here; keeping or removing it is the caller's choice.
 //
+// Networking (Options.Network, NOMOS_HOST_NETWORK): on loopback, the
+// default, every node listens on 127.0.0.1 at ports of its own. In netns
+// mode each node runs in its own network namespace with its own address on
+// a private bridge (runners/kernelnet), on the same fixed ports; peers dial
+// each other and nomosrun reaches the APIs at those addresses, and the
+// cluster takes kernel network faults (runners.NetFaulter). Netns mode
+// needs CAP_NET_ADMIN and CAP_SYS_ADMIN; "auto" uses it when permitted.
+// Teardown removes the namespaces, and a deploy first removes what killed
+// runs left behind.
+//
 // The node command is, in order of precedence: topology(node_binary=...) from
 // the plan, NOMOS_NODE_BIN (validators; also executors unless
 // NOMOS_EXECUTOR_BIN is set), Options.NodeCommand, and by default the running
@@ -54,7 +64,7 @@ func init() {
 			plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
 			plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
 		),
-		Checks: []string{"node binary", "KZG parameters", "free ports"},
+		Checks: []string{"node binary", "KZG parameters", "free ports", "network namespaces"},
 		New:    func() (runners.Runner, error) { return New(Options{}) },
 	})
 }
@@ -81,6 +91,9 @@ type Options struct {
 	TeardownGrace time.Duration
 	// Env adds KEY=VALUE entries to every node's environment.
 	Env []string
+	// Network is how nodes are networked: NetworkLoopback (the default),
+	// NetworkNetns or NetworkAuto. NOMOS_HOST_NETWORK overrides it.
+	Network string
 }
 
 // Runner deploys plans as host processes.
@@ -120,6 +133,13 @@ func New(opts Options) (*Runner, error) {
 	if opts.TeardownGrace <= 0 {
 		opts.TeardownGrace = 2 * time.Second
 	}
+	if v := env.HostNetwork.Get(); v != "" {
+		opts.Network = v
+	}
+	var err error
+	if opts.Network, err = checkNetwork(opts.Network); err != nil {
+		return nil, err
+	}
 	return &Runner{opts: opts}, nil
 }
 
@@ -149,9 +169,13 @@ func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.C
 	if err := layout.create(); err != nil {
 		return nil, fmt.Errorf("host deploy: %w", err)
 	}
+	netns, err := useNetns(r.opts.Network, log)
+	if err != nil {
+		return nil, fmt.Errorf("host deploy: %w", err)
+	}
 	var lastErr error
 	for attempt := 1; attempt <= deployAttempts; attempt++ {
-		c, err := r.deployOnce(ctx, spec, layout, log)
+		c, err := r.deployOnce(ctx, spec, layout, netns, log)
 		if err == nil {
 			log.Info("host cluster deployed", "nodes", len(topo.Nodes), "run_dir", runDir)
 			return c, nil
@@ -166,33 +190,31 @@ func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.C
 	return nil, fmt.Errorf("host deploy: %w", lastErr)
 }
 
-func (r *Runner) deployOnce(ctx context.Context, spec runners.DeploySpec, layout layout, log *slog.Logger) (*Cluster, error) {
+func (r *Runner) deployOnce(ctx context.Context, spec runners.DeploySpec, layout layout, netns bool, log *slog.Logger) (*Cluster, error) {
 	topo := spec.Plan.Topology
-	ports, err := allocPorts(len(topo.Nodes))
+	pl, err := place(ctx, netns, topo.Nodes, log)
 	if err != nil {
 		return nil, err
 	}
 	paths, err := r.opts.WriteConfigs(ConfigSpec{
-		Plan: spec.Plan, ChainStart: spec.ChainStart, Ports: ports,
+		Plan: spec.Plan, ChainStart: spec.ChainStart, Ports: pl.ports, Hosts: pl.hosts,
 		ConfigDir: layout.configDir, DataDirs: layout.dataDirs, LogDir: layout.logDir,
 	})
+	if err == nil && len(paths) != len(topo.Nodes) {
+		err = fmt.Errorf("got %d files for %d nodes", len(paths), len(topo.Nodes))
+	}
 	if err != nil {
-		releasePorts(ports)
-		return nil, fmt.Errorf("generate node configs: %w", err)
+		return nil, errors.Join(fmt.Errorf("generate node configs: %w", err), pl.release())
 	}
-	if len(paths) != len(topo.Nodes) {
-		releasePorts(ports)
-		return nil, fmt.Errorf("generate node configs: got %d files for %d nodes", len(paths), len(topo.Nodes))
-	}
-	c := newCluster(r.opts, ports, log)
+	c := newCluster(r.opts, pl, log)
 	for i, n := range topo.Nodes {
 		argv := append([]string(nil), r.command(topo, n.Role)...)
 		argv = append(argv, "--config", paths[i])
 		c.add(&node{
-			name: n.Name, role: n.Role, ports: ports[i], argv: argv,
+			name: n.Name, role: n.Role, host: pl.hosts[i], ports: pl.ports[i], argv: argv,
 			env:     nodeEnv(layout.logDir, r.opts.Env),
 			dataDir: layout.dataDirs[i], logPath: layout.logPaths[i],
-			startTimeout: r.opts.StartTimeout, exits: c.reportExit,
+			startTimeout: r.opts.StartTimeout, exits: c.reportExit, startCmd: pl.starter(n.Name),
 		})
 	}
 	if err := c.startAll(ctx); err != nil {

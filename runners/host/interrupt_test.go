@@ -16,6 +16,7 @@ import (
 
 	"github.com/nomosrun/nomosrun/internal/procgroup"
 	"github.com/nomosrun/nomosrun/runners"
+	"github.com/nomosrun/nomosrun/runners/kernelnet"
 )
 
 // envInterruptChild makes the test binary act as a nomosrun that deploys
@@ -24,6 +25,10 @@ const envInterruptChild = "HOST_TEST_INTERRUPT_CHILD"
 
 // envInterruptNodeBin makes the child run real reference nodes.
 const envInterruptNodeBin = "HOST_TEST_INTERRUPT_NODE_BIN"
+
+// envInterruptNetns makes the child deploy in netns mode and isolate
+// validator-0 in the kernel before it prints the pids.
+const envInterruptNetns = "HOST_TEST_INTERRUPT_NETNS"
 
 func interruptChildMain() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -36,10 +41,17 @@ func interruptChildMain() {
 	if bin := os.Getenv(envInterruptNodeBin); bin != "" {
 		opts = Options{NodeCommand: []string{bin}}
 	}
+	netns := os.Getenv(envInterruptNetns) != ""
+	if netns {
+		opts.Network = NetworkNetns
+	}
 	r, err := New(opts)
 	if err == nil {
 		var c runners.Cluster
 		c, err = r.Deploy(ctx, runners.DeploySpec{Plan: testPlan(3, 0, time.Second), RunDir: os.Getenv(envInterruptChild), ChainStart: time.Now()})
+		if err == nil && netns {
+			_, err = c.(*Cluster).CutLinks(ctx, "iso", []string{"validator-0"}, []string{"validator-1", "validator-2"})
+		}
 		if err == nil {
 			var pids []string
 			for _, n := range c.Nodes() {
@@ -59,7 +71,8 @@ func interruptChildMain() {
 }
 
 // startInterruptChild runs the child and returns it with its node pids.
-func startInterruptChild(t *testing.T) (*exec.Cmd, []int) {
+// Extra entries go into the child's environment.
+func startInterruptChild(t *testing.T, extraEnv ...string) (*exec.Cmd, []int) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -68,6 +81,7 @@ func startInterruptChild(t *testing.T) (*exec.Cmd, []int) {
 	cmd := exec.Command(exe)
 	// Real reference nodes when built (without -short), stand-ins otherwise.
 	cmd.Env = append(os.Environ(), envInterruptChild+"="+t.TempDir(), envInterruptNodeBin+"="+simnodeBin)
+	cmd.Env = append(cmd.Env, extraEnv...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -151,4 +165,38 @@ func TestKilledRunLeavesNoNodes(t *testing.T) {
 	}
 	_ = cmd.Wait()
 	waitAllGone(t, pids, 5*time.Second)
+}
+
+// A nomosrun killed in netns mode in the middle of a kernel cut takes its
+// nodes with it; Clean then removes its namespaces, and a SIGINT'd one
+// removes them itself.
+func TestKilledNetnsRunLeavesNothingAfterClean(t *testing.T) {
+	needNetns(t)
+	if !procgroup.ParentDeathSignal {
+		t.Skip("no parent-death signal on this OS")
+	}
+	before := runNamespaces()
+	cmd, pids := startInterruptChild(t, envInterruptNetns+"=1")
+	if len(runNamespaces()) < len(before)+4 {
+		t.Fatalf("the child's namespaces are missing: %v", runNamespaces())
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	waitAllGone(t, pids, 5*time.Second)
+	if _, err := kernelnet.Clean(context.Background(), kernelnet.DefaultPrefix); err != nil {
+		t.Fatal(err)
+	}
+	noNewNamespaces(t, before)
+
+	cmd, pids = startInterruptChild(t, envInterruptNetns+"=1")
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("child exit after SIGINT: %v", err)
+	}
+	waitAllGone(t, pids, 5*time.Second)
+	noNewNamespaces(t, before)
 }

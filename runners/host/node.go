@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,13 +20,15 @@ import (
 type node struct {
 	name         string
 	role         plan.Role
+	host         string // the node's address (127.0.0.1 on loopback)
 	ports        Ports
 	argv         []string
 	env          []string
 	dataDir      string
 	logPath      string
 	startTimeout time.Duration
-	exits        func(*NodeExit) // reports unexpected exits
+	exits        func(*NodeExit)       // reports unexpected exits
+	startCmd     func(*exec.Cmd) error // in the node's namespace in netns mode
 
 	mu       sync.Mutex
 	cmd      *exec.Cmd     // current process, nil when not running
@@ -47,10 +48,10 @@ func (n *node) Name() string { return n.name }
 func (n *node) Role() plan.Role { return n.role }
 
 // API returns the main API's base URL.
-func (n *node) API() string { return "http://127.0.0.1:" + strconv.Itoa(n.ports.API) }
+func (n *node) API() string { return "http://" + hostPort(n.host, n.ports.API) }
 
 // TestingAPI returns the testing API's base URL.
-func (n *node) TestingAPI() string { return "http://127.0.0.1:" + strconv.Itoa(n.ports.Testing) }
+func (n *node) TestingAPI() string { return "http://" + hostPort(n.host, n.ports.Testing) }
 
 // PID returns the node's process id, or 0 when it is not running.
 func (n *node) PID() int {
@@ -96,7 +97,7 @@ func (n *node) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = waitListening(ctx, done, n.startTimeout, n.ports.API, n.ports.Testing)
+	err = waitListening(ctx, done, n.startTimeout, n.host, n.ports.API, n.ports.Testing)
 	n.mu.Lock()
 	n.starting = false
 	n.mu.Unlock()
@@ -135,7 +136,7 @@ func (n *node) spawn() (chan struct{}, error) {
 	cmd.Stdout = logf
 	cmd.Stderr = logf
 	procgroup.Prepare(cmd)
-	if err := cmd.Start(); err != nil {
+	if err := n.startCmd(cmd); err != nil {
 		return nil, fmt.Errorf("node %s: start %s: %w", n.name, n.argv[0], err)
 	}
 	done := make(chan struct{})
@@ -245,9 +246,9 @@ func (n *node) liveGroups() []int {
 
 var errExited = errors.New("the process exited")
 
-// waitListening polls until every port accepts a TCP connection, the
-// process exits (done closes), the timeout passes or ctx ends.
-func waitListening(ctx context.Context, done <-chan struct{}, timeout time.Duration, ports ...int) error {
+// waitListening polls until every port of host accepts a TCP connection,
+// the process exits (done closes), the timeout passes or ctx ends.
+func waitListening(ctx context.Context, done <-chan struct{}, timeout time.Duration, host string, ports ...int) error {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -255,7 +256,7 @@ func waitListening(ctx context.Context, done <-chan struct{}, timeout time.Durat
 	pending := append([]int(nil), ports...)
 	for {
 		for len(pending) > 0 {
-			c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(pending[0]), 200*time.Millisecond)
+			c, err := net.DialTimeout("tcp", hostPort(host, pending[0]), 200*time.Millisecond)
 			if err != nil {
 				break
 			}

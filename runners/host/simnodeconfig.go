@@ -13,16 +13,16 @@ import (
 )
 
 // defaultConfigWriter generates reference-node configs with the shared
-// generator: every node listens and is dialled on 127.0.0.1 at its own
-// ports, and keeps its database in its data directory.
+// generator: every node listens and is dialled at its address and ports,
+// and keeps its database in its data directory.
 func defaultConfigWriter(spec ConfigSpec) ([]string, error) {
 	cfgs, err := nodeconfig.Generate(nodeconfig.Spec{
 		Plan: spec.Plan, ChainStart: spec.ChainStart, KZGParamsPath: env.KZGParams.Get(),
 		Place: func(i int, _ plan.Node) nodeconfig.Placement {
-			p := spec.Ports[i]
+			p, h := spec.Ports[i], hostOf(spec, i)
 			return nodeconfig.Placement{
 				Addrs: config.NodeAddrs{
-					API: loopback(p.API), Testing: loopback(p.Testing), P2PListen: loopback(p.P2P), P2PDial: loopback(p.P2P),
+					API: hostPort(h, p.API), Testing: hostPort(h, p.Testing), P2PListen: hostPort(h, p.P2P), P2PDial: hostPort(h, p.P2P),
 				},
 				DataDir: spec.DataDirs[i],
 			}
@@ -41,4 +41,12 @@ func defaultConfigWriter(spec ConfigSpec) ([]string, error) {
 	return paths, nil
 }
 
-func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+func hostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
+
+// hostOf is node i's address; 127.0.0.1 when the spec names none.
+func hostOf(spec ConfigSpec, i int) string {
+	if i < len(spec.Hosts) && spec.Hosts[i] != "" {
+		return spec.Hosts[i]
+	}
+	return "127.0.0.1"
+}

@@ -1,0 +1,246 @@
+package kernelnet
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+)
+
+// envLeakChild makes the test binary build a network with the prefix it
+// holds, cut it, print "ready" and wait to be killed.
+const envLeakChild = "KERNELNET_TEST_LEAK_CHILD"
+
+// leakPrefix names the networks of the leak test's child.
+const leakPrefix = "nrleak-"
+
+func TestMain(m *testing.M) {
+	if prefix := os.Getenv(envLeakChild); prefix != "" {
+		leakChildMain(prefix)
+	}
+	// A test binary killed earlier may have left networks behind.
+	for _, prefix := range []string{testPrefix, leakPrefix} {
+		if Available() != nil {
+			break
+		}
+		if _, err := Clean(context.Background(), prefix); err != nil {
+			fmt.Fprintln(os.Stderr, "clean networks of earlier tests:", err)
+		}
+	}
+	os.Exit(m.Run())
+}
+
+func leakChildMain(prefix string) {
+	ctx := context.Background()
+	n, err := Create(ctx, Options{Prefix: prefix, Nodes: []string{"v0", "v1", "v2", "v3"}})
+	if err == nil {
+		_, err = n.Cut(ctx, "p1", []string{"v0", "v1"}, []string{"v2", "v3"})
+	}
+	if err == nil {
+		_, err = n.Loss(ctx, "l1", []string{"v0"}, []string{"v1"}, 50)
+	}
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	fmt.Println("ready", n.Name(), n.Subnet())
+	select {}
+}
+
+// hostDumps is the host's network configuration as ip and nft print it.
+func hostDumps(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, args := range [][]string{
+		{"ip", "-o", "link"}, {"ip", "-o", "addr"}, {"ip", "route", "show", "table", "all"},
+		{"ip", "rule"}, {"nft", "list", "ruleset"},
+	} {
+		b, err := exec.Command(args[0], args[1:]...).Output()
+		if err != nil {
+			t.Skipf("%v: %v", args, err)
+		}
+		key := strings.Join(args, " ")
+		for _, l := range strings.Split(string(b), "\n") {
+			// Counters and link statistics change by themselves.
+			if l = strings.TrimSpace(l); l != "" && !strings.Contains(l, "counter packets") {
+				out[key] = append(out[key], l)
+			}
+		}
+	}
+	return out
+}
+
+// diffDumps returns the lines only in a and only in b, per dump.
+func diffDumps(a, b map[string][]string) []string {
+	var out []string
+	for k := range a {
+		for _, l := range a[k] {
+			if !slices.Contains(b[k], l) {
+				out = append(out, k+": - "+l)
+			}
+		}
+		for _, l := range b[k] {
+			if !slices.Contains(a[k], l) {
+				out = append(out, k+": + "+l)
+			}
+		}
+	}
+	return out
+}
+
+func TestCleanRemovesWhatAKilledRunLeft(t *testing.T) {
+	need(t)
+	prefix := leakPrefix
+	before := hostDumps(t)
+	run, subnet := startLeakChild(t, prefix)
+	ours := []string{run, "nr" + strings.TrimPrefix(run, prefix), strings.TrimSuffix(subnet, "0/24"), tableName}
+	if left := leftovers(t, prefix); len(left) < 5 {
+		t.Fatalf("the killed run left %v; want its namespaces and veth, or the test proves nothing", left)
+	}
+	removed, err := Clean(context.Background(), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("clean removed %v", removed)
+	if left := leftovers(t, prefix); len(left) > 0 {
+		t.Errorf("left after clean: %v", left)
+	}
+	for _, d := range diffDumps(before, hostDumps(t)) {
+		if mentionsAny(d, ours) {
+			t.Errorf("host configuration changed: %s", d)
+		} else {
+			t.Logf("changed meanwhile by another process (not this run): %s", d)
+		}
+	}
+}
+
+// startLeakChild runs a child that builds a partitioned network, SIGKILLs
+// it once ready and returns its run name and subnet.
+func startLeakChild(t *testing.T, prefix string) (string, string) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), envLeakChild+"="+prefix)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		_, _ = Clean(context.Background(), prefix)
+	})
+	line := make(chan string, 1)
+	go func() {
+		s := bufio.NewScanner(out)
+		s.Scan()
+		line <- s.Text()
+	}()
+	var got string
+	select {
+	case got = <-line:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the child did not get ready in 30s")
+	}
+	f := strings.Fields(got)
+	if len(f) != 3 || f[0] != "ready" {
+		t.Fatalf("child: %s", got)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	return f[1], f[2]
+}
+
+// leftovers lists namespaces and root links of runs with the prefix.
+func leftovers(t *testing.T, prefix string) []string {
+	t.Helper()
+	var out []string
+	entries, _ := os.ReadDir(nsDir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			out = append(out, "namespace "+e.Name())
+		}
+	}
+	links, err := netlink.LinkList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range links {
+		if strings.HasPrefix(l.Attrs().Alias, prefix) {
+			out = append(out, "link "+l.Attrs().Name)
+		}
+	}
+	return out
+}
+
+func mentionsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestCleanLeavesALiveRunAlone(t *testing.T) {
+	n := newNet(t, "a")
+	removed, err := Clean(context.Background(), testPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range removed {
+		if strings.Contains(r, n.Name()) {
+			t.Errorf("clean removed %s of a live run", r)
+		}
+	}
+	if _, err := os.Stat(nsDir + "/" + n.names.hub()); err != nil {
+		t.Errorf("live run's hub: %v", err)
+	}
+}
+
+// Clean running while runs are being created never removes any of them.
+func TestCleanDuringCreate(t *testing.T) {
+	need(t)
+	stop := make(chan struct{})
+	removedc := make(chan []string)
+	go func() {
+		var all []string
+		for {
+			select {
+			case <-stop:
+				removedc <- all
+				return
+			default:
+			}
+			r, _ := Clean(context.Background(), testPrefix)
+			all = append(all, r...)
+		}
+	}()
+	var nets []*Network
+	for range 3 {
+		nets = append(nets, newNet(t, "a", "b"))
+	}
+	close(stop)
+	if removed := <-removedc; len(removed) > 0 {
+		t.Errorf("clean removed parts of live runs: %v", removed)
+	}
+	for _, n := range nets {
+		allConnect(t, n.links([]string{"a", "b"}, []string{"a", "b"}))
+	}
+}
