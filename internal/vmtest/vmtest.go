@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/internal/env"
+	"github.com/nomosrun/nomosrun/internal/testenv"
 )
 
 // Options choose what runs in the guest.
@@ -49,12 +50,11 @@ func Run(t *testing.T, o Options) string {
 	t.Helper()
 	kernel, modules := env.VMKernel.Get(), env.VMModules.Get()
 	if kernel == "" || modules == "" {
-		t.Skipf("%s and %s are not set: this test boots a kernel under qemu; tools/ci.d/40-vmkernel.sh up provides one", env.VMKernel.Name, env.VMModules.Name)
+		testenv.Require(t, "a kernel to boot under qemu", fmt.Errorf("%s and %s are not set (tools/ci.d/40-vmkernel.sh up provides them)",
+			env.VMKernel.Name, env.VMModules.Name))
 	}
 	qemu, err := exec.LookPath("qemu-system-x86_64")
-	if err != nil {
-		t.Skip("qemu-system-x86_64 is not installed (Debian: qemu-system-x86); tools/ci.d/40-vmkernel.sh up installs it")
-	}
+	testenv.Require(t, "qemu-system-x86_64 (Debian: qemu-system-x86)", err)
 	if o.Memory == 0 {
 		o.Memory = 512
 	}

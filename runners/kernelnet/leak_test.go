@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomosrun/nomosrun/internal/vmtest"
 	"github.com/vishvananda/netlink"
 )
 
@@ -34,7 +35,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "clean networks of earlier tests:", err)
 		}
 	}
-	os.Exit(m.Run())
+	vmtest.Main(m)
 }
 
 func leakChildMain(prefix string) {

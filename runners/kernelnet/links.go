@@ -9,11 +9,14 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // handleAt opens a netlink handle bound to ns; no thread switching needed.
 func handleAt(ns netns.NsHandle) (*netlink.Handle, error) {
-	h, err := netlink.NewHandleAt(ns)
+	// Only the route family: links, addresses and qdiscs are all there, and
+	// asking for every family would need the xfrm module loaded too.
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
 	if err != nil {
 		return nil, fmt.Errorf("netlink handle: %w", err)
 	}
