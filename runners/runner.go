@@ -129,6 +129,12 @@ type NetFaulter interface {
 	HealLinks(ctx context.Context, id string) (string, error)
 }
 
+// ErrKernelLacks marks a network fault the machine's kernel cannot apply
+// (a qdisc it was built without): where the scenario left the mechanism to
+// nomosrun, the fault goes through the node's testing API instead, and the
+// report says why.
+var ErrKernelLacks = errors.New("the kernel cannot apply this fault")
+
 // Impairment is what ImpairLinks does to each packet. The zero value does
 // nothing.
 type Impairment struct {

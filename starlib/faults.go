@@ -22,14 +22,14 @@ var faultBuiltins = []entry{
 		ClassStep, scheduled(parseKill)},
 	{"pause", `pause(nodes, at=None, duration=None)`,
 		"Freezes the node processes, then resumes them." + nodesDoc + windowDoc, ClassStep, scheduled(parseWindow)},
-	{"partition", `partition(groups, at=None, duration=None)`,
+	{"partition", `partition(groups, at=None, duration=None, via=None)`,
 		"Cuts the network into groups (each a list of node names or a role); a single group is cut off from all other nodes. " +
-			"Heals after duration." + windowDoc,
+			"Heals after duration." + windowDoc + viaDoc,
 		ClassStep, scheduled(parsePartition)},
-	{"isolate", `isolate(nodes, at=None, duration=None)`,
-		"Cuts the nodes off from every peer." + nodesDoc + windowDoc, ClassStep, scheduled(parseWindow)},
-	{"latency", `latency(nodes, delay, jitter="0s", loss=0.0, at=None, duration=None)`,
-		"Delays (delay ± jitter) and drops (loss, a fraction in [0, 1]) the messages on the nodes' links." + nodesDoc + windowDoc,
+	{"isolate", `isolate(nodes, at=None, duration=None, via=None)`,
+		"Cuts the nodes off from every peer." + nodesDoc + windowDoc + viaDoc, ClassStep, scheduled(parseWindow)},
+	{"latency", `latency(nodes, delay, jitter="0s", loss=0.0, at=None, duration=None, via=None)`,
+		"Delays (delay ± jitter) and drops (loss, a fraction in [0, 1]) what the nodes send to every other node." + nodesDoc + windowDoc + viaDoc,
 		ClassStep, scheduled(parseLatency)},
 	{"inject_bug", `inject_bug(nodes, bug, at=None, duration=None)`,
 		"Test-only: switches on a deliberate protocol bug in the reference node, to prove that a checker fails on a real " +
@@ -94,6 +94,25 @@ func nameError(name, format string, args ...any) error {
 	return fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...))
 }
 
+// viaArg is the via= argument of a network fault: "kernel", "node" or None.
+type viaArg struct{ via plan.Via }
+
+// Unpack implements starlark.Unpacker.
+func (v *viaArg) Unpack(x starlark.Value) error {
+	if x == starlark.None {
+		return nil
+	}
+	s, ok := starlark.AsString(x)
+	if !ok || (s != string(plan.ViaKernel) && s != string(plan.ViaNode)) {
+		return fmt.Errorf(`want "kernel", "node" or None, got %s`, x.String())
+	}
+	v.via = plan.Via(s)
+	return nil
+}
+
+const viaDoc = ` via="kernel" applies it in the kernel, outside the node (network namespaces, nftables, netem), via="node" ` +
+	`through the node's testing API; None takes the kernel where the runner's network allows it, else the node.`
+
 const positiveDuration = "duration must be positive; use None to last until the run ends"
 
 func parseKill(name string, args starlark.Tuple, kwargs []starlark.Tuple, sched bool) (plan.Fault, error) {
@@ -112,30 +131,37 @@ func parseKill(name string, args starlark.Tuple, kwargs []starlark.Tuple, sched 
 	return plan.Fault{Kind: plan.FaultKill, Targets: nodes.sel, At: at.span, Kill: &plan.KillParams{RestartAfter: restart.span}}, nil
 }
 
-// parseWindow parses pause and isolate: targets plus a window.
+// parseWindow parses pause and isolate: targets plus a window (and, for
+// isolate, a network fault, via=).
 func parseWindow(name string, args starlark.Tuple, kwargs []starlark.Tuple, sched bool) (plan.Fault, error) {
 	var nodes selectorArg
 	var at, dur spanArg
-	if err := unpack(name, args, kwargs, []any{"nodes", &nodes}, window(sched, &at, &dur)); err != nil {
+	var via viaArg
+	pairs := [][]any{{"nodes", &nodes}, window(sched, &at, &dur)}
+	if plan.FaultKind(name).IsNetwork() {
+		pairs = append(pairs, []any{"via?", &via})
+	}
+	if err := unpack(name, args, kwargs, pairs...); err != nil {
 		return plan.Fault{}, err
 	}
 	if dur.set && dur.span.IsZero() {
 		return plan.Fault{}, nameError(name, positiveDuration)
 	}
-	return plan.Fault{Kind: plan.FaultKind(name), Targets: nodes.sel, At: at.span, Duration: dur.span}, nil
+	return plan.Fault{Kind: plan.FaultKind(name), Targets: nodes.sel, At: at.span, Duration: dur.span, Via: via.via}, nil
 }
 
 func parsePartition(name string, args starlark.Tuple, kwargs []starlark.Tuple, sched bool) (plan.Fault, error) {
 	var groups groupsArg
 	var at, dur spanArg
-	if err := unpack(name, args, kwargs, []any{"groups", &groups}, window(sched, &at, &dur)); err != nil {
+	var via viaArg
+	if err := unpack(name, args, kwargs, []any{"groups", &groups}, window(sched, &at, &dur), []any{"via?", &via}); err != nil {
 		return plan.Fault{}, err
 	}
 	if dur.set && dur.span.IsZero() {
 		return plan.Fault{}, nameError(name, positiveDuration)
 	}
 	return plan.Fault{Kind: plan.FaultPartition, Partition: &plan.PartitionParams{GroupSpecs: groups.specs},
-		At: at.span, Duration: dur.span}, nil
+		At: at.span, Duration: dur.span, Via: via.via}, nil
 }
 
 func parseLatency(name string, args starlark.Tuple, kwargs []starlark.Tuple, sched bool) (plan.Fault, error) {
@@ -143,8 +169,9 @@ func parseLatency(name string, args starlark.Tuple, kwargs []starlark.Tuple, sch
 	var delay, jitter durationArg
 	var lossArg floatArg
 	var at, dur spanArg
+	var via viaArg
 	if err := unpack(name, args, kwargs, []any{"nodes", &nodes, "delay", &delay, "jitter?", &jitter, "loss?", &lossArg},
-		window(sched, &at, &dur)); err != nil {
+		window(sched, &at, &dur), []any{"via?", &via}); err != nil {
 		return plan.Fault{}, err
 	}
 	loss := float64(lossArg)
@@ -158,7 +185,7 @@ func parseLatency(name string, args starlark.Tuple, kwargs []starlark.Tuple, sch
 	case dur.set && dur.span.IsZero():
 		return plan.Fault{}, nameError(name, positiveDuration)
 	}
-	return plan.Fault{Kind: plan.FaultLatency, Targets: nodes.sel, At: at.span, Duration: dur.span,
+	return plan.Fault{Kind: plan.FaultLatency, Targets: nodes.sel, At: at.span, Duration: dur.span, Via: via.via,
 		Latency: &plan.LatencyParams{Delay: plan.Duration(delay.d), Jitter: plan.Duration(jitter.d), Loss: loss}}, nil
 }
 

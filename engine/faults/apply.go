@@ -157,9 +157,11 @@ var kinds = map[plan.FaultKind]kind{
 			return onCluster(s, f, "resume", func(p runners.Pauser, n string) error { return p.Resume(ctx, n) })
 		},
 	},
-	// A runner that isolates nodes itself does; otherwise isolation is a
-	// partition of the targets from everyone, through the fault hooks.
-	plan.FaultIsolate: {
+	// Network faults go through the kernel where they can (network); the
+	// kinds below are their node paths. A runner that isolates nodes itself
+	// does; otherwise isolation is a partition of the targets from
+	// everyone, through the fault hooks.
+	plan.FaultIsolate: network(kind{
 		apply: func(s *Schedule, ctx context.Context, f plan.Fault) error {
 			if iso, ok := s.env.Cluster.(runners.Isolator); ok {
 				return s.eachTarget(f, func(n string) error { return iso.Isolate(ctx, n) })
@@ -172,15 +174,15 @@ var kinds = map[plan.FaultKind]kind{
 			}
 			return s.unblock(ctx, f)
 		},
-	},
-	plan.FaultPartition: {
+	}),
+	plan.FaultPartition: network(kind{
 		apply: (*Schedule).block,
 		heal:  (*Schedule).unblock,
-	},
-	plan.FaultLatency: {
+	}),
+	plan.FaultLatency: network(kind{
 		apply: func(s *Schedule, ctx context.Context, f plan.Fault) error { return s.linkFault(ctx, f, false) },
 		heal:  func(s *Schedule, ctx context.Context, f plan.Fault) error { return s.linkFault(ctx, f, true) },
-	},
+	}),
 	plan.FaultClockSkew: {
 		apply: func(s *Schedule, ctx context.Context, f plan.Fault) error {
 			return s.eachClient(f, func(c nodeclient.Client) error { return c.SetClockOffset(ctx, f.ClockSkew.Offset.Std()) })

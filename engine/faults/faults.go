@@ -40,6 +40,11 @@ type Event struct {
 	Phase Phase
 	At    time.Time
 	Err   error
+	// Via is how a network fault was applied (kernel or node), and
+	// Measured what its verification measured, or why the kernel was not
+	// used.
+	Via      plan.Via
+	Measured string
 }
 
 // Env is what the schedule acts on.
@@ -71,6 +76,9 @@ type Schedule struct {
 	stopped bool
 	// active holds the faults started by StartNow that have not healed.
 	active map[string]*held
+	// net and healed say how each network fault was applied and healed.
+	net    map[string]*applied
+	healed map[string]applied
 }
 
 // held is a fault started by StartNow: closing release heals it early, and
@@ -86,7 +94,8 @@ func Start(ctx context.Context, env *Env) *Schedule {
 	if env.Log == nil {
 		env.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Schedule{env: env, stop: make(chan struct{}), peers: map[string]string{}, active: map[string]*held{}}
+	s := &Schedule{env: env, stop: make(chan struct{}), peers: map[string]string{}, active: map[string]*held{},
+		net: map[string]*applied{}, healed: map[string]applied{}}
 	base := env.Height()
 	start := time.Now()
 	for _, f := range env.Plan.Faults {
@@ -121,8 +130,9 @@ func (s *Schedule) fail(err error) {
 }
 
 func (s *Schedule) emit(f plan.Fault, ph Phase, err error) {
+	via, measured := s.mechanism(f.ID, ph)
 	if s.env.OnEvent != nil {
-		s.env.OnEvent(Event{Fault: f, Phase: ph, At: time.Now(), Err: err})
+		s.env.OnEvent(Event{Fault: f, Phase: ph, At: time.Now(), Err: err, Via: via, Measured: measured})
 	}
 }
 

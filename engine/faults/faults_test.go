@@ -289,3 +289,105 @@ func TestStartNowHealsOnHealDurationOrStop(t *testing.T) {
 		}
 	})
 }
+
+// events captures the full fault events.
+type events struct {
+	mu  sync.Mutex
+	evs []Event
+}
+
+func (e *events) add(ev Event) {
+	e.mu.Lock()
+	e.evs = append(e.evs, ev)
+	e.mu.Unlock()
+}
+
+func (e *events) of(id string, ph Phase) Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ev := range e.evs {
+		if ev.Fault.ID == id && ev.Phase == ph {
+			return ev
+		}
+	}
+	return Event{}
+}
+
+// lacking is a cluster whose kernel cannot delay: ImpairLinks fails as a
+// kernel without netem does.
+type lacking struct{ *fake.Cluster }
+
+func (l lacking) ImpairLinks(context.Context, string, []string, []string, runners.Impairment) (string, error) {
+	return "", fmt.Errorf("%w: the kernel has no netem qdisc (sch_netem)", runners.ErrKernelLacks)
+}
+
+func TestNetworkFaultsGoThroughTheKernelWhereTheyCan(t *testing.T) {
+	// The partition through the nodes' own hooks: each side blocks the other.
+	const nodeCalls = "validator-0 block_peers peer-validator-1,peer-validator-2; validator-1 block_peers peer-validator-0; validator-2 block_peers peer-validator-0; " +
+		"validator-0 unblock_peers peer-validator-1,peer-validator-2; validator-1 unblock_peers peer-validator-0; validator-2 unblock_peers peer-validator-0"
+
+	part := func(via plan.Via) plan.Fault {
+		return plan.Fault{ID: "f1", Kind: plan.FaultPartition, Via: via, At: wall(1), Duration: wall(2),
+			Partition: &plan.PartitionParams{Groups: [][]string{{"validator-0"}, {"validator-1", "validator-2"}}}}
+	}
+	lat := plan.Fault{ID: "f2", Kind: plan.FaultLatency, Targets: sel("validator-0"), At: wall(1), Duration: wall(2),
+		Latency: &plan.LatencyParams{Delay: plan.Duration(200 * time.Millisecond)}}
+	for _, tc := range []struct {
+		name    string
+		kernel  bool
+		wrap    func(*fake.Cluster) runners.Cluster
+		fault   plan.Fault
+		via     plan.Via
+		applied string // in the start event's Measured
+		calls   string // the cluster's calls
+		err     string
+	}{
+		{name: "auto, kernel network", kernel: true, fault: part(plan.ViaAuto), via: plan.ViaKernel,
+			applied: "in the kernel: f1-1-2: 2/2 links cut",
+			calls:   "kernel_cut f1-1-2 validator-0|validator-1,validator-2; kernel_heal f1-1-2"},
+		{name: "auto, loopback", fault: part(plan.ViaAuto), via: plan.ViaNode,
+			applied: "by the nodes' testing API: the fake cluster's network takes no kernel faults",
+			calls:   nodeCalls},
+		{name: "node asked", kernel: true, fault: part(plan.ViaNode), via: plan.ViaNode,
+			applied: `by the nodes' testing API: the scenario asked for them (via="node")`,
+			calls:   nodeCalls},
+		{name: "kernel asked, loopback", fault: part(plan.ViaKernel),
+			err: `via="kernel": the fake cluster's network takes no kernel faults`},
+		{name: "kernel lacks netem, auto", kernel: true, wrap: func(c *fake.Cluster) runners.Cluster { return lacking{c} },
+			fault: lat, via: plan.ViaNode, applied: "by the nodes' testing API: the kernel cannot apply this fault: the kernel has no netem qdisc",
+			calls: "validator-0 link_fault delay=200ms loss=0 peers=peer-validator-1,peer-validator-2; " +
+				"validator-0 link_fault delay=0ms loss=0 peers=peer-validator-1,peer-validator-2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, env, _ := setup(t, tc.wrap, tc.fault)
+				c.SetKernelNetwork(tc.kernel)
+				evs := &events{}
+				env.OnEvent = evs.add
+				s := Start(context.Background(), env)
+				time.Sleep(5 * time.Second)
+				err := s.Stop()
+				start := evs.of(tc.fault.ID, Started)
+				if tc.err != "" {
+					if err == nil || !strings.Contains(err.Error(), tc.err) {
+						t.Fatalf("Stop = %v, want %q", err, tc.err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if start.Via != tc.via || !strings.HasPrefix(start.Measured, tc.applied) {
+					t.Errorf("started via %q: %q\nwant via %q: %q...", start.Via, start.Measured, tc.via, tc.applied)
+				}
+				if heal := evs.of(tc.fault.ID, Healed); heal.Via != tc.via {
+					t.Errorf("healed via %q, want %q", heal.Via, tc.via)
+				}
+				ops := []string{"kernel_cut", "kernel_heal", "kernel_impair", "block_peers", "unblock_peers", "link_fault"}
+				if got := strings.Join(c.CallLog(ops...), "; "); got != tc.calls {
+					t.Errorf("calls\n %s\nwant\n %s", got, tc.calls)
+				}
+			})
+		})
+	}
+}

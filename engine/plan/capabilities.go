@@ -17,6 +17,10 @@ const (
 	CapClockSkew Capability = "clock_skew" // shift a node's clock
 	CapLogs      Capability = "logs"       // read node logs (expect_log)
 	CapDA        Capability = "da"         // executors that disperse blobs
+	// CapKernelNetwork: network faults applied in the kernel, outside the
+	// node (via="kernel"); whether this machine allows it is checked when
+	// the cluster is deployed.
+	CapKernelNetwork Capability = "kernel_network"
 )
 
 // Capabilities is a set of capabilities.

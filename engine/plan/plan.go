@@ -153,6 +153,34 @@ type Fault struct {
 	Latency   *LatencyParams   `json:"latency,omitempty"`
 	ClockSkew *ClockSkewParams `json:"clock_skew,omitempty"`
 	Bug       *BugParams       `json:"bug,omitempty"`
+
+	// Via says how a network fault (partition, isolate, latency) is
+	// applied; empty is ViaAuto.
+	Via Via `json:"via,omitempty"`
+}
+
+// Via is how a network fault is applied.
+type Via string
+
+// The ways a network fault is applied.
+const (
+	// ViaAuto applies the fault in the kernel where the runner's network
+	// takes kernel faults, else through the node's testing API; the report
+	// says which.
+	ViaAuto Via = ""
+	// ViaKernel applies it in the kernel, outside the node process (network
+	// namespaces, nftables, netem); a run where that is impossible fails,
+	// naming what is missing.
+	ViaKernel Via = "kernel"
+	// ViaNode applies it through the node's testing API: the node drops and
+	// delays its own messages (the reference node's fault hooks).
+	ViaNode Via = "node"
+)
+
+// IsNetwork reports whether faults of kind k cut or shape links, and so
+// may be applied in the kernel or by the node.
+func (k FaultKind) IsNetwork() bool {
+	return k == FaultPartition || k == FaultIsolate || k == FaultLatency
 }
 
 // KillParams are the parameters of a kill fault.

@@ -62,6 +62,9 @@ func (w Workload) Starlark() string {
 // Starlark returns the fault's call.
 func (f Fault) Starlark() string {
 	window := fmt.Sprintf("at=%s, duration=%s", spanCall(f.At), spanCall(f.Duration))
+	if f.Via != ViaAuto {
+		window += fmt.Sprintf(", via=%q", f.Via)
+	}
 	switch {
 	case f.Kill != nil:
 		return fmt.Sprintf("kill(%s, at=%s, restart_after=%s)", selectorCall(f.Targets), spanCall(f.At), spanCall(f.Kill.RestartAfter))

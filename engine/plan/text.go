@@ -50,7 +50,7 @@ func (p *Plan) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "  %-4s %-22s %s  %s\n", wl.ID, "0s.."+ms(d.RunDuration.Std()), wl.describe(d), wl.Pos)
 	}
 	for _, f := range p.Faults {
-		fmt.Fprintf(&b, "  %-4s %-22s %s  %s\n", f.ID, p.window(f), f.describe(), f.Pos)
+		fmt.Fprintf(&b, "  %-4s %-22s %s%s  %s\n", f.ID, p.window(f), f.describe(), f.Via.describe(f.Kind), f.Pos)
 	}
 	b.WriteString("\nexpectations\n")
 	if len(p.Expectations) == 0 {
@@ -138,6 +138,19 @@ func (f Fault) describe() string {
 		return fmt.Sprintf("kill %s, restart after %s", f.targets(), strings.Trim(f.Kill.RestartAfter.String(), `"`))
 	}
 	return fmt.Sprintf("%s %s", f.Kind, f.targets())
+}
+
+// describe says how a network fault will be applied, for the plan text.
+func (v Via) describe(k FaultKind) string {
+	switch {
+	case !k.IsNetwork():
+		return ""
+	case v == ViaKernel:
+		return ", in the kernel"
+	case v == ViaNode:
+		return ", by the node's testing API"
+	}
+	return ", in the kernel where the runner's network takes it, else by the node"
 }
 
 func (f Fault) targets() string { return strings.Join(f.Targets.Nodes, ",") }

@@ -125,6 +125,12 @@ func (v *validator) fault(f Fault) bool {
 	if !v.params(f.Pos, f.ID, f.CheckParams()) {
 		return false
 	}
+	switch {
+	case f.Via != ViaAuto && f.Via != ViaKernel && f.Via != ViaNode:
+		v.add(f.Pos, "%s: via=%q: want \"kernel\", \"node\" or None (the kernel where the runner can, else the node)", f.ID, f.Via)
+	case f.Via != ViaAuto && !f.Kind.IsNetwork():
+		v.add(f.Pos, "%s: via= applies to partition, isolate and latency, not %s", f.ID, f.Kind)
+	}
 	if f.Kind == FaultPartition {
 		v.partition(f)
 	} else {
@@ -331,6 +337,9 @@ func (p *Plan) needs() map[Capability]need {
 	for _, f := range p.Faults {
 		if c, ok := faultCaps[f.Kind]; ok { // a bug needs only the node's testing API
 			note(c, f.Pos, nil)
+		}
+		if f.Via == ViaKernel {
+			note(CapKernelNetwork, f.Pos, nil)
 		}
 	}
 	for _, e := range p.Expectations {

@@ -231,8 +231,8 @@ pre{margin:0;white-space:pre-wrap}.fail{background:#fdecea}.ok{background:#eef8e
 {{if .R.Workloads}}<h2>Workloads</h2><table><tr><th>id</th><th>kind</th><th>counts</th></tr>
 {{range .R.Workloads}}<tr><td>{{.ID}}</td><td>{{.Kind}}</td><td>{{counts .Counts}}{{if .Error}} <pre class="fail">{{.Error}}</pre>{{end}}</td></tr>
 {{end}}</table>{{end}}
-{{if .R.Faults}}<h2>Faults</h2><table><tr><th>id</th><th>kind</th><th>targets</th><th>window</th></tr>
-{{range .R.Faults}}<tr class="fault"><td>{{.ID}}</td><td>{{.Kind}}{{if .Bug}} {{.Bug}}{{end}}</td><td>{{range .Targets}}{{.}} {{end}}</td><td>{{.Start}} .. {{.End}}</td></tr>
+{{if .R.Faults}}<h2>Faults</h2><table><tr><th>id</th><th>kind</th><th>targets</th><th>window</th><th>applied</th><th>healed</th></tr>
+{{range .R.Faults}}<tr class="fault"><td>{{.ID}}</td><td>{{.Kind}}{{if .Bug}} {{.Bug}}{{end}}</td><td>{{range .Targets}}{{.}} {{end}}</td><td>{{.Start}} .. {{.End}}</td><td>{{.Applied}}{{if .Error}}<pre class="fail">{{.Error}}</pre>{{end}}</td><td>{{.Healed}}</td></tr>
 {{end}}</table>{{end}}
 <h2>Timeline</h2><table><tr><th>at</th><th>event</th><th>detail</th></tr>
 {{range .R.Timeline}}<tr><td>{{round .At}}</td><td>{{.Kind}} {{.Name}}</td><td>{{.Detail}}</td></tr>

@@ -152,6 +152,13 @@ type FaultWindow struct {
 	Start   plan.Duration  `json:"start"`
 	End     plan.Duration  `json:"end"`
 	Error   string         `json:"error,omitempty"`
+	// Via is how a network fault was applied: "kernel" or "node".
+	Via plan.Via `json:"via,omitempty"`
+	// Applied is what the kernel path measured when the fault started
+	// ("8/8 links cut, verified in 306ms"), or why the nodes' testing API
+	// applied it; Healed what healing measured.
+	Applied string `json:"applied,omitempty"`
+	Healed  string `json:"healed,omitempty"`
 }
 
 // HeightSample is a node's tip and LIB heights at an offset, for the

@@ -69,6 +69,12 @@ func WriteText(w io.Writer, r *Result) error {
 				fmt.Fprintf(&b, "  error: %s", f.Error)
 			}
 			b.WriteString("\n")
+			if f.Applied != "" {
+				fmt.Fprintf(&b, "       applied %s\n", f.Applied)
+			}
+			if f.Healed != "" {
+				fmt.Fprintf(&b, "       healed: %s\n", f.Healed)
+			}
 		}
 	}
 	if restarts := r.Restarts(); len(restarts) > 0 {

@@ -60,10 +60,12 @@ func (x *execution) faultEvent(ev faults.Event) {
 	switch ev.Phase {
 	case faults.Started:
 		x.faults[f.ID] = len(x.res.Faults)
-		x.res.Faults = append(x.res.Faults, report.FaultWindow{ID: f.ID, Kind: f.Kind, Bug: f.BugName(), Targets: targets, Start: at, End: at})
+		x.res.Faults = append(x.res.Faults, report.FaultWindow{ID: f.ID, Kind: f.Kind, Bug: f.BugName(), Targets: targets, Start: at, End: at,
+			Via: ev.Via, Applied: ev.Measured})
 	case faults.Healed:
 		if i, ok := x.faults[f.ID]; ok {
 			x.res.Faults[i].End = at
+			x.res.Faults[i].Healed = ev.Measured
 			if f.Kind.Excused() { // the checkers excuse the targets for the window
 				x.hist.AddFault(string(f.Kind), targets, x.res.Faults[i].Start.Std(), at.Std())
 			}

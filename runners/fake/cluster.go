@@ -30,6 +30,7 @@ type block struct {
 type Cluster struct {
 	plan     *plan.Plan
 	opts     Options
+	cuts     map[string][2][]string // kernel faults by id: the two sides of a cut
 	start    time.Time
 	interval time.Duration
 

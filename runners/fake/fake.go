@@ -36,6 +36,9 @@ type Options struct {
 	NoMembership bool
 	// RestartErr makes Restart fail with this error.
 	RestartErr error
+	// KernelNetwork makes the clusters take kernel network faults
+	// (runners.NetFaulter); without it they refuse them.
+	KernelNetwork bool
 }
 
 // Runner deploys fake clusters.
@@ -61,7 +64,7 @@ func (r *Runner) Capabilities() plan.Capabilities {
 	if r.opts.Caps != nil {
 		return r.opts.Caps
 	}
-	return plan.NewCapabilities(plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapIsolate,
+	return plan.NewCapabilities(plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapIsolate, plan.CapKernelNetwork,
 		plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapLogs, plan.CapDA)
 }
 

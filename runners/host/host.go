@@ -62,7 +62,7 @@ func init() {
 		// which the engine drives on any runner.
 		Caps: plan.NewCapabilities(
 			plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
-			plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
+			plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA, plan.CapKernelNetwork,
 		),
 		Checks: []string{"node binary", "KZG parameters", "free ports", "network namespaces"},
 		New:    func() (runners.Runner, error) { return New(Options{}) },

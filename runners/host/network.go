@@ -166,6 +166,9 @@ func (c *Cluster) ImpairLinks(ctx context.Context, id string, from, to []string,
 	}
 	if imp.Delay > 0 {
 		r, err := c.place.net.Delay(ctx, id+"/delay", from, imp.Delay, imp.Jitter)
+		if errors.Is(err, kernelnet.ErrNoNetem) {
+			err = fmt.Errorf("%w: %w", runners.ErrKernelLacks, err)
+		}
 		line, err := c.logFault(id, "delay", r, err)
 		if err != nil {
 			// All or nothing: a failed delay takes the loss part with it.

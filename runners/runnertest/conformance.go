@@ -181,10 +181,12 @@ func CapMismatches(caps plan.Capabilities, cluster runners.Cluster) []string {
 	_, stopStarter := cluster.(runners.StopStarter)
 	_, pauser := cluster.(runners.Pauser)
 	_, logs := cluster.(runners.LogCollector)
+	_, kernel := cluster.(runners.NetFaulter)
 	check(plan.CapRestart, restarter, "Restarter")
 	check(plan.CapKill, killer, "Killer")
 	check(plan.CapPause, pauser, "Pauser")
 	check(plan.CapLogs, logs, "LogCollector")
+	check(plan.CapKernelNetwork, kernel, "NetFaulter")
 	if killer && !stopStarter {
 		out = append(out, "cluster implements Killer without StopStarter: a killed node cannot be started again")
 	}
