@@ -156,15 +156,18 @@ func checkPorts(_ context.Context, p *Probes) Result {
 // NOMOS_HOST_NETWORK asks for it.
 func checkNetNS(_ context.Context, p *Probes) Result {
 	mode := strings.TrimSpace(p.Getenv(env.HostNetwork.Name))
-	if mode == "" || mode == "loopback" {
-		return ok("not needed: %s is loopback", env.HostNetwork.Name)
+	if mode == "" {
+		mode = env.HostNetwork.Default
+	}
+	if mode == "loopback" {
+		return ok("not needed: %s is loopback (network faults go through the nodes' testing API)", env.HostNetwork.Name)
 	}
 	err := p.NetNS()
 	switch {
 	case err == nil:
-		return ok("nodes get a network namespace each (%s=%s)", env.HostNetwork.Name, mode)
+		return ok("nodes get a network namespace each (%s=%s): network faults are applied in the kernel", env.HostNetwork.Name, mode)
 	case mode == "auto":
-		return ok("nodes share loopback: %v", err)
+		return ok("nodes share loopback, network faults go through the nodes' testing API: %v", err)
 	}
 	return fail("run nomosrun as root or with CAP_NET_ADMIN and CAP_SYS_ADMIN, or set "+env.HostNetwork.Name+"=loopback",
 		"%s=%s: %v", env.HostNetwork.Name, mode, err)

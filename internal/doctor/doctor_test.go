@@ -336,8 +336,8 @@ func TestNotNeededFailureDoesNotCount(t *testing.T) {
 	}
 }
 
-// TestNetNSCheck: only netns mode needs the privilege; auto says which mode
-// it gets.
+// TestNetNSCheck: only netns mode needs the privilege; auto (the default)
+// says which mode it gets.
 func TestNetNSCheck(t *testing.T) {
 	denied := errors.New("network namespaces need CAP_SYS_ADMIN")
 	for _, tc := range []struct {
@@ -346,7 +346,7 @@ func TestNetNSCheck(t *testing.T) {
 		ok     bool
 		detail string
 	}{
-		{"", denied, true, "not needed"}, {"loopback", denied, true, "not needed"},
+		{"", denied, true, "share loopback"}, {"", nil, true, "namespace each"}, {"loopback", denied, true, "not needed"},
 		{"auto", denied, true, "loopback"}, {"auto", nil, true, "namespace each"},
 		{"netns", nil, true, "namespace each"}, {"netns", denied, false, "CAP_SYS_ADMIN"},
 	} {

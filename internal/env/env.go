@@ -32,7 +32,7 @@ var (
 	// NodeBin replaces the reference node embedded in nomosrun for validators.
 	NodeBin = Var{"NOMOS_NODE_BIN", "", "node binary for validators (and executors unless NOMOS_EXECUTOR_BIN is set)"}
 	// HostNetwork chooses how the host runner networks its nodes.
-	HostNetwork = Var{"NOMOS_HOST_NETWORK", "loopback", `host runner networking: "loopback" (every node on 127.0.0.1), "netns" (a network namespace per node on a private bridge; needs CAP_NET_ADMIN and CAP_SYS_ADMIN) or "auto" (netns when permitted, else loopback)`}
+	HostNetwork = Var{"NOMOS_HOST_NETWORK", "auto", `host runner networking: "loopback" (every node on 127.0.0.1), "netns" (a network namespace per node on a private bridge; needs CAP_NET_ADMIN and CAP_SYS_ADMIN) or "auto" (netns when permitted, else loopback)`}
 	// ExecutorBin is the node binary for executors.
 	ExecutorBin = Var{"NOMOS_EXECUTOR_BIN", "", "node binary for executors"}
 	// DevMode makes nodes accept fake proofs.

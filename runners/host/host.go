@@ -91,8 +91,8 @@ type Options struct {
 	TeardownGrace time.Duration
 	// Env adds KEY=VALUE entries to every node's environment.
 	Env []string
-	// Network is how nodes are networked: NetworkLoopback (the default),
-	// NetworkNetns or NetworkAuto. NOMOS_HOST_NETWORK overrides it.
+	// Network is how nodes are networked: NetworkAuto (the default),
+	// NetworkNetns or NetworkLoopback. NOMOS_HOST_NETWORK overrides it.
 	Network string
 }
 

@@ -32,11 +32,13 @@ const (
 // address, so the same ports never clash.
 var netnsPorts = Ports{API: 18080, Testing: 18081, P2P: 3000}
 
-// checkNetwork validates a network mode; empty means NetworkLoopback.
+// checkNetwork validates a network mode; empty means NetworkAuto: a
+// namespace per node wherever this process may make them, so network
+// faults are the kernel's; loopback otherwise.
 func checkNetwork(mode string) (string, error) {
 	switch mode {
 	case "":
-		return NetworkLoopback, nil
+		return NetworkAuto, nil
 	case NetworkLoopback, NetworkNetns, NetworkAuto:
 		return mode, nil
 	}
