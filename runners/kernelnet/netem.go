@@ -89,28 +89,32 @@ func (n *Network) removeNetem(f *fault) error {
 // addNetem puts a netem root qdisc with the delay and jitter on ifname in
 // ns. A kernel without sch_netem answers ENOENT (unknown qdisc kind).
 func addNetem(ns netns.NsHandle, ifname string, delay, jitter time.Duration) error {
-	h, err := handleAt(ns)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	l, err := h.LinkByName(ifname)
-	if err != nil {
-		return fmt.Errorf("find %s: %w", ifname, err)
-	}
-	q := netlink.NewNetem(netlink.QdiscAttrs{LinkIndex: l.Attrs().Index, Handle: netlink.MakeHandle(1, 0), Parent: netlink.HANDLE_ROOT},
-		netlink.NetemQdiscAttrs{Latency: uint32(delay.Microseconds()), Jitter: uint32(jitter.Microseconds())})
-	if err := h.QdiscAdd(q); err != nil {
-		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EOPNOTSUPP) {
-			return ErrNoNetem
+	return onRoot(ns, ifname, func(h *netlink.Handle, root netlink.QdiscAttrs) error {
+		q := netlink.NewNetem(root, netlink.NetemQdiscAttrs{Latency: uint32(delay.Microseconds()), Jitter: uint32(jitter.Microseconds())})
+		if err := h.QdiscAdd(q); err != nil {
+			if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EOPNOTSUPP) {
+				return ErrNoNetem
+			}
+			return fmt.Errorf("add netem qdisc on %s: %w", ifname, err)
 		}
-		return fmt.Errorf("add netem qdisc on %s: %w", ifname, err)
-	}
-	return nil
+		return nil
+	})
 }
 
 // delNetem removes the root qdisc from ifname, back to the default.
 func delNetem(ns netns.NsHandle, ifname string) error {
+	return onRoot(ns, ifname, func(h *netlink.Handle, root netlink.QdiscAttrs) error {
+		q := &netlink.GenericQdisc{QdiscAttrs: root, QdiscType: "netem"}
+		if err := h.QdiscDel(q); err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("delete netem qdisc on %s: %w", ifname, err)
+		}
+		return nil
+	})
+}
+
+// onRoot calls fn with a netlink handle in ns and the attributes of the
+// root qdisc of ifname there.
+func onRoot(ns netns.NsHandle, ifname string, fn func(h *netlink.Handle, root netlink.QdiscAttrs) error) error {
 	h, err := handleAt(ns)
 	if err != nil {
 		return err
@@ -120,11 +124,7 @@ func delNetem(ns netns.NsHandle, ifname string) error {
 	if err != nil {
 		return fmt.Errorf("find %s: %w", ifname, err)
 	}
-	q := &netlink.GenericQdisc{QdiscAttrs: netlink.QdiscAttrs{LinkIndex: l.Attrs().Index, Handle: netlink.MakeHandle(1, 0), Parent: netlink.HANDLE_ROOT}, QdiscType: "netem"}
-	if err := h.QdiscDel(q); err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EINVAL) {
-		return fmt.Errorf("delete netem qdisc on %s: %w", ifname, err)
-	}
-	return nil
+	return fn(h, netlink.QdiscAttrs{LinkIndex: l.Attrs().Index, Handle: netlink.MakeHandle(1, 0), Parent: netlink.HANDLE_ROOT})
 }
 
 // rttProbes is how many handshakes measure a delayed node; the median
