@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nomosrun/nomosrun/internal/env"
 )
 
 // TestE2EInterrupt stops a run with SIGINT during the drive phase and
@@ -27,7 +29,10 @@ func TestE2EInterrupt(t *testing.T) {
 		runDir string
 		ports  []string
 	)
-	stderr := interruptDuringDrive(t, []string{"TMPDIR=" + t.TempDir()}, 90*time.Second, func(dir string) {
+	// Loopback, where a port that still answers can only be this run's:
+	// node addresses in netns mode are reused by later runs, and the netns
+	// cleanup on interrupt is runners/host's own test.
+	stderr := interruptDuringDrive(t, []string{"TMPDIR=" + t.TempDir(), env.HostNetwork.Name + "=loopback"}, 90*time.Second, func(dir string) {
 		runDir, ports = dir, apiPorts(t, dir)
 		if len(ports) == 0 {
 			t.Fatalf("no API addresses in %s/configs", dir)

@@ -86,8 +86,10 @@ func TestE2EMatrixParallel(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s\n%s", want, r.stdout, r.stderr)
 		}
 	}
+	// Every listening address (host:port) belongs to one job: its own
+	// loopback ports, or in netns mode its own node addresses.
 	ports := map[string]string{}
-	portRE := regexp.MustCompile(`127\.0\.0\.1:(\d+)|tcp/(\d+)|port: (\d+)`)
+	portRE := regexp.MustCompile(`(\d+\.\d+\.\d+\.\d+):(\d+)|/ip4/([\d.]+)/tcp/(\d+)`)
 	for _, id := range []string{"host-validators=2-slot=400ms-seed=7", "host-validators=2-slot=500ms-seed=7"} {
 		jobDir := filepath.Join(dir, "jobs", id)
 		res := readReport(t, jobDir)
@@ -103,18 +105,18 @@ func TestE2EMatrixParallel(t *testing.T) {
 			b, _ := os.ReadFile(c)
 			own := map[string]bool{}
 			for _, m := range portRE.FindAllStringSubmatch(string(b), -1) {
-				own[m[1]+m[2]+m[3]] = true
+				own[m[1]+m[3]+":"+m[2]+m[4]] = true
 			}
 			for p := range own {
 				if other, ok := ports[p]; ok && !strings.HasPrefix(other, id) {
-					t.Errorf("port %s used by %s and %s", p, other, id)
+					t.Errorf("address %s used by %s and %s", p, other, id)
 				}
 				ports[p] = id + "/" + filepath.Base(c)
 			}
 		}
 	}
 	if len(ports) < 4 {
-		t.Errorf("found only %d ports in the configs", len(ports))
+		t.Errorf("found only %d addresses in the configs", len(ports))
 	}
 	xmllint, err := exec.LookPath("xmllint")
 	testenv.Require(t, "xmllint (Debian package libxml2-utils)", err)

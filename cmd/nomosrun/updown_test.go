@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,7 +181,9 @@ func TestUpDown(t *testing.T) {
 		if err := getJSON(n.API+"/cryptarchia/info", &info); err != nil || info.Height == nil || info.Mode == "" {
 			t.Errorf("%s: GET /cryptarchia/info: %v %+v", n.Name, err, info)
 		}
-		if n.Role != "validator" || !strings.HasPrefix(n.TestingAPI, "http://127.0.0.1:") {
+		api, _ := url.Parse(n.API)
+		tapi, _ := url.Parse(n.TestingAPI)
+		if n.Role != "validator" || api == nil || tapi == nil || tapi.Scheme != "http" || tapi.Hostname() != api.Hostname() {
 			t.Errorf("node entry %+v", n)
 		}
 	}

@@ -233,7 +233,7 @@ func TestBugDropDAShares(t *testing.T) {
 	c, exe := startDACluster(t)
 	c.setBug(t, 2, nodeapi.BugDropDAShares, true)
 	data := []byte(strings.Repeat("withheld blob ", 20))
-	req := nodeapi.DispersalRequest{ChannelID: nodeapi.Hash{6}.String(), Signer: txcodec.PublicKey(txcodec.WalletKey(7, 0)).String(), Data: data}
+	req := nodeapi.DispersalRequest{ChannelID: nodeapi.Hash{6}.String(), ParentMsgID: nodeapi.Hash{}.String(), Signer: txcodec.PublicKey(txcodec.WalletKey(7, 0)).String(), Data: data}
 	id, err := exe.DisperseData(ctx(t), req)
 	if err != nil {
 		t.Fatalf("dispersal with drop_da_shares: %v, want success as usual", err)

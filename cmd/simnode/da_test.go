@@ -26,7 +26,7 @@ func TestExecutorDispersesBlob(t *testing.T) {
 		data[i] = byte(i)
 	}
 	signer := txcodec.PublicKey(txcodec.WalletKey(7, 0))
-	id, err := exe.DisperseData(ctx(t), nodeapi.DispersalRequest{ChannelID: nodeapi.Hash{5}.String(), Signer: signer.String(), Data: data})
+	id, err := exe.DisperseData(ctx(t), nodeapi.DispersalRequest{ChannelID: nodeapi.Hash{5}.String(), ParentMsgID: nodeapi.Hash{}.String(), Signer: signer.String(), Data: data})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,8 +57,10 @@ func TestExecuteOnHostRunner(t *testing.T) {
 		{ID: "e4", Kind: plan.ExpectLog, Name: "partition logged", Log: &plan.LogParams{Pattern: `validator-0 peers \[peer-validator-1 peer-validator-2\] blocked=true`,
 			Targets: plan.Selector{Nodes: []string{"validator-0"}}}},
 	}
+	// The stand-ins listen on loopback and log the node-hook partition.
 	r, err := host.New(host.Options{NodeCommand: []string{exe}, Env: []string{envStandIn + "=1"},
-		WriteConfigs: standInConfigs(interval, run.ExpectedPeers(p.Topology)), StartTimeout: 10 * time.Second})
+		WriteConfigs: standInConfigs(interval, run.ExpectedPeers(p.Topology)), StartTimeout: 10 * time.Second,
+		Network: host.NetworkLoopback})
 	if err != nil {
 		t.Fatal(err)
 	}
