@@ -12,7 +12,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/runners"
+	"github.com/nomosrun/nomosrun/runners/kernelfaults"
 )
 
 // Cluster is a deployed host topology. Besides runners.Cluster it offers
@@ -21,6 +23,7 @@ type Cluster struct {
 	opts  Options
 	log   *slog.Logger
 	place placement
+	kernelfaults.Faulter
 	nodes []*node
 	byNam map[string]*node
 
@@ -43,15 +46,20 @@ var (
 )
 
 func newCluster(opts Options, place placement, log *slog.Logger) *Cluster {
-	return &Cluster{
+	c := &Cluster{
 		opts: opts, log: log, place: place, byNam: map[string]*node{},
 		exitCh: make(chan error, 64),
 	}
+	c.Faulter = kernelfaults.Faulter{Net: place.net, Log: log, Why: fmt.Errorf(
+		"the host cluster runs on loopback; kernel network faults need %s=%s (or %s) and CAP_NET_ADMIN and CAP_SYS_ADMIN",
+		env.HostNetwork.Name, NetworkNetns, NetworkAuto)}
+	return c
 }
 
 func (c *Cluster) add(n *node) {
 	c.nodes = append(c.nodes, n)
 	c.byNam[n.name] = n
+	c.Faulter.Nodes = append(c.Faulter.Nodes, n.name)
 }
 
 // Nodes returns the nodes in topology order.

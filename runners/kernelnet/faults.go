@@ -57,11 +57,13 @@ func (n *Network) Cut(ctx context.Context, id string, a, b []string) (Report, er
 	for _, y := range bs {
 		peers[y] = as
 	}
-	if err := n.apply(f, func(nn *nodeNet, rs *ruleset) {
+	if err := n.apply(ctx, f, func(nn *nodeNet) (drops []Drop) {
 		for _, p := range peers[nn] {
-			rs.drop(rs.output, id, matchAddr(offDaddr, p.addr))
-			rs.drop(rs.input, id, matchAddr(offSaddr, p.addr))
+			for _, a := range p.addrs() {
+				drops = append(drops, Drop{Out: true, Peer: a, Percent: 100}, Drop{Peer: a, Percent: 100})
+			}
 		}
+		return drops
 	}); err != nil {
 		return Report{}, err
 	}
@@ -92,34 +94,32 @@ func (n *Network) Loss(ctx context.Context, id string, from, to []string, pct in
 	if len(f.links) == 0 {
 		return Report{}, fmt.Errorf("loss %s: no link between %v and %v", id, from, to)
 	}
-	if err := n.apply(f, func(nn *nodeNet, rs *ruleset) {
+	if err := n.apply(ctx, f, func(nn *nodeNet) (drops []Drop) {
 		for _, l := range f.links {
 			if l.from == nn {
-				rs.drop(rs.output, id, matchAddr(offDaddr, l.to.addr), chance(uint32(pct)))
+				for _, a := range l.to.addrs() {
+					drops = append(drops, Drop{Out: true, Peer: a, Percent: pct})
+				}
 			}
 		}
+		return drops
 	}); err != nil {
 		return Report{}, err
 	}
 	return n.verify(ctx, f, start)
 }
 
-// apply registers f and adds its rules to each of its nodes' rulesets, all
-// nodes at once (each commit waits for the kernel's grace period). On
-// error the rules already added are removed and f is forgotten.
-func (n *Network) apply(f *fault, rules func(*nodeNet, *ruleset)) error {
+// apply registers f and adds each of its nodes' drops there, all nodes at
+// once (each commit waits for the kernel's grace period). On error the
+// rules already added are removed and f is forgotten.
+func (n *Network) apply(ctx context.Context, f *fault, drops func(*nodeNet) []Drop) error {
 	if err := n.register(f); err != nil {
 		return err
 	}
-	err := eachNode(f.nodes, func(nn *nodeNet) error {
-		return nn.withRuleset(func(rs *ruleset) error {
-			rules(nn, rs)
-			return rs.conn.Flush()
-		})
-	})
+	err := eachNode(f.nodes, func(nn *nodeNet) error { return nn.ep.AddDrops(ctx, f.id, drops(nn)) })
 	if err != nil {
 		n.unregister(f.id)
-		return errors.Join(fmt.Errorf("fault %s: %w", f.id, err), n.removeRules(f))
+		return errors.Join(fmt.Errorf("fault %s: %w", f.id, err), n.removeRules(ctx, f))
 	}
 	return nil
 }
@@ -155,9 +155,9 @@ func (n *Network) Heal(ctx context.Context, id string) (Report, error) {
 	}
 	var err error
 	if f.kind == kindDelay {
-		err = n.removeNetem(f)
+		err = n.removeNetem(ctx, f)
 	} else {
-		err = n.removeRules(f)
+		err = n.removeRules(ctx, f)
 	}
 	if err != nil {
 		return Report{}, fmt.Errorf("heal %s: %w", id, err)
@@ -166,10 +166,8 @@ func (n *Network) Heal(ctx context.Context, id string) (Report, error) {
 	return n.verifyHealed(ctx, f, start)
 }
 
-func (n *Network) removeRules(f *fault) error {
-	return eachNode(f.nodes, func(nn *nodeNet) error {
-		return nn.withRuleset(func(rs *ruleset) error { return rs.removeTagged(f.id) })
-	})
+func (n *Network) removeRules(ctx context.Context, f *fault) error {
+	return eachNode(f.nodes, func(nn *nodeNet) error { return nn.ep.RemoveDrops(ctx, f.id) })
 }
 
 func (n *Network) register(f *fault) error {

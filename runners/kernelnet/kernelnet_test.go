@@ -73,11 +73,11 @@ func TestNodesReachEachOtherAndNomosrun(t *testing.T) {
 	n := newNet(t, nodes...)
 	allConnect(t, n.links(nodes, nodes))
 	for _, name := range nodes {
-		ls, err := listenAll([]link{{to: n.byName[name]}})
+		ls, err := listenAll(context.Background(), []link{{to: n.byName[name]}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := net.DialTimeout("tcp4", ls[n.byName[name]].Addr().String(), healTimeout)
+		c, err := net.DialTimeout("tcp4", ls[n.byName[name]].addr.String(), healTimeout)
 		closeAll(ls)
 		if err != nil {
 			t.Fatalf("nomosrun cannot reach %s: %v", name, err)
@@ -233,12 +233,12 @@ func TestDelayNeedsNetem(t *testing.T) {
 func TestNetemRoundTrip(t *testing.T) {
 	n := newNet(t, "a")
 	nn := n.byName["a"]
-	if err := addNetem(nn.ns, nodeIf, 200*time.Millisecond, 0); errors.Is(err, ErrNoNetem) && !vmtest.InGuest() {
+	if err := addNetem(nn.ns, nn.addr, 200*time.Millisecond, 0); errors.Is(err, ErrNoNetem) && !vmtest.InGuest() {
 		t.Skipf("netem path not testable on this kernel (%v); TestNetemInAKernelThatHasIt runs it under qemu", err)
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	med, err := medianRTT(context.Background(), nn, rttProbes)
+	med, err := medianRTT(context.Background(), n.self, nn, rttProbes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestNetemRoundTrip(t *testing.T) {
 	if med < 160*time.Millisecond || med > 240*time.Millisecond {
 		t.Errorf("median handshake %v, want 200ms ±20%%", med)
 	}
-	if err := delNetem(nn.ns, nodeIf); err != nil {
+	if err := delNetem(nn.ns, nn.addr); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -39,10 +39,10 @@ func (n *Network) Delay(ctx context.Context, id string, nodes []string, delay, j
 		return Report{}, err
 	}
 	for i, nn := range ns {
-		if err := addNetem(nn.ns, nodeIf, delay, jitter); err != nil {
+		if err := nn.ep.AddDelay(ctx, nn.addr, delay, jitter); err != nil {
 			n.unregister(id)
 			f.nodes = ns[:i]
-			return Report{}, errors.Join(fmt.Errorf("delay %s on %s: %w", id, nn.name, err), n.removeNetem(f))
+			return Report{}, errors.Join(fmt.Errorf("delay %s on %s: %w", id, nn.name, err), n.removeNetem(ctx, f))
 		}
 	}
 	f.nodes = ns
@@ -76,69 +76,82 @@ func (n *Network) someLink(nn *nodeNet) []link {
 	return nil
 }
 
-func (n *Network) removeNetem(f *fault) error {
+func (n *Network) removeNetem(ctx context.Context, f *fault) error {
 	var errs []error
 	for _, nn := range f.nodes {
-		if err := delNetem(nn.ns, nodeIf); err != nil {
+		if err := nn.ep.RemoveDelay(ctx, nn.addr); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", nn.name, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// addNetem puts a netem root qdisc with the delay and jitter on ifname in
-// ns. A kernel without sch_netem answers ENOENT (unknown qdisc kind).
-func addNetem(ns netns.NsHandle, ifname string, delay, jitter time.Duration) error {
-	return onRoot(ns, ifname, func(h *netlink.Handle, root netlink.QdiscAttrs) error {
+// addNetem puts a netem root qdisc with the delay and jitter on the
+// interface carrying addr in ns. A kernel without sch_netem answers ENOENT
+// (unknown qdisc kind).
+func addNetem(ns netns.NsHandle, addr netip.Addr, delay, jitter time.Duration) error {
+	return onRoot(ns, addr, func(h *netlink.Handle, root netlink.QdiscAttrs) error {
 		q := netlink.NewNetem(root, netlink.NetemQdiscAttrs{Latency: uint32(delay.Microseconds()), Jitter: uint32(jitter.Microseconds())})
 		if err := h.QdiscAdd(q); err != nil {
 			if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EOPNOTSUPP) {
 				return ErrNoNetem
 			}
-			return fmt.Errorf("add netem qdisc on %s: %w", ifname, err)
+			return fmt.Errorf("add netem qdisc: %w", err)
 		}
 		return nil
 	})
 }
 
-// delNetem removes the root qdisc from ifname, back to the default.
-func delNetem(ns netns.NsHandle, ifname string) error {
-	return onRoot(ns, ifname, func(h *netlink.Handle, root netlink.QdiscAttrs) error {
+// delNetem removes the root qdisc of the interface carrying addr, back to
+// the default.
+func delNetem(ns netns.NsHandle, addr netip.Addr) error {
+	return onRoot(ns, addr, func(h *netlink.Handle, root netlink.QdiscAttrs) error {
 		q := &netlink.GenericQdisc{QdiscAttrs: root, QdiscType: "netem"}
 		if err := h.QdiscDel(q); err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EINVAL) {
-			return fmt.Errorf("delete netem qdisc on %s: %w", ifname, err)
+			return fmt.Errorf("delete netem qdisc: %w", err)
 		}
 		return nil
 	})
 }
 
 // onRoot calls fn with a netlink handle in ns and the attributes of the
-// root qdisc of ifname there.
-func onRoot(ns netns.NsHandle, ifname string, fn func(h *netlink.Handle, root netlink.QdiscAttrs) error) error {
+// root qdisc of the interface carrying addr there.
+func onRoot(ns netns.NsHandle, addr netip.Addr, fn func(h *netlink.Handle, root netlink.QdiscAttrs) error) error {
 	h, err := handleAt(ns)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	l, err := h.LinkByName(ifname)
+	addrs, err := h.AddrList(nil, netlink.FAMILY_V4)
 	if err != nil {
-		return fmt.Errorf("find %s: %w", ifname, err)
+		return fmt.Errorf("list addresses: %w", err)
 	}
-	return fn(h, netlink.QdiscAttrs{LinkIndex: l.Attrs().Index, Handle: netlink.MakeHandle(1, 0), Parent: netlink.HANDLE_ROOT})
+	for _, a := range addrs {
+		if ip, ok := netip.AddrFromSlice(a.IP.To4()); ok && ip == addr {
+			return fn(h, netlink.QdiscAttrs{LinkIndex: a.LinkIndex, Handle: netlink.MakeHandle(1, 0), Parent: netlink.HANDLE_ROOT})
+		}
+	}
+	return fmt.Errorf("no interface carries %s", addr)
 }
 
 // rttProbes is how many handshakes measure a delayed node; the median
 // is compared with the delay.
 const rttProbes = 9
 
-// probeDelay measures, from nomosrun, the median handshake time to each
-// delayed node; it must be within 20% of the delay, widened by the jitter.
+// probeDelay measures the median handshake time to each delayed node from
+// an observer that is not delayed; it must be within 20% of the delay,
+// widened by the jitter.
 func (n *Network) probeDelay(ctx context.Context, f *fault) Report {
 	r := Report{Fault: f.id, Action: fmt.Sprintf("delayed %v±%v", f.delay, f.jitter), Links: len(f.nodes)}
 	lo := f.delay - f.delay/5 - f.jitter
 	hi := f.delay + f.delay/5 + f.jitter
+	from, err := n.observer(f.nodes)
+	if err != nil {
+		r.Detail = append(r.Detail, err.Error())
+		return r
+	}
 	for _, nn := range f.nodes {
-		med, err := medianRTT(ctx, nn, rttProbes)
+		med, err := medianRTT(ctx, from, nn, rttProbes)
 		switch {
 		case err != nil:
 			r.Detail = append(r.Detail, fmt.Sprintf("%s: %v", nn.name, err))
@@ -152,23 +165,34 @@ func (n *Network) probeDelay(ctx context.Context, f *fault) Report {
 	return r
 }
 
-// medianRTT times count TCP handshakes from nomosrun to a listener in nn.
-func medianRTT(ctx context.Context, nn *nodeNet, count int) (time.Duration, error) {
-	ls, err := listenAll([]link{{to: nn}})
+// observer is where delays are measured from: nomosrun's own namespace
+// when it reaches the nodes, else a node outside delayed.
+func (n *Network) observer(delayed []*nodeNet) (Endpoint, error) {
+	if n.self != nil {
+		return n.self, nil
+	}
+	for _, o := range n.order {
+		if !slices.Contains(delayed, o) {
+			return o.ep, nil
+		}
+	}
+	return nil, errors.New("every node is delayed: no undelayed node to measure the delay from")
+}
+
+// medianRTT times count TCP handshakes from an endpoint to a listener in nn.
+func medianRTT(ctx context.Context, from Endpoint, nn *nodeNet, count int) (time.Duration, error) {
+	ls, err := listenAll(ctx, []link{{to: nn}})
 	if err != nil {
 		return 0, err
 	}
 	defer closeAll(ls)
 	rtts := make([]time.Duration, 0, count)
-	d := net.Dialer{Timeout: healTimeout}
 	for range count {
-		t0 := time.Now()
-		c, err := d.DialContext(ctx, "tcp4", ls[nn].Addr().String())
+		rtt, err := from.Dial(ctx, ls[nn].addr, healTimeout)
 		if err != nil {
 			return 0, err
 		}
-		rtts = append(rtts, time.Since(t0))
-		c.Close()
+		rtts = append(rtts, rtt)
 	}
 	slices.Sort(rtts)
 	return rtts[len(rtts)/2], nil

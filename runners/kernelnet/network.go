@@ -44,36 +44,28 @@ type Network struct {
 	lock   *os.File // flock on the hub namespace: the run is alive
 	order  []*nodeNet
 	byName map[string]*nodeNet
+	self   Endpoint // nomosrun's own namespace, when it reaches the nodes
+	// attached networks use namespaces made by others (Attach): Close
+	// leaves them.
+	attached bool
 
 	mu     sync.Mutex
 	faults map[string]*fault
 	closed bool
 }
 
-// nodeNet is one node's namespace and address.
+// nodeNet is one node's place in the network: its endpoint and the
+// addresses peers reach it by.
 type nodeNet struct {
-	name string
-	ns   netns.NsHandle
-	addr netip.Addr
-
-	mu sync.Mutex // one nftables batch at a time
-	rs *ruleset   // created on the first fault
+	name    string
+	addr    netip.Addr   // where probes reach it
+	aliases []netip.Addr // other addresses peers dial it by
+	ep      Endpoint
+	ns      netns.NsHandle // the namespace Create made for it, or None
 }
 
-// withRuleset runs f with the node's ruleset, creating the table and
-// chains the first time, and never two batches at once.
-func (nn *nodeNet) withRuleset(f func(*ruleset) error) error {
-	nn.mu.Lock()
-	defer nn.mu.Unlock()
-	if nn.rs == nil {
-		rs, err := openRuleset(nn.ns)
-		if err != nil {
-			return err
-		}
-		nn.rs = rs
-	}
-	return f(nn.rs)
-}
+// addrs are every address a cut or loss rule must match for nn.
+func (nn *nodeNet) addrs() []netip.Addr { return append([]netip.Addr{nn.addr}, nn.aliases...) }
 
 // createMu serialises subnet choice between runs of this process.
 var createMu sync.Mutex
@@ -152,6 +144,9 @@ func (n *Network) build(ctx context.Context) error {
 	if err := setupRootLink(n.hub, n.names, n.hostPrefix()); err != nil {
 		return err
 	}
+	if n.self, err = CurrentEndpoint(); err != nil {
+		return err
+	}
 	for i, name := range n.opts.Nodes {
 		nn := &nodeNet{name: name, ns: netns.None(), addr: n.nth(i + 2)}
 		n.order = append(n.order, nn)
@@ -170,6 +165,7 @@ func (n *Network) buildNode(ctx context.Context, nn *nodeNet) error {
 		return err
 	}
 	nn.ns = ns
+	nn.ep = &nsEndpoint{ns: ns}
 	return setupNode(n.hub, nn.ns, int(nn.addr.As4()[3]), netip.PrefixFrom(nn.addr, n.subnet.Bits()))
 }
 
@@ -291,7 +287,19 @@ func (n *Network) Close() error {
 		return nil
 	}
 	n.closed = true
-	errs := []error{deleteRootLink(n.names.rootIf())}
+	var errs []error
+	for _, nn := range n.order {
+		if nn.ep != nil {
+			errs = append(errs, nn.ep.Close())
+		}
+	}
+	if n.self != nil {
+		errs = append(errs, n.self.Close())
+	}
+	if n.attached {
+		return errors.Join(errs...)
+	}
+	errs = append(errs, deleteRootLink(n.names.rootIf()))
 	for _, nn := range n.order {
 		errs = append(errs, deleteNS(n.names.node(nn.name), nn.ns))
 	}

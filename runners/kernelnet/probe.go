@@ -3,15 +3,11 @@ package kernelnet
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"net"
+	"io"
 	"net/netip"
 	"sync"
-	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // healTimeout bounds a connection over a healed link; it covers one lost
@@ -72,8 +68,7 @@ func (n *Network) probeCut(ctx context.Context, f *fault) Report {
 		return r
 	}
 	for i, o := range outcomes {
-		var ne net.Error
-		if errors.As(o.err, &ne) && ne.Timeout() {
+		if IsTimeout(o.err) {
 			r.Held++
 			continue
 		}
@@ -95,10 +90,10 @@ type outcome struct {
 	err error
 }
 
-// probeConnect dials, from inside each link's source namespace, a listener
-// in its destination namespace, all links at once.
+// probeConnect dials, from each link's source, a listener at its
+// destination, all links at once.
 func probeConnect(ctx context.Context, links []link, timeout time.Duration) ([]outcome, error) {
-	ls, err := listenAll(links)
+	ls, err := listenAll(ctx, links)
 	if err != nil {
 		return nil, err
 	}
@@ -106,55 +101,36 @@ func probeConnect(ctx context.Context, links []link, timeout time.Duration) ([]o
 	out := make([]outcome, len(links))
 	parallel(len(links), 64, func(i int) {
 		l := links[i]
-		addr := ls[l.to].Addr().String()
-		out[i].err = inNS(l.from.ns, func() error {
-			d := net.Dialer{Timeout: timeout}
-			t0 := time.Now()
-			c, err := d.DialContext(ctx, "tcp4", addr)
-			out[i].rtt = time.Since(t0)
-			if err == nil {
-				c.Close()
-			}
-			return err
-		})
+		out[i].rtt, out[i].err = l.from.ep.Dial(ctx, ls[l.to].addr, timeout)
 	})
 	return out, nil
 }
 
-// listenAll opens one TCP listener per destination, inside its namespace
-// on its address, accepting and closing every connection.
-func listenAll(links []link) (map[*nodeNet]net.Listener, error) {
-	ls := map[*nodeNet]net.Listener{}
+// listener is a probe listener at a link's destination.
+type listener struct {
+	addr netip.AddrPort
+	io.Closer
+}
+
+// listenAll opens one TCP listener per destination, on its address,
+// accepting and closing every connection.
+func listenAll(ctx context.Context, links []link) (map[*nodeNet]listener, error) {
+	ls := map[*nodeNet]listener{}
 	for _, l := range links {
-		if ls[l.to] != nil {
+		if _, ok := ls[l.to]; ok {
 			continue
 		}
-		var ln net.Listener
-		err := inNS(l.to.ns, func() (err error) {
-			ln, err = net.Listen("tcp4", netip.AddrPortFrom(l.to.addr, 0).String())
-			return err
-		})
+		addr, c, err := l.to.ep.ListenTCP(ctx, l.to.addr)
 		if err != nil {
 			closeAll(ls)
 			return nil, fmt.Errorf("probe listener on %s: %w", l.to.name, err)
 		}
-		ls[l.to] = ln
-		go acceptAndClose(ln)
+		ls[l.to] = listener{addr, c}
 	}
 	return ls, nil
 }
 
-func acceptAndClose(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		c.Close()
-	}
-}
-
-func closeAll(ls map[*nodeNet]net.Listener) {
+func closeAll(ls map[*nodeNet]listener) {
 	for _, l := range ls {
 		l.Close()
 	}
@@ -206,82 +182,21 @@ func (n *Network) probeLoss(ctx context.Context, f *fault) Report {
 	return r
 }
 
-// burstRcvBuf holds a whole burst, so a slow reader loses nothing and
-// every missing datagram was dropped on the link.
-const burstRcvBuf = 8 << 20
-
 // burst sends count datagrams over l and returns how many did not arrive.
 func burst(ctx context.Context, l link, count int) (int, error) {
-	var pc net.PacketConn
-	err := inNS(l.to.ns, func() (err error) {
-		pc, err = net.ListenPacket("udp4", netip.AddrPortFrom(l.to.addr, 0).String())
-		return err
-	})
+	sink, err := l.to.ep.ListenUDP(ctx, l.to.addr)
 	if err != nil {
 		return 0, fmt.Errorf("probe listener: %w", err)
 	}
-	defer pc.Close()
-	if err := forceRcvBuf(pc.(*net.UDPConn), burstRcvBuf); err != nil {
-		return 0, err
-	}
-	dst := pc.LocalAddr().String()
-	var nonce [8]byte
-	binary.BigEndian.PutUint64(nonce[:], uint64(time.Now().UnixNano()))
-	err = inNS(l.from.ns, func() error {
-		c, err := net.Dial("udp4", dst)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		msg := make([]byte, 12)
-		copy(msg, nonce[:])
-		for i := range count {
-			binary.BigEndian.PutUint32(msg[8:], uint32(i))
-			if _, err := c.Write(msg); err != nil && !errors.Is(err, syscall.EPERM) {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	defer sink.Close()
+	var tag [8]byte
+	binary.BigEndian.PutUint64(tag[:], uint64(time.Now().UnixNano()))
+	if err := l.from.ep.SendUDP(ctx, sink.Addr(), tag, count); err != nil {
 		return 0, fmt.Errorf("send probes: %w", err)
 	}
-	return count - receive(ctx, pc, nonce, count), nil
-}
-
-// receive counts distinct datagrams of this burst until count arrived or
-// none came for a while.
-func receive(ctx context.Context, pc net.PacketConn, nonce [8]byte, count int) int {
-	seen := make(map[uint32]bool, count)
-	buf := make([]byte, 64)
-	for len(seen) < count && ctx.Err() == nil {
-		_ = pc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-		m, _, err := pc.ReadFrom(buf)
-		if err != nil {
-			break
-		}
-		if m == 12 && [8]byte(buf[:8]) == nonce {
-			seen[binary.BigEndian.Uint32(buf[8:12])] = true
-		}
-	}
-	return len(seen)
-}
-
-// forceRcvBuf sets the receive buffer beyond net.core.rmem_max, which
-// CAP_NET_ADMIN allows.
-func forceRcvBuf(c *net.UDPConn, size int) error {
-	raw, err := c.SyscallConn()
+	got, err := sink.Count(ctx, tag, count)
 	if err != nil {
-		return err
+		return 0, fmt.Errorf("count probes: %w", err)
 	}
-	var serr error
-	if err := raw.Control(func(fd uintptr) {
-		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, size)
-	}); err != nil {
-		return err
-	}
-	if serr != nil {
-		return fmt.Errorf("probe receive buffer: %w", serr)
-	}
-	return nil
+	return count - got, nil
 }
