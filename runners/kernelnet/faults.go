@@ -25,6 +25,7 @@ type fault struct {
 	pct    int
 	delay  time.Duration
 	jitter time.Duration
+	drops  func(*nodeNet) []Drop // the rules of a cut or loss, per node
 }
 
 // link is one direction between two nodes.
@@ -113,6 +114,7 @@ func (n *Network) Loss(ctx context.Context, id string, from, to []string, pct in
 // once (each commit waits for the kernel's grace period). On error the
 // rules already added are removed and f is forgotten.
 func (n *Network) apply(ctx context.Context, f *fault, drops func(*nodeNet) []Drop) error {
+	f.drops = drops
 	if err := n.register(f); err != nil {
 		return err
 	}
