@@ -30,9 +30,15 @@ type nsEndpoint struct {
 // engine reports it). It needs CAP_NET_ADMIN and CAP_SYS_ADMIN (Available)
 // and the process in this machine's PID namespace.
 func NamespaceEndpoint(pid int) (Endpoint, error) {
-	h, err := netns.GetFromPath("/proc/" + strconv.Itoa(pid) + "/ns/net")
+	return PathEndpoint("/proc/" + strconv.Itoa(pid) + "/ns/net")
+}
+
+// PathEndpoint returns an Endpoint working in the network namespace the
+// file at path refers to (/proc/PID/ns/net, /run/netns/NAME).
+func PathEndpoint(path string) (Endpoint, error) {
+	h, err := netns.GetFromPath(path)
 	if err != nil {
-		return nil, fmt.Errorf("open the network namespace of process %d: %w", pid, err)
+		return nil, fmt.Errorf("open the network namespace %s: %w", path, err)
 	}
 	return &nsEndpoint{ns: h, own: true}, nil
 }
