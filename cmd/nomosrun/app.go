@@ -60,6 +60,7 @@ var commands = []*command{
 	cleanCmd,
 	completionCmd,
 	nodeCmd,
+	netagentCmd,
 }
 
 // app is what every command shares: output streams and options.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 
+	"github.com/nomosrun/nomosrun/runners/kernelnet/agent"
 	"github.com/nomosrun/nomosrun/simnode/cli"
 )
 
@@ -16,6 +17,22 @@ var nodeCmd = &command{
 	hidden: true,
 	raw: func(ctx context.Context, a *app, args []string) error {
 		if code := cli.Main(ctx, args, a.stdout, a.stderr); code != 0 {
+			return withCode(ExitCode(code), errSilent)
+		}
+		return nil
+	},
+}
+
+// netagentCmd serves kernel network faults from inside a pod's network
+// namespace (package runners/kernelnet/agent): the Kubernetes runner starts
+// it as a helper container beside each node, from the node image.
+var netagentCmd = &command{
+	name:   agent.Command,
+	usage:  "[--listen ADDR]",
+	short:  "serve network faults inside a pod (used by the k8s runner)",
+	hidden: true,
+	raw: func(ctx context.Context, a *app, args []string) error {
+		if code := agent.Main(ctx, args, a.stderr); code != 0 {
 			return withCode(ExitCode(code), errSilent)
 		}
 		return nil

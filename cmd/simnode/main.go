@@ -6,9 +6,14 @@ import (
 	"context"
 	"os"
 
+	"github.com/nomosrun/nomosrun/runners/kernelnet/agent"
 	"github.com/nomosrun/nomosrun/simnode/cli"
 )
 
 func main() {
+	// The same binary serves network faults beside the node in a pod.
+	if len(os.Args) > 1 && os.Args[1] == agent.Command {
+		os.Exit(agent.Main(context.Background(), os.Args[2:], os.Stderr))
+	}
 	os.Exit(cli.Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }

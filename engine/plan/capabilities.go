@@ -1,6 +1,9 @@
 package plan
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Capability is something a runner can do beyond deploy and teardown. Plan
 // validation rejects a scenario that needs one its runner lacks.
@@ -48,4 +51,27 @@ func (s Capabilities) Sorted() []Capability {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
+}
+
+// networkCaps are the faults that may go through the kernel.
+var networkCaps = []Capability{CapPartition, CapIsolate, CapLatency, CapKernelNetwork}
+
+// MayUseKernelNetwork reports whether a run of p may apply a network fault
+// in the kernel: a partition, isolate or latency fault not pinned to the
+// node's hooks, or a hook whose uses= declares one. Runners that must
+// prepare for kernel faults at deploy time (a helper beside each pod) ask.
+func (p *Plan) MayUseKernelNetwork() bool {
+	for _, f := range p.Faults {
+		if c, ok := faultCaps[f.Kind]; ok && f.Via != ViaNode && slices.Contains(networkCaps, c) {
+			return true
+		}
+	}
+	for _, h := range p.Hooks {
+		for _, c := range h.Uses {
+			if slices.Contains(networkCaps, c) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -38,7 +38,7 @@ func (c *Cluster) connectNodes(ctx context.Context, host string, nodePorts [][2]
 		return errors.New("the NodePorts do not answer and there is no REST config to port-forward with")
 	}
 	for _, n := range c.nodes {
-		fwd, err := newForwarder(c, n.name)
+		fwd, err := newForwarder(c, n.name, portAPI, portTesting)
 		if err != nil {
 			return err
 		}
@@ -77,20 +77,21 @@ func probe(ctx context.Context, url string, timeout time.Duration) error {
 	}
 }
 
-// forwarder forwards two fixed local ports to a node's current pod. After a
-// restart it is connected again to the new pod on the same ports, so the
-// node's URLs never change.
+// forwarder forwards fixed local ports to ports of a node's current pod.
+// After a restart it is connected again to the new pod on the same ports, so
+// the node's URLs never change.
 type forwarder struct {
-	c     *Cluster
-	node  string
-	local [2]int
+	c      *Cluster
+	node   string
+	local  []int
+	remote []int
 
 	mu   sync.Mutex
 	stop chan struct{}
 }
 
-func newForwarder(c *Cluster, node string) (*forwarder, error) {
-	f := &forwarder{c: c, node: node}
+func newForwarder(c *Cluster, node string, remote ...int) (*forwarder, error) {
+	f := &forwarder{c: c, node: node, local: make([]int, len(remote)), remote: remote}
 	for i := range f.local {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -123,9 +124,9 @@ func (f *forwarder) connect(ctx context.Context) error {
 		Name(pod.Name).SubResource("portforward").URL()
 	dialer := spdy.NewDialer(upgrader, &http.Client{Transport: transport}, http.MethodPost, url)
 	stop, ready := make(chan struct{}), make(chan struct{})
-	ports := []string{
-		strconv.Itoa(f.local[0]) + ":" + strconv.Itoa(portAPI),
-		strconv.Itoa(f.local[1]) + ":" + strconv.Itoa(portTesting),
+	var ports []string
+	for i := range f.local {
+		ports = append(ports, strconv.Itoa(f.local[i])+":"+strconv.Itoa(f.remote[i]))
 	}
 	pf, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, ports, stop, ready, io.Discard, io.Discard)
 	if err != nil {

@@ -18,6 +18,8 @@ import (
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/runners"
+	"github.com/nomosrun/nomosrun/runners/kernelfaults"
+	"github.com/nomosrun/nomosrun/runners/kernelnet/agent"
 )
 
 // Labels every object of a run carries.
@@ -38,6 +40,7 @@ type Cluster struct {
 	preserve bool
 	log      *slog.Logger
 	nodes    []*node
+	kernelfaults.Faulter
 
 	teardownOnce sync.Once
 	teardownErr  error
@@ -54,6 +57,7 @@ var (
 	_ runners.StopStarter  = (*Cluster)(nil)
 	_ runners.LogCollector = (*Cluster)(nil)
 	_ runners.Pauser       = (*Cluster)(nil)
+	_ runners.NetFaulter   = (*Cluster)(nil)
 )
 
 // node is one deployed node.
@@ -62,6 +66,8 @@ type node struct {
 	prole        plan.Role
 	api, testing string // base URLs
 	fwd          *forwarder
+	agentFwd     *forwarder    // to the network agent, when there is one
+	agent        *agent.Client // the network agent through agentFwd
 }
 
 func (n *node) Name() string       { return n.name }
@@ -80,6 +86,7 @@ func newCluster(opts Options, client kubernetes.Interface, cfg *rest.Config, run
 	c := &Cluster{opts: opts, client: client, config: cfg, runID: runID, ns: ns, preserve: opts.Preserve,
 		log: log.With("namespace", ns)}
 	c.exec = c.spdyExec
+	c.Faulter = kernelfaults.Faulter{Log: c.log, Why: errNoAgent}
 	return c
 }
 
@@ -118,9 +125,13 @@ func (c *Cluster) deploy(ctx context.Context, spec runners.DeploySpec, host stri
 	datas := make([]nodeData, len(topo.Nodes))
 	dial := make([]string, len(topo.Nodes))
 	nodePorts := make([][2]int, len(topo.Nodes))
+	withAgent := spec.Plan.MayUseKernelNetwork()
 	for i, n := range topo.Nodes {
 		datas[i] = c.data(n)
 		datas[i].Claim, datas[i].StorageClass = claim, class
+		if withAgent {
+			datas[i].NetAgent = netAgent()
+		}
 		svc, err := renderService(datas[i])
 		if err != nil {
 			return err
@@ -160,6 +171,7 @@ func (c *Cluster) deploy(ctx context.Context, spec runners.DeploySpec, host stri
 			return fmt.Errorf("create %s: %w", n.Name, err)
 		}
 		c.nodes = append(c.nodes, &node{name: n.Name, role: string(n.Role), prole: n.Role})
+		c.Faulter.Nodes = append(c.Faulter.Nodes, n.Name)
 	}
 	c.log.Info("k8s objects created; waiting for ready pods", "nodes", len(c.nodes), "image", c.opts.Image)
 	if err := c.waitReady(ctx, c.names(), c.opts.DeployTimeout); err != nil {
@@ -167,6 +179,11 @@ func (c *Cluster) deploy(ctx context.Context, spec runners.DeploySpec, host stri
 	}
 	if err := c.connectNodes(ctx, host, nodePorts); err != nil {
 		return err
+	}
+	if withAgent {
+		if err := c.attachNetwork(ctx, dial); err != nil {
+			return err
+		}
 	}
 	c.log.Info("k8s cluster deployed", "nodes", len(c.nodes), "took", time.Since(start).Round(time.Millisecond))
 	return nil
@@ -256,6 +273,10 @@ func (c *Cluster) Teardown(ctx context.Context) error {
 func (c *Cluster) teardown(ctx context.Context) error {
 	for _, n := range c.nodes {
 		n.fwd.close()
+		n.agentFwd.close()
+	}
+	if c.Faulter.Net != nil {
+		c.Faulter.Net.Close()
 	}
 	if c.preserve {
 		what := "kubectl delete namespace " + c.ns

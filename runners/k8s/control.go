@@ -48,6 +48,9 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 	if err := n.fwd.connect(ctx); err != nil {
 		return fmt.Errorf("restart %s: %w", name, err)
 	}
+	if err := c.rejoin(ctx, n); err != nil {
+		return fmt.Errorf("restart %s: %w", name, err)
+	}
 	c.log.Info("node restarted", "node", name, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -90,6 +93,7 @@ func (c *Cluster) Stop(ctx context.Context, name string) error {
 		return fmt.Errorf("stop %s: %w", name, err)
 	}
 	n.fwd.close()
+	n.agentFwd.close()
 	c.log.Info("node stopped", "node", name)
 	return nil
 }
@@ -107,6 +111,9 @@ func (c *Cluster) Start(ctx context.Context, name string) error {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
 	if err := n.fwd.connect(ctx); err != nil {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	if err := c.rejoin(ctx, n); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
 	c.log.Info("node started", "node", name)
@@ -149,14 +156,14 @@ func (c *Cluster) writeLogs(ctx context.Context, name string, f *os.File) error 
 	for _, p := range pods {
 		restarted := false
 		for _, cs := range p.Status.ContainerStatuses {
-			restarted = restarted || cs.RestartCount > 0
+			restarted = restarted || (cs.Name == containerName && cs.RestartCount > 0)
 		}
 		if restarted {
-			if b, err := c.client.CoreV1().Pods(c.ns).GetLogs(p.Name, &corev1.PodLogOptions{Previous: true}).DoRaw(ctx); err == nil {
+			if b, err := c.client.CoreV1().Pods(c.ns).GetLogs(p.Name, &corev1.PodLogOptions{Container: containerName, Previous: true}).DoRaw(ctx); err == nil {
 				f.Write(b)
 			}
 		}
-		b, err := c.client.CoreV1().Pods(c.ns).GetLogs(p.Name, &corev1.PodLogOptions{}).DoRaw(ctx)
+		b, err := c.client.CoreV1().Pods(c.ns).GetLogs(p.Name, &corev1.PodLogOptions{Container: containerName}).DoRaw(ctx)
 		if err != nil {
 			return fmt.Errorf("pod %s: %w", p.Name, err)
 		}

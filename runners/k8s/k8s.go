@@ -51,11 +51,12 @@ func init() {
 		Name: Name, Doc: "nodes as pods in a Kubernetes cluster",
 		// Restart, kill and stop/start are pod deletes and scaling; pause execs
 		// SIGSTOP/SIGCONT in the node's pod (see pause.go); logs are pod logs;
-		// isolate, partition, latency and clock skew go through the node's fault
-		// hooks.
+		// isolate, partition and latency go through a network agent beside
+		// each node when the plan may need it (netagent.go), else, like clock
+		// skew, through the node's fault hooks.
 		Caps: plan.NewCapabilities(
 			plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
-			plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
+			plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA, plan.CapKernelNetwork,
 		),
 		Checks: []string{"kubeconfig", "cluster"},
 		New:    func() (runners.Runner, error) { return New(Options{}) },

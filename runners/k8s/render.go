@@ -59,6 +59,14 @@ type nodeData struct {
 	ConfigDir         string // where the ConfigMap is mounted
 	ConfigFile        string // the config's name in it
 	Resources         Resources
+	NetAgent          *netAgentSpec // the network agent beside the node, when faults may use the kernel
+}
+
+// netAgentSpec is the network agent's container in a node's pod.
+type netAgentSpec struct {
+	Container string
+	Command   []string
+	Port      int
 }
 
 // nodeObjects are the objects of one node.

@@ -105,6 +105,9 @@ func (c *Cluster) waitReadyExcept(ctx context.Context, names []string, skip map[
 				return err
 			}
 			if p == nil {
+				if msg := c.replicaFailure(ctx, n); msg != "" {
+					return fmt.Errorf("the pod of %s cannot be created: %s%s", n, msg, admissionHint(msg))
+				}
 				still = append(still, n)
 			}
 		}
@@ -205,7 +208,7 @@ func (c *Cluster) events(ctx context.Context, pod string) string {
 
 // logTail returns the last lines of a pod's log, or "".
 func (c *Cluster) logTail(ctx context.Context, pod string, lines int64) string {
-	b, err := c.client.CoreV1().Pods(c.ns).GetLogs(pod, &corev1.PodLogOptions{TailLines: &lines}).DoRaw(ctx)
+	b, err := c.client.CoreV1().Pods(c.ns).GetLogs(pod, &corev1.PodLogOptions{Container: containerName, TailLines: &lines}).DoRaw(ctx)
 	if err != nil {
 		return ""
 	}
