@@ -17,6 +17,7 @@ import (
 
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/internal/env"
+	"github.com/nomosrun/nomosrun/internal/owner"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/kernelfaults"
 	"github.com/nomosrun/nomosrun/runners/kernelnet/agent"
@@ -199,7 +200,7 @@ func (c *Cluster) names() []string {
 
 // createNamespace makes the run's namespace, or adopts the given one.
 func (c *Cluster) createNamespace(ctx context.Context) error {
-	ns, err := renderNamespace(nodeData{Namespace: c.ns, RunID: c.runID})
+	ns, err := renderNamespace(nodeData{Namespace: c.ns, RunID: c.runID, Owner: owner.Self()})
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,7 @@ type nodeData struct {
 	ConfigFile        string // the config's name in it
 	Resources         Resources
 	NetAgent          *netAgentSpec // the network agent beside the node, when faults may use the kernel
+	Owner             string        // the namespace's owner annotation (internal/owner)
 }
 
 // netAgentSpec is the network agent's container in a node's pod.
