@@ -118,7 +118,7 @@ func (n *Network) apply(ctx context.Context, f *fault, drops func(*nodeNet) []Dr
 	if err := n.register(f); err != nil {
 		return err
 	}
-	err := eachNode(f.nodes, func(nn *nodeNet) error { return nn.ep.AddDrops(ctx, f.id, drops(nn)) })
+	err := eachNode(n.present(f.nodes), func(nn *nodeNet) error { return nn.ep.AddDrops(ctx, f.id, drops(nn)) })
 	if err != nil {
 		n.unregister(f.id)
 		return errors.Join(fmt.Errorf("fault %s: %w", f.id, err), n.removeRules(ctx, f))
@@ -169,7 +169,7 @@ func (n *Network) Heal(ctx context.Context, id string) (Report, error) {
 }
 
 func (n *Network) removeRules(ctx context.Context, f *fault) error {
-	return eachNode(f.nodes, func(nn *nodeNet) error { return nn.ep.RemoveDrops(ctx, f.id) })
+	return eachNode(n.present(f.nodes), func(nn *nodeNet) error { return nn.ep.RemoveDrops(ctx, f.id) })
 }
 
 func (n *Network) register(f *fault) error {

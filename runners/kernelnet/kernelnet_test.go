@@ -157,7 +157,7 @@ func TestOverlappingFaultsHealIndependently(t *testing.T) {
 		t.Errorf("heal p: %v, want 2 links probed and 2 still cut by iso", r)
 	}
 	// v0's links are still cut by the other fault.
-	if r := n.probeCut(ctx, n.faults["iso"]); !r.OK() {
+	if r := n.probeCut(ctx, n.faults["iso"], n.faults["iso"].links); !r.OK() {
 		t.Errorf("iso after healing p: %v", r)
 	}
 	if _, err := n.Heal(ctx, "iso"); err != nil {

@@ -39,6 +39,9 @@ func (n *Network) Delay(ctx context.Context, id string, nodes []string, delay, j
 		return Report{}, err
 	}
 	for i, nn := range ns {
+		if n.isAway(nn) {
+			continue // Rejoin applies it
+		}
 		if err := nn.ep.AddDelay(ctx, nn.addr, delay, jitter); err != nil {
 			n.unregister(id)
 			f.nodes = ns[:i]
@@ -78,7 +81,7 @@ func (n *Network) someLink(nn *nodeNet) []link {
 
 func (n *Network) removeNetem(ctx context.Context, f *fault) error {
 	var errs []error
-	for _, nn := range f.nodes {
+	for _, nn := range n.present(f.nodes) {
 		if err := nn.ep.RemoveDelay(ctx, nn.addr); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", nn.name, err))
 		}
@@ -142,7 +145,8 @@ const rttProbes = 9
 // an observer that is not delayed; it must be within 20% of the delay,
 // widened by the jitter.
 func (n *Network) probeDelay(ctx context.Context, f *fault) Report {
-	r := Report{Fault: f.id, Action: fmt.Sprintf("delayed %v±%v", f.delay, f.jitter), Links: len(f.nodes)}
+	nodes := n.present(f.nodes)
+	r := Report{Fault: f.id, Action: fmt.Sprintf("delayed %v±%v", f.delay, f.jitter), Links: len(nodes)}
 	lo := f.delay - f.delay/5 - f.jitter
 	hi := f.delay + f.delay/5 + f.jitter
 	from, err := n.observer(f.nodes)
@@ -150,7 +154,7 @@ func (n *Network) probeDelay(ctx context.Context, f *fault) Report {
 		r.Detail = append(r.Detail, err.Error())
 		return r
 	}
-	for _, nn := range f.nodes {
+	for _, nn := range nodes {
 		med, err := medianRTT(ctx, from, nn, rttProbes)
 		switch {
 		case err != nil:

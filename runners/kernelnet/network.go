@@ -62,6 +62,7 @@ type nodeNet struct {
 	aliases []netip.Addr // other addresses peers dial it by
 	ep      Endpoint
 	ns      netns.NsHandle // the namespace Create made for it, or None
+	away    bool           // down until Rejoin (Leave); guarded by Network.mu
 }
 
 // addrs are every address a cut or loss rule must match for nn.

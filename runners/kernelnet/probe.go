@@ -17,16 +17,18 @@ const healTimeout = 3 * time.Second
 // verify probes f's links right after it was applied.
 func (n *Network) verify(ctx context.Context, f *fault, start time.Time) (Report, error) {
 	applied := time.Since(start)
+	links, away := n.presentLinks(f.links)
 	var r Report
 	switch f.kind {
 	case kindCut:
-		r = n.probeCut(ctx, f)
+		r = n.probeCut(ctx, f, links)
 	case kindLoss:
-		r = n.probeLoss(ctx, f)
+		r = n.probeLoss(ctx, f, links)
 	default:
 		r = n.probeDelay(ctx, f)
+		away = len(f.nodes) - len(n.present(f.nodes))
 	}
-	r.Applied = applied
+	r.Applied, r.Away = applied, away
 	return result(r, start)
 }
 
@@ -35,14 +37,15 @@ func (n *Network) verify(ctx context.Context, f *fault, start time.Time) (Report
 func (n *Network) verifyHealed(ctx context.Context, f *fault, start time.Time) (Report, error) {
 	r := Report{Fault: f.id, Action: "healed", Applied: time.Since(start)}
 	var links []link
-	for _, l := range f.links {
+	present, away := n.presentLinks(f.links)
+	for _, l := range present {
 		if n.cutElsewhere(f, l) {
 			r.Skipped++
 		} else {
 			links = append(links, l)
 		}
 	}
-	r.Links = len(links)
+	r.Links, r.Away = len(links), away
 	outcomes, err := probeConnect(ctx, links, healTimeout)
 	if err != nil {
 		return r, err
@@ -60,9 +63,9 @@ func (n *Network) verifyHealed(ctx context.Context, f *fault, start time.Time) (
 // probeCut tries a TCP connection over each link of f: a cut link lets the
 // SYN die, so the attempt times out. A refusal or an answer means packets
 // got through.
-func (n *Network) probeCut(ctx context.Context, f *fault) Report {
-	r := Report{Fault: f.id, Action: "cut", Links: len(f.links)}
-	outcomes, err := probeConnect(ctx, f.links, n.opts.CutTimeout)
+func (n *Network) probeCut(ctx context.Context, f *fault, links []link) Report {
+	r := Report{Fault: f.id, Action: "cut", Links: len(links)}
+	outcomes, err := probeConnect(ctx, links, n.opts.CutTimeout)
 	if err != nil {
 		r.Detail = append(r.Detail, err.Error())
 		return r
@@ -73,9 +76,9 @@ func (n *Network) probeCut(ctx context.Context, f *fault) Report {
 			continue
 		}
 		if o.err == nil {
-			r.Detail = append(r.Detail, fmt.Sprintf("%s connected in %v", f.links[i], o.rtt))
+			r.Detail = append(r.Detail, fmt.Sprintf("%s connected in %v", links[i], o.rtt))
 		} else {
-			r.Detail = append(r.Detail, fmt.Sprintf("%s: %v", f.links[i], o.err))
+			r.Detail = append(r.Detail, fmt.Sprintf("%s: %v", links[i], o.err))
 		}
 	}
 	if r.OK() {
@@ -156,20 +159,20 @@ func parallel(n, limit int, f func(i int)) {
 // Binomial(probes, pct/100) variable leaves with probability at most
 // falseFailure/links, so a correct fault fails verification with
 // probability below falseFailure in all.
-func (n *Network) probeLoss(ctx context.Context, f *fault) Report {
-	r := Report{Fault: f.id, Action: fmt.Sprintf("losing %d%%", f.pct), Links: len(f.links)}
+func (n *Network) probeLoss(ctx context.Context, f *fault, links []link) Report {
+	r := Report{Fault: f.id, Action: fmt.Sprintf("losing %d%%", f.pct), Links: len(links)}
 	probes := n.opts.LossProbes
-	lo, hi := binomialRange(probes, float64(f.pct)/100, falseFailure/float64(len(f.links)))
-	details := make([]string, len(f.links))
-	held := make([]bool, len(f.links))
-	parallel(len(f.links), 8, func(i int) {
-		lost, err := burst(ctx, f.links[i], probes)
+	lo, hi := binomialRange(probes, float64(f.pct)/100, falseFailure/float64(max(len(links), 1)))
+	details := make([]string, len(links))
+	held := make([]bool, len(links))
+	parallel(len(links), 8, func(i int) {
+		lost, err := burst(ctx, links[i], probes)
 		switch {
 		case err != nil:
-			details[i] = fmt.Sprintf("%s: %v", f.links[i], err)
+			details[i] = fmt.Sprintf("%s: %v", links[i], err)
 		default:
 			held[i] = lo <= lost && lost <= hi
-			details[i] = fmt.Sprintf("%s lost %d/%d (%.1f%%, allowed %d–%d)", f.links[i], lost, probes,
+			details[i] = fmt.Sprintf("%s lost %d/%d (%.1f%%, allowed %d–%d)", links[i], lost, probes,
 				100*float64(lost)/float64(probes), lo, hi)
 		}
 	})

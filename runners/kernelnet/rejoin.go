@@ -23,7 +23,7 @@ func (n *Network) Rejoin(ctx context.Context, node string, ep Endpoint, addr net
 	}
 	n.mu.Lock()
 	old := nn.ep
-	nn.ep, nn.addr = ep, addr
+	nn.ep, nn.addr, nn.away = ep, addr, false
 	var faults []*fault
 	for _, f := range n.faults {
 		if slices.Contains(f.nodes, nn) || touches(f, nn) {
@@ -41,7 +41,7 @@ func (n *Network) Rejoin(ctx context.Context, node string, ep Endpoint, addr net
 		}
 		// Every holder's rules again: the rejoined node's are gone with its
 		// old namespace, the others' may name its old address.
-		errs = append(errs, eachNode(f.nodes, func(h *nodeNet) error {
+		errs = append(errs, eachNode(n.present(f.nodes), func(h *nodeNet) error {
 			if h != nn {
 				if err := h.ep.RemoveDrops(ctx, f.id); err != nil {
 					return err
@@ -64,4 +64,52 @@ func touches(f *fault, nn *nodeNet) bool {
 		}
 	}
 	return false
+}
+
+// Leave marks a node as down: its namespace is gone or going (a stopped
+// container, a deleted pod). Until Rejoin, faults leave it out: no rules
+// are added or removed there, and no link to or from it is probed (reports
+// count them as away). Rejoin applies what is in force then.
+func (n *Network) Leave(node string) error {
+	nn, err := n.node(node)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	nn.away = true
+	n.mu.Unlock()
+	return nil
+}
+
+func (n *Network) isAway(nn *nodeNet) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return nn.away
+}
+
+// present returns the nodes that are not away.
+func (n *Network) present(nodes []*nodeNet) []*nodeNet {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make([]*nodeNet, 0, len(nodes))
+	for _, nn := range nodes {
+		if !nn.away {
+			out = append(out, nn)
+		}
+	}
+	return out
+}
+
+// presentLinks returns the links between present nodes and how many it
+// left out.
+func (n *Network) presentLinks(links []link) ([]link, int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make([]link, 0, len(links))
+	for _, l := range links {
+		if !l.from.away && !l.to.away {
+			out = append(out, l)
+		}
+	}
+	return out, len(links) - len(out)
 }

@@ -3,6 +3,7 @@ package kernelnet
 import (
 	"context"
 	"github.com/google/nftables"
+	"strings"
 	"testing"
 )
 
@@ -56,5 +57,33 @@ func TestRejoinAppliesTheFaultsAgain(t *testing.T) {
 	}
 	if got := ruleCount(t, a, "p1"); got != 0 {
 		t.Errorf("after heal a holds %d rules of p1", got)
+	}
+}
+
+func TestAwayNodeIsLeftOutUntilItRejoins(t *testing.T) {
+	n := newNet(t, "a", "b", "c")
+	ctx := context.Background()
+	if err := n.Leave("a"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := n.Cut(ctx, "p2", []string{"a"}, []string{"b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Links != 0 || r.Away != 2 || !strings.Contains(r.String(), "2 not probed: a node was down") {
+		t.Errorf("cut with a away: %v", r)
+	}
+	a := n.byName["a"]
+	if got := ruleCount(t, a, "p2"); got != 0 {
+		t.Errorf("away node a got %d rules", got)
+	}
+	if err := n.Rejoin(ctx, "a", &nsEndpoint{ns: a.ns}, a.addr); err != nil {
+		t.Fatal(err)
+	}
+	if got := ruleCount(t, a, "p2"); got != 2 {
+		t.Errorf("after rejoin a holds %d rules of p2, want 2", got)
+	}
+	if r, err := n.Heal(ctx, "p2"); err != nil || r.Links != 2 {
+		t.Fatalf("heal: %v %v", r, err)
 	}
 }

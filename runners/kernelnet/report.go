@@ -19,6 +19,9 @@ type Report struct {
 	// Skipped counts links left unprobed after a heal because another
 	// fault still cuts them.
 	Skipped int
+	// Away counts links (or delayed nodes) left unprobed because a node
+	// was away (Leave) at the time.
+	Away int
 	// Detail holds the measured values, one entry per link or group.
 	Detail []string
 	// Applied is how long putting the fault in place (or removing it) took;
@@ -36,6 +39,9 @@ func (r Report) String() string {
 		r.Elapsed.Round(time.Millisecond))
 	if r.Skipped > 0 {
 		s += fmt.Sprintf(" (%d still cut by other faults)", r.Skipped)
+	}
+	if r.Away > 0 {
+		s += fmt.Sprintf(" (%d not probed: a node was down)", r.Away)
 	}
 	return s
 }
