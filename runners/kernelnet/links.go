@@ -13,10 +13,17 @@ import (
 )
 
 // handleAt opens a netlink handle bound to ns; no thread switching needed.
+// A closed handle (netns.None) means this process's own namespace.
 func handleAt(ns netns.NsHandle) (*netlink.Handle, error) {
 	// Only the route family: links, addresses and qdiscs are all there, and
 	// asking for every family would need the xfrm module loaded too.
-	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+	var h *netlink.Handle
+	var err error
+	if ns.IsOpen() {
+		h, err = netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+	} else {
+		h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("netlink handle: %w", err)
 	}

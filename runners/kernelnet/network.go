@@ -145,9 +145,7 @@ func (n *Network) build(ctx context.Context) error {
 	if err := setupRootLink(n.hub, n.names, n.hostPrefix()); err != nil {
 		return err
 	}
-	if n.self, err = CurrentEndpoint(); err != nil {
-		return err
-	}
+	n.self = CurrentEndpoint()
 	for i, name := range n.opts.Nodes {
 		nn := &nodeNet{name: name, ns: netns.None(), addr: n.nth(i + 2)}
 		n.order = append(n.order, nn)

@@ -29,10 +29,15 @@ type ruleset struct {
 	input, output *nftables.Chain
 }
 
-// openRuleset connects to nftables in ns and makes sure the table and its
-// input and output filter chains exist (adding them again is a no-op).
+// openRuleset connects to nftables in ns (netns.None: this process's own)
+// and makes sure the table and its input and output filter chains exist
+// (adding them again is a no-op).
 func openRuleset(ns netns.NsHandle) (*ruleset, error) {
-	c, err := nftables.New(nftables.WithNetNSFd(int(ns)))
+	var opts []nftables.ConnOption
+	if ns.IsOpen() {
+		opts = append(opts, nftables.WithNetNSFd(int(ns)))
+	}
+	c, err := nftables.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("nftables: %w", err)
 	}

@@ -17,6 +17,9 @@ import (
 
 // nsEndpoint works in a namespace this process holds a handle to, by
 // netlink and nftables sockets opened there and by threads switched into it.
+// A closed handle (netns.None) is this process's own namespace, worked in
+// without switching: setns needs CAP_SYS_ADMIN, which a pod's helper
+// container does not have.
 type nsEndpoint struct {
 	ns  netns.NsHandle
 	own bool // Close closes the handle
@@ -44,13 +47,15 @@ func PathEndpoint(path string) (Endpoint, error) {
 }
 
 // CurrentEndpoint returns an Endpoint working in this process's own network
-// namespace.
-func CurrentEndpoint() (Endpoint, error) {
-	h, err := netns.GetFromPath("/proc/self/ns/net")
-	if err != nil {
-		return nil, fmt.Errorf("open this process's network namespace: %w", err)
+// namespace; it needs CAP_NET_ADMIN only.
+func CurrentEndpoint() Endpoint { return &nsEndpoint{ns: netns.None()} }
+
+// run calls f on a thread in the endpoint's namespace.
+func (e *nsEndpoint) run(f func() error) error {
+	if !e.ns.IsOpen() {
+		return f()
 	}
-	return &nsEndpoint{ns: h, own: true}, nil
+	return inNS(e.ns, f)
 }
 
 // withRuleset runs f with the namespace's ruleset, creating the table and
@@ -98,7 +103,7 @@ func (e *nsEndpoint) RemoveDelay(_ context.Context, addr netip.Addr) error {
 }
 
 func (e *nsEndpoint) Dial(ctx context.Context, to netip.AddrPort, timeout time.Duration) (rtt time.Duration, err error) {
-	err = inNS(e.ns, func() error {
+	err = e.run(func() error {
 		rtt, err = DialTCP(ctx, to, timeout)
 		return err
 	})
@@ -107,7 +112,7 @@ func (e *nsEndpoint) Dial(ctx context.Context, to netip.AddrPort, timeout time.D
 
 func (e *nsEndpoint) ListenTCP(_ context.Context, addr netip.Addr) (netip.AddrPort, io.Closer, error) {
 	var ln net.Listener
-	err := inNS(e.ns, func() (err error) {
+	err := e.run(func() (err error) {
 		ln, err = net.Listen("tcp4", netip.AddrPortFrom(addr, 0).String())
 		return err
 	})
@@ -120,7 +125,7 @@ func (e *nsEndpoint) ListenTCP(_ context.Context, addr netip.Addr) (netip.AddrPo
 
 func (e *nsEndpoint) ListenUDP(_ context.Context, addr netip.Addr) (Sink, error) {
 	var pc net.PacketConn
-	err := inNS(e.ns, func() (err error) {
+	err := e.run(func() (err error) {
 		pc, err = net.ListenPacket("udp4", netip.AddrPortFrom(addr, 0).String())
 		return err
 	})
@@ -131,7 +136,7 @@ func (e *nsEndpoint) ListenUDP(_ context.Context, addr netip.Addr) (Sink, error)
 }
 
 func (e *nsEndpoint) SendUDP(_ context.Context, to netip.AddrPort, tag [8]byte, count int) error {
-	return inNS(e.ns, func() error { return SendProbes(to, tag, count) })
+	return e.run(func() error { return SendProbes(to, tag, count) })
 }
 
 func (e *nsEndpoint) Close() error {

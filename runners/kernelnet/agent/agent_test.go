@@ -103,10 +103,10 @@ func TestAnAgentThatDropsNothingFailsVerification(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	_, err = n.Cut(ctx, "p1", []string{"a"}, []string{"b"})
+	r, err := n.Cut(ctx, "p1", []string{"a"}, []string{"b"})
 	var ve *kernelnet.VerifyError
 	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "0/2 links cut") {
-		t.Fatalf("a cut that does not hold: err = %v, want a VerifyError with 0/2 links cut", err)
+		t.Fatalf("a cut that does not hold: err = %v, want a VerifyError with 0/2 links cut (%v)", err, r.Detail)
 	}
 }
 

@@ -29,12 +29,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	ep, err := kernelnet.CurrentEndpoint()
-	if err != nil {
-		fmt.Fprintln(stderr, Command+":", err)
-		return 1
-	}
-	defer ep.Close()
+	ep := kernelnet.CurrentEndpoint()
 	srv := NewServer(ep)
 	defer srv.Close()
 	// Making the (empty) table proves the privilege once, up front.
