@@ -2,19 +2,24 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"os"
 	"os/exec"
-	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 )
 
 // killDuring starts nomosrun with args and env, waits until a line of its
-// output contains marker, and kills it with SIGKILL. It returns the output.
-func killDuring(t *testing.T, env []string, wait time.Duration, marker string, args ...string) string {
+// output contains marker and then for settle, and kills it with SIGKILL. It
+// returns the output and the process id.
+func killDuring(t *testing.T, env []string, wait, settle time.Duration, marker string, args ...string) (string, int) {
 	t.Helper()
 	e2eSlots <- struct{}{}
 	defer func() { <-e2eSlots }()
@@ -61,10 +66,26 @@ func killDuring(t *testing.T, env []string, wait time.Duration, marker string, a
 	case <-time.After(wait):
 		t.Fatalf("no %q within %s:\n%s", marker, wait, tail(output(), 40))
 	}
+	time.Sleep(settle)
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	return output()
+	return output(), cmd.Process.Pid
+}
+
+// ownedNamespace returns the run namespace whose owner annotation is owner.
+func ownedNamespace(t *testing.T, cs kubernetes.Interface, owner string) string {
+	t.Helper()
+	l, err := cs.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{LabelSelector: "nomosrun.io/run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range l.Items {
+		if ns.Annotations["nomosrun.io/owner"] == owner {
+			return ns.Name
+		}
+	}
+	return ""
 }
 
 // hostRules dumps the host's policy routing rules and lists its nftables
@@ -90,16 +111,14 @@ func hostRules(t *testing.T) string {
 func TestE2EKilledK8sRunIsCleaned(t *testing.T) {
 	cs := k8sClient(t)
 	before := hostRules(t)
-	// The run makes its own namespace, which carries the owner annotation.
-	out := killDuring(t, nil, 5*time.Minute, "links cut",
+	// The run makes its own namespace, whose owner annotation names the
+	// killed process. The kill comes a few seconds into the partition.
+	out, pid := killDuring(t, nil, 5*time.Minute, 5*time.Second, "fault start f1",
 		"run", "testdata/e2e/kill_partition.star", "--runner", "k8s", "--run-dir", t.TempDir())
-	m := regexp.MustCompile(`namespace=(nomosrun-[0-9a-z]+)`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no run namespace in the output:\n%s", tail(out, 40))
-	}
-	ns := m[1]
-	if !namespaceExists(t, cs, ns) {
-		t.Fatalf("namespace %s is gone before the clean: the kill was not mid-run", ns)
+	host, _ := os.Hostname()
+	ns := ownedNamespace(t, cs, host+":"+strconv.Itoa(pid))
+	if ns == "" {
+		t.Fatalf("no namespace owned by the killed nomosrun (pid %d):\n%s", pid, tail(out, 30))
 	}
 	got, err := exec.Command(e2eBin, "clean").CombinedOutput()
 	if err != nil {
