@@ -74,19 +74,27 @@ func (c *Cluster) enter(ctx context.Context, n *node) (kernelnet.Endpoint, netip
 	if info.State == nil || info.State.Pid <= 0 {
 		return nil, netip.Addr{}, fmt.Errorf("the container of %s is not running", n.name)
 	}
-	ep, err := kernelnet.NamespaceEndpoint(info.State.Pid)
+	ep, err := enterPid(ctx, info.State.Pid, addr)
 	if err != nil {
-		return nil, netip.Addr{}, fmt.Errorf("%s: %w: %w", n.name, errNotLocal, err)
+		return nil, netip.Addr{}, fmt.Errorf("%s: %w", n.name, err)
 	}
-	// Binding the address proves the namespace is the container's.
+	return ep, addr, nil
+}
+
+// enterPid opens the network namespace of process pid and checks that it
+// holds addr: binding it proves the namespace is the container's.
+func enterPid(ctx context.Context, pid int, addr netip.Addr) (kernelnet.Endpoint, error) {
+	ep, err := kernelnet.NamespaceEndpoint(pid)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errNotLocal, err)
+	}
 	_, ln, err := ep.ListenTCP(ctx, addr)
 	if err != nil {
 		ep.Close()
-		return nil, netip.Addr{}, fmt.Errorf("%s: the network namespace of process %d does not hold %s: %w (%w)",
-			n.name, info.State.Pid, addr, errNotLocal, err)
+		return nil, fmt.Errorf("the network namespace of process %d does not hold %s: %w (%w)", pid, addr, errNotLocal, err)
 	}
 	ln.Close()
-	return ep, addr, nil
+	return ep, nil
 }
 
 // p2pAddr is the container's IPv4 address on the project's p2p network.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -362,4 +363,25 @@ func TestKernelRestartKeepsThePartition(t *testing.T) {
 	}
 	t.Log(line)
 	mustPass(t, c, [2]string{"validator-0", "validator-2"}, [2]string{"validator-3", "validator-0"})
+}
+
+// TestEnterRefusesAnotherNamespace: an engine whose pids are not this
+// machine's hands out pids that name no process here, or some unrelated
+// one; either way the kernel network stays off with errNotLocal.
+func TestEnterRefusesAnotherNamespace(t *testing.T) {
+	needKernel(t)
+	ctx := context.Background()
+	// An address of the documentation range, held by no interface here.
+	addr := netip.MustParseAddr("192.0.2.77")
+	for _, pid := range []int{os.Getpid(), 1 << 30} {
+		ep, err := enterPid(ctx, pid, addr)
+		if err == nil {
+			ep.Close()
+			t.Fatalf("pid %d: entered a namespace that does not hold %s", pid, addr)
+		}
+		if !errors.Is(err, errNotLocal) || !strings.Contains(err.Error(), "not in this machine's PID namespace") {
+			t.Errorf("pid %d: %v, want it to say the engine's containers are not in this PID namespace", pid, err)
+		}
+		t.Logf("pid %d: %v", pid, err)
+	}
 }
