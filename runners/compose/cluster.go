@@ -35,6 +35,7 @@ type Cluster struct {
 	kernelfaults.Faulter
 
 	mu       sync.Mutex
+	down     map[string]bool // nodes the cluster stopped or killed
 	torn     bool
 	tornErr  error
 	tearDown sync.Mutex // serializes Teardown calls

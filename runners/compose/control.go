@@ -33,6 +33,7 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 	if err := c.rejoin(ctx, n); err != nil {
 		return fmt.Errorf("restart %s: %w", name, err)
 	}
+	c.setDown(name, false)
 	return c.waitReady(ctx, n)
 }
 
@@ -47,6 +48,7 @@ func (c *Cluster) Kill(ctx context.Context, name string) error {
 		c.exits.take(name)
 		return fmt.Errorf("kill %s: %w", name, err)
 	}
+	c.setDown(name, true)
 	return c.waitState(ctx, n, false)
 }
 
@@ -62,6 +64,7 @@ func (c *Cluster) Stop(ctx context.Context, name string) error {
 		c.exits.take(name)
 		return fmt.Errorf("stop %s: %w", name, err)
 	}
+	c.setDown(name, true)
 	return nil
 }
 
@@ -79,6 +82,7 @@ func (c *Cluster) Start(ctx context.Context, name string) error {
 	if err := c.rejoin(ctx, n); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
+	c.setDown(name, false)
 	return c.waitReady(ctx, n)
 }
 

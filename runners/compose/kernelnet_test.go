@@ -385,3 +385,37 @@ func TestEnterRefusesAnotherNamespace(t *testing.T) {
 		t.Logf("pid %d: %v", pid, err)
 	}
 }
+
+// TestKernelFaultOnAStoppedNode: a killed node's container has no network
+// namespace, so a kernel fault naming it is refused with ErrKernelLacks
+// (the engine then takes the other path) and nothing is applied; once the
+// node runs again the same fault takes.
+func TestKernelFaultOnAStoppedNode(t *testing.T) {
+	c, _ := kernelCluster(t, 3, 0)
+	ctx := context.Background()
+	a, b := []string{"validator-0"}, []string{"validator-1", "validator-2"}
+	if err := c.Kill(ctx, "validator-2"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.CutLinks(ctx, "iso", a, b)
+	if !errors.Is(err, runners.ErrKernelLacks) || !strings.Contains(err.Error(), "validator-2 is not running") {
+		t.Fatalf("cut with a killed node: %v, want ErrKernelLacks naming validator-2", err)
+	}
+	t.Logf("as expected: %v", err)
+	if _, err := c.HealLinks(ctx, "iso"); err == nil || !strings.Contains(err.Error(), "no such fault") {
+		t.Errorf("heal after a refused cut: %v, want no such fault", err)
+	}
+	mustPass(t, c, [2]string{"validator-0", "validator-1"})
+	if err := c.Start(ctx, "validator-2"); err != nil {
+		t.Fatal(err)
+	}
+	line, err := c.CutLinks(ctx, "iso", a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(line)
+	mustBeCut(t, c, a, b)
+	if _, err := c.HealLinks(ctx, "iso"); err != nil {
+		t.Fatal(err)
+	}
+}
