@@ -16,6 +16,7 @@ import (
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/runners"
+	"github.com/nomosrun/nomosrun/runners/kernelfaults"
 )
 
 // Cluster is a deployed Compose project.
@@ -29,8 +30,12 @@ type Cluster struct {
 	nodes  []*node
 	byName map[string]*node
 	exits  *exitWatch
+	// Faulter applies network faults in the containers' namespaces, when
+	// this process may enter them (attachKernel).
+	kernelfaults.Faulter
 
 	mu       sync.Mutex
+	down     map[string]bool // nodes the cluster stopped or killed
 	torn     bool
 	tornErr  error
 	tearDown sync.Mutex // serializes Teardown calls
@@ -44,6 +49,7 @@ var (
 	_ runners.Pauser       = (*Cluster)(nil)
 	_ runners.Isolator     = (*Cluster)(nil)
 	_ runners.LogCollector = (*Cluster)(nil)
+	_ runners.NetFaulter   = (*Cluster)(nil)
 )
 
 // node is one service of the project.
@@ -183,6 +189,10 @@ func (c *Cluster) Teardown(ctx context.Context) error {
 	}
 	if err := c.CollectLogs(ctx, filepath.Join(c.runDir, "logs")); err != nil {
 		c.log.Warn("collect container logs", "err", err)
+	}
+	// Only handles: the rules live in the containers' namespaces.
+	if err := c.closeKernel(); err != nil {
+		c.log.Warn("close the kernel network", "err", err)
 	}
 	var err error
 	if c.opts.Preserve {

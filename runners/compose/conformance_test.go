@@ -17,6 +17,9 @@ import (
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	if dir := os.Getenv(envLeakChild); dir != "" {
+		leakChildMain(dir)
+	}
 	os.Exit(m.Run())
 }
 

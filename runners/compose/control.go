@@ -17,7 +17,9 @@ import (
 )
 
 // Restart stops a node gracefully and starts it again with the same config
-// and data volume, returning once it answers on its API.
+// and data volume, returning once it answers on its API. The container
+// comes back in a new network namespace: the kernel faults in force are
+// applied there again first.
 func (c *Cluster) Restart(ctx context.Context, name string) error {
 	n, err := c.node(name)
 	if err != nil {
@@ -28,6 +30,10 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 		c.exits.take(name)
 		return fmt.Errorf("restart %s: %w", name, err)
 	}
+	if err := c.rejoin(ctx, n); err != nil {
+		return fmt.Errorf("restart %s: %w", name, err)
+	}
+	c.setDown(name, false)
 	return c.waitReady(ctx, n)
 }
 
@@ -42,6 +48,7 @@ func (c *Cluster) Kill(ctx context.Context, name string) error {
 		c.exits.take(name)
 		return fmt.Errorf("kill %s: %w", name, err)
 	}
+	c.setDown(name, true)
 	return c.waitState(ctx, n, false)
 }
 
@@ -57,11 +64,13 @@ func (c *Cluster) Stop(ctx context.Context, name string) error {
 		c.exits.take(name)
 		return fmt.Errorf("stop %s: %w", name, err)
 	}
+	c.setDown(name, true)
 	return nil
 }
 
 // Start starts a stopped or killed node's container and returns once the
-// node answers on its API.
+// node answers on its API, with the kernel faults in force applied again in
+// its new network namespace.
 func (c *Cluster) Start(ctx context.Context, name string) error {
 	n, err := c.node(name)
 	if err != nil {
@@ -70,6 +79,10 @@ func (c *Cluster) Start(ctx context.Context, name string) error {
 	if err := c.cli.ContainerStart(ctx, n.container, container.StartOptions{}); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
+	if err := c.rejoin(ctx, n); err != nil {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	c.setDown(name, false)
 	return c.waitReady(ctx, n)
 }
 
@@ -120,6 +133,11 @@ func (c *Cluster) Reconnect(ctx context.Context, name string) error {
 	err = c.cli.NetworkConnect(ctx, n.p2pNetwork, n.container, &network.EndpointSettings{Aliases: []string{p2pAlias(name), name}})
 	if err != nil && !strings.Contains(err.Error(), "already exists") {
 		return fmt.Errorf("reconnect %s to the peer network: %w", name, err)
+	}
+	// The engine may hand out another address: kernel faults in force must
+	// name the new one.
+	if err := c.rejoin(ctx, n); err != nil {
+		return fmt.Errorf("reconnect %s: %w", name, err)
 	}
 	return nil
 }

@@ -11,8 +11,14 @@
 // the run id (the project name), so Teardown, and Clean for earlier runs,
 // find them. Nodes talk on an internal network under the alias p2p-<node>;
 // their API ports are published on COMPOSE_RUNNER_HOST through a second
-// network where containers cannot reach each other, so Isolate can cut a
-// node off its peers by disconnecting it from the first one.
+// network where containers cannot reach each other, so cutting a node off
+// its peers leaves its API reachable.
+//
+// Network faults are nftables rules (and netem qdiscs) in each container's
+// own network namespace, applied and verified by package kernelnet, when
+// nomosrun may enter those namespaces (a local engine, CAP_NET_ADMIN and
+// CAP_SYS_ADMIN). Otherwise Isolate disconnects a node from the internal
+// network, and the other network faults go through the node's fault hooks.
 //
 // The Compose CLI ("docker compose", else docker-compose) brings projects up
 // and down; everything else (inspection, logs, node control, cleanup) uses

@@ -28,12 +28,16 @@ var passthroughEnv = []string{env.LogLevel.Name, env.LogFilter.Name, env.DevMode
 func init() {
 	runners.Register(runners.Info{
 		Name: Name, Doc: "nodes as Docker Compose containers",
-		// Node control goes through the Docker API, isolation disconnects a
-		// container from the peer network, the other network faults go through
-		// the node's fault hooks.
+		// Node control goes through the Docker API. Network faults are
+		// nftables rules (and netem) in each container's network namespace
+		// where nomosrun may enter them (a local engine, CAP_NET_ADMIN and
+		// CAP_SYS_ADMIN; checked at deploy); otherwise isolation disconnects
+		// a container from the peer network and the other network faults
+		// go through the node's fault hooks.
 		Caps: plan.NewCapabilities(
 			plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
 			plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
+			plan.CapKernelNetwork,
 		),
 		Checks: []string{"Docker engine", "Compose CLI", "node image"},
 		New:    func() (runners.Runner, error) { return New(Options{}) },
@@ -158,6 +162,7 @@ func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.C
 		}
 		log.Warn("a host port was taken meanwhile; retrying with new ports", "attempt", attempt, "err", err)
 	}
+	c.attachKernel(ctx)
 	c.watchExits()
 	log.Info("compose project up", "project", c.runID, "nodes", len(c.nodes), "file", c.file)
 	return c, nil

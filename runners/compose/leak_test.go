@@ -1,0 +1,222 @@
+package compose
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/network"
+
+	"github.com/nomosrun/nomosrun/runners"
+)
+
+// envLeakChild makes the test binary deploy four nodes with their run
+// directory under the path it holds, cut them 2+2 in the kernel, print
+// "ready <run id>" and wait to be killed.
+const envLeakChild = "COMPOSE_TEST_LEAK_CHILD"
+
+func leakChildMain(dir string) {
+	ctx := context.Background()
+	r, err := New(Options{StopTimeout: 5 * time.Second})
+	var c runners.Cluster
+	if err == nil {
+		c, err = r.Deploy(ctx, runners.DeploySpec{Plan: testPlan(4, 0, "full"), RunDir: dir, ChainStart: time.Now()})
+	}
+	if err == nil {
+		err = c.(*Cluster).KernelNetwork()
+	}
+	if err == nil {
+		_, err = c.(*Cluster).CutLinks(ctx, "p1", []string{"validator-0", "validator-1"}, []string{"validator-2", "validator-3"})
+	}
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	fmt.Println("ready", c.(*Cluster).RunID())
+	select {}
+}
+
+// running are values that change by themselves: nft's packet counts and a
+// bridge's timers.
+var running = regexp.MustCompile(`counter packets \d+ bytes \d+|\w+_timer +[\d.]+`)
+
+// hostDumps is the host's network configuration as ip and nft print it.
+func hostDumps(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, args := range [][]string{
+		{"ip", "-o", "-d", "link"}, {"ip", "-o", "addr"}, {"ip", "route", "show", "table", "all"},
+		{"ip", "rule"}, {"nft", "list", "ruleset"},
+	} {
+		b, err := exec.Command(args[0], args[1:]...).Output()
+		if err != nil {
+			t.Skipf("the leak test compares %v dumps: %v", args, err)
+		}
+		key := strings.Join(args, " ")
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = strings.TrimSpace(running.ReplaceAllString(l, "")); l != "" {
+				out[key] = append(out[key], l)
+			}
+		}
+	}
+	return out
+}
+
+// diffDumps returns the lines only in a and only in b, per dump.
+func diffDumps(a, b map[string][]string) []string {
+	var out []string
+	for k := range a {
+		for _, l := range a[k] {
+			if !slices.Contains(b[k], l) {
+				out = append(out, k+": - "+l)
+			}
+		}
+		for _, l := range b[k] {
+			if !slices.Contains(a[k], l) {
+				out = append(out, k+": + "+l)
+			}
+		}
+	}
+	return out
+}
+
+// TestCleanRemovesWhatAKilledKernelRunLeft: a nomosrun killed (SIGKILL)
+// while a kernel partition is in force leaves its containers, networks and
+// volumes; Clean of the run removes them, and the host's links, addresses,
+// routes, rules and nftables ruleset are as before: the faults' rules and
+// qdiscs lived in the containers' namespaces only.
+func TestCleanRemovesWhatAKilledKernelRunLeft(t *testing.T) {
+	realRunner(t)
+	needKernel(t)
+	ctx := context.Background()
+	cli, err := Docker(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	before := hostDumps(t)
+	run := startLeakChild(t)
+	t.Cleanup(func() { Clean(context.Background(), cli, run) })
+	left, err := list(ctx, cli, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Our networks' bridges, subnets and containers' addresses: what of
+	// the host the run touched.
+	var ours []string
+	for _, o := range left {
+		if o.Kind == "container" {
+			info, err := cli.ContainerInspect(ctx, o.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ep := range info.NetworkSettings.Networks {
+				ours = append(ours, ep.IPAddress+" ")
+			}
+		}
+		if o.Kind == "network" {
+			ours = append(ours, "br-"+o.ID[:12])
+			nw, err := cli.NetworkInspect(ctx, o.ID, network.InspectOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range nw.IPAM.Config {
+				ours = append(ours, c.Subnet)
+			}
+		}
+	}
+	ours = append(ours, hostVeths(hostDumps(t), ours)...)
+	if len(left) != 4+2+4 {
+		t.Fatalf("the killed run left %v; want its 4 containers, 2 networks and 4 volumes, or the test proves nothing", left)
+	}
+	removed, _, err := Clean(ctx, cli, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("clean removed %d objects", len(removed))
+	if left, err := list(ctx, cli, run); err != nil || len(left) > 0 {
+		t.Errorf("left after clean: %v (%v)", left, err)
+	}
+	for _, d := range diffDumps(before, hostDumps(t)) {
+		if mentionsAny(d, ours) {
+			t.Errorf("host configuration changed: %s", d)
+		} else {
+			t.Logf("changed meanwhile by another process (not this run): %s", d)
+		}
+	}
+}
+
+// startLeakChild runs a child that deploys and partitions a cluster,
+// SIGKILLs it once ready and returns its run id.
+func startLeakChild(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), envLeakChild+"="+t.TempDir())
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	line := make(chan string, 1)
+	go func() {
+		s := bufio.NewScanner(out)
+		s.Scan()
+		line <- s.Text()
+	}()
+	var got string
+	select {
+	case got = <-line:
+	case <-time.After(scaled(3 * time.Minute)):
+		t.Fatal("the child did not get ready in 3 minutes")
+	}
+	f := strings.Fields(got)
+	if len(f) != 2 || f[0] != "ready" {
+		t.Fatalf("child: %s", got)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	return f[1]
+}
+
+// hostVeths names the host ends of the containers' veths: the links whose
+// master is one of the run's bridges.
+func hostVeths(dumps map[string][]string, ours []string) []string {
+	var out []string
+	for _, l := range dumps["ip -o -d link"] {
+		f := strings.Fields(l)
+		if len(f) > 1 && mentionsAny(l, ours) && strings.HasPrefix(f[1], "veth") {
+			name, _, _ := strings.Cut(strings.TrimSuffix(f[1], ":"), "@")
+			out = append(out, " "+name+" ", " "+name+"@", "dev "+name+" ")
+		}
+	}
+	return out
+}
+
+func mentionsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
