@@ -35,7 +35,6 @@ type Cluster struct {
 	kernelfaults.Faulter
 
 	mu       sync.Mutex
-	down     map[string]bool // nodes the cluster stopped or killed
 	torn     bool
 	tornErr  error
 	tearDown sync.Mutex // serializes Teardown calls

@@ -26,6 +26,7 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 		return err
 	}
 	c.exits.expect(name)
+	c.leave(name)
 	if err := c.cli.ContainerRestart(ctx, n.container, c.stopOptions()); err != nil {
 		c.exits.take(name)
 		return fmt.Errorf("restart %s: %w", name, err)
@@ -33,7 +34,6 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 	if err := c.rejoin(ctx, n); err != nil {
 		return fmt.Errorf("restart %s: %w", name, err)
 	}
-	c.setDown(name, false)
 	return c.waitReady(ctx, n)
 }
 
@@ -44,11 +44,11 @@ func (c *Cluster) Kill(ctx context.Context, name string) error {
 		return err
 	}
 	c.exits.expect(name)
+	c.leave(name)
 	if err := c.cli.ContainerKill(ctx, n.container, "SIGKILL"); err != nil {
 		c.exits.take(name)
 		return fmt.Errorf("kill %s: %w", name, err)
 	}
-	c.setDown(name, true)
 	return c.waitState(ctx, n, false)
 }
 
@@ -60,11 +60,11 @@ func (c *Cluster) Stop(ctx context.Context, name string) error {
 		return err
 	}
 	c.exits.expect(name)
+	c.leave(name)
 	if err := c.cli.ContainerStop(ctx, n.container, c.stopOptions()); err != nil {
 		c.exits.take(name)
 		return fmt.Errorf("stop %s: %w", name, err)
 	}
-	c.setDown(name, true)
 	return nil
 }
 
@@ -82,7 +82,6 @@ func (c *Cluster) Start(ctx context.Context, name string) error {
 	if err := c.rejoin(ctx, n); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
-	c.setDown(name, false)
 	return c.waitReady(ctx, n)
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
-	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/kernelfaults"
 	"github.com/nomosrun/nomosrun/runners/kernelnet"
 )
@@ -140,50 +139,11 @@ func (c *Cluster) closeKernel() error {
 	return c.Faulter.Net.Close()
 }
 
-// CutLinks cuts the links between a and b in the containers' namespaces
-// (kernelfaults.Faulter.CutLinks), once every node of both sides runs.
-func (c *Cluster) CutLinks(ctx context.Context, id string, a, b []string) (string, error) {
-	if err := c.allRunning(id, a, b); err != nil {
-		return "", err
+// leave tells the kernel network that a node's container stopped: its
+// namespace is gone, so faults leave it out until rejoin applies them in
+// the new one.
+func (c *Cluster) leave(name string) {
+	if c.Faulter.Net != nil {
+		_ = c.Faulter.Net.Leave(name) // the name is the cluster's own
 	}
-	return c.Faulter.CutLinks(ctx, id, a, b)
-}
-
-// ImpairLinks impairs what from sends to to in the containers' namespaces
-// (kernelfaults.Faulter.ImpairLinks), once every node involved runs.
-func (c *Cluster) ImpairLinks(ctx context.Context, id string, from, to []string, imp runners.Impairment) (string, error) {
-	if err := c.allRunning(id, from, to); err != nil {
-		return "", err
-	}
-	return c.Faulter.ImpairLinks(ctx, id, from, to, imp)
-}
-
-// allRunning refuses a kernel fault on a node that is stopped or killed:
-// its container has no network namespace to hold the rules or answer the
-// probes. The error wraps runners.ErrKernelLacks, so a fault that left the
-// mechanism to nomosrun goes the other way (Isolate, the fault hooks), as
-// without the kernel network; Start applies the faults in force again.
-func (c *Cluster) allRunning(id string, sides ...[]string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, side := range sides {
-		for _, name := range side {
-			if c.down[name] {
-				return fmt.Errorf("%w: fault %s: %s is not running, its container has no network namespace until it starts",
-					runners.ErrKernelLacks, id, name)
-			}
-		}
-	}
-	return nil
-}
-
-// setDown records whether a node's container was stopped or killed by the
-// cluster.
-func (c *Cluster) setDown(name string, down bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.down == nil {
-		c.down = map[string]bool{}
-	}
-	c.down[name] = down
 }
