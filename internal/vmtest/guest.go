@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,6 +37,14 @@ func setupGuest() error {
 		if err := loadModule(f); err != nil {
 			return err
 		}
+	}
+	// Tests serve HTTP on loopback, which a fresh kernel leaves down.
+	lo, err := netlink.LinkByName("lo")
+	if err != nil {
+		return fmt.Errorf("loopback: %w", err)
+	}
+	if err := netlink.LinkSetUp(lo); err != nil {
+		return fmt.Errorf("loopback up: %w", err)
 	}
 	return nil
 }
