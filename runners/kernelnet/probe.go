@@ -60,31 +60,78 @@ func (n *Network) verifyHealed(ctx context.Context, f *fault, start time.Time) (
 	return result(r, start)
 }
 
+// cutRounds is how many times a cut link whose source proved slow is
+// probed before the measurement counts as inconclusive.
+const cutRounds = 3
+
 // probeCut tries a TCP connection over each link of f: a cut link lets the
 // SYN die, so the attempt times out. A refusal or an answer means packets
-// got through.
+// got through. A timeout only counts when its source, at the same time,
+// connects to its own address within the same timeout: a source too slow
+// for that (a machine under load) proves nothing, and its links are probed
+// again.
 func (n *Network) probeCut(ctx context.Context, f *fault, links []link) Report {
 	r := Report{Fault: f.id, Action: "cut", Links: len(links)}
-	outcomes, err := probeConnect(ctx, links, n.opts.CutTimeout)
-	if err != nil {
-		r.Detail = append(r.Detail, err.Error())
-		return r
+	pending := links
+	for round := 0; round < cutRounds && len(pending) > 0 && ctx.Err() == nil; round++ {
+		outcomes, err := probeConnect(ctx, pending, n.opts.CutTimeout)
+		if err != nil {
+			r.Detail = append(r.Detail, err.Error())
+			return r
+		}
+		slow := slowSources(ctx, pending, outcomes, n.opts.CutTimeout)
+		var again []link
+		for i, o := range outcomes {
+			l := pending[i]
+			switch {
+			case IsTimeout(o.err) && slow[l.from]:
+				again = append(again, l)
+			case IsTimeout(o.err):
+				r.Held++
+			case o.err == nil:
+				r.Detail = append(r.Detail, fmt.Sprintf("%s connected in %v", l, o.rtt))
+			default:
+				r.Detail = append(r.Detail, fmt.Sprintf("%s: %v", l, o.err))
+			}
+		}
+		pending = again
 	}
-	for i, o := range outcomes {
-		if IsTimeout(o.err) {
-			r.Held++
-			continue
-		}
-		if o.err == nil {
-			r.Detail = append(r.Detail, fmt.Sprintf("%s connected in %v", links[i], o.rtt))
-		} else {
-			r.Detail = append(r.Detail, fmt.Sprintf("%s: %v", links[i], o.err))
-		}
+	for _, l := range pending {
+		r.Detail = append(r.Detail, fmt.Sprintf("%s: inconclusive: %s did not reach its own address within %v either, %d times",
+			l, l.from.name, n.opts.CutTimeout, cutRounds))
 	}
 	if r.OK() {
 		r.Detail = append(r.Detail, fmt.Sprintf("no link answered within %v", n.opts.CutTimeout))
 	}
 	return r
+}
+
+// slowSources returns the sources of timed-out links that cannot connect
+// to a listener on their own address within timeout either.
+func slowSources(ctx context.Context, links []link, outcomes []outcome, timeout time.Duration) map[*nodeNet]bool {
+	var sources []*nodeNet
+	seen := map[*nodeNet]bool{}
+	for i, o := range outcomes {
+		if from := links[i].from; IsTimeout(o.err) && !seen[from] {
+			seen[from] = true
+			sources = append(sources, from)
+		}
+	}
+	slow := make([]bool, len(sources))
+	parallel(len(sources), 64, func(i int) {
+		nn := sources[i]
+		addr, ln, err := nn.ep.ListenTCP(ctx, nn.addr)
+		if err == nil {
+			_, err = nn.ep.Dial(ctx, addr, timeout)
+			ln.Close()
+		}
+		slow[i] = err != nil
+	})
+	out := map[*nodeNet]bool{}
+	for i, nn := range sources {
+		out[nn] = slow[i]
+	}
+	return out
 }
 
 // outcome is one connection attempt.
