@@ -48,7 +48,7 @@ var rules = []rule{
 	// kernelnet manages namespaces, links and kernel faults for any runner;
 	// it knows nodes only by name and address.
 	{"runners/kernelnet", []string{"engine", "runners", "simnode", "nodeapi", "starlib"},
-		"the kernel network layer knows no plan, node or runner", nil, nil},
+		"the kernel network layer knows no plan, node or runner", []string{"runners/kernelnet"}, nil},
 	{"nodeapi", []string{"simnode", "engine", "runners"},
 		"the node API client is shared by the engine and tests and must stay small", nil, nil},
 }

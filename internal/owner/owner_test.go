@@ -16,7 +16,7 @@ func TestLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	host, _ := os.Hostname()
-	for _, o := range []string{host + ":" + strconv.Itoa(cmd.Process.Pid), "elsewhere:1", "nonsense", host + ":0"} {
+	for _, o := range []string{host + ":" + strconv.Itoa(cmd.Process.Pid), "elsewhere:1", "nonsense", "", host + ":0", host + ":x", host + ":999999999"} {
 		if Live(o) {
 			t.Errorf("%q is live", o)
 		}

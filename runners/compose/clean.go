@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
-	"syscall"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
@@ -15,6 +12,8 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
+
+	"github.com/nomosrun/nomosrun/internal/owner"
 )
 
 // Object is a container, network or volume of a run.
@@ -26,26 +25,9 @@ type Object struct {
 	Owner string // the io.nomosrun.owner label: host:pid of the nomosrun that made it
 }
 
-// owner is this process's io.nomosrun.owner label value.
-func owner() string {
-	host, _ := os.Hostname()
-	return host + ":" + strconv.Itoa(os.Getpid())
-}
-
 // live reports whether the nomosrun process that made o is still running on
 // this machine. A preserved stack's process has exited, so it is not live.
-func (o Object) live() bool {
-	host, pid, ok := strings.Cut(o.Owner, ":")
-	if me, _ := os.Hostname(); !ok || host != me {
-		return false
-	}
-	n, err := strconv.Atoi(pid)
-	if err != nil || n <= 0 {
-		return false
-	}
-	err = syscall.Kill(n, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
+func (o Object) live() bool { return owner.Live(o.Owner) }
 
 // String is "kind name (run id)".
 func (o Object) String() string { return fmt.Sprintf("%s %s (run %s)", o.Kind, o.Name, o.Run) }

@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/network"
 
+	"github.com/nomosrun/nomosrun/internal/hostdump"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -43,50 +42,6 @@ func leakChildMain(dir string) {
 	select {}
 }
 
-// running are values that change by themselves: nft's packet counts and a
-// bridge's timers.
-var running = regexp.MustCompile(`counter packets \d+ bytes \d+|\w+_timer +[\d.]+`)
-
-// hostDumps is the host's network configuration as ip and nft print it.
-func hostDumps(t *testing.T) map[string][]string {
-	t.Helper()
-	out := map[string][]string{}
-	for _, args := range [][]string{
-		{"ip", "-o", "-d", "link"}, {"ip", "-o", "addr"}, {"ip", "route", "show", "table", "all"},
-		{"ip", "rule"}, {"nft", "list", "ruleset"},
-	} {
-		b, err := exec.Command(args[0], args[1:]...).Output()
-		if err != nil {
-			t.Skipf("the leak test compares %v dumps: %v", args, err)
-		}
-		key := strings.Join(args, " ")
-		for _, l := range strings.Split(string(b), "\n") {
-			if l = strings.TrimSpace(running.ReplaceAllString(l, "")); l != "" {
-				out[key] = append(out[key], l)
-			}
-		}
-	}
-	return out
-}
-
-// diffDumps returns the lines only in a and only in b, per dump.
-func diffDumps(a, b map[string][]string) []string {
-	var out []string
-	for k := range a {
-		for _, l := range a[k] {
-			if !slices.Contains(b[k], l) {
-				out = append(out, k+": - "+l)
-			}
-		}
-		for _, l := range b[k] {
-			if !slices.Contains(a[k], l) {
-				out = append(out, k+": + "+l)
-			}
-		}
-	}
-	return out
-}
-
 // TestCleanRemovesWhatAKilledKernelRunLeft: a nomosrun killed (SIGKILL)
 // while a kernel partition is in force leaves its containers, networks and
 // volumes; Clean of the run removes them, and the host's links, addresses,
@@ -101,7 +56,7 @@ func TestCleanRemovesWhatAKilledKernelRunLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	before := hostDumps(t)
+	before := hostdump.Take(t)
 	run := startLeakChild(t)
 	t.Cleanup(func() { Clean(context.Background(), cli, run) })
 	left, err := list(ctx, cli, run)
@@ -132,7 +87,7 @@ func TestCleanRemovesWhatAKilledKernelRunLeft(t *testing.T) {
 			}
 		}
 	}
-	ours = append(ours, hostVeths(hostDumps(t), ours)...)
+	ours = append(ours, hostVeths(hostdump.Take(t), ours)...)
 	if len(left) != 4+2+4 {
 		t.Fatalf("the killed run left %v; want its 4 containers, 2 networks and 4 volumes, or the test proves nothing", left)
 	}
@@ -144,13 +99,7 @@ func TestCleanRemovesWhatAKilledKernelRunLeft(t *testing.T) {
 	if left, err := list(ctx, cli, run); err != nil || len(left) > 0 {
 		t.Errorf("left after clean: %v (%v)", left, err)
 	}
-	for _, d := range diffDumps(before, hostDumps(t)) {
-		if mentionsAny(d, ours) {
-			t.Errorf("host configuration changed: %s", d)
-		} else {
-			t.Logf("changed meanwhile by another process (not this run): %s", d)
-		}
-	}
+	before.Check(t, hostdump.Take(t), ours)
 }
 
 // startLeakChild runs a child that deploys and partitions a cluster,
@@ -200,23 +149,14 @@ func startLeakChild(t *testing.T) string {
 
 // hostVeths names the host ends of the containers' veths: the links whose
 // master is one of the run's bridges.
-func hostVeths(dumps map[string][]string, ours []string) []string {
+func hostVeths(dumps hostdump.Snapshot, ours []string) []string {
 	var out []string
 	for _, l := range dumps["ip -o -d link"] {
 		f := strings.Fields(l)
-		if len(f) > 1 && mentionsAny(l, ours) && strings.HasPrefix(f[1], "veth") {
+		if len(f) > 1 && hostdump.MentionsAny(l, ours) && strings.HasPrefix(f[1], "veth") {
 			name, _, _ := strings.Cut(strings.TrimSuffix(f[1], ":"), "@")
 			out = append(out, " "+name+" ", " "+name+"@", "dev "+name+" ")
 		}
 	}
 	return out
-}
-
-func mentionsAny(s string, words []string) bool {
-	for _, w := range words {
-		if strings.Contains(s, w) {
-			return true
-		}
-	}
-	return false
 }

@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/nomosrun/nomosrun/internal/owner"
 	"github.com/nomosrun/nomosrun/nodeimage"
 )
 
@@ -80,7 +81,7 @@ type serviceSpec struct {
 // projectFile renders the Compose file of a run.
 func projectFile(runID, image, hostIP string, env map[string]string, stopGrace string, svcs []serviceSpec) ([]byte, error) {
 	labels := func(node string) map[string]string {
-		l := map[string]string{LabelRun: runID, LabelOwner: owner()}
+		l := map[string]string{LabelRun: runID, LabelOwner: owner.Self()}
 		if node != "" {
 			l[LabelNode] = node
 		}

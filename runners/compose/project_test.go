@@ -2,13 +2,13 @@ package compose
 
 import (
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/nomosrun/nomosrun/internal/env"
+	"github.com/nomosrun/nomosrun/internal/owner"
 )
 
 func TestProjectFile(t *testing.T) {
@@ -42,7 +42,7 @@ func TestProjectFile(t *testing.T) {
 	if _, ok := v.Networks[ctlNet]; !ok {
 		t.Error("service is not on the ctl network")
 	}
-	if v.Labels[LabelRun] != "nomosrun-abc" || v.Labels[LabelNode] != "validator-0" || v.Labels[LabelOwner] != owner() || v.Environment["NOMOS_LOG_LEVEL"] != "debug" {
+	if v.Labels[LabelRun] != "nomosrun-abc" || v.Labels[LabelNode] != "validator-0" || v.Labels[LabelOwner] != owner.Self() || v.Environment["NOMOS_LOG_LEVEL"] != "debug" {
 		t.Errorf("labels %v env %v", v.Labels, v.Environment)
 	}
 	if !f.Networks[p2pNet].Internal || f.Networks[ctlNet].DriverOpts["com.docker.network.bridge.enable_icc"] != "false" {
@@ -82,23 +82,5 @@ func TestPortTaken(t *testing.T) {
 	err := errors.New("Error starting userland proxy: listen tcp4 127.0.0.1:40001: bind: address already in use")
 	if !portTaken(err) || portTaken(errors.New("no such image")) {
 		t.Fatal("portTaken misclassifies")
-	}
-}
-
-func TestLiveOwner(t *testing.T) {
-	host, _ := os.Hostname()
-	for _, tc := range []struct {
-		owner string
-		live  bool
-	}{
-		{owner(), true},
-		{host + ":999999999", false},
-		{"elsewhere:1", false},
-		{"", false},
-		{host + ":x", false},
-	} {
-		if got := (Object{Owner: tc.owner}).live(); got != tc.live {
-			t.Errorf("owner %q: live = %v, want %v", tc.owner, got, tc.live)
-		}
 	}
 }

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nomosrun/nomosrun/internal/hostdump"
 	"github.com/nomosrun/nomosrun/internal/vmtest"
 	"github.com/vishvananda/netlink"
 )
@@ -55,51 +55,10 @@ func leakChildMain(prefix string) {
 	select {}
 }
 
-// hostDumps is the host's network configuration as ip and nft print it.
-func hostDumps(t *testing.T) map[string][]string {
-	t.Helper()
-	out := map[string][]string{}
-	for _, args := range [][]string{
-		{"ip", "-o", "link"}, {"ip", "-o", "addr"}, {"ip", "route", "show", "table", "all"},
-		{"ip", "rule"}, {"nft", "list", "ruleset"},
-	} {
-		b, err := exec.Command(args[0], args[1:]...).Output()
-		if err != nil {
-			t.Skipf("%v: %v", args, err)
-		}
-		key := strings.Join(args, " ")
-		for _, l := range strings.Split(string(b), "\n") {
-			// Counters and link statistics change by themselves.
-			if l = strings.TrimSpace(l); l != "" && !strings.Contains(l, "counter packets") {
-				out[key] = append(out[key], l)
-			}
-		}
-	}
-	return out
-}
-
-// diffDumps returns the lines only in a and only in b, per dump.
-func diffDumps(a, b map[string][]string) []string {
-	var out []string
-	for k := range a {
-		for _, l := range a[k] {
-			if !slices.Contains(b[k], l) {
-				out = append(out, k+": - "+l)
-			}
-		}
-		for _, l := range b[k] {
-			if !slices.Contains(a[k], l) {
-				out = append(out, k+": + "+l)
-			}
-		}
-	}
-	return out
-}
-
 func TestCleanRemovesWhatAKilledRunLeft(t *testing.T) {
 	need(t)
 	prefix := leakPrefix
-	before := hostDumps(t)
+	before := hostdump.Take(t)
 	run, subnet := startLeakChild(t, prefix)
 	ours := []string{run, "nr" + strings.TrimPrefix(run, prefix), strings.TrimSuffix(subnet, "0/24"), tableName}
 	if left := leftovers(t, prefix); len(left) < 5 {
@@ -113,13 +72,7 @@ func TestCleanRemovesWhatAKilledRunLeft(t *testing.T) {
 	if left := leftovers(t, prefix); len(left) > 0 {
 		t.Errorf("left after clean: %v", left)
 	}
-	for _, d := range diffDumps(before, hostDumps(t)) {
-		if mentionsAny(d, ours) {
-			t.Errorf("host configuration changed: %s", d)
-		} else {
-			t.Logf("changed meanwhile by another process (not this run): %s", d)
-		}
-	}
+	before.Check(t, hostdump.Take(t), ours)
 }
 
 // startLeakChild runs a child that builds a partitioned network, SIGKILLs
@@ -188,15 +141,6 @@ func leftovers(t *testing.T, prefix string) []string {
 		}
 	}
 	return out
-}
-
-func mentionsAny(s string, words []string) bool {
-	for _, w := range words {
-		if strings.Contains(s, w) {
-			return true
-		}
-	}
-	return false
 }
 
 func TestCleanLeavesALiveRunAlone(t *testing.T) {
