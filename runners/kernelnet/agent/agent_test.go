@@ -15,7 +15,7 @@ import (
 // attached builds real namespaces for nodes, serves each through an agent
 // Server, and attaches a second network to them through Clients only, as
 // the Kubernetes runner does with pods.
-func attached(t *testing.T, nodes ...string) *kernelnet.Network {
+func attached(t testing.TB, nodes ...string) *kernelnet.Network {
 	t.Helper()
 	if err := kernelnet.Available(); err != nil {
 		t.Skipf("the network agent's test needs privileges to make namespaces: %v", err)
