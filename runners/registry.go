@@ -26,6 +26,10 @@ type Info struct {
 	// New builds the runner with its default options. Runners read their
 	// own environment variables (internal/env).
 	New func() (Runner, error)
+	// NetworkFaults, when set, says how this machine's runs will apply
+	// network faults that may use the kernel, as far as it can tell before
+	// deploying (nomosrun plan prints it).
+	NetworkFaults func() string
 }
 
 var (

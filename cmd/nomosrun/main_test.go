@@ -47,6 +47,24 @@ func TestPlanText(t *testing.T) {
 	}
 }
 
+// The plan says how this machine's runner will apply network faults, and
+// only when the scenario has some.
+func TestPlanSaysHowNetworkFaultsApply(t *testing.T) {
+	t.Setenv("NOMOS_HOST_NETWORK", "loopback")
+	_, out, _ := nomosrun(t, "plan", "../../examples/partition_heal.star")
+	if !strings.Contains(out, "network faults on the host runner here: by the nodes' testing API (NOMOS_HOST_NETWORK=loopback)") {
+		t.Errorf("plan of a partition does not say how it applies:\n%s", out)
+	}
+	_, out, _ = nomosrun(t, "plan", "--runner", "k8s", "../../examples/partition_heal.star")
+	if !strings.Contains(out, "by a network agent with NET_ADMIN beside each node") {
+		t.Errorf("k8s plan of a partition does not name the agent:\n%s", out)
+	}
+	_, out, _ = nomosrun(t, "plan", "../../examples/chaos_resilience.star")
+	if strings.Contains(out, "network faults on") {
+		t.Errorf("a plan without network faults speaks of them:\n%s", out)
+	}
+}
+
 func TestPlanJSONSeedAndSet(t *testing.T) {
 	code, out, errOut := nomosrun(t, "plan", "../../examples/matrix.star", "--json", "--seed", "9", "--set", "validators=5", "--set=chaos=true")
 	if code != ExitOK {

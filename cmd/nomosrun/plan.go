@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/k8s"
 	"github.com/nomosrun/nomosrun/starlib"
 )
@@ -93,6 +94,9 @@ func planFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 		}
 		if err := res.Plan.WriteText(a.stdout); err != nil {
 			return fmt.Errorf("write plan: %w", err)
+		}
+		if info, err := runners.Lookup(f.runner); err == nil && info.NetworkFaults != nil && res.Plan.MayUseKernelNetwork() {
+			fmt.Fprintf(a.stdout, "\nnetwork faults on the %s runner here: %s\n", f.runner, info.NetworkFaults())
 		}
 		return nil
 	}

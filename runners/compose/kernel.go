@@ -37,6 +37,16 @@ func (c *Cluster) attachKernel(ctx context.Context) {
 	c.log.Info("compose network faults: in the kernel, in each container's network namespace")
 }
 
+// networkFaults predicts how a deploy here will apply network faults; the
+// engine's locality is only known once the containers run.
+func networkFaults() string {
+	if err := kernelnet.Available(); err != nil {
+		return "isolate by docker network disconnect, the others by the nodes' testing API: " + err.Error()
+	}
+	return "in the kernel, in each container's network namespace, when the Docker engine runs on this machine " +
+		"(a delay only where the kernel has sch_netem); else as without the privilege"
+}
+
 // kernelNetwork attaches a kernelnet network to the running containers.
 // Delays are measured from an undelayed node (no self endpoint): the p2p
 // network is internal, nomosrun's own namespace may not reach it.

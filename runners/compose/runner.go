@@ -39,8 +39,9 @@ func init() {
 			plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA,
 			plan.CapKernelNetwork,
 		),
-		Checks: []string{"Docker engine", "Compose CLI", "node image"},
-		New:    func() (runners.Runner, error) { return New(Options{}) },
+		Checks:        []string{"Docker engine", "Compose CLI", "node image"},
+		New:           func() (runners.Runner, error) { return New(Options{}) },
+		NetworkFaults: networkFaults,
 	})
 }
 

@@ -57,15 +57,16 @@ var passthroughEnv = []string{
 func init() {
 	runners.Register(runners.Info{
 		Name: Name, Doc: "nodes as processes on this machine",
-		// Restart, kill, pause and logs are process signals and files; isolate,
-		// partition, latency and clock skew go through the node's fault hooks,
-		// which the engine drives on any runner.
+		// Restart, kill, pause and logs are process signals and files;
+		// isolate, partition and latency are the kernel's in netns mode
+		// (network.go), else, like clock skew, the node's fault hooks.
 		Caps: plan.NewCapabilities(
 			plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs,
 			plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA, plan.CapKernelNetwork,
 		),
-		Checks: []string{"node binary", "KZG parameters", "free ports", "network namespaces"},
-		New:    func() (runners.Runner, error) { return New(Options{}) },
+		Checks:        []string{"node binary", "KZG parameters", "free ports", "network namespaces"},
+		New:           func() (runners.Runner, error) { return New(Options{}) },
+		NetworkFaults: networkFaults,
 	})
 }
 

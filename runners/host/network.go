@@ -61,6 +61,24 @@ func useNetns(mode string, log *slog.Logger) (bool, error) {
 	return false, nil
 }
 
+// networkFaults predicts how a deploy here will apply network faults.
+func networkFaults() string {
+	mode, err := checkNetwork(env.HostNetwork.Get())
+	if err != nil {
+		return err.Error()
+	}
+	if mode == NetworkLoopback {
+		return "by the nodes' testing API (" + env.HostNetwork.Name + "=" + NetworkLoopback + ")"
+	}
+	if err := kernelnet.Available(); err != nil {
+		if mode == NetworkNetns {
+			return "none: the deploy will fail, " + err.Error()
+		}
+		return "by the nodes' testing API, the nodes on loopback: " + err.Error()
+	}
+	return "in the kernel, in a network namespace per node (a delay only where the kernel has sch_netem)"
+}
+
 // placement is where one deploy's nodes live: their ports and addresses,
 // and the run's network in netns mode (nil on loopback).
 type placement struct {

@@ -60,6 +60,10 @@ func init() {
 		),
 		Checks: []string{"kubeconfig", "cluster"},
 		New:    func() (runners.Runner, error) { return New(Options{}) },
+		NetworkFaults: func() string {
+			return "in the kernel, by a network agent with NET_ADMIN beside each node " +
+				"(the namespace must admit privileged pods; a delay only where the nodes' kernel has sch_netem)"
+		},
 	})
 }
 
