@@ -380,8 +380,12 @@ func TestNetworkFaultsGoThroughTheKernelWhereTheyCan(t *testing.T) {
 				if start.Via != tc.via || !strings.HasPrefix(start.Measured, tc.applied) {
 					t.Errorf("started via %q: %q\nwant via %q: %q...", start.Via, start.Measured, tc.via, tc.applied)
 				}
-				if heal := evs.of(tc.fault.ID, Healed); heal.Via != tc.via {
+				heal := evs.of(tc.fault.ID, Healed)
+				if heal.Via != tc.via {
 					t.Errorf("healed via %q, want %q", heal.Via, tc.via)
+				}
+				if tc.via == plan.ViaKernel && !strings.HasSuffix(heal.Measured, "; peers back after 0s") {
+					t.Errorf("a healed kernel cut does not say when the peers came back: %q", heal.Measured)
 				}
 				ops := []string{"kernel_cut", "kernel_heal", "kernel_impair", "block_peers", "unblock_peers", "link_fault"}
 				if got := strings.Join(c.CallLog(ops...), "; "); got != tc.calls {
@@ -390,4 +394,20 @@ func TestNetworkFaultsGoThroughTheKernelWhereTheyCan(t *testing.T) {
 			})
 		})
 	}
+}
+
+// Peers that do not come back after a heal are reported by name, with how
+// many each has of how many before, once the wait runs out.
+func TestPeersNotBackAreNamed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, env, _ := setup(t, nil)
+		s := &Schedule{env: env}
+		got := s.peersBack(context.Background(), map[string]int{"validator-0": 2, "validator-1": 9})
+		if want := "peers not all back after 20s: validator-1 has 1/9"; got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+		if got := s.peersBack(context.Background(), map[string]int{"validator-0": 2}); got != "peers back after 0s" {
+			t.Errorf("all back: %q", got)
+		}
+	})
 }

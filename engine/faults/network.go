@@ -15,8 +15,9 @@ import (
 // kernel path measured.
 type applied struct {
 	via      plan.Via
-	parts    []string // kernel fault ids, healed together
-	measured string   // the runner's verification, or why the node's hooks were used
+	parts    []string       // kernel fault ids, healed together
+	measured string         // the runner's verification, or why the node's hooks were used
+	peers    map[string]int // each node's peer count before a kernel cut
 }
 
 // network wraps the node-hook apply and heal of a network fault kind with
@@ -28,9 +29,11 @@ func network(node kind) kind {
 		apply: func(s *Schedule, ctx context.Context, f plan.Fault) error {
 			nf, why := s.kernel(f)
 			if nf != nil {
+				peers := s.peerCounts(ctx, f)
 				a, err := s.kernelApply(ctx, nf, f)
 				switch {
 				case err == nil:
+					a.peers = peers
 					s.setApplied(f.ID, a)
 					return nil
 				case f.Via == plan.ViaAuto && errors.Is(err, runners.ErrKernelLacks):
@@ -57,8 +60,12 @@ func network(node kind) kind {
 				line, err := nf.HealLinks(ctx, id)
 				lines, errs = append(lines, line), append(errs, err)
 			}
+			err := errors.Join(errs...)
+			if err == nil && a.peers != nil {
+				lines = append(lines, s.peersBack(ctx, a.peers))
+			}
 			s.setHealed(f.ID, strings.Join(lines, "; "))
-			return errors.Join(errs...)
+			return err
 		},
 	}
 }
