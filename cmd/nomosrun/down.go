@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
+	"github.com/nomosrun/nomosrun/runners/attach"
 )
 
 var downCmd = &command{
@@ -74,34 +74,26 @@ func downFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 }
 
 // readEndpoints reads dir/endpoints.json with errors that say what to do.
-func readEndpoints(dir string) (*endpoints, error) {
+func readEndpoints(dir string) (*attach.Endpoints, error) {
 	if fi, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("run directory %s: %w", dir, errors.Unwrap(err))
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory; give the run directory of a nomosrun up", dir)
 	}
-	path := filepath.Join(dir, endpointsFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no %s in %s: no cluster is up from this directory (never brought up, or already down)", endpointsFile, dir)
-	}
+	ep, err := attach.Read(dir)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	var ep endpoints
-	if err := json.Unmarshal(b, &ep); err != nil {
-		return nil, fmt.Errorf("%s is not an endpoints file written by nomosrun up: %w", path, err)
+		return nil, err
 	}
 	if ep.PID <= 0 {
-		return nil, fmt.Errorf("%s names no nomosrun up process (pid %d)", path, ep.PID)
+		return nil, fmt.Errorf("%s names no nomosrun up process (pid %d)", filepath.Join(dir, endpointsFile), ep.PID)
 	}
-	return &ep, nil
+	return ep, nil
 }
 
 // upAlive reports whether the process recorded in ep is still the running
 // `nomosrun up`: it exists, is not a zombie waiting to be reaped, and (on
 // Linux) runs the recorded executable, so a reused pid is never signalled.
-func upAlive(ep *endpoints) bool {
+func upAlive(ep *attach.Endpoints) bool {
 	err := syscall.Kill(ep.PID, 0)
 	if err != nil && !errors.Is(err, syscall.EPERM) {
 		return false
@@ -132,7 +124,7 @@ func upAlive(ep *endpoints) bool {
 
 // stillAnswering returns an error naming every recorded node whose API
 // still answers.
-func stillAnswering(ctx context.Context, ep *endpoints) error {
+func stillAnswering(ctx context.Context, ep *attach.Endpoints) error {
 	var alive []string
 	for _, n := range ep.Nodes {
 		cctx, cancel := context.WithTimeout(ctx, time.Second)

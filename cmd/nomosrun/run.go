@@ -18,6 +18,7 @@ import (
 	"github.com/nomosrun/nomosrun/engine/run"
 	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/runners"
+	_ "github.com/nomosrun/nomosrun/runners/attach"  // registers the attach runner
 	_ "github.com/nomosrun/nomosrun/runners/compose" // registers the compose runner
 	_ "github.com/nomosrun/nomosrun/runners/host"    // registers the host runner
 	_ "github.com/nomosrun/nomosrun/runners/k8s"     // registers the k8s runner

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/nomosrun/nomosrun/engine/run"
 	"github.com/nomosrun/nomosrun/runners"
+	"github.com/nomosrun/nomosrun/runners/attach"
 )
 
 var upCmd = &command{
@@ -25,29 +25,8 @@ var upCmd = &command{
 }
 
 // endpointsFile is the file, in the run directory, that describes a cluster
-// kept up by `nomosrun up`; `nomosrun down` reads it.
-const endpointsFile = "endpoints.json"
-
-// endpoints is the content of endpoints.json.
-type endpoints struct {
-	Scenario string `json:"scenario"`
-	Runner   string `json:"runner"`
-	// PID is the `nomosrun up` process; SIGTERM to it tears the cluster down.
-	PID int `json:"pid"`
-	// Executable is that process's binary, so `down` never signals an
-	// unrelated process that reused the pid.
-	Executable string          `json:"executable"`
-	StartedAt  time.Time       `json:"started_at"`
-	RunDir     string          `json:"run_dir"`
-	Nodes      []endpointsNode `json:"nodes"`
-}
-
-type endpointsNode struct {
-	Name       string `json:"name"`
-	Role       string `json:"role"`
-	API        string `json:"api"`
-	TestingAPI string `json:"testing_api"`
-}
+// kept up by `nomosrun up`; `nomosrun down` and the attach runner read it.
+const endpointsFile = attach.File
 
 func upFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 	f := scenarioFlagsOn(fs)
@@ -97,7 +76,7 @@ func upFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 		}
 
 		ep := newEndpoints(res.Plan.Scenario, r.Name(), d)
-		if err := writeEndpoints(dir, ep); err != nil {
+		if err := attach.Write(dir, ep); err != nil {
 			if terr := d.Teardown(ctx); terr != nil {
 				err = errors.Join(err, terr)
 			}
@@ -143,43 +122,19 @@ func waitInterrupt(ctx context.Context, a *app, exited <-chan error) {
 	}
 }
 
-func newEndpoints(scenario, runner string, d *run.Deployment) *endpoints {
+func newEndpoints(scenario, runner string, d *run.Deployment) *attach.Endpoints {
 	exe, _ := os.Executable()
-	ep := &endpoints{Scenario: scenario, Runner: runner, PID: os.Getpid(), Executable: exe,
-		StartedAt: d.Started.UTC().Truncate(time.Millisecond), RunDir: d.RunDir, Nodes: []endpointsNode{}}
+	ep := &attach.Endpoints{Scenario: scenario, Runner: runner, PID: os.Getpid(), Executable: exe,
+		StartedAt: d.Started.UTC().Truncate(time.Millisecond), RunDir: d.RunDir, Nodes: []attach.Node{}}
 	for _, n := range d.Nodes {
-		ep.Nodes = append(ep.Nodes, endpointsNode{Name: n.Name(), Role: string(n.Role()), API: n.API(), TestingAPI: n.TestingAPI()})
+		ep.Nodes = append(ep.Nodes, attach.Node{Name: n.Name(), Role: string(n.Role()), API: n.API(), TestingAPI: n.TestingAPI()})
 	}
 	return ep
 }
 
-// writeEndpoints writes dir/endpoints.json atomically, so a reader never
-// sees half a file.
-func writeEndpoints(dir string, ep *endpoints) error {
-	b, err := json.MarshalIndent(ep, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", endpointsFile, err)
-	}
-	tmp, err := os.CreateTemp(dir, endpointsFile+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", endpointsFile, err)
-	}
-	_, werr := tmp.Write(append(b, '\n'))
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", endpointsFile, err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, endpointsFile)); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", endpointsFile, err)
-	}
-	return nil
-}
-
 // printEndpoints prints one aligned line per node: name, role, API URL and
 // testing API URL.
-func printEndpoints(w io.Writer, ep *endpoints) error {
+func printEndpoints(w io.Writer, ep *attach.Endpoints) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tROLE\tAPI\tTESTING API")
 	for _, n := range ep.Nodes {

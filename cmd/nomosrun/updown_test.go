@@ -13,13 +13,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nomosrun/nomosrun/runners/attach"
 )
 
 // writeEndpointsFile writes an endpoints.json for pid into a new directory.
-func writeEndpointsFile(t *testing.T, ep endpoints) string {
+func writeEndpointsFile(t *testing.T, ep attach.Endpoints) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := writeEndpoints(dir, &ep); err != nil {
+	if err := attach.Write(dir, &ep); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -37,7 +39,7 @@ func TestDownErrors(t *testing.T) {
 		want string
 	}{
 		{"no endpoints.json", []string{"down", empty}, "no endpoints.json in " + empty},
-		{"garbage", []string{"down", garbage}, "is not an endpoints file written by nomosrun up"},
+		{"garbage", []string{"down", garbage}, "is not an endpoints file"},
 		{"missing dir", []string{"down", filepath.Join(empty, "nope")}, "no such file or directory"},
 		{"no args", []string{"down"}, "want exactly one run directory"},
 	} {
@@ -53,8 +55,8 @@ func TestDownDeadProcess(t *testing.T) {
 	if err := done.Run(); err != nil {
 		t.Fatal(err)
 	}
-	dir := writeEndpointsFile(t, endpoints{Scenario: "x.star", PID: done.Process.Pid,
-		Nodes: []endpointsNode{{Name: "validator-0", API: "http://127.0.0.1:1"}}})
+	dir := writeEndpointsFile(t, attach.Endpoints{Scenario: "x.star", PID: done.Process.Pid,
+		Nodes: []attach.Node{{Name: "validator-0", API: "http://127.0.0.1:1"}}})
 	code, _, errOut := nomosrun(t, "down", dir)
 	if code != ExitOK || !strings.Contains(errOut, "is no longer running; the cluster is already down") {
 		t.Errorf("exit %d, stderr:\n%s", code, errOut)
@@ -71,7 +73,7 @@ func TestDownLeavesReusedPidAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { sleep.Process.Kill(); sleep.Wait() }()
-	dir := writeEndpointsFile(t, endpoints{Scenario: "x.star", PID: sleep.Process.Pid, Executable: "/nonexistent/nomosrun"})
+	dir := writeEndpointsFile(t, attach.Endpoints{Scenario: "x.star", PID: sleep.Process.Pid, Executable: "/nonexistent/nomosrun"})
 	code, _, errOut := nomosrun(t, "down", dir)
 	if code != ExitOK || !strings.Contains(errOut, "no longer running") {
 		t.Errorf("exit %d, stderr:\n%s", code, errOut)
@@ -87,7 +89,7 @@ func TestUpRefusesBusyRunDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := writeEndpointsFile(t, endpoints{Scenario: "x.star", PID: os.Getpid(), Executable: exe})
+	dir := writeEndpointsFile(t, attach.Endpoints{Scenario: "x.star", PID: os.Getpid(), Executable: exe})
 	scenario := write(t, "two.star", "topology(validators=2)\nrun(\"10s\")\n")
 	code, _, errOut := nomosrun(t, "up", scenario, "--run-dir", dir)
 	if code != ExitUsage || !strings.Contains(errOut, "a cluster is already up from "+dir) {
@@ -104,7 +106,7 @@ type upProcess struct {
 	cmd         *exec.Cmd
 	out, errOut bytes.Buffer
 	exited      chan error
-	ep          *endpoints
+	ep          *attach.Endpoints
 }
 
 // startUp builds nomosrun, brings a real two-validator cluster up in
@@ -204,7 +206,7 @@ func TestUpInterrupt(t *testing.T) {
 }
 
 // waitEndpoints waits for up to write endpoints.json.
-func waitEndpoints(t *testing.T, dir string, exited <-chan error, stderr *bytes.Buffer) *endpoints {
+func waitEndpoints(t *testing.T, dir string, exited <-chan error, stderr *bytes.Buffer) *attach.Endpoints {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
@@ -235,4 +237,49 @@ func getJSON(url string, out any) error {
 		return nil
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// TestAttachDrivesARunningCluster runs a scenario with --runner attach
+// against a cluster nomosrun up keeps running: the run passes, with an
+// isolate through the nodes' testing API, and leaves the cluster as it was:
+// the up process still holds it and every node still answers; down then
+// stops it.
+func TestAttachDrivesARunningCluster(t *testing.T) {
+	bin, up := startUp(t, filepath.Join(t.TempDir(), "run"))
+	scenario := write(t, "attached.star", `topology(validators=2, slot="1s")
+isolate("validator-1", at="2s", duration="3s")
+expect_consensus_agreement()
+run("10s")
+`)
+	cmd := exec.Command(bin, "run", scenario, "--runner", "attach")
+	cmd.Env = append(os.Environ(), "NOMOS_ATTACH_ENDPOINTS="+up.ep.RunDir)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "PASSED") || !strings.Contains(string(out), "f1   isolate") {
+		t.Fatalf("attached run: %v\n%s", err, out)
+	}
+	if !upAlive(up.ep) {
+		t.Fatal("nomosrun up is gone after the attached run")
+	}
+	for _, n := range up.ep.Nodes {
+		if err := getJSON(n.API+"/cryptarchia/info", nil); err != nil {
+			t.Errorf("%s no longer answers after the attached run: %v", n.Name, err)
+		}
+	}
+	// Node control needs the machinery that started the nodes: refused
+	// before anything runs.
+	kill := write(t, "kill.star", `topology(validators=2, slot="1s")
+kill("validator-1", at="2s", restart_after="2s")
+expect_consensus_agreement()
+run("10s")
+`)
+	cmd = exec.Command(bin, "run", kill, "--runner", "attach")
+	cmd.Env = append(os.Environ(), "NOMOS_ATTACH_ENDPOINTS="+up.ep.RunDir)
+	out, err = cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "attach runner") || !strings.Contains(string(out), "kill") {
+		t.Errorf("a kill on the attach runner: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, "down", up.ep.RunDir).CombinedOutput(); err != nil {
+		t.Fatalf("down: %v\n%s", err, out)
+	}
+	up.waitExit0(t)
 }

@@ -33,6 +33,8 @@ var (
 	NodeBin = Var{"NOMOS_NODE_BIN", "", "node binary for validators (and executors unless NOMOS_EXECUTOR_BIN is set)"}
 	// HostNetwork chooses how the host runner networks its nodes.
 	HostNetwork = Var{"NOMOS_HOST_NETWORK", "auto", `host runner networking: "loopback" (every node on 127.0.0.1), "netns" (a network namespace per node on a private bridge; needs CAP_NET_ADMIN and CAP_SYS_ADMIN) or "auto" (netns when permitted, else loopback)`}
+	// AttachEndpoints is the network the attach runner drives.
+	AttachEndpoints = Var{"NOMOS_ATTACH_ENDPOINTS", "", "attach runner: the endpoints.json of a running network (written by nomosrun up, or by hand), or the run directory holding it"}
 	// ExecutorBin is the node binary for executors.
 	ExecutorBin = Var{"NOMOS_EXECUTOR_BIN", "", "node binary for executors"}
 	// DevMode makes nodes accept fake proofs.
@@ -76,7 +78,7 @@ var (
 )
 
 // All lists every variable, in the order of the documentation.
-var All = []Var{SlowTest, KeepLogs, LogDir, LogLevel, LogFilter, NodeBin, ExecutorBin, HostNetwork,
+var All = []Var{SlowTest, KeepLogs, LogDir, LogLevel, LogFilter, NodeBin, ExecutorBin, HostNetwork, AttachEndpoints,
 	DevMode, KZGParams, Image, ImagePullPolicy, ComposeHost, ComposePreserve, K8sPreserve,
 	K8sNamespace, K8sNodeHost, K8sPortForward, K8sDeployTimeout, K8sProbeTimeout, K8sStorageClass,
 	MetricsQueryURL, GrafanaURL, PrometheusBin, VMKernel, VMModules, ContainerdAddress}

@@ -1,0 +1,88 @@
+package attach
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/runners"
+)
+
+func twoValidators(faults ...plan.Fault) *plan.Plan {
+	return &plan.Plan{Faults: faults, Topology: plan.Topology{Nodes: []plan.Node{
+		{Name: "validator-0", Role: plan.RoleValidator}, {Name: "validator-1", Role: plan.RoleValidator, Index: 1},
+	}}}
+}
+
+func deploy(t *testing.T, p *plan.Plan, ep *Endpoints) (runners.Cluster, error) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := Write(dir, ep); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := New(Options{Endpoints: dir})
+	return r.Deploy(context.Background(), runners.DeploySpec{Plan: p, RunDir: t.TempDir()})
+}
+
+func TestAttachMatchesTheTopology(t *testing.T) {
+	ep := &Endpoints{Nodes: []Node{
+		{Name: "validator-1", Role: "validator", API: "http://b", TestingAPI: "http://bt"},
+		{Name: "validator-0", Role: "validator", API: "http://a", TestingAPI: "http://at"},
+	}}
+	c, err := deploy(t, twoValidators(), ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := c.Nodes()
+	if len(ns) != 2 || ns[0].Name() != "validator-0" || ns[0].API() != "http://a" || ns[1].TestingAPI() != "http://bt" {
+		t.Errorf("nodes %v", ns)
+	}
+	if err := c.Teardown(context.Background()); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestAttachSaysWhatDoesNotMatch(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ep   *Endpoints
+		p    *plan.Plan
+		want []string
+	}{
+		{"missing node", &Endpoints{Nodes: []Node{{Name: "validator-0", Role: "validator", API: "http://a"}}}, twoValidators(),
+			[]string{"the scenario's validator-1 is not in the file (it lists validator-0)", "same node names and roles"}},
+		{"wrong role and extra node", &Endpoints{Nodes: []Node{{Name: "validator-0", Role: "executor", API: "http://a"},
+			{Name: "validator-1", Role: "validator", API: "http://b"}, {Name: "executor-9", Role: "executor", API: "http://c"}}}, twoValidators(),
+			[]string{"validator-0 is a executor in the file and a validator in the scenario", "the file's executor-9 is not in the scenario's topology"}},
+		{"fault without testing API", &Endpoints{Nodes: []Node{{Name: "validator-0", Role: "validator", API: "http://a"},
+			{Name: "validator-1", Role: "validator", API: "http://b", TestingAPI: "http://bt"}}},
+			twoValidators(plan.Fault{ID: "f1", Kind: plan.FaultIsolate}),
+			[]string{"validator-0 has no testing_api URL"}},
+	} {
+		_, err := deploy(t, tc.p, tc.ep)
+		for _, w := range tc.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %v, want %q", tc.name, err, w)
+			}
+		}
+	}
+}
+
+func TestAttachWithoutAFileSaysHow(t *testing.T) {
+	t.Setenv("NOMOS_ATTACH_ENDPOINTS", "")
+	r, _ := New(Options{})
+	_, err := r.Deploy(context.Background(), runners.DeploySpec{Plan: twoValidators(), RunDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "set NOMOS_ATTACH_ENDPOINTS") {
+		t.Errorf("%v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "endpoints.json")
+	os.WriteFile(bad, []byte("{"), 0o644)
+	r, _ = New(Options{Endpoints: bad})
+	if _, err := r.Deploy(context.Background(), runners.DeploySpec{Plan: twoValidators(), RunDir: t.TempDir()}); err == nil ||
+		!strings.Contains(err.Error(), "is not an endpoints file") {
+		t.Errorf("%v", err)
+	}
+}
