@@ -107,7 +107,7 @@ func TestExitCodes(t *testing.T) {
 			"vacuous.star:2:4: the scenario checks nothing", "run(..., allow_no_expectations=True)"}, "phase deploy"},
 		{"unknown --set", []string{"plan", good, "--set", "x=1"}, ExitUsage, []string{"--set x: no such param"}, ""},
 		{"bad --set", []string{"plan", good, "--set", "novalue"}, ExitUsage, []string{"want name=value"}, ""},
-		{"unknown runner", []string{"plan", good, "--runner", "vm"}, ExitUsage, []string{`unknown runner "vm"; want one of compose, host, k8s`}, ""},
+		{"unknown runner", []string{"plan", good, "--runner", "vm"}, ExitUsage, []string{`unknown runner "vm"; want one of attach, compose, host, k8s`}, ""},
 		{"missing file", []string{"plan", "nope.star"}, ExitUsage, []string{"cannot read scenario"}, ""},
 		{"directory", []string{"plan", "."}, ExitUsage, []string{"is a directory"}, ""},
 		{"no file", []string{"plan"}, ExitUsage, []string{"want exactly one scenario file"}, ""},

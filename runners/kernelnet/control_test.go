@@ -10,12 +10,14 @@ import (
 	"time"
 )
 
-// stuck is an endpoint whose every dial times out, its own address
-// included unless selfOK: a machine too loaded to tell a cut from a slow
-// source, or a cut that holds.
+// stuck is an endpoint whose links pass until its rules go in (unless
+// broken), and then time out, its own address included unless selfOK: a
+// machine too loaded to tell a cut from a slow source, or a cut that holds.
 type stuck struct {
 	addr   netip.Addr
 	selfOK bool
+	broken bool
+	cut    *bool
 }
 
 type timeoutErr struct{}
@@ -24,12 +26,12 @@ func (timeoutErr) Error() string   { return "i/o timeout" }
 func (timeoutErr) Timeout() bool   { return true }
 func (timeoutErr) Temporary() bool { return true }
 
-func (stuck) AddDrops(context.Context, string, []Drop) error                           { return nil }
+func (s stuck) AddDrops(context.Context, string, []Drop) error                         { *s.cut = true; return nil }
 func (stuck) RemoveDrops(context.Context, string) error                                { return nil }
 func (stuck) AddDelay(context.Context, netip.Addr, time.Duration, time.Duration) error { return nil }
 func (stuck) RemoveDelay(context.Context, netip.Addr) error                            { return nil }
 func (s stuck) Dial(_ context.Context, to netip.AddrPort, _ time.Duration) (time.Duration, error) {
-	if s.selfOK && to.Addr() == s.addr {
+	if (!*s.cut && !s.broken) || (s.selfOK && to.Addr() == s.addr) {
 		return time.Millisecond, nil
 	}
 	return 0, timeoutErr{}
@@ -41,12 +43,13 @@ func (stuck) ListenUDP(context.Context, netip.Addr) (Sink, error)         { retu
 func (stuck) SendUDP(context.Context, netip.AddrPort, [8]byte, int) error { return errors.New("no") }
 func (stuck) Close() error                                                { return nil }
 
-func stuckNet(t *testing.T, selfOK bool) *Network {
+func stuckNet(t *testing.T, selfOK, broken bool) *Network {
 	t.Helper()
 	var ms []Member
+	cut := new(bool)
 	for i, name := range []string{"a", "b"} {
 		addr := netip.AddrFrom4([4]byte{10, 9, 9, byte(i + 2)})
-		ms = append(ms, Member{Name: name, Addr: addr, Endpoint: stuck{addr, selfOK}})
+		ms = append(ms, Member{Name: name, Addr: addr, Endpoint: stuck{addr, selfOK, broken, cut}})
 	}
 	n, err := Attach(Options{CutTimeout: time.Millisecond}, ms, nil)
 	if err != nil {
@@ -58,15 +61,24 @@ func stuckNet(t *testing.T, selfOK bool) *Network {
 // A timeout from a source that cannot reach even itself proves nothing: the
 // cut is not verified, and the report says why.
 func TestCutFromASlowSourceIsInconclusive(t *testing.T) {
-	_, err := stuckNet(t, false).Cut(context.Background(), "p", []string{"a"}, []string{"b"})
+	_, err := stuckNet(t, false, false).Cut(context.Background(), "p", []string{"a"}, []string{"b"})
 	if err == nil || !strings.Contains(err.Error(), "inconclusive: a did not reach its own address") {
 		t.Fatalf("err = %v, want an inconclusive verification", err)
 	}
 }
 
 func TestCutFromAResponsiveSourceHolds(t *testing.T) {
-	r, err := stuckNet(t, true).Cut(context.Background(), "p", []string{"a"}, []string{"b"})
+	r, err := stuckNet(t, true, false).Cut(context.Background(), "p", []string{"a"}, []string{"b"})
 	if err != nil || r.Held != 2 {
 		t.Fatalf("%v, %v: want 2/2 links cut", r, err)
+	}
+}
+
+// A link that did not pass before the cut proves nothing by timing out
+// after it: the cut fails, naming the link.
+func TestCutOfABrokenLinkIsNotVerified(t *testing.T) {
+	_, err := stuckNet(t, true, true).Cut(context.Background(), "p", []string{"a"}, []string{"b"})
+	if err == nil || !strings.Contains(err.Error(), "0/2 links passing before the cut: a→b: i/o timeout") {
+		t.Fatalf("err = %v, want the links named as not passing before the cut", err)
 	}
 }

@@ -60,7 +60,7 @@ func TestCleanRemovesWhatAKilledRunLeft(t *testing.T) {
 	prefix := leakPrefix
 	before := hostdump.Take(t)
 	run, subnet := startLeakChild(t, prefix)
-	ours := []string{run, "nr" + strings.TrimPrefix(run, prefix), strings.TrimSuffix(subnet, "0/24"), tableName}
+	ours := []string{run, "nr" + strings.TrimPrefix(run, prefix), strings.TrimSuffix(subnet, "0/24"), "table ip " + tableName}
 	if left := leftovers(t, prefix); len(left) < 5 {
 		t.Fatalf("the killed run left %v; want its namespaces and veth, or the test proves nothing", left)
 	}
