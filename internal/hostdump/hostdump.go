@@ -4,11 +4,14 @@
 package hostdump
 
 import (
+	"bufio"
+	"os"
 	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // commands are the dumps of a snapshot.
@@ -86,4 +89,51 @@ func MentionsAny(s string, words []string) bool {
 		}
 	}
 	return false
+}
+
+// KillWhenReady re-runs this test binary with env set (the child does the
+// run's work when it sees it), waits for its first output line, "ready"
+// followed by fields, kills it with SIGKILL and returns the fields: what a
+// killed run leaves is what the leak test then looks for.
+func KillWhenReady(t testing.TB, env string, within time.Duration) []string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), env)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	line := make(chan string, 1)
+	go func() {
+		s := bufio.NewScanner(out)
+		s.Scan()
+		line <- s.Text()
+	}()
+	var got string
+	select {
+	case got = <-line:
+	case <-time.After(within):
+		t.Fatalf("the child did not get ready in %v", within)
+	}
+	f := strings.Fields(got)
+	if len(f) < 2 || f[0] != "ready" {
+		t.Fatalf("child: %s", got)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	return f[1:]
 }

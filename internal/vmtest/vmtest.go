@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,31 @@ type Options struct {
 
 // exitLine is how the guest reports its tests' exit code on the console.
 var exitLine = regexp.MustCompile(`(?m)^VMTEST EXIT (\d+)\r?$`)
+
+// NetworkModules are the modules kernel network tests load: netem, veth,
+// bridges and nftables with numgen. crc32c_generic is a soft dependency of
+// nf_tables (through libcrc32c), which .modinfo names only as an
+// algorithm: it is listed before it.
+var NetworkModules = []string{"sch_netem", "veth", "bridge", "crc32c_generic", "nf_tables", "nft_numgen"}
+
+// RunTests runs the named tests in the guest (o.Run is set from them),
+// fails t unless each of them passed there, and logs the guest's lines
+// that contain mark (the measurements worth keeping).
+func RunTests(t *testing.T, o Options, mark string, tests ...string) {
+	t.Helper()
+	o.Run = "^(" + strings.Join(tests, "|") + ")$"
+	out := Run(t, o)
+	for _, name := range tests {
+		if !strings.Contains(out, "--- PASS: "+name) {
+			t.Errorf("%s did not pass in the guest:\n%s", name, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, mark) {
+			t.Log(strings.TrimSpace(line))
+		}
+	}
+}
 
 // Run boots the kernel named by NOMOS_VM_KERNEL with the current package's
 // tests as init, runs the tests o.Run selects there, and fails t when they

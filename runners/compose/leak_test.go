@@ -1,11 +1,9 @@
 package compose
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -106,45 +104,11 @@ func TestCleanRemovesWhatAKilledKernelRunLeft(t *testing.T) {
 // SIGKILLs it once ready and returns its run id.
 func startLeakChild(t *testing.T) string {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
+	f := hostdump.KillWhenReady(t, envLeakChild+"="+t.TempDir(), scaled(3*time.Minute))
+	if len(f) != 1 {
+		t.Fatalf("child said ready %v, want a run id", f)
 	}
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), envLeakChild+"="+t.TempDir())
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	line := make(chan string, 1)
-	go func() {
-		s := bufio.NewScanner(out)
-		s.Scan()
-		line <- s.Text()
-	}()
-	var got string
-	select {
-	case got = <-line:
-	case <-time.After(scaled(3 * time.Minute)):
-		t.Fatal("the child did not get ready in 3 minutes")
-	}
-	f := strings.Fields(got)
-	if len(f) != 2 || f[0] != "ready" {
-		t.Fatalf("child: %s", got)
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	return f[1]
+	return f[0]
 }
 
 // hostVeths names the host ends of the containers' veths: the links whose

@@ -258,21 +258,8 @@ func TestNetemInAKernelThatHasIt(t *testing.T) {
 	if vmtest.InGuest() {
 		t.Skip("the host side")
 	}
-	tests := []string{"TestNetemRoundTrip", "TestDelayNeedsNetem", "TestPartitionIsCutAtPacketLevelAndHeals", "TestLossMatchesTheAskedShare"}
-	out := vmtest.Run(t, vmtest.Options{Run: "^(" + strings.Join(tests, "|") + ")$",
-		// crc32c_generic is a soft dependency of nf_tables (through libcrc32c),
-		// which .modinfo names only as an algorithm: it is listed first.
-		Modules: []string{"sch_netem", "veth", "bridge", "crc32c_generic", "nf_tables", "nft_numgen"}})
-	for _, name := range tests {
-		if !strings.Contains(out, "--- PASS: "+name) {
-			t.Errorf("%s did not pass in the guest:\n%s", name, out)
-		}
-	}
-	for _, line := range strings.Split(out, "\n") {
-		if strings.Contains(line, "median handshake") {
-			t.Log(strings.TrimSpace(line))
-		}
-	}
+	vmtest.RunTests(t, vmtest.Options{Modules: vmtest.NetworkModules}, "median handshake",
+		"TestNetemRoundTrip", "TestDelayNeedsNetem", "TestPartitionIsCutAtPacketLevelAndHeals", "TestLossMatchesTheAskedShare")
 }
 
 func TestMissingCapsNamed(t *testing.T) {

@@ -1,11 +1,9 @@
 package kernelnet
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -79,46 +77,12 @@ func TestCleanRemovesWhatAKilledRunLeft(t *testing.T) {
 // it once ready and returns its run name and subnet.
 func startLeakChild(t *testing.T, prefix string) (string, string) {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
+	t.Cleanup(func() { _, _ = Clean(context.Background(), prefix) })
+	f := hostdump.KillWhenReady(t, envLeakChild+"="+prefix, 30*time.Second)
+	if len(f) != 2 {
+		t.Fatalf("child said ready %v, want a run and a subnet", f)
 	}
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), envLeakChild+"="+prefix)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		_, _ = Clean(context.Background(), prefix)
-	})
-	line := make(chan string, 1)
-	go func() {
-		s := bufio.NewScanner(out)
-		s.Scan()
-		line <- s.Text()
-	}()
-	var got string
-	select {
-	case got = <-line:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the child did not get ready in 30s")
-	}
-	f := strings.Fields(got)
-	if len(f) != 3 || f[0] != "ready" {
-		t.Fatalf("child: %s", got)
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	return f[1], f[2]
+	return f[0], f[1]
 }
 
 // leftovers lists namespaces and root links of runs with the prefix.

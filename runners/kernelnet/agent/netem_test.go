@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -41,17 +40,6 @@ func TestDelayThroughTheAgentInAKernelThatHasIt(t *testing.T) {
 	if vmtest.InGuest() {
 		t.Skip("the host side")
 	}
-	tests := []string{"TestDelayThroughTheAgent", "TestCutAndLossThroughTheAgent"}
-	out := vmtest.Run(t, vmtest.Options{Run: "^(" + strings.Join(tests, "|") + ")$",
-		Modules: []string{"sch_netem", "veth", "bridge", "crc32c_generic", "nf_tables", "nft_numgen"}})
-	for _, name := range tests {
-		if !strings.Contains(out, "--- PASS: "+name) {
-			t.Errorf("%s did not pass in the guest:\n%s", name, out)
-		}
-	}
-	for _, line := range strings.Split(out, "\n") {
-		if strings.Contains(line, "through the agent") {
-			t.Log(strings.TrimSpace(line))
-		}
-	}
+	vmtest.RunTests(t, vmtest.Options{Modules: vmtest.NetworkModules}, "through the agent",
+		"TestDelayThroughTheAgent", "TestCutAndLossThroughTheAgent")
 }
