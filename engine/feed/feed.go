@@ -98,6 +98,12 @@ type Feed struct {
 	stats     Stats
 	nodes     map[string]NodeState
 	observers []func(node string, s NodeState)
+
+	// deliver orders the delivery of node states: polls overlap (the
+	// polling loop and a caller's Poll), and a slow node can make an older
+	// poll finish last. Its states are older than those already delivered
+	// and are dropped, so a node's states reach observers in time order.
+	deliver sync.Mutex
 }
 
 // New returns a feed following the named sources (in name order).
@@ -238,22 +244,38 @@ func (f *Feed) Poll(ctx context.Context) int {
 	}
 	wg.Wait()
 	answered := 0
+	for _, st := range states {
+		if st.Valid {
+			answered++
+		}
+	}
+	f.deliverStates(states)
+	f.reconcile()
+	return answered
+}
+
+// deliverStates records each node's state and hands it to the observers,
+// unless a poll that started later has already delivered one.
+func (f *Feed) deliverStates(states []NodeState) {
+	f.deliver.Lock()
+	defer f.deliver.Unlock()
+	fresh := make([]bool, len(states))
 	f.mu.Lock()
 	for i, name := range f.names {
-		f.nodes[name] = states[i]
-		if states[i].Valid {
-			answered++
+		if prev, ok := f.nodes[name]; !ok || !states[i].At.Before(prev.At) {
+			f.nodes[name], fresh[i] = states[i], true
 		}
 	}
 	obs := append([]func(string, NodeState){}, f.observers...)
 	f.mu.Unlock()
 	for i, name := range f.names {
+		if !fresh[i] {
+			continue
+		}
 		for _, fn := range obs {
 			fn(name, states[i])
 		}
 	}
-	f.reconcile()
-	return answered
 }
 
 // catchUp walks back from the node's tip until a known block or genesis.
