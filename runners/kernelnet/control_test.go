@@ -73,12 +73,3 @@ func TestCutFromAResponsiveSourceHolds(t *testing.T) {
 		t.Fatalf("%v, %v: want 2/2 links cut", r, err)
 	}
 }
-
-// A link that did not pass before the cut proves nothing by timing out
-// after it: the cut fails, naming the link.
-func TestCutOfABrokenLinkIsNotVerified(t *testing.T) {
-	_, err := stuckNet(t, true, true).Cut(context.Background(), "p", []string{"a"}, []string{"b"})
-	if err == nil || !strings.Contains(err.Error(), "0/2 links passing before the cut: a→b: i/o timeout") {
-		t.Fatalf("err = %v, want the links named as not passing before the cut", err)
-	}
-}

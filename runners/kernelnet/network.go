@@ -151,7 +151,37 @@ func (n *Network) build(ctx context.Context) error {
 		n.order = append(n.order, nn)
 		n.byName[name] = nn
 	}
-	return eachNode(n.order, func(nn *nodeNet) error { return n.buildNode(ctx, nn) })
+	if err := eachNode(n.order, func(nn *nodeNet) error { return n.buildNode(ctx, nn) }); err != nil {
+		return err
+	}
+	return eachNode(n.order, func(nn *nodeNet) error { return n.waitReachable(ctx, nn) })
+}
+
+// readyTimeout bounds the wait for a new node's link to carry packets.
+const readyTimeout = 5 * time.Second
+
+// waitReachable returns once nomosrun connects to a listener in the node's
+// namespace. A new veth drops what it is given until the kernel's link
+// watcher has seen its carrier come up, which can take a second; a node
+// started before that would lose its first packets, and a probe would
+// mistake that for a cut.
+func (n *Network) waitReachable(ctx context.Context, nn *nodeNet) error {
+	addr, ln, err := nn.ep.ListenTCP(ctx, nn.addr)
+	if err != nil {
+		return fmt.Errorf("probe listener: %w", err)
+	}
+	defer ln.Close()
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		_, err := n.self.Dial(ctx, addr, 100*time.Millisecond)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("not reachable %v after its link came up: %w", readyTimeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // buildNode creates a node's namespace and joins it to the bridge.

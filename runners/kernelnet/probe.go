@@ -64,35 +64,6 @@ func (n *Network) verifyHealed(ctx context.Context, f *fault, start time.Time) (
 // probed before the measurement counts as inconclusive.
 const cutRounds = 3
 
-// passesBefore checks that every link of a cut about to be applied
-// connects, so that its timeouts afterwards are the cut's doing. Links of
-// away nodes and links other faults cut already are left out.
-func (n *Network) passesBefore(ctx context.Context, f *fault) error {
-	present, _ := n.presentLinks(f.links)
-	var links []link
-	for _, l := range present {
-		if !n.cutElsewhere(f, l) {
-			links = append(links, l)
-		}
-	}
-	outcomes, err := probeConnect(ctx, links, healTimeout)
-	if err != nil {
-		return fmt.Errorf("cut %s: %w", f.id, err)
-	}
-	r := Report{Fault: f.id, Action: "passing before the cut", Links: len(links)}
-	for i, o := range outcomes {
-		if o.err == nil {
-			r.Held++
-		} else {
-			r.Detail = append(r.Detail, fmt.Sprintf("%s: %v", links[i], o.err))
-		}
-	}
-	if !r.OK() {
-		return &VerifyError{Report: r}
-	}
-	return nil
-}
-
 // probeCut tries a TCP connection over each link of f: a cut link lets the
 // SYN die, so the attempt times out. A refusal or an answer means packets
 // got through. A timeout only counts when its source, at the same time,
