@@ -3,11 +3,9 @@ package kernelnet
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"syscall"
 	"time"
 )
 
@@ -65,58 +63,10 @@ type Drop struct {
 	Percent int
 }
 
-// ProbeDatagram is the size of a probe datagram: the burst's tag and a
-// sequence number.
-const ProbeDatagram = 12
-
 // IsTimeout reports whether a Dial error is a handshake that did not finish
 // in time, which is what a cut link does to it; a refusal or a route error
 // means packets got through or never left.
 func IsTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// DialTCP is Endpoint.Dial in the calling thread's namespace.
-func DialTCP(ctx context.Context, to netip.AddrPort, timeout time.Duration) (time.Duration, error) {
-	d := net.Dialer{Timeout: timeout}
-	t0 := time.Now()
-	c, err := d.DialContext(ctx, "tcp4", to.String())
-	rtt := time.Since(t0)
-	if err != nil {
-		return rtt, err
-	}
-	c.Close()
-	return rtt, nil
-}
-
-// SendProbes is Endpoint.SendUDP in the calling thread's namespace. A
-// send the local firewall refuses (EPERM, a drop in the output chain)
-// counts as sent: the datagram is lost on the link.
-func SendProbes(to netip.AddrPort, tag [8]byte, count int) error {
-	c, err := net.Dial("udp4", to.String())
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	msg := make([]byte, ProbeDatagram)
-	copy(msg, tag[:])
-	for i := range count {
-		putSeq(msg, uint32(i))
-		if _, err := c.Write(msg); err != nil && !errors.Is(err, syscall.EPERM) {
-			return fmt.Errorf("send probes: %w", err)
-		}
-	}
-	return nil
-}
-
-// AcceptAndClose serves ln until it is closed, closing every connection.
-func AcceptAndClose(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		c.Close()
-	}
 }

@@ -3,12 +3,14 @@ package kernelnet
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/vishvananda/netns"
@@ -104,7 +106,7 @@ func (e *nsEndpoint) RemoveDelay(_ context.Context, addr netip.Addr) error {
 
 func (e *nsEndpoint) Dial(ctx context.Context, to netip.AddrPort, timeout time.Duration) (rtt time.Duration, err error) {
 	err = e.run(func() error {
-		rtt, err = DialTCP(ctx, to, timeout)
+		rtt, err = dialTCP(ctx, to, timeout)
 		return err
 	})
 	return rtt, err
@@ -119,7 +121,7 @@ func (e *nsEndpoint) ListenTCP(_ context.Context, addr netip.Addr) (netip.AddrPo
 	if err != nil {
 		return netip.AddrPort{}, nil, err
 	}
-	go AcceptAndClose(ln)
+	go acceptAndClose(ln)
 	return ln.Addr().(*net.TCPAddr).AddrPort(), ln, nil
 }
 
@@ -132,11 +134,11 @@ func (e *nsEndpoint) ListenUDP(_ context.Context, addr netip.Addr) (Sink, error)
 	if err != nil {
 		return nil, err
 	}
-	return NewSink(pc.(*net.UDPConn))
+	return newSink(pc.(*net.UDPConn))
 }
 
 func (e *nsEndpoint) SendUDP(_ context.Context, to netip.AddrPort, tag [8]byte, count int) error {
-	return e.run(func() error { return SendProbes(to, tag, count) })
+	return e.run(func() error { return sendProbes(to, tag, count) })
 }
 
 func (e *nsEndpoint) Close() error {
@@ -153,9 +155,9 @@ type udpSink struct{ c *net.UDPConn }
 // every missing datagram was dropped on the link.
 const burstRcvBuf = 8 << 20
 
-// NewSink makes a Sink of c, with a receive buffer large enough for a
+// newSink makes a Sink of c, with a receive buffer large enough for a
 // whole burst (beyond net.core.rmem_max, which CAP_NET_ADMIN allows).
-func NewSink(c *net.UDPConn) (Sink, error) {
+func newSink(c *net.UDPConn) (Sink, error) {
 	if err := forceRcvBuf(c, burstRcvBuf); err != nil {
 		c.Close()
 		return nil, err
@@ -177,14 +179,14 @@ func (s udpSink) Count(ctx context.Context, tag [8]byte, count int) (int, error)
 		if err != nil {
 			break
 		}
-		if m == ProbeDatagram && [8]byte(buf[:8]) == tag {
-			seen[binary.BigEndian.Uint32(buf[8:ProbeDatagram])] = true
+		if m == probeDatagram && [8]byte(buf[:8]) == tag {
+			seen[binary.BigEndian.Uint32(buf[8:probeDatagram])] = true
 		}
 	}
 	return len(seen), ctx.Err()
 }
 
-func putSeq(msg []byte, i uint32) { binary.BigEndian.PutUint32(msg[8:ProbeDatagram], i) }
+func putSeq(msg []byte, i uint32) { binary.BigEndian.PutUint32(msg[8:probeDatagram], i) }
 
 // forceRcvBuf sets the receive buffer beyond net.core.rmem_max.
 func forceRcvBuf(c *net.UDPConn, size int) error {
@@ -202,4 +204,52 @@ func forceRcvBuf(c *net.UDPConn, size int) error {
 		return fmt.Errorf("probe receive buffer: %w", serr)
 	}
 	return nil
+}
+
+// probeDatagram is the size of a probe datagram: the burst's tag and a
+// sequence number.
+const probeDatagram = 12
+
+// dialTCP is Endpoint.Dial in the calling thread's namespace.
+func dialTCP(ctx context.Context, to netip.AddrPort, timeout time.Duration) (time.Duration, error) {
+	d := net.Dialer{Timeout: timeout}
+	t0 := time.Now()
+	c, err := d.DialContext(ctx, "tcp4", to.String())
+	rtt := time.Since(t0)
+	if err != nil {
+		return rtt, err
+	}
+	c.Close()
+	return rtt, nil
+}
+
+// sendProbes is Endpoint.SendUDP in the calling thread's namespace. A
+// send the local firewall refuses (EPERM, a drop in the output chain)
+// counts as sent: the datagram is lost on the link.
+func sendProbes(to netip.AddrPort, tag [8]byte, count int) error {
+	c, err := net.Dial("udp4", to.String())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	msg := make([]byte, probeDatagram)
+	copy(msg, tag[:])
+	for i := range count {
+		putSeq(msg, uint32(i))
+		if _, err := c.Write(msg); err != nil && !errors.Is(err, syscall.EPERM) {
+			return fmt.Errorf("send probes: %w", err)
+		}
+	}
+	return nil
+}
+
+// acceptAndClose serves ln until it is closed, closing every connection.
+func acceptAndClose(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		c.Close()
+	}
 }
