@@ -12,6 +12,11 @@ import (
 	"github.com/nomosrun/nomosrun/runners/kernelnet"
 )
 
+// testPrefix keeps these tests' networks apart from kernelnet's own tests,
+// whose Clean runs meanwhile in another process and would race with a
+// network of this one being closed.
+const testPrefix = "nragent-"
+
 // attached builds real namespaces for nodes, serves each through an agent
 // Server, and attaches a second network to them through Clients only, as
 // the Kubernetes runner does with pods.
@@ -21,7 +26,7 @@ func attached(t testing.TB, nodes ...string) *kernelnet.Network {
 		t.Skipf("the network agent's test needs privileges to make namespaces: %v", err)
 	}
 	ctx := context.Background()
-	base, err := kernelnet.Create(ctx, kernelnet.Options{Prefix: "nrtest-", Nodes: nodes})
+	base, err := kernelnet.Create(ctx, kernelnet.Options{Prefix: testPrefix, Nodes: nodes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +86,7 @@ func TestAnAgentThatDropsNothingFailsVerification(t *testing.T) {
 		t.Skipf("needs privileges to make namespaces: %v", err)
 	}
 	ctx := context.Background()
-	base, err := kernelnet.Create(ctx, kernelnet.Options{Prefix: "nrtest-", Nodes: []string{"a", "b"}})
+	base, err := kernelnet.Create(ctx, kernelnet.Options{Prefix: testPrefix, Nodes: []string{"a", "b"}})
 	if err != nil {
 		t.Fatal(err)
 	}
