@@ -26,7 +26,7 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 		return err
 	}
 	c.exits.expect(name)
-	c.leave(name)
+	c.Faulter.Leave(name)
 	if err := c.cli.ContainerRestart(ctx, n.container, c.stopOptions()); err != nil {
 		c.exits.take(name)
 		return fmt.Errorf("restart %s: %w", name, err)
@@ -44,7 +44,7 @@ func (c *Cluster) Kill(ctx context.Context, name string) error {
 		return err
 	}
 	c.exits.expect(name)
-	c.leave(name)
+	c.Faulter.Leave(name)
 	if err := c.cli.ContainerKill(ctx, n.container, "SIGKILL"); err != nil {
 		c.exits.take(name)
 		return fmt.Errorf("kill %s: %w", name, err)
@@ -60,7 +60,7 @@ func (c *Cluster) Stop(ctx context.Context, name string) error {
 		return err
 	}
 	c.exits.expect(name)
-	c.leave(name)
+	c.Faulter.Leave(name)
 	if err := c.cli.ContainerStop(ctx, n.container, c.stopOptions()); err != nil {
 		c.exits.take(name)
 		return fmt.Errorf("stop %s: %w", name, err)

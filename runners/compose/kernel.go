@@ -148,12 +148,3 @@ func (c *Cluster) closeKernel() error {
 	}
 	return c.Faulter.Net.Close()
 }
-
-// leave tells the kernel network that a node's container stopped: its
-// namespace is gone, so faults leave it out until rejoin applies them in
-// the new one.
-func (c *Cluster) leave(name string) {
-	if c.Faulter.Net != nil {
-		_ = c.Faulter.Net.Leave(name) // the name is the cluster's own
-	}
-}

@@ -34,7 +34,7 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("restart %s: %w", name, err)
 	}
-	c.leave(name)
+	c.Faulter.Leave(name)
 	skip := map[string]string{}
 	for _, p := range pods {
 		skip[name] = string(p.UID)
@@ -62,7 +62,7 @@ func (c *Cluster) Kill(ctx context.Context, name string) error {
 	if _, err := c.node(name); err != nil {
 		return err
 	}
-	c.leave(name)
+	c.Faulter.Leave(name)
 	if err := c.scale(ctx, name, 0); err != nil {
 		return fmt.Errorf("kill %s: %w", name, err)
 	}
@@ -88,7 +88,7 @@ func (c *Cluster) Stop(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	c.leave(name)
+	c.Faulter.Leave(name)
 	if err := c.scale(ctx, name, 0); err != nil {
 		return fmt.Errorf("stop %s: %w", name, err)
 	}

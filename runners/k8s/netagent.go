@@ -116,14 +116,6 @@ func (c *Cluster) rejoin(ctx context.Context, n *node) error {
 	return c.Faulter.Net.Rejoin(ctx, n.name, n.agent, addr)
 }
 
-// leave tells the run's kernel network that a node's pod is going away, so
-// faults leave it out until rejoin.
-func (c *Cluster) leave(name string) {
-	if c.Faulter.Net != nil {
-		_ = c.Faulter.Net.Leave(name) // the name is the cluster's own
-	}
-}
-
 // replicaFailure returns why the node's Deployment cannot create its pod
 // (an admission refusal such as PodSecurity's), or "".
 func (c *Cluster) replicaFailure(ctx context.Context, node string) string {

@@ -63,11 +63,17 @@ func podReady(p *corev1.Pod) bool {
 }
 
 // readyPod returns the node's ready pod, if any, other than the one with
-// uid skip. A pod that cannot get its image is an error at once.
+// uid skip. A pod that cannot get its image, or that admission refuses to
+// create, is an error at once.
 func (c *Cluster) readyPod(ctx context.Context, name string, skip string) (*corev1.Pod, error) {
 	pods, err := c.podsOf(ctx, name)
 	if err != nil {
 		return nil, err
+	}
+	if len(pods) == 0 {
+		if msg := c.replicaFailure(ctx, name); msg != "" {
+			return nil, fmt.Errorf("the pod of %s cannot be created: %s%s", name, msg, admissionHint(msg))
+		}
 	}
 	for i := range pods {
 		p := &pods[i]
@@ -105,9 +111,6 @@ func (c *Cluster) waitReadyExcept(ctx context.Context, names []string, skip map[
 				return err
 			}
 			if p == nil {
-				if msg := c.replicaFailure(ctx, n); msg != "" {
-					return fmt.Errorf("the pod of %s cannot be created: %s%s", n, msg, admissionHint(msg))
-				}
 				still = append(still, n)
 			}
 		}

@@ -44,6 +44,15 @@ func (f *Faulter) KernelNetwork() error {
 	return nil
 }
 
+// Leave tells the network that a node's namespace is gone (its container
+// or pod stopped), so faults leave it out until it rejoins; without a kernel
+// network it does nothing.
+func (f *Faulter) Leave(node string) {
+	if f.Net != nil {
+		_ = f.Net.Leave(node) // the cluster names its own nodes
+	}
+}
+
 // CutLinks drops all traffic between the two sides in the kernel and
 // verifies every cross link drops a connection attempt.
 func (f *Faulter) CutLinks(ctx context.Context, id string, a, b []string) (string, error) {
