@@ -138,6 +138,19 @@ func (c *Client) call(ctx context.Context, api API, method, path string, body, o
 	return nil
 }
 
+// Get sends GET path to api and decodes the JSON answer into out: the same
+// transport, timeout, body cap and errors for the routes of nodes whose API
+// has other shapes (node kinds other than the reference node's).
+func (c *Client) Get(ctx context.Context, api API, path string, out any) error {
+	return c.call(ctx, api, http.MethodGet, path, nil, out)
+}
+
+// Text sends GET path to api and returns the answer as text.
+func (c *Client) Text(ctx context.Context, api API, path string) (string, error) {
+	b, err := c.read(ctx, api, http.MethodGet, path, nil)
+	return string(b), err
+}
+
 // Info is GET /cryptarchia/info.
 func (c *Client) Info(ctx context.Context) (Info, error) {
 	var in Info
@@ -193,8 +206,7 @@ func (c *Client) NetworkInfo(ctx context.Context) (NetworkInfo, error) {
 
 // Metrics is GET /metrics: the Prometheus text exposition.
 func (c *Client) Metrics(ctx context.Context) (string, error) {
-	b, err := c.read(ctx, MainAPI, http.MethodGet, "/metrics", nil)
-	return string(b), err
+	return c.Text(ctx, MainAPI, "/metrics")
 }
 
 // LibStream follows GET /cryptarchia/lib-stream, calling f for each LIB

@@ -17,8 +17,9 @@ import (
 const maxNodes = 5000
 
 var scenarioBuiltins = []entry{
-	{"topology", `topology(validators=1, executors=0, network="star", slot="2s", active_slot_coeff=0.9, security_param=10, node_binary=None, image=None)`,
+	{"topology", `topology(validators=1, executors=0, network="star", slot="2s", active_slot_coeff=0.9, security_param=10, node="reference", node_binary=None, image=None)`,
 		"Declares the cluster shape and consensus parameters, once. network is \"star\", \"chain\" or \"full\". " +
+			"node is the node kind (docs/node-kinds.md): \"reference\", the built-in reference node, or \"cometbft\". " +
 			"Returns a struct with the node names: .validators, .executors and .nodes (lists).",
 		ClassStep, topology},
 	{"wallets", `wallets(n, funds=100)`,
@@ -45,12 +46,12 @@ func topology(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	}
 	t := plan.DefaultTopology()
 	slot := durationArg{d: plan.DefaultSlot}
-	var nodeBinary, image string
+	var nodeBinary, image, node string
 	coeff := floatArg(t.ActiveSlotCoeff)
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
 		"validators?", &t.Validators, "executors?", &t.Executors, "network?", &t.Network, "slot?", &slot,
 		"active_slot_coeff?", &coeff, "security_param?", &t.SecurityParam,
-		"node_binary??", &nodeBinary, "image??", &image); err != nil {
+		"node?", &node, "node_binary??", &nodeBinary, "image??", &image); err != nil {
 		return nil, err
 	}
 	t.ActiveSlotCoeff = float64(coeff)
@@ -68,7 +69,10 @@ func topology(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	case t.SecurityParam < 1:
 		return nil, argError(b, "security_param must be at least 1, got %d", t.SecurityParam)
 	}
-	t.Slot, t.NodeBinary, t.Image, t.Pos = plan.Duration(slot.d), nodeBinary, image, callerPos(thread)
+	if node == "reference" {
+		node = "" // the default kind, as plans without node= have it
+	}
+	t.Slot, t.Node, t.NodeBinary, t.Image, t.Pos = plan.Duration(slot.d), node, nodeBinary, image, callerPos(thread)
 	if err := s.builder.SetTopology(t); err != nil {
 		return nil, argError(b, "%v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/nodekind"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/k8s"
 	"github.com/nomosrun/nomosrun/starlib"
@@ -53,9 +54,21 @@ func (a *app) load(ctx context.Context, file string, f *scenarioFlags) (*starlib
 	}
 	a.logger.Debug("interpreted", "scenario", file, "seed", res.Plan.Seed)
 	if f.deployOnly {
-		return res, res.Plan.ValidateDeployOn(f.runner+" runner", caps)
+		err = res.Plan.ValidateDeployOn(f.runner+" runner", caps)
+	} else {
+		err = res.Plan.ValidateOn(f.runner+" runner", caps)
 	}
-	return res, res.Plan.ValidateOn(f.runner+" runner", caps)
+	return res, errors.Join(err, checkKind(res.Plan))
+}
+
+// checkKind checks the plan against its node kind: a kind nomosrun does not
+// know, or builtins the kind cannot serve, are plan errors.
+func checkKind(p *plan.Plan) error {
+	kind, err := nodekind.Get(p.Topology.Node)
+	if err != nil {
+		return &plan.PlanError{Pos: p.Topology.Pos, Msg: err.Error()}
+	}
+	return kind.Check(p)
 }
 
 func planFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {

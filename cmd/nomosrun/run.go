@@ -17,6 +17,8 @@ import (
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/run"
 	"github.com/nomosrun/nomosrun/internal/env"
+	_ "github.com/nomosrun/nomosrun/nodekind/cometbft"  // registers the cometbft node kind
+	_ "github.com/nomosrun/nomosrun/nodekind/reference" // registers the reference node kind
 	"github.com/nomosrun/nomosrun/runners"
 	_ "github.com/nomosrun/nomosrun/runners/attach"  // registers the attach runner
 	_ "github.com/nomosrun/nomosrun/runners/compose" // registers the compose runner

@@ -93,10 +93,12 @@ type Topology struct {
 	Slot            Duration `json:"slot"`
 	ActiveSlotCoeff float64  `json:"active_slot_coeff"`
 	SecurityParam   int      `json:"security_param"`
-	NodeBinary      string   `json:"node_binary,omitempty"`
-	Image           string   `json:"image,omitempty"`
-	Nodes           []Node   `json:"nodes"`
-	Pos             Pos      `json:"pos"`
+	// Node is the node kind (package nodekind); empty is the reference node.
+	Node       string `json:"node,omitempty"`
+	NodeBinary string `json:"node_binary,omitempty"`
+	Image      string `json:"image,omitempty"`
+	Nodes      []Node `json:"nodes"`
+	Pos        Pos    `json:"pos"`
 }
 
 // Wallets seeds Count accounts with Funds each in the genesis ledger.
@@ -143,4 +145,24 @@ type Selector struct {
 	Names []string `json:"names,omitempty"`
 	Index *int     `json:"index,omitempty"`
 	Nodes []string `json:"nodes"`
+}
+
+// Dials lists the nodes (by topology index) that node i dials at start in
+// the topology's layout: node 0 in a star, node i-1 in a chain, every
+// earlier node in a full mesh. Each pair appears once, on the later node.
+func (t Topology) Dials(i int) []int {
+	if i <= 0 || i >= len(t.Nodes) {
+		return nil
+	}
+	switch t.Network {
+	case NetworkChain:
+		return []int{i - 1}
+	case NetworkFull:
+		out := make([]int, i)
+		for j := range out {
+			out[j] = j
+		}
+		return out
+	}
+	return []int{0}
 }

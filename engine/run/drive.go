@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/faults"
+	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/workloads"
+	"github.com/nomosrun/nomosrun/nodekind"
 )
 
 // blockWindowSlack bounds a run window given in blocks: if the chain does
@@ -114,13 +116,17 @@ func (x *execution) drive(ctx context.Context) error {
 
 // codec returns the transaction codec: the given one, or one built from
 // the genesis block when some workload submits transactions.
-func (x *execution) codec() (workloads.Codec, error) {
+func (x *execution) codec() (nodeclient.Codec, error) {
 	if x.opts.Codec != nil {
 		return x.opts.Codec, nil
 	}
 	factory := x.opts.NewCodec
 	if factory == nil {
-		factory = defaultCodec
+		kind, err := nodekind.Get(x.plan.Topology.Node)
+		if err != nil {
+			return nil, err
+		}
+		factory = kind.Codec
 	}
 	// Hooks may submit transfers and read the transactions of blocks.
 	needed := len(x.plan.Hooks) > 0 && x.plan.Wallets.Count > 0

@@ -13,7 +13,7 @@ import (
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/report"
-	"github.com/nomosrun/nomosrun/engine/workloads"
+
 	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 )
@@ -24,7 +24,7 @@ import (
 type hookContext struct {
 	x      *execution
 	faults *faults.Schedule
-	codec  workloads.Codec
+	codec  nodeclient.Codec
 	start  time.Time // the drive phase start
 
 	mu     sync.Mutex
@@ -34,7 +34,7 @@ type hookContext struct {
 	counts map[string]map[string]int // transfers, by hook id
 }
 
-func newHookContext(x *execution, sched *faults.Schedule, codec workloads.Codec) *hookContext {
+func newHookContext(x *execution, sched *faults.Schedule, codec nodeclient.Codec) *hookContext {
 	return &hookContext{x: x, faults: sched, codec: codec, start: time.Now(),
 		series: map[string]int{}, faultN: map[string]int{}, spent: map[int]string{}}
 }
@@ -115,7 +115,7 @@ func (h *hookContext) hookBlock(id string, height uint64, b *nodeapi.Block) hook
 		return hb
 	}
 	hb.Parent, hb.Slot = b.Header.Parent, b.Header.Slot
-	if hasher, ok := h.codec.(workloads.TxHasher); ok {
+	if hasher, ok := h.codec.(nodeclient.TxHasher); ok {
 		for _, tx := range b.Transactions {
 			if hash, err := hasher.TxHash(tx); err == nil {
 				hb.Txs = append(hb.Txs, hash)
@@ -188,7 +188,7 @@ func (h *hookContext) Transfer(ctx context.Context, hook plan.Hook, wallet int) 
 	if h.codec == nil {
 		return "", action(fmt.Errorf("no transaction codec for this node type"))
 	}
-	hasher, ok := h.codec.(workloads.TxHasher)
+	hasher, ok := h.codec.(nodeclient.TxHasher)
 	if !ok {
 		return "", action(fmt.Errorf("the transaction codec cannot name transactions"))
 	}
@@ -319,7 +319,7 @@ func hookStats(hs []plan.Hook, st hooks.Stats) *report.HookStats {
 // startHooks starts the plan's run-time hooks for the run window (ctx), in
 // group: new canonical blocks reach them from the feed without waiting, and
 // a failing hook's error goes to x.hookErr. It returns nil without hooks.
-func (x *execution) startHooks(ctx context.Context, sched *faults.Schedule, codec workloads.Codec, group *sync.WaitGroup) *hooks.Scheduler {
+func (x *execution) startHooks(ctx context.Context, sched *faults.Schedule, codec nodeclient.Codec, group *sync.WaitGroup) *hooks.Scheduler {
 	if len(x.plan.Hooks) == 0 {
 		return nil
 	}

@@ -12,6 +12,9 @@ import (
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/run"
 	"github.com/nomosrun/nomosrun/runners/host"
+
+	// The reference node kind renders the nodes' configs.
+	_ "github.com/nomosrun/nomosrun/nodekind/reference"
 )
 
 func TestMain(m *testing.M) {

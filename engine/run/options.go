@@ -21,7 +21,7 @@ import (
 	"github.com/nomosrun/nomosrun/engine/metrics"
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
-	"github.com/nomosrun/nomosrun/engine/workloads"
+
 	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 )
@@ -32,21 +32,9 @@ type NodeClient = nodeclient.Client
 // ClientFactory builds the client of a deployed node.
 type ClientFactory func(n runners.Node) (NodeClient, error)
 
-// HTTPClients is the default ClientFactory: the node HTTP API at the node's
-// API and TestingAPI base URLs.
-func HTTPClients(n runners.Node) (NodeClient, error) {
-	return nodeclient.NewHTTP(n.API(), n.TestingAPI(), nil), nil
-}
-
 // CodecFactory builds the transaction codec of a run from its plan and the
 // chain's genesis block.
-type CodecFactory func(p *plan.Plan, genesis *nodeapi.Block) (workloads.Codec, error)
-
-// defaultCodec is the codec factory used when Options.NewCodec is nil: the
-// reference node's transaction signing (workloads.NodeAPICodec).
-func defaultCodec(p *plan.Plan, genesis *nodeapi.Block) (workloads.Codec, error) {
-	return workloads.NodeAPICodec(p, genesis)
-}
+type CodecFactory func(p *plan.Plan, genesis *nodeapi.Block) (nodeclient.Codec, error)
 
 // Options tune a run. The zero value runs with defaults.
 type Options struct {
@@ -56,14 +44,14 @@ type Options struct {
 	// ReportDir, when set, receives report.json, junit.xml and report.html
 	// at the end of the run, on every exit path.
 	ReportDir string
-	// Clients builds node clients; nil means HTTPClients.
+	// Clients builds node clients; nil means the plan's node kind's
+	// (nodekind.Kind.Client at the node's API and TestingAPI).
 	Clients ClientFactory
 	// Codec builds signed transactions for the tx and DA workloads. When nil,
 	// NewCodec builds one once the chain is up.
-	Codec workloads.Codec
+	Codec nodeclient.Codec
 	// NewCodec builds the codec from the plan and the genesis block (where
-	// the wallets' notes are); nil means workloads.NodeAPICodec, the
-	// reference node's transaction signing.
+	// the wallets' notes are); nil means the plan's node kind's codec.
 	NewCodec CodecFactory
 	// Metrics answers expect_metric queries; nil means the environment's
 	// choice (a Prometheus at NOMOS_METRICS_QUERY_URL, else node /metrics).

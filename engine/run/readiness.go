@@ -22,25 +22,14 @@ const (
 // network layout: the symmetric closure of its initial-peer links (star:
 // every node links to node 0; chain: node i to node i-1; full: all pairs).
 func ExpectedPeers(t plan.Topology) map[string]int {
-	n := len(t.Nodes)
-	out := make(map[string]int, n)
+	out := make(map[string]int, len(t.Nodes))
 	for _, nd := range t.Nodes {
 		out[nd.Name] = 0
 	}
-	link := func(i, j int) {
-		out[t.Nodes[i].Name]++
-		out[t.Nodes[j].Name]++
-	}
-	for i := 1; i < n; i++ {
-		switch t.Network {
-		case plan.NetworkChain:
-			link(i-1, i)
-		case plan.NetworkFull:
-			for j := 0; j < i; j++ {
-				link(j, i)
-			}
-		default:
-			link(0, i)
+	for i := range t.Nodes {
+		for _, j := range t.Dials(i) {
+			out[t.Nodes[i].Name]++
+			out[t.Nodes[j].Name]++
 		}
 	}
 	return out

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/nomosrun/nomosrun/engine/nodeclient"
-	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/nomosrun/nomosrun/engine/nodeclient"
+	"github.com/nomosrun/nomosrun/internal/ctxtime"
 
 	"github.com/nomosrun/nomosrun/engine/expect"
 	"github.com/nomosrun/nomosrun/engine/feed"
@@ -19,6 +20,7 @@ import (
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/workloads"
+	"github.com/nomosrun/nomosrun/nodekind"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -196,7 +198,11 @@ func (x *execution) runDir() (string, func(), error) {
 func (x *execution) connect() error {
 	factory := x.opts.Clients
 	if factory == nil {
-		factory = HTTPClients
+		kind, err := nodekind.Get(x.plan.Topology.Node)
+		if err != nil {
+			return err
+		}
+		factory = func(n runners.Node) (NodeClient, error) { return kind.Client(n.API(), n.TestingAPI()), nil }
 	}
 	for _, n := range x.cluster.Nodes() {
 		c, err := factory(n)

@@ -14,10 +14,10 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/run"
-	"github.com/nomosrun/nomosrun/engine/workloads"
 	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/fake"
@@ -343,7 +343,7 @@ func TestCodecBuiltFromGenesis(t *testing.T) {
 		var genesis []string
 		o := opts(t, &recorder{})
 		o.Codec = nil
-		o.NewCodec = func(p *plan.Plan, g *nodeapi.Block) (workloads.Codec, error) {
+		o.NewCodec = func(p *plan.Plan, g *nodeapi.Block) (nodeclient.Codec, error) {
 			genesis = append(genesis, g.Header.Parent)
 			return codec{}, nil
 		}
@@ -353,7 +353,7 @@ func TestCodecBuiltFromGenesis(t *testing.T) {
 		if len(genesis) != 1 || genesis[0] != nodeapi.GenesisParent {
 			t.Errorf("codec factory saw parents %v, want the genesis block once", genesis)
 		}
-		o.NewCodec = func(*plan.Plan, *nodeapi.Block) (workloads.Codec, error) {
+		o.NewCodec = func(*plan.Plan, *nodeapi.Block) (nodeclient.Codec, error) {
 			return nil, errors.New("no wallet notes")
 		}
 		_, err := run.Execute(context.Background(), testPlan(), fake.New(fake.Options{}), o)

@@ -39,8 +39,8 @@ type standInConfig struct {
 
 // standInConfigs writes the stand-in's config files (a host.ConfigWriter).
 func standInConfigs(interval time.Duration, peers map[string]int) host.ConfigWriter {
-	return func(spec host.ConfigSpec) ([]string, error) {
-		var paths []string
+	return func(spec host.ConfigSpec) ([][]string, error) {
+		var args [][]string
 		for i, n := range spec.Plan.Topology.Nodes {
 			b, _ := json.Marshal(standInConfig{Name: n.Name, Ports: spec.Ports[i], ChainStart: spec.ChainStart.UnixNano(),
 				IntervalMS: interval.Milliseconds(), K: spec.Plan.Topology.SecurityParam, Peers: peers[n.Name]})
@@ -48,9 +48,9 @@ func standInConfigs(interval time.Duration, peers map[string]int) host.ConfigWri
 			if err := os.WriteFile(p, b, 0o644); err != nil {
 				return nil, err
 			}
-			paths = append(paths, p)
+			args = append(args, []string{"--config", p})
 		}
-		return paths, nil
+		return args, nil
 	}
 }
 

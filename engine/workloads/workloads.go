@@ -21,27 +21,12 @@ import (
 	"github.com/nomosrun/nomosrun/runners"
 )
 
-// Codec builds the signed transactions workloads submit. The node defines
-// how transactions are hashed and signed, so the codec comes from the node
-// API package; the engine only moves the results around.
-type Codec interface {
-	// Transfer is a signed self-transfer spending wallet i's genesis note.
-	Transfer(wallet int) (nodeapi.Tx, error)
-	// Inscription is a signed ChannelInscribe transaction on channel
-	// (64-hex id) chained after parent (a message id, zeros for the first).
-	Inscription(channel, parent string, data []byte) (nodeapi.Tx, error)
-	// MsgID is the message id of a channel op (inscription or blob).
-	MsgID(op nodeapi.Op) (string, error)
-	// Signer is the public key (hex) that signs channel messages.
-	Signer() string
-}
-
 // Env is what workloads act on.
 type Env struct {
 	Plan    *plan.Plan
 	Nodes   []nodeclient.Node
 	Feed    *feed.Feed
-	Codec   Codec
+	Codec   nodeclient.Codec
 	Cluster runners.Cluster
 	// Seed is the plan's seed; each workload draws from its own generator
 	// derived from it and its id (see rng), so none is shared between
@@ -178,10 +163,4 @@ func submit(ctx context.Context, nodes []nodeclient.Node, rng *rand.Rand, tx nod
 		}
 	}
 	return fmt.Errorf("cluster client exhausted all nodes: %w", last)
-}
-
-// TxHasher is a Codec that names transactions: the hash a node reports
-// for one (in /mantle/status and in blocks).
-type TxHasher interface {
-	TxHash(tx nodeapi.Tx) (string, error)
 }

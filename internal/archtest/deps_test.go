@@ -34,17 +34,22 @@ var rules = []rule{
 		"the engine reads every node through the node API's wire types (nodeapi), never the reference node's own", nil, nil},
 	{"runners", []string{"starlib", "go.starlark.net"},
 		"runners deploy plans; they do not interpret them", nil, nil},
-	// The runners write the reference node's config format (simnode/config)
-	// and nodeimage sets the image's KZG parameter path (simnode/da); the
-	// fake runner implements engine/nodeclient's Client in memory (its
-	// own rule below). The plan parses metric queries with
+	// The runners know a node only through its kind (nodekind), whose
+	// Client is the engine's node client; nodeimage sets the image's KZG
+	// parameter path (simnode/da). The plan parses metric queries with
 	// engine/metrics/metricquery, a small parser with no I/O.
 	{"runners", []string{"engine", "simnode"},
-		"runners know the engine only through the plan, and the node only through its config format",
-		[]string{"engine/plan", "engine/metrics/metricquery", "engine/nodeclient", "simnode/config", "simnode/da"}, nil},
-	{"runners", []string{"engine/nodeclient"},
-		"only the fake runner, which serves the engine's node clients in memory, uses engine/nodeclient",
-		nil, []string{"runners/fake"}},
+		"runners know the engine only through the plan, and the node only through its kind",
+		[]string{"engine/plan", "engine/metrics/metricquery", "engine/nodeclient", "simnode/da"}, nil},
+	{"runners", []string{"nodekind/reference", "nodekind/cometbft"},
+		"runners find a node's kind in the registry (package nodekind), never a kind package itself",
+		nil, nil},
+	// A kind holds what nomosrun knows of one node implementation: it may
+	// use that node's own packages (the reference kind its config format),
+	// but nothing that drives a run.
+	{"nodekind", []string{"runners", "engine", "starlib", "go.starlark.net"},
+		"a node kind knows the plan and the node client, not the engine or runners that use it",
+		[]string{"engine/plan", "engine/metrics/metricquery", "engine/nodeclient"}, nil},
 	// kernelnet manages namespaces, links and kernel faults for any runner;
 	// it knows nodes only by name and address.
 	{"runners/kernelnet", []string{"engine", "runners", "simnode", "nodeapi", "starlib"},
@@ -152,27 +157,29 @@ func TestViolationsReported(t *testing.T) {
 	}
 }
 
-// TestRunnerRules: a runner may use the plan and the node's config format
-// but not the rest of the engine or the node; only the fake runner may use
-// engine/nodeclient.
+// TestRunnerRules: a runner may use the plan and the node client (through
+// a node kind) but not the rest of the engine, the node's own packages or a
+// kind package.
 func TestRunnerRules(t *testing.T) {
 	pkgs := []pkg{
-		{ImportPath: module + "/runners/host", Deps: []string{module + "/engine/plan", module + "/simnode/config", module + "/simnode/cli"}},
-		{ImportPath: module + "/runners/k8s", Deps: []string{module + "/engine/run", module + "/engine/nodeclient"}},
+		{ImportPath: module + "/runners/host", Deps: []string{module + "/engine/plan", module + "/nodekind", module + "/simnode/config"}},
+		{ImportPath: module + "/runners/k8s", Deps: []string{module + "/engine/run", module + "/engine/nodeclient", module + "/nodekind/cometbft"}},
 		{ImportPath: module + "/runners/fake", Deps: []string{module + "/engine/nodeclient", module + "/engine/plan"}},
-		{ImportPath: module + "/engine/run", Deps: []string{module + "/runners", module + "/runners/fake"}},
+		{ImportPath: module + "/engine/run", Deps: []string{module + "/runners", module + "/runners/fake", module + "/nodekind"}},
 		{ImportPath: module + "/runners/kernelnet", Deps: []string{module + "/engine/plan", "github.com/google/nftables"}},
+		{ImportPath: module + "/nodekind/cometbft", Deps: []string{module + "/engine/nodeclient", module + "/engine/feed"}},
 	}
 	got := strings.Join(violations(pkgs, rules), "\n")
-	for _, want := range []string{"runners/host depends on " + module + "/simnode/cli",
-		"runners/k8s depends on " + module + "/engine/run", "runners/k8s depends on " + module + "/engine/nodeclient",
+	for _, want := range []string{"runners/host depends on " + module + "/simnode/config",
+		"runners/k8s depends on " + module + "/engine/run", "runners/k8s depends on " + module + "/nodekind/cometbft",
 		"engine/run depends on " + module + "/runners/fake",
-		"runners/kernelnet depends on " + module + "/engine/plan"} {
+		"runners/kernelnet depends on " + module + "/engine/plan",
+		"nodekind/cometbft depends on " + module + "/engine/feed"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("violations lack %q:\n%s", want, got)
 		}
 	}
-	if n := strings.Count(got, "\n") + 1; n != 5 {
-		t.Errorf("%d violations, want 5:\n%s", n, got)
+	if n := strings.Count(got, "\n") + 1; n != 6 {
+		t.Errorf("%d violations, want 6:\n%s", n, got)
 	}
 }

@@ -31,6 +31,8 @@ var (
 	LogFilter = Var{"NOMOS_LOG_FILTER", "", "the node's per-target log filter"}
 	// NodeBin replaces the reference node embedded in nomosrun for validators.
 	NodeBin = Var{"NOMOS_NODE_BIN", "", "node binary for validators (and executors unless NOMOS_EXECUTOR_BIN is set)"}
+	// CometBFTBin is the cometbft binary of the cometbft node kind.
+	CometBFTBin = Var{"NOMOS_COMETBFT_BIN", "", "cometbft binary of the cometbft node kind on the host runner and in its image (default: the build of tools/cometbft/build.sh, then cometbft on PATH)"}
 	// HostNetwork chooses how the host runner networks its nodes.
 	HostNetwork = Var{"NOMOS_HOST_NETWORK", "auto", `host runner networking: "loopback" (every node on 127.0.0.1), "netns" (a network namespace per node on a private bridge; needs CAP_NET_ADMIN and CAP_SYS_ADMIN) or "auto" (netns when permitted, else loopback)`}
 	// AttachEndpoints is the network the attach runner drives.
@@ -78,7 +80,7 @@ var (
 )
 
 // All lists every variable, in the order of the documentation.
-var All = []Var{SlowTest, KeepLogs, LogDir, LogLevel, LogFilter, NodeBin, ExecutorBin, HostNetwork, AttachEndpoints,
+var All = []Var{SlowTest, KeepLogs, LogDir, LogLevel, LogFilter, NodeBin, ExecutorBin, CometBFTBin, HostNetwork, AttachEndpoints,
 	DevMode, KZGParams, Image, ImagePullPolicy, ComposeHost, ComposePreserve, K8sPreserve,
 	K8sNamespace, K8sNodeHost, K8sPortForward, K8sDeployTimeout, K8sProbeTimeout, K8sStorageClass,
 	MetricsQueryURL, GrafanaURL, PrometheusBin, VMKernel, VMModules, ContainerdAddress}

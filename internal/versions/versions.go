@@ -21,6 +21,7 @@ type Versions struct {
 	Kubernetes        string // KUBERNETES_VERSION: the test cluster
 	GoStarlark        string // GO_STARLARK_VERSION: the interpreter's pinned pseudo-version
 	KZGRSParamsSHA256 string // KZGRS_PARAMS_SHA256: checksum of the KZG test parameters
+	CometBFT          string // COMETBFT_VERSION: the cometbft node kind's release
 	Other             map[string]string
 }
 
@@ -60,6 +61,7 @@ func Parse(data []byte) (Versions, error) {
 		Nomosrun: take("NOMOSRUN_VERSION"), NomosNode: take("NOMOS_NODE_VERSION"),
 		TestnetImage: take("NOMOS_TESTNET_IMAGE"), Kubernetes: take("KUBERNETES_VERSION"),
 		GoStarlark: take("GO_STARLARK_VERSION"), KZGRSParamsSHA256: take("KZGRS_PARAMS_SHA256"),
+		CometBFT: take("COMETBFT_VERSION"),
 	}
 	if len(kv) > 0 {
 		v.Other = kv

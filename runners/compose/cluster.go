@@ -83,14 +83,15 @@ func (c *Cluster) Nodes() []runners.Node {
 
 // up writes the Compose file with fresh host ports, brings the project up
 // and reads every container's id, network and published ports back.
-func (c *Cluster) up(ctx context.Context, nodes []plan.Node, configDirs []string) error {
+func (c *Cluster) up(ctx context.Context, nodes []plan.Node, configs []rendered) error {
 	ports, err := freePorts(c.opts.HostIP, 2*len(nodes))
 	if err != nil {
 		return err
 	}
 	svcs := make([]serviceSpec, len(nodes))
 	for i, n := range nodes {
-		svcs[i] = serviceSpec{name: n.Name, configDir: configDirs[i], apiPort: ports[2*i], testPort: ports[2*i+1]}
+		svcs[i] = serviceSpec{name: n.Name, configDir: configs[i].dir, command: configs[i].launch.Args,
+			writable: configs[i].launch.WritableConfig, apiPort: ports[2*i], testPort: ports[2*i+1]}
 	}
 	vars := map[string]string{}
 	for _, k := range passthroughEnv {

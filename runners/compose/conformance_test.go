@@ -13,6 +13,9 @@ import (
 	"github.com/nomosrun/nomosrun/nodeimage"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/runnertest"
+
+	// The reference node kind renders the nodes' configs.
+	_ "github.com/nomosrun/nomosrun/nodekind/reference"
 )
 
 func TestMain(m *testing.M) {

@@ -74,6 +74,8 @@ type composeVolume struct {
 type serviceSpec struct {
 	name      string
 	configDir string
+	command   []string
+	writable  bool // the node writes into its config directory
 	apiPort   int // host port of the API
 	testPort  int // host port of the testing API
 }
@@ -99,13 +101,17 @@ func projectFile(runID, image, hostIP string, env map[string]string, stopGrace s
 	for _, s := range svcs {
 		vol := "data-" + s.name
 		f.Volumes[vol] = composeVolume{Labels: labels(s.name)}
+		mode := ":ro"
+		if s.writable {
+			mode = ""
+		}
 		f.Services[s.name] = composeService{
 			Image:         image,
 			ContainerName: containerName(runID, s.name),
 			Hostname:      s.name,
-			Command:       []string{"--config", nodeimage.ConfigPath},
+			Command:       s.command,
 			Environment:   env,
-			Volumes:       []string{s.configDir + ":" + nodeimage.ConfigDir + ":ro", vol + ":" + nodeimage.DataDir},
+			Volumes:       []string{s.configDir + ":" + nodeimage.ConfigDir + mode, vol + ":" + nodeimage.DataDir},
 			Ports: []string{
 				fmt.Sprintf("%s:%d:%d", hostIP, s.apiPort, containerAPIPort),
 				fmt.Sprintf("%s:%d:%d", hostIP, s.testPort, containerTestingPort),

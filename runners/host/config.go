@@ -16,7 +16,7 @@ type ConfigSpec struct {
 	// Hosts are each node's address: it listens there and peers dial
 	// Hosts[i]:Ports[i].P2P (127.0.0.1 on loopback).
 	Hosts []string
-	// ConfigDir is where the config files go.
+	// ConfigDir is where the config files go (one directory per node).
 	ConfigDir string
 	// DataDirs are the nodes' data directories (also their working directories).
 	DataDirs []string
@@ -24,6 +24,6 @@ type ConfigSpec struct {
 	LogDir string
 }
 
-// ConfigWriter writes one config file per node and returns their paths in
-// topology order.
-type ConfigWriter func(spec ConfigSpec) ([]string, error)
+// ConfigWriter writes every node's config files and returns each node's
+// arguments (after the command), in topology order.
+type ConfigWriter func(spec ConfigSpec) ([][]string, error)

@@ -31,8 +31,8 @@ type fakeConfig struct {
 }
 
 // writeFakeConfigs is a ConfigWriter for the fake node.
-func writeFakeConfigs(spec ConfigSpec) ([]string, error) {
-	var paths []string
+func writeFakeConfigs(spec ConfigSpec) ([][]string, error) {
+	var args [][]string
 	for i, n := range spec.Plan.Topology.Nodes {
 		b, err := json.Marshal(fakeConfig{Name: n.Name, Host: hostOf(spec, i), Ports: spec.Ports[i]})
 		if err != nil {
@@ -42,9 +42,9 @@ func writeFakeConfigs(spec ConfigSpec) ([]string, error) {
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			return nil, err
 		}
-		paths = append(paths, p)
+		args = append(args, []string{"--config", p})
 	}
-	return paths, nil
+	return args, nil
 }
 
 // fakeNodeMain runs the stand-in node and never returns.

@@ -3,7 +3,7 @@
 // Each node runs in its own process group with its own loopback ports, config
 // file, data directory and log file under the run directory:
 //
-//	RunDir/configs/<node>.yaml   generated config
+//	RunDir/configs/<node>/       generated config (node.yaml, a CometBFT home)
 //	RunDir/data/<node>/          data directory (the node's working directory)
 //	RunDir/logs/<node>.log       stdout and stderr (NOMOS_LOG_DIR points at RunDir/logs)
 //
@@ -23,10 +23,10 @@
 // runs left behind.
 //
 // The node command is, in order of precedence: topology(node_binary=...) from
-// the plan, NOMOS_NODE_BIN (validators; also executors unless
-// NOMOS_EXECUTOR_BIN is set), Options.NodeCommand, and by default the running
-// executable's hidden "node" subcommand (the embedded reference node). The
-// runner appends "--config <file>".
+// the plan, Options.NodeCommand (or ExecutorCommand), and the plan's node
+// kind's host program (nodekind.Program.Host: for the reference node,
+// NOMOS_NODE_BIN or the running executable's hidden "node" subcommand).
+// The runner appends the arguments the kind rendered ("--config <file>").
 package host
 
 import (
@@ -40,6 +40,7 @@ import (
 
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/internal/env"
+	"github.com/nomosrun/nomosrun/nodekind"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -73,13 +74,13 @@ func init() {
 // Options configure the host runner. The zero value is ready to use.
 type Options struct {
 	// NodeCommand starts a validator (and an executor unless ExecutorCommand
-	// is set); "--config <file>" is appended. Default: this executable's
-	// hidden "node" subcommand. NOMOS_NODE_BIN overrides it.
+	// is set) instead of the node kind's program; the rendered arguments
+	// are appended.
 	NodeCommand []string
-	// ExecutorCommand starts an executor. NOMOS_EXECUTOR_BIN overrides it.
+	// ExecutorCommand starts an executor instead of the kind's program.
 	ExecutorCommand []string
-	// WriteConfigs generates the node config files. Default: the reference
-	// node's config generator.
+	// WriteConfigs generates the node config files. Default: the plan's
+	// node kind renders them.
 	WriteConfigs ConfigWriter
 	// StartTimeout bounds how long a started node may take to listen on its
 	// API ports. Default 60 s (doubled by SLOW_TEST_ENV=true).
@@ -106,24 +107,11 @@ var _ runners.Runner = (*Runner)(nil)
 
 // New returns a host runner. Environment overrides are read here.
 func New(opts Options) (*Runner, error) {
-	if v := env.NodeBin.Get(); v != "" {
-		opts.NodeCommand = []string{v}
-	}
-	if v := env.ExecutorBin.Get(); v != "" {
-		opts.ExecutorCommand = []string{v}
-	}
-	if len(opts.NodeCommand) == 0 {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, fmt.Errorf("locate the nomosrun executable for the embedded node: %w", err)
-		}
-		opts.NodeCommand = []string{exe, "node"}
-	}
 	if len(opts.ExecutorCommand) == 0 {
 		opts.ExecutorCommand = opts.NodeCommand
 	}
 	if opts.WriteConfigs == nil {
-		opts.WriteConfigs = defaultConfigWriter
+		opts.WriteConfigs = renderConfigs
 	}
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = env.Scaled(60 * time.Second)
@@ -197,20 +185,23 @@ func (r *Runner) deployOnce(ctx context.Context, spec runners.DeploySpec, layout
 	if err != nil {
 		return nil, err
 	}
-	paths, err := r.opts.WriteConfigs(ConfigSpec{
+	args, err := r.opts.WriteConfigs(ConfigSpec{
 		Plan: spec.Plan, ChainStart: spec.ChainStart, Ports: pl.ports, Hosts: pl.hosts,
 		ConfigDir: layout.configDir, DataDirs: layout.dataDirs, LogDir: layout.logDir,
 	})
-	if err == nil && len(paths) != len(topo.Nodes) {
-		err = fmt.Errorf("got %d files for %d nodes", len(paths), len(topo.Nodes))
+	if err == nil && len(args) != len(topo.Nodes) {
+		err = fmt.Errorf("got the arguments of %d nodes for %d", len(args), len(topo.Nodes))
 	}
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("generate node configs: %w", err), pl.release())
 	}
 	c := newCluster(r.opts, pl, log)
 	for i, n := range topo.Nodes {
-		argv := append([]string(nil), r.command(topo, n.Role)...)
-		argv = append(argv, "--config", paths[i])
+		cmd, err := r.command(ctx, spec.Plan, n.Role)
+		if err != nil {
+			return nil, errors.Join(err, pl.release())
+		}
+		argv := append(append([]string(nil), cmd...), args[i]...)
 		c.add(&node{
 			name: n.Name, role: n.Role, host: pl.hosts[i], ports: pl.ports[i], argv: argv,
 			env:     nodeEnv(layout.logDir, r.opts.Env),
@@ -226,14 +217,20 @@ func (r *Runner) deployOnce(ctx context.Context, spec runners.DeploySpec, layout
 }
 
 // command picks the node command for a role (see the package doc).
-func (r *Runner) command(topo plan.Topology, role plan.Role) []string {
-	if topo.NodeBinary != "" {
-		return []string{topo.NodeBinary}
+func (r *Runner) command(ctx context.Context, p *plan.Plan, role plan.Role) ([]string, error) {
+	switch {
+	case p.Topology.NodeBinary != "":
+		return []string{p.Topology.NodeBinary}, nil
+	case role == plan.RoleExecutor && len(r.opts.ExecutorCommand) > 0:
+		return r.opts.ExecutorCommand, nil
+	case len(r.opts.NodeCommand) > 0:
+		return r.opts.NodeCommand, nil
 	}
-	if role == plan.RoleExecutor {
-		return r.opts.ExecutorCommand
+	kind, err := nodekind.Get(p.Topology.Node)
+	if err != nil {
+		return nil, err
 	}
-	return r.opts.NodeCommand
+	return kind.Program().Host(ctx, p, role)
 }
 
 // nodeEnv builds a node's environment: the passthrough variables that are

@@ -12,6 +12,9 @@ import (
 
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/runners"
+
+	// The reference node kind renders the nodes' configs.
+	_ "github.com/nomosrun/nomosrun/nodekind/reference"
 )
 
 // simnodeBin is the reference node built once for the tests that run real

@@ -310,33 +310,47 @@ func TestCollectLogs(t *testing.T) {
 }
 
 func TestCommandPrecedence(t *testing.T) {
-	topo := testPlan(1, 1, time.Second).Topology
+	ctx := context.Background()
+	p := testPlan(1, 1, time.Second)
+	command := func(r *Runner, role plan.Role) []string {
+		t.Helper()
+		got, err := r.command(ctx, p, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
 	r, err := New(Options{NodeCommand: []string{"/opt/node"}, WriteConfigs: writeFakeConfigs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.command(topo, plan.RoleExecutor); len(got) != 1 || got[0] != "/opt/node" {
+	if got := command(r, plan.RoleExecutor); len(got) != 1 || got[0] != "/opt/node" {
 		t.Fatalf("executor command = %v, want the node command", got)
 	}
+	// The reference kind's program: NOMOS_NODE_BIN and NOMOS_EXECUTOR_BIN.
 	t.Setenv(env.NodeBin.Name, "/env/node")
 	t.Setenv(env.ExecutorBin.Name, "/env/executor")
-	r, _ = New(Options{NodeCommand: []string{"/opt/node"}})
-	if got := r.command(topo, plan.RoleValidator); got[0] != "/env/node" {
+	r, _ = New(Options{})
+	if got := command(r, plan.RoleValidator); got[0] != "/env/node" {
 		t.Fatalf("validator command = %v, want NOMOS_NODE_BIN", got)
 	}
-	if got := r.command(topo, plan.RoleExecutor); got[0] != "/env/executor" {
+	if got := command(r, plan.RoleExecutor); got[0] != "/env/executor" {
 		t.Fatalf("executor command = %v, want NOMOS_EXECUTOR_BIN", got)
 	}
-	topo.NodeBinary = "/plan/node"
-	if got := r.command(topo, plan.RoleExecutor); got[0] != "/plan/node" {
+	p.Topology.NodeBinary = "/plan/node"
+	if got := command(r, plan.RoleExecutor); got[0] != "/plan/node" {
 		t.Fatalf("command = %v, want the plan's node_binary", got)
 	}
+	p.Topology.NodeBinary = ""
 	t.Setenv(env.NodeBin.Name, "")
 	t.Setenv(env.ExecutorBin.Name, "")
-	r, _ = New(Options{})
 	exe, _ := os.Executable()
-	if got := r.command(testPlan(1, 0, time.Second).Topology, plan.RoleValidator); len(got) != 2 || got[0] != exe || got[1] != "node" {
+	if got := command(r, plan.RoleValidator); len(got) != 2 || got[0] != exe || got[1] != "node" {
 		t.Fatalf("default command = %v, want [%s node]", got, exe)
+	}
+	p.Topology.Node = "no-such-kind"
+	if _, err := r.command(ctx, p, plan.RoleValidator); err == nil || !strings.Contains(err.Error(), `unknown node kind "no-such-kind"`) {
+		t.Fatalf("unknown kind: %v", err)
 	}
 }
 

@@ -18,6 +18,9 @@ import (
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/runnertest"
 	"github.com/nomosrun/nomosrun/simnode/config"
+
+	// The reference node kind renders the nodes' configs.
+	_ "github.com/nomosrun/nomosrun/nodekind/reference"
 )
 
 func testPlan(n int) *plan.Plan {

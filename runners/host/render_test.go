@@ -11,7 +11,7 @@ import (
 	"github.com/nomosrun/nomosrun/simnode/config"
 )
 
-func TestDefaultConfigWriter(t *testing.T) {
+func TestRenderConfigsOfTheReferenceKind(t *testing.T) {
 	p := testPlan(2, 1, 400*time.Millisecond)
 	// Put the executor first to check configs follow topology order.
 	p.Topology.Nodes = append(p.Topology.Nodes[2:], p.Topology.Nodes[:2]...)
@@ -21,12 +21,20 @@ func TestDefaultConfigWriter(t *testing.T) {
 		spec.Ports = append(spec.Ports, Ports{API: 20000 + 10*i, Testing: 20001 + 10*i, P2P: 20002 + 10*i})
 		spec.DataDirs = append(spec.DataDirs, filepath.Join(dir, "data", n.Name))
 	}
-	paths, err := defaultConfigWriter(spec)
+	args, err := renderConfigs(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != 3 {
-		t.Fatalf("paths = %v", paths)
+	if len(args) != 3 {
+		t.Fatalf("args = %v", args)
+	}
+	var paths []string
+	for i, n := range p.Topology.Nodes {
+		want := []string{"--config", filepath.Join(dir, n.Name, "node.yaml")}
+		if strings.Join(args[i], " ") != strings.Join(want, " ") {
+			t.Fatalf("args of %s = %v, want %v", n.Name, args[i], want)
+		}
+		paths = append(paths, want[1])
 	}
 	var hubAddr string
 	for i, n := range p.Topology.Nodes {
@@ -72,7 +80,7 @@ func TestDefaultConfigWriter(t *testing.T) {
 	}
 
 	p.Topology.Slot = plan.Duration(time.Millisecond)
-	if _, err := defaultConfigWriter(spec); err == nil || !strings.Contains(err.Error(), "slot duration") {
+	if _, err := renderConfigs(spec); err == nil || !strings.Contains(err.Error(), "slot duration") {
 		t.Fatalf("bad slot: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package workloads
+package reference
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/nodeapi"
 	"github.com/nomosrun/nomosrun/nodeapi/txcodec"
@@ -15,7 +16,7 @@ import (
 // (the reference node's scheme): wallet i's key is txcodec.WalletKey(seed,
 // i) with the plan's seed, as the node config generator funds them, and its
 // genesis notes are read from the genesis block.
-func NodeAPICodec(p *plan.Plan, genesis *nodeapi.Block) (Codec, error) {
+func NodeAPICodec(p *plan.Plan, genesis *nodeapi.Block) (nodeclient.Codec, error) {
 	seed := uint64(p.Seed)
 	c := &apiCodec{
 		keys:    make([]ed25519.PrivateKey, p.Wallets.Count),
@@ -77,7 +78,7 @@ func (c *apiCodec) MsgID(op nodeapi.Op) (string, error) {
 // Signer implements Codec.
 func (c *apiCodec) Signer() string { return txcodec.PublicKey(c.channel).String() }
 
-var _ TxHasher = (*apiCodec)(nil)
+var _ nodeclient.TxHasher = (*apiCodec)(nil)
 
 // TxHash implements TxHasher: the reference node's transaction hash.
 func (c *apiCodec) TxHash(tx nodeapi.Tx) (string, error) { return txcodec.TxHash(&tx).String(), nil }

@@ -1,8 +1,4 @@
-// Package nodeconfig turns a plan's topology into one reference-node config
-// per node with the shared generator (simnode/config), so every runner
-// derives keys, peers and genesis the same way and differs only in where
-// its nodes listen, how peers dial them and where they keep their data.
-package nodeconfig
+package reference
 
 import (
 	"fmt"
@@ -32,7 +28,10 @@ type Spec struct {
 	Place func(i int, n plan.Node) Placement
 }
 
-// Generate returns every node's config in topology order.
+// Generate returns every node's config in topology order, derived with
+// the shared generator (simnode/config), so every runner derives keys, peers
+// and genesis the same way and differs only in where its nodes listen, how
+// peers dial them and where they keep their data.
 func Generate(s Spec) ([]*config.NodeConfig, error) {
 	topo := s.Plan.Topology
 	// The generator numbers validators first, then executors.

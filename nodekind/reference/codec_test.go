@@ -1,4 +1,4 @@
-package workloads
+package reference
 
 import (
 	"strings"
@@ -34,7 +34,7 @@ func strict(t *testing.T, tx nodeapi.Tx) *wire.Tx {
 }
 
 func TestNodeAPICodecTransactionsApplyOnTheReferenceLedger(t *testing.T) {
-	p := testPlan(1, 0)
+	p := walletPlan()
 	genesis, gtx := genesisFor(t, p)
 	c, err := NodeAPICodec(p, genesis)
 	if err != nil {
@@ -55,7 +55,7 @@ func TestNodeAPICodecTransactionsApplyOnTheReferenceLedger(t *testing.T) {
 		}
 	}
 	ch := strings.Repeat("ab", 32)
-	tx, err := c.Inscription(ch, RootMsgID, []byte("hello"))
+	tx, err := c.Inscription(ch, nodeapi.GenesisParent, []byte("hello"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,11 +73,17 @@ func TestNodeAPICodecTransactionsApplyOnTheReferenceLedger(t *testing.T) {
 }
 
 func TestNodeAPICodecNeedsFundedWallets(t *testing.T) {
-	p := testPlan(1, 0)
+	p := walletPlan()
 	genesis, _ := genesisFor(t, p)
 	p.Seed++ // configs generated with another seed
 	_, err := NodeAPICodec(p, genesis)
 	if err == nil || !strings.Contains(err.Error(), "wallet 0 owns no note in the genesis block") {
 		t.Errorf("err = %v", err)
 	}
+}
+
+// walletPlan is a one-validator plan with 8 funded wallets.
+func walletPlan() *plan.Plan {
+	return &plan.Plan{Seed: 3, Wallets: plan.Wallets{Count: 8, Funds: 100},
+		Topology: plan.Topology{Validators: 1, Nodes: []plan.Node{{Name: "validator-0", Role: plan.RoleValidator}}}}
 }

@@ -1,4 +1,4 @@
-package nodeconfig
+package reference
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 	"github.com/nomosrun/nomosrun/simnode/config"
 )
 
-func testPlan() *plan.Plan {
+func generatorPlan() *plan.Plan {
 	p := &plan.Plan{
 		Seed: 3,
 		Topology: plan.Topology{
@@ -30,7 +30,7 @@ func testPlan() *plan.Plan {
 }
 
 func TestGenerateFollowsTopologyAndPlacement(t *testing.T) {
-	p := testPlan()
+	p := generatorPlan()
 	cfgs, err := Generate(Spec{
 		Plan: p, ChainStart: time.Unix(1_700_000_000, 0), KZGParamsPath: "/params",
 		Place: func(i int, n plan.Node) Placement {
@@ -76,7 +76,7 @@ func TestGenerateFollowsTopologyAndPlacement(t *testing.T) {
 }
 
 func TestGenerateReportsBadTopology(t *testing.T) {
-	p := testPlan()
+	p := generatorPlan()
 	p.Topology.Slot = 0
 	_, err := Generate(Spec{Plan: p, Place: func(int, plan.Node) Placement { return Placement{} }})
 	if err == nil {
