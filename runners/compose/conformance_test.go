@@ -55,7 +55,7 @@ func realRunner(tb testing.TB) *Runner {
 }
 
 func TestConformance(t *testing.T) {
-	runnertest.Conformance(t, func(t *testing.T) runners.Runner { return realRunner(t) })
+	runnertest.Conformance(t, "", func(t *testing.T) runners.Runner { return realRunner(t) })
 }
 
 // TestPreserveAndClean: with Preserve the stack outlives Teardown and keeps

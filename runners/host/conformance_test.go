@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomosrun/nomosrun/internal/testenv"
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodekind/cometbft"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/runnertest"
 )
@@ -26,7 +28,21 @@ func realRunner(tb testing.TB) *Runner {
 }
 
 func TestConformance(t *testing.T) {
-	runnertest.Conformance(t, func(t *testing.T) runners.Runner { return realRunner(t) })
+	runnertest.Conformance(t, "", func(t *testing.T) runners.Runner { return realRunner(t) })
+}
+
+// TestConformanceCometBFT runs the suite on CometBFT nodes, a node nomosrun
+// did not write, started from the binary tools/cometbft/build.sh builds.
+func TestConformanceCometBFT(t *testing.T) {
+	_, err := cometbft.Binary()
+	testenv.Require(t, "the cometbft binary", err)
+	runnertest.Conformance(t, cometbft.Name, func(t *testing.T) runners.Runner {
+		r, err := New(Options{TeardownGrace: 2 * time.Second, StopTimeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	})
 }
 
 // BenchmarkDeployTenNodes measures the time from Deploy to all ten nodes

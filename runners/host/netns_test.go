@@ -346,5 +346,5 @@ func deployUntilAnswering(b *testing.B, r *Runner, nodes int) time.Duration {
 // pauses keep each node in its namespace and on its address.
 func TestConformanceNetns(t *testing.T) {
 	needNetns(t)
-	runnertest.Conformance(t, func(t *testing.T) runners.Runner { return netnsRealRunner(t) })
+	runnertest.Conformance(t, "", func(t *testing.T) runners.Runner { return netnsRealRunner(t) })
 }

@@ -43,7 +43,7 @@ func realRunner(tb testing.TB, mod func(*Options)) *Runner {
 }
 
 func TestConformance(t *testing.T) {
-	runnertest.Conformance(t, func(t *testing.T) runners.Runner { return realRunner(t, nil) })
+	runnertest.Conformance(t, "", func(t *testing.T) runners.Runner { return realRunner(t, nil) })
 }
 
 // TestPortForward runs the node APIs through client-go port-forwards instead

@@ -24,7 +24,7 @@ import (
 )
 
 func testPlan(n int) *plan.Plan {
-	p := runnertest.Plan()
+	p := runnertest.Plan("")
 	p.Topology.Validators = n
 	p.Topology.Nodes = nil
 	for i := range n {

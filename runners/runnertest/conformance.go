@@ -17,6 +17,7 @@ import (
 
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/internal/env"
+	"github.com/nomosrun/nomosrun/nodekind"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -30,18 +31,26 @@ type LeftoverChecker interface {
 // Slot is the slot duration of the suite's topology.
 const Slot = 300 * time.Millisecond
 
-// Plan returns the suite's topology: two validators with fast slots.
-func Plan() *plan.Plan {
+// Plan returns the suite's topology of the named node kind ("" is the
+// reference node) with fast slots. The checks stop, kill or pause one node
+// and expect the others to go on: any reference node makes blocks alone,
+// but a BFT chain needs more than two thirds of its validators, so other
+// kinds get four.
+func Plan(kind string) *plan.Plan {
+	validators := 2
+	if kind != "" && kind != nodekind.Default {
+		validators = 4
+	}
 	p := &plan.Plan{
 		Scenario: "conformance",
 		Seed:     42,
 		Topology: plan.Topology{
-			Validators: 2, Network: plan.NetworkStar,
+			Node: kind, Validators: validators, Network: plan.NetworkStar,
 			Slot: plan.Duration(Slot), ActiveSlotCoeff: 0.9, SecurityParam: 5,
 		},
 		Wallets: plan.Wallets{Count: 2, Funds: 100},
 	}
-	for i := range 2 {
+	for i := range validators {
 		p.Topology.Nodes = append(p.Topology.Nodes, plan.Node{
 			Name: fmt.Sprintf("validator-%d", i), Role: plan.RoleValidator, Index: i,
 		})
@@ -49,16 +58,22 @@ func Plan() *plan.Plan {
 	return p
 }
 
-// Conformance runs the suite against the runner newRunner builds. It
-// deploys once and runs the checks in order as subtests; a failed check
-// stops the suite because later ones rely on a healthy cluster.
-func Conformance(t *testing.T, newRunner func(t *testing.T) runners.Runner) {
+// Conformance runs the suite against the runner newRunner builds, with
+// nodes of the named kind ("" is the reference node; the kind's package must
+// be linked in). It deploys once and runs the checks in order as subtests;
+// a failed check stops the suite because later ones rely on a healthy
+// cluster.
+func Conformance(t *testing.T, kindName string, newRunner func(t *testing.T) runners.Runner) {
+	kind, err := nodekind.Get(kindName)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := newRunner(t)
 	if r.Name() == "" {
 		t.Fatal("runner has no name")
 	}
 	ctx := context.Background()
-	spec := runners.DeploySpec{Plan: Plan(), RunDir: t.TempDir(), ChainStart: time.Now()}
+	spec := runners.DeploySpec{Plan: Plan(kindName), RunDir: t.TempDir(), ChainStart: time.Now()}
 	c, err := r.Deploy(ctx, spec)
 	if err != nil {
 		t.Fatalf("deploy: %v", err)
@@ -69,7 +84,7 @@ func Conformance(t *testing.T, newRunner func(t *testing.T) runners.Runner) {
 			_ = c.Teardown(context.Background())
 		}
 	})
-	s := &suite{r: r, c: c}
+	s := &suite{r: r, c: c, kind: kind}
 	steps := []struct {
 		name string
 		fn   func(t *testing.T)
@@ -93,8 +108,9 @@ func Conformance(t *testing.T, newRunner func(t *testing.T) runners.Runner) {
 }
 
 type suite struct {
-	r runners.Runner
-	c runners.Cluster
+	r    runners.Runner
+	c    runners.Cluster
+	kind nodekind.Kind
 }
 
 func (s *suite) node(t *testing.T, name string) runners.Node {
@@ -109,7 +125,7 @@ func (s *suite) node(t *testing.T, name string) runners.Node {
 }
 
 func (s *suite) nodes(t *testing.T) {
-	want := Plan().Topology.Nodes
+	want := Plan(s.kind.Name()).Topology.Nodes
 	got := s.c.Nodes()
 	if len(got) != len(want) {
 		t.Fatalf("%d nodes, want %d", len(got), len(want))
@@ -134,12 +150,12 @@ func (s *suite) nodes(t *testing.T) {
 func (s *suite) endpoints(t *testing.T) {
 	ctx := context.Background()
 	for _, n := range s.c.Nodes() {
-		eventually(t, env.Scaled(60*time.Second), n.Name()+" answers GET /cryptarchia/info", func() error {
-			_, err := height(ctx, n)
+		eventually(t, env.Scaled(60*time.Second), n.Name()+" answers its API", func() error {
+			_, err := s.height(ctx, n)
 			return err
 		})
-		eventually(t, env.Scaled(10*time.Second), n.Name()+" testing API answers", func() error {
-			return testingAnswers(ctx, n)
+		eventually(t, env.Scaled(10*time.Second), n.Name()+" second endpoint answers", func() error {
+			return s.auxAnswers(ctx, n)
 		})
 	}
 }
@@ -147,8 +163,8 @@ func (s *suite) endpoints(t *testing.T) {
 func (s *suite) heightsAdvance(t *testing.T) {
 	ctx := context.Background()
 	for _, n := range s.c.Nodes() {
-		h := mustHeight(t, ctx, n)
-		reachHeight(t, ctx, n, h+2, env.Scaled(30*time.Second))
+		h := s.mustHeight(t, ctx, n)
+		s.reachHeight(t, ctx, n, h+2, env.Scaled(30*time.Second))
 	}
 }
 
@@ -204,7 +220,7 @@ func (s *suite) restart(t *testing.T) {
 	}
 	ctx := context.Background()
 	n := s.node(t, "validator-1")
-	before := mustHeight(t, ctx, n)
+	before := s.mustHeight(t, ctx, n)
 	// Probe the node while it restarts: a real restart has a moment when
 	// nothing answers.
 	stop := make(chan struct{})
@@ -219,7 +235,7 @@ func (s *suite) restart(t *testing.T) {
 				return
 			default:
 			}
-			if _, err := height(ctx, n); err != nil {
+			if _, err := s.height(ctx, n); err != nil {
 				wentDown.Store(true)
 			}
 			time.Sleep(2 * time.Millisecond)
@@ -234,8 +250,8 @@ func (s *suite) restart(t *testing.T) {
 	if !wentDown.Load() {
 		t.Fatalf("%s answered throughout Restart: it was not restarted", n.Name())
 	}
-	after := reachHeight(t, ctx, n, before, env.Scaled(30*time.Second))
-	reachHeight(t, ctx, n, after+1, env.Scaled(30*time.Second))
+	after := s.reachHeight(t, ctx, n, before, env.Scaled(30*time.Second))
+	s.reachHeight(t, ctx, n, after+1, env.Scaled(30*time.Second))
 	t.Logf("%s: height %d before restart, %d after", n.Name(), before, after)
 }
 
@@ -249,20 +265,20 @@ func (s *suite) killStart(t *testing.T) {
 	ss := s.c.(runners.StopStarter)
 	ctx := context.Background()
 	n0, n1 := s.node(t, "validator-0"), s.node(t, "validator-1")
-	h1 := mustHeight(t, ctx, n1)
+	h1 := s.mustHeight(t, ctx, n1)
 	if err := k.Kill(ctx, n1.Name()); err != nil {
 		t.Fatalf("kill: %v", err)
 	}
-	goesDown(t, ctx, n1, env.Scaled(5*time.Second))
+	s.goesDown(t, ctx, n1, env.Scaled(5*time.Second))
 	// With its only peer down too, the node can only get its chain back from disk.
 	if err := k.Kill(ctx, n0.Name()); err != nil {
 		t.Fatalf("kill: %v", err)
 	}
-	goesDown(t, ctx, n0, env.Scaled(5*time.Second))
+	s.goesDown(t, ctx, n0, env.Scaled(5*time.Second))
 	if err := ss.Start(ctx, n1.Name()); err != nil {
 		t.Fatalf("start after kill: %v", err)
 	}
-	got := mustHeight(t, ctx, n1)
+	got := s.mustHeight(t, ctx, n1)
 	if got < h1 {
 		t.Fatalf("%s restarted alone at height %d, below its height %d before the kill", n1.Name(), got, h1)
 	}
@@ -271,8 +287,8 @@ func (s *suite) killStart(t *testing.T) {
 		t.Fatalf("start after kill: %v", err)
 	}
 	for _, n := range []runners.Node{n0, n1} {
-		h := mustHeight(t, ctx, n)
-		reachHeight(t, ctx, n, h+2, env.Scaled(30*time.Second))
+		h := s.mustHeight(t, ctx, n)
+		s.reachHeight(t, ctx, n, h+2, env.Scaled(30*time.Second))
 	}
 }
 
@@ -288,13 +304,13 @@ func (s *suite) stopStart(t *testing.T) {
 	if err := ss.Stop(ctx, n1.Name()); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
-	goesDown(t, ctx, n1, env.Scaled(5*time.Second))
-	h0 := mustHeight(t, ctx, n0)
-	h0 = reachHeight(t, ctx, n0, h0+2, env.Scaled(30*time.Second))
+	s.goesDown(t, ctx, n1, env.Scaled(5*time.Second))
+	h0 := s.mustHeight(t, ctx, n0)
+	h0 = s.reachHeight(t, ctx, n0, h0+2, env.Scaled(30*time.Second))
 	if err := ss.Start(ctx, n1.Name()); err != nil {
 		t.Fatalf("start: %v", err)
 	}
-	reachHeight(t, ctx, n1, h0, env.Scaled(30*time.Second))
+	s.reachHeight(t, ctx, n1, h0, env.Scaled(30*time.Second))
 }
 
 // pauseResume: a paused node's height stalls while the other advances, and
@@ -306,7 +322,7 @@ func (s *suite) pauseResume(t *testing.T) {
 	}
 	ctx := context.Background()
 	n0, n1 := s.node(t, "validator-0"), s.node(t, "validator-1")
-	h1 := mustHeight(t, ctx, n1)
+	h1 := s.mustHeight(t, ctx, n1)
 	if err := p.Pause(ctx, n1.Name()); err != nil {
 		t.Fatalf("pause: %v", err)
 	}
@@ -316,11 +332,11 @@ func (s *suite) pauseResume(t *testing.T) {
 			_ = p.Resume(ctx, n1.Name())
 		}
 	}()
-	h0 := mustHeight(t, ctx, n0)
-	h0 = reachHeight(t, ctx, n0, h0+3, env.Scaled(30*time.Second))
+	h0 := s.mustHeight(t, ctx, n0)
+	h0 = s.reachHeight(t, ctx, n0, h0+3, env.Scaled(30*time.Second))
 	// A frozen node either does not answer or answers with a stalled height;
 	// one block in flight at the pause is allowed.
-	if got, err := height(ctx, n1); err == nil && got > h1+1 {
+	if got, err := s.height(ctx, n1); err == nil && got > h1+1 {
 		t.Fatalf("paused %s advanced from %d to %d while paused", n1.Name(), h1, got)
 	}
 	if h0 <= h1+1 {
@@ -330,7 +346,7 @@ func (s *suite) pauseResume(t *testing.T) {
 		t.Fatalf("resume: %v", err)
 	}
 	resumed = true
-	got := reachHeight(t, ctx, n1, h0, env.Scaled(30*time.Second))
+	got := s.reachHeight(t, ctx, n1, h0, env.Scaled(30*time.Second))
 	t.Logf("%s paused at height %d; the other reached %d; caught up to %d", n1.Name(), h1, h0, got)
 }
 
@@ -383,7 +399,7 @@ func (s *suite) teardown(t *testing.T) {
 		}
 	}
 	for _, n := range s.c.Nodes() {
-		if _, err := height(ctx, n); err == nil {
+		if _, err := s.height(ctx, n); err == nil {
 			t.Errorf("%s still answers after teardown", n.Name())
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodekind"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -20,19 +21,24 @@ func nodeClient(n runners.Node) *nodeapi.Client {
 	return nodeapi.NewClient(n.API(), n.TestingAPI(), httpClient)
 }
 
-// height asks a node for its tip height (GET /cryptarchia/info).
-func height(ctx context.Context, n runners.Node) (uint64, error) {
+// height asks a node for its tip height through its kind's client.
+func (s *suite) height(ctx context.Context, n runners.Node) (uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	in, err := nodeClient(n).Info(ctx)
+	in, err := s.kind.Client(n.API(), n.TestingAPI()).Info(ctx)
 	return in.Height, err
 }
 
-// testingAnswers reads the fault hooks through the node's testing API.
-func testingAnswers(ctx context.Context, n runners.Node) error {
+// auxAnswers reads the node's second endpoint: the reference node's fault
+// hooks through its testing API, another kind's metrics.
+func (s *suite) auxAnswers(ctx context.Context, n runners.Node) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	_, err := nodeClient(n).Faults(ctx)
+	if s.kind.Name() == nodekind.Default {
+		_, err := nodeClient(n).Faults(ctx)
+		return err
+	}
+	_, err := s.kind.Client(n.API(), n.TestingAPI()).Metrics(ctx)
 	return err
 }
 
@@ -54,11 +60,11 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() err
 }
 
 // reachHeight waits until node n answers with a height of at least h.
-func reachHeight(t *testing.T, ctx context.Context, n runners.Node, h uint64, within time.Duration) uint64 {
+func (s *suite) reachHeight(t *testing.T, ctx context.Context, n runners.Node, h uint64, within time.Duration) uint64 {
 	t.Helper()
 	var got uint64
 	eventually(t, within, fmt.Sprintf("%s reaches height %d", n.Name(), h), func() error {
-		v, err := height(ctx, n)
+		v, err := s.height(ctx, n)
 		if err != nil {
 			return err
 		}
@@ -72,22 +78,22 @@ func reachHeight(t *testing.T, ctx context.Context, n runners.Node, h uint64, wi
 }
 
 // mustHeight returns a node's height or fails.
-func mustHeight(t *testing.T, ctx context.Context, n runners.Node) uint64 {
+func (s *suite) mustHeight(t *testing.T, ctx context.Context, n runners.Node) uint64 {
 	t.Helper()
 	var h uint64
 	eventually(t, 10*time.Second, n.Name()+" answers", func() error {
 		var err error
-		h, err = height(ctx, n)
+		h, err = s.height(ctx, n)
 		return err
 	})
 	return h
 }
 
 // goesDown waits until node n stops answering its API.
-func goesDown(t *testing.T, ctx context.Context, n runners.Node, within time.Duration) {
+func (s *suite) goesDown(t *testing.T, ctx context.Context, n runners.Node, within time.Duration) {
 	t.Helper()
 	eventually(t, within, n.Name()+" stops answering", func() error {
-		if h, err := height(ctx, n); err == nil {
+		if h, err := s.height(ctx, n); err == nil {
 			return fmt.Errorf("still answers (height %d)", h)
 		}
 		return nil

@@ -10,6 +10,10 @@ import (
 
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodekind"
+
+	// The suite reads the reference node through its kind.
+	_ "github.com/nomosrun/nomosrun/nodekind/reference"
 )
 
 type urlNode struct{ url string }
@@ -36,10 +40,11 @@ func TestProbesReadTheNodeAndRejectBadAnswers(t *testing.T) {
 	defer srv.Close()
 	ctx := context.Background()
 	n := urlNode{srv.URL}
-	if h, err := height(ctx, n); err != nil || h != 7 {
+	s := referenceSuite(t)
+	if h, err := s.height(ctx, n); err != nil || h != 7 {
 		t.Fatalf("height = %d, %v; want 7", h, err)
 	}
-	if err := testingAnswers(ctx, n); err != nil {
+	if err := s.auxAnswers(ctx, n); err != nil {
 		t.Fatalf("testing API: %v", err)
 	}
 	for _, c := range []struct {
@@ -50,15 +55,15 @@ func TestProbesReadTheNodeAndRejectBadAnswers(t *testing.T) {
 		{http.StatusOK, `not json`},
 	} {
 		status, body = c.status, c.body
-		if _, err := height(ctx, n); err == nil {
+		if _, err := s.height(ctx, n); err == nil {
 			t.Errorf("height with %d %q succeeded", c.status, c.body)
 		}
 	}
 	srv.Close()
-	if _, err := height(ctx, n); err == nil {
+	if _, err := s.height(ctx, n); err == nil {
 		t.Fatal("height of a closed server succeeded")
 	}
-	if err := testingAnswers(ctx, n); err == nil {
+	if err := s.auxAnswers(ctx, n); err == nil {
 		t.Fatal("testing API of a closed server answered")
 	}
 }
@@ -69,8 +74,9 @@ func TestProbeTimesOutOnFrozenServer(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-block }))
 	defer srv.Close()
 	defer close(block)
+	s := referenceSuite(t)
 	start := time.Now()
-	if _, err := height(context.Background(), urlNode{srv.URL}); err == nil {
+	if _, err := s.height(context.Background(), urlNode{srv.URL}); err == nil {
 		t.Fatal("frozen server answered")
 	}
 	if el := time.Since(start); el > 2*probeTimeout {
@@ -79,11 +85,21 @@ func TestProbeTimesOutOnFrozenServer(t *testing.T) {
 }
 
 func TestPlanShape(t *testing.T) {
-	p := Plan()
+	p := Plan("")
 	if len(p.Topology.Nodes) != 2 || p.Topology.Validators != 2 {
 		t.Fatalf("topology = %+v", p.Topology)
 	}
 	if s := p.Topology.Slot.Std(); s < 200*time.Millisecond || s > 500*time.Millisecond {
 		t.Fatalf("slot %v outside 200-500ms", s)
 	}
+}
+
+// referenceSuite is a suite of the reference node kind, for its probes.
+func referenceSuite(t *testing.T) *suite {
+	t.Helper()
+	kind, err := nodekind.Get("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &suite{kind: kind}
 }
