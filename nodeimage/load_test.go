@@ -29,7 +29,7 @@ func writeArchive(t *testing.T, tag string) string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := Write(context.Background(), f, tag); err != nil {
+	if err := Write(context.Background(), f, tag, nil); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -14,6 +14,12 @@
 // The entrypoint starts the node and the default command is
 // "--config /config/node.yaml", so a runner only has to put the config file
 // there, or override the command with another "--config FILE".
+//
+// The image of another node kind (Foreign) adds that kind's static program
+// at /usr/local/bin/<name> and makes it the entrypoint, with no default
+// command: the runner passes the arguments the kind rendered. The reference
+// node's binary stays in it for the helpers nomosrun runs beside a node
+// (the network agent of the Kubernetes runner).
 package nodeimage
 
 import (
@@ -21,6 +27,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -50,8 +57,8 @@ const (
 
 // Labels set on the image.
 const (
-	LabelImage   = "io.nomosrun.image"   // "node"
-	LabelVersion = "io.nomosrun.version" // the node version of versions.env
+	LabelImage   = "io.nomosrun.image"   // "node", or a foreign program's name
+	LabelVersion = "io.nomosrun.version" // the node version of versions.env (the foreign program's)
 	LabelSource  = "io.nomosrun.binary"  // where the node binary came from
 )
 
@@ -79,19 +86,31 @@ func PinnedTag() string {
 	return "nomosrun/simnode:latest"
 }
 
+// Foreign is the program of a node kind other than the reference node, for
+// its image.
+type Foreign struct {
+	// Name is the program's file name under /usr/local/bin.
+	Name string
+	// Path is its static binary on this machine.
+	Path string
+	// Version is the program's version, for the image label.
+	Version string
+}
+
 // Write builds the node image and writes it to w as a docker-archive
-// tarball tagged tag (DefaultTag if empty). The node binary is found as
-// FindBinary describes.
-func Write(ctx context.Context, w io.Writer, tag string) error {
+// tarball tagged tag (DefaultTag if empty), with foreign's program as the
+// entrypoint when it is not nil. The node binary is found as FindBinary
+// describes.
+func Write(ctx context.Context, w io.Writer, tag string, foreign *Foreign) error {
 	bin, err := FindBinary(ctx)
 	if err != nil {
 		return err
 	}
-	return WriteWith(ctx, w, tag, bin)
+	return WriteWith(ctx, w, tag, bin, foreign)
 }
 
 // WriteWith is Write with a given node binary.
-func WriteWith(ctx context.Context, w io.Writer, tag string, bin Binary) error {
+func WriteWith(ctx context.Context, w io.Writer, tag string, bin Binary, foreign *Foreign) error {
 	if tag == "" {
 		tag = DefaultTag()
 	}
@@ -99,7 +118,7 @@ func WriteWith(ctx context.Context, w io.Writer, tag string, bin Binary) error {
 	if err != nil {
 		return fmt.Errorf("image tag %q: %w", tag, err)
 	}
-	img, err := Image(ctx, bin)
+	img, err := Image(ctx, bin, foreign)
 	if err != nil {
 		return err
 	}
@@ -110,8 +129,9 @@ func WriteWith(ctx context.Context, w io.Writer, tag string, bin Binary) error {
 }
 
 // Image assembles the image for bin: one layer with the KZG parameters and
-// directories (the same for every build), one with the node binary.
-func Image(ctx context.Context, bin Binary) (v1.Image, error) {
+// directories (the same for every build), one with the node binary, and
+// one with foreign's program when it is not nil.
+func Image(ctx context.Context, bin Binary, foreign *Foreign) (v1.Image, error) {
 	pins, err := versions.Default()
 	if err != nil {
 		return nil, err
@@ -142,7 +162,27 @@ func Image(ctx context.Context, bin Binary) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err := mutate.AppendLayers(empty.Image, base, node)
+	layers := []v1.Layer{base, node}
+	entrypoint, cmd := append([]string{BinaryPath}, bin.Args...), []string{"--config", ConfigPath}
+	labels := map[string]string{LabelImage: "node", LabelVersion: pins.NomosNode, LabelSource: bin.Source}
+	if foreign != nil {
+		if static, err := isStatic(foreign.Path); err != nil || !static {
+			return nil, fmt.Errorf("%s binary %s cannot run in an image FROM scratch: %v", foreign.Name, foreign.Path, cmpErr(err, "it is dynamically linked; build it with CGO_ENABLED=0"))
+		}
+		prog, err := os.ReadFile(foreign.Path)
+		if err != nil {
+			return nil, fmt.Errorf("read %s binary: %w", foreign.Name, err)
+		}
+		path := "/usr/local/bin/" + foreign.Name
+		l, err := layer([]file{{name: path[1:], mode: 0o755, body: prog}})
+		if err != nil {
+			return nil, err
+		}
+		layers = append(layers, l)
+		entrypoint, cmd = []string{path}, nil
+		labels[LabelImage], labels[LabelVersion] = foreign.Name, foreign.Version
+	}
+	img, err := mutate.AppendLayers(empty.Image, layers...)
 	if err != nil {
 		return nil, fmt.Errorf("assemble image: %w", err)
 	}
@@ -154,8 +194,8 @@ func Image(ctx context.Context, bin Binary) (v1.Image, error) {
 	cf.Architecture, cf.OS = runtime.GOARCH, "linux"
 	cf.Created = v1.Time{Time: epoch}
 	cf.Config = v1.Config{
-		Entrypoint: append([]string{BinaryPath}, bin.Args...),
-		Cmd:        []string{"--config", ConfigPath},
+		Entrypoint: entrypoint,
+		Cmd:        cmd,
 		WorkingDir: DataDir,
 		Env: []string{
 			"PATH=/usr/local/bin",
@@ -163,11 +203,7 @@ func Image(ctx context.Context, bin Binary) (v1.Image, error) {
 			env.DevMode.Name + "=" + env.DevMode.Default,
 			"TMPDIR=/tmp",
 		},
-		Labels: map[string]string{
-			LabelImage:   "node",
-			LabelVersion: pins.NomosNode,
-			LabelSource:  bin.Source,
-		},
+		Labels: labels,
 		StopSignal: "SIGTERM",
 	}
 	img, err = mutate.ConfigFile(img, cf)
@@ -213,4 +249,12 @@ func layer(files []file) (v1.Layer, error) {
 		return nil, fmt.Errorf("image layer: %w", err)
 	}
 	return l, nil
+}
+
+// cmpErr is err, or an error of msg when err is nil.
+func cmpErr(err error, msg string) error {
+	if err != nil {
+		return err
+	}
+	return errors.New(msg)
 }

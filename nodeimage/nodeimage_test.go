@@ -48,10 +48,10 @@ func TestImageLayoutAndConfig(t *testing.T) {
 	}
 	bin := Binary{Path: exe, Args: []string{"node"}, Source: "test"}
 	var a, b bytes.Buffer
-	if err := WriteWith(context.Background(), &a, "example.test/node:1", bin); err != nil {
+	if err := WriteWith(context.Background(), &a, "example.test/node:1", bin, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteWith(context.Background(), &b, "example.test/node:1", bin); err != nil {
+	if err := WriteWith(context.Background(), &b, "example.test/node:1", bin, nil); err != nil {
 		t.Fatal(err)
 	}
 	img := readBack(t, a.Bytes(), "example.test/node:1")
@@ -113,7 +113,7 @@ func TestImageLayoutAndConfig(t *testing.T) {
 }
 
 func TestWriteRejectsBadTag(t *testing.T) {
-	err := WriteWith(context.Background(), io.Discard, "Not A Tag", Binary{Path: "/nonexistent"})
+	err := WriteWith(context.Background(), io.Discard, "Not A Tag", Binary{Path: "/nonexistent"}, nil)
 	if err == nil || !strings.Contains(err.Error(), `image tag "Not A Tag"`) {
 		t.Fatalf("err = %v, want one naming the tag", err)
 	}

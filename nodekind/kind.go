@@ -103,6 +103,10 @@ type Program struct {
 	// Image is the container image of compose and Kubernetes nodes when
 	// the plan names none (topology(image=...)).
 	Image string
+	// ImageBinary finds the static program nomosrun puts in Image when it
+	// builds the image (package nodeimage) and says its version; nil for
+	// the reference node, whose image holds nomosrun's own node.
+	ImageBinary func() (path, version string, err error)
 	// NodeEnv are KEY=VALUE entries every node gets, on every runner.
 	NodeEnv []string
 }

@@ -96,7 +96,11 @@ func (Kind) Render(s nodekind.RenderSpec) ([]nodekind.Launch, error) { return re
 
 // Program implements nodekind.Kind.
 func (Kind) Program() nodekind.Program {
-	return nodekind.Program{Host: hostCommand, Image: "nomosrun/cometbft:" + Version()}
+	return nodekind.Program{Host: hostCommand, Image: "nomosrun/cometbft:" + Version(),
+		ImageBinary: func() (string, string, error) {
+			bin, err := Binary()
+			return bin, Version(), err
+		}}
 }
 
 // CachedBinary is where tools/cometbft/build.sh puts the pinned release.

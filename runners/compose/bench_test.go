@@ -23,7 +23,7 @@ func BenchmarkImageBuild(b *testing.B) {
 	}
 	defer cli.Close()
 	for b.Loop() {
-		if err := LoadImage(context.Background(), cli, nodeimage.DefaultTag()); err != nil {
+		if err := LoadImage(context.Background(), cli, nodeimage.DefaultTag(), referenceKind); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -34,7 +34,7 @@ func BenchmarkImageBuild(b *testing.B) {
 func BenchmarkImageWrite(b *testing.B) {
 	realRunner(b)
 	for b.Loop() {
-		if err := nodeimage.Write(context.Background(), io.Discard, "nomosrun/bench:0"); err != nil {
+		if err := nodeimage.Write(context.Background(), io.Discard, "nomosrun/bench:0", nil); err != nil {
 			b.Fatal(err)
 		}
 	}

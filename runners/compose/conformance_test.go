@@ -11,12 +11,17 @@ import (
 
 	"github.com/nomosrun/nomosrun/internal/testenv"
 	"github.com/nomosrun/nomosrun/nodeimage"
+	"github.com/nomosrun/nomosrun/nodekind"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/runnertest"
 
 	// The reference node kind renders the nodes' configs.
 	_ "github.com/nomosrun/nomosrun/nodekind/reference"
 )
+
+// referenceKind is the reference node's kind, whose image the tests load.
+var referenceKind, _ = nodekind.Get("")
+
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -43,7 +48,7 @@ func realRunner(tb testing.TB) *Runner {
 	defer cli.Close()
 	_, err = composeCLI()
 	testenv.Require(tb, "the Compose CLI", err)
-	imageOnce.Do(func() { imageErr = LoadImage(context.Background(), cli, nodeimage.DefaultTag()) })
+	imageOnce.Do(func() { imageErr = LoadImage(context.Background(), cli, nodeimage.DefaultTag(), referenceKind) })
 	if imageErr != nil {
 		tb.Fatalf("build the node image: %v", imageErr)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/nomosrun/nomosrun/nodeimage"
+	"github.com/nomosrun/nomosrun/nodekind"
 )
 
 // Docker connects to the engine named by the usual DOCKER_HOST variables,
@@ -31,12 +32,16 @@ func Docker(ctx context.Context) (*client.Client, error) {
 	return cli, nil
 }
 
-// LoadImage builds the node image (see package nodeimage) and loads it into
-// the engine under tag, replacing an older image of that tag.
-func LoadImage(ctx context.Context, cli client.APIClient, tag string) error {
+// LoadImage builds the node image of kind (see package nodeimage) and loads
+// it into the engine under tag, replacing an older image of that tag.
+func LoadImage(ctx context.Context, cli client.APIClient, tag string, kind nodekind.Kind) error {
+	foreign, err := ForeignProgram(kind)
+	if err != nil {
+		return err
+	}
 	old, _ := cli.ImageInspect(ctx, tag)
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(nodeimage.Write(ctx, pw, tag)) }()
+	go func() { pw.CloseWithError(nodeimage.Write(ctx, pw, tag, foreign)) }()
 	resp, err := cli.ImageLoad(ctx, pr, client.ImageLoadWithQuiet(true))
 	if err != nil {
 		pr.CloseWithError(err)
@@ -73,11 +78,25 @@ func LoadImage(ctx context.Context, cli client.APIClient, tag string) error {
 	return nil
 }
 
-// EnsureImage checks that tag is in the engine. The tag pinned in
-// versions.env is built and loaded when missing; another missing tag (one
-// chosen with NOMOS_TESTNET_IMAGE) is an error naming the command that
-// builds it: nothing is ever pulled.
-func EnsureImage(ctx context.Context, cli client.APIClient, tag string, log *slog.Logger) error {
+// ForeignProgram is what the image of kind holds besides the reference
+// node: nil for the reference node itself.
+func ForeignProgram(kind nodekind.Kind) (*nodeimage.Foreign, error) {
+	find := kind.Program().ImageBinary
+	if find == nil {
+		return nil, nil
+	}
+	path, version, err := find()
+	if err != nil {
+		return nil, err
+	}
+	return &nodeimage.Foreign{Name: kind.Name(), Path: path, Version: version}, nil
+}
+
+// EnsureImage checks that tag is in the engine. The kind's image of the
+// tag pinned in versions.env is built and loaded when missing; another
+// missing tag (one chosen with NOMOS_TESTNET_IMAGE or topology(image=...))
+// is an error naming the command that builds it: nothing is ever pulled.
+func EnsureImage(ctx context.Context, cli client.APIClient, tag string, kind nodekind.Kind, log *slog.Logger) error {
 	_, err := cli.ImageInspect(ctx, tag)
 	if err == nil {
 		return nil
@@ -85,14 +104,18 @@ func EnsureImage(ctx context.Context, cli client.APIClient, tag string, log *slo
 	if !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("inspect image %s: %w", tag, err)
 	}
-	if tag != nodeimage.PinnedTag() {
-		return fmt.Errorf("image %s is not in the Docker engine: build it with 'nomosrun image build --tag %s' (nothing is pulled)", tag, shellQuote(tag))
+	pinned := kind.Program().Image
+	if kind.Name() == nodekind.Default {
+		pinned = nodeimage.PinnedTag()
+	}
+	if tag != pinned {
+		return fmt.Errorf("image %s is not in the Docker engine: build it with 'nomosrun image build --node %s --tag %s' (nothing is pulled)", tag, kind.Name(), shellQuote(tag))
 	}
 	if log != nil {
 		log.Info("node image not found; building it", "image", tag)
 	}
-	if err := LoadImage(ctx, cli, tag); err != nil {
-		return fmt.Errorf("image %s is not in the Docker engine and building it failed (build it with 'nomosrun image build'): %w", tag, err)
+	if err := LoadImage(ctx, cli, tag, kind); err != nil {
+		return fmt.Errorf("image %s is not in the Docker engine and building it failed (build it with 'nomosrun image build --node %s'): %w", tag, kind.Name(), err)
 	}
 	return nil
 }

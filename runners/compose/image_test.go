@@ -43,7 +43,7 @@ func TestLoadImageReplacesTheOldImage(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Setenv(env.NodeBin.Name, p)
-		if err := LoadImage(ctx, cli, tag); err != nil {
+		if err := LoadImage(ctx, cli, tag, referenceKind); err != nil {
 			t.Fatal(err)
 		}
 		info, err := cli.ImageInspect(ctx, tag)
@@ -70,7 +70,7 @@ func TestEnsureImageNamesTheBuildCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	err = EnsureImage(ctx, cli, "nomosrun-test/absent:0", nil)
+	err = EnsureImage(ctx, cli, "nomosrun-test/absent:0", referenceKind, nil)
 	if err == nil || !strings.Contains(err.Error(), "build it with 'nomosrun image build --tag nomosrun-test/absent:0'") {
 		t.Fatalf("err = %v", err)
 	}

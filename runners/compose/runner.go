@@ -15,6 +15,7 @@ import (
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/nodeimage"
+	"github.com/nomosrun/nomosrun/nodekind"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -118,8 +119,14 @@ func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.C
 		return nil, fmt.Errorf("compose deploy: %w", err)
 	}
 	topo := spec.Plan.Topology
+	kind, err := nodekind.Get(topo.Node)
+	if err != nil {
+		return nil, fmt.Errorf("compose deploy: %w", err)
+	}
+	opts := r.opts
+	opts.Image = imageOf(topo, kind, r.opts.Image)
 	if topo.NodeBinary != "" {
-		return nil, fmt.Errorf("compose deploy: node_binary %q applies to the host runner only; the compose runner runs the image %s", topo.NodeBinary, r.opts.Image)
+		return nil, fmt.Errorf("compose deploy: node_binary %q applies to the host runner only; the compose runner runs the image %s", topo.NodeBinary, opts.Image)
 	}
 	log := spec.Logger
 	if log == nil {
@@ -137,7 +144,7 @@ func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.C
 		cli.Close()
 		return nil, fmt.Errorf("compose deploy: %w", err)
 	}
-	if err := EnsureImage(ctx, cli, r.opts.Image, log); err != nil {
+	if err := EnsureImage(ctx, cli, opts.Image, kind, log); err != nil {
 		cli.Close()
 		return nil, fmt.Errorf("compose deploy: %w", err)
 	}
@@ -147,7 +154,7 @@ func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.C
 		return nil, fmt.Errorf("compose deploy: generate node configs: %w", err)
 	}
 	c := &Cluster{
-		cli: cli, log: log, opts: r.opts, runID: newRunID(), runDir: runDir,
+		cli: cli, log: log, opts: opts, runID: newRunID(), runDir: runDir,
 		file: filepath.Join(runDir, "docker-compose.yml"), byName: map[string]*node{},
 	}
 	for attempt := 1; ; attempt++ {
@@ -167,6 +174,19 @@ func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.C
 	c.watchExits()
 	log.Info("compose project up", "project", c.runID, "nodes", len(c.nodes), "file", c.file)
 	return c, nil
+}
+
+// imageOf is the image of a plan's nodes: topology(image=...), else the
+// runner's image for the reference node (NOMOS_TESTNET_IMAGE or the pinned
+// one), else the node kind's.
+func imageOf(topo plan.Topology, kind nodekind.Kind, reference string) string {
+	switch {
+	case topo.Image != "":
+		return topo.Image
+	case kind.Name() == nodekind.Default:
+		return reference
+	}
+	return kind.Program().Image
 }
 
 // newRunID is a fresh project name: lower-case, unique per run.
