@@ -110,3 +110,16 @@ type Program struct {
 	// NodeEnv are KEY=VALUE entries every node gets, on every runner.
 	NodeEnv []string
 }
+
+// ImageOf is the image of a plan's container nodes: topology(image=...),
+// else the runner's image for the reference node (reference: from
+// NOMOS_TESTNET_IMAGE or versions.env), else the kind's own.
+func ImageOf(topo plan.Topology, kind Kind, reference string) string {
+	switch {
+	case topo.Image != "":
+		return topo.Image
+	case kind.Name() == Default:
+		return reference
+	}
+	return kind.Program().Image
+}

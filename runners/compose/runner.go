@@ -124,7 +124,7 @@ func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.C
 		return nil, fmt.Errorf("compose deploy: %w", err)
 	}
 	opts := r.opts
-	opts.Image = imageOf(topo, kind, r.opts.Image)
+	opts.Image = nodekind.ImageOf(topo, kind, r.opts.Image)
 	if topo.NodeBinary != "" {
 		return nil, fmt.Errorf("compose deploy: node_binary %q applies to the host runner only; the compose runner runs the image %s", topo.NodeBinary, opts.Image)
 	}
@@ -174,19 +174,6 @@ func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.C
 	c.watchExits()
 	log.Info("compose project up", "project", c.runID, "nodes", len(c.nodes), "file", c.file)
 	return c, nil
-}
-
-// imageOf is the image of a plan's nodes: topology(image=...), else the
-// runner's image for the reference node (NOMOS_TESTNET_IMAGE or the pinned
-// one), else the node kind's.
-func imageOf(topo plan.Topology, kind nodekind.Kind, reference string) string {
-	switch {
-	case topo.Image != "":
-		return topo.Image
-	case kind.Name() == nodekind.Default:
-		return reference
-	}
-	return kind.Program().Image
 }
 
 // newRunID is a fresh project name: lower-case, unique per run.
