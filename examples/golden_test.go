@@ -14,6 +14,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
+	"github.com/nomosrun/nomosrun/nodekind"
+	_ "github.com/nomosrun/nomosrun/nodekind/cometbft" // the examples' node kinds
+	_ "github.com/nomosrun/nomosrun/nodekind/reference"
 	"github.com/nomosrun/nomosrun/starlib"
 )
 
@@ -28,7 +31,12 @@ func examples(t testing.TB) []string {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no examples: %v", err)
 	}
-	return files
+	// The examples of other node kinds, one directory per kind.
+	kinds, err := filepath.Glob("cometbft/*.star")
+	if err != nil || len(kinds) == 0 {
+		t.Fatalf("no CometBFT examples: %v", err)
+	}
+	return append(files, kinds...)
 }
 
 // planOf interprets and validates one example as `nomosrun plan` does.
@@ -38,6 +46,13 @@ func planOf(tb testing.TB, name string) *plan.Plan {
 		tb.Fatalf("%s: %v", name, err)
 	}
 	if err := res.Plan.Validate(allCaps); err != nil {
+		tb.Fatalf("%s: %v", name, err)
+	}
+	kind, err := nodekind.Get(res.Plan.Topology.Node)
+	if err != nil {
+		tb.Fatalf("%s: %v", name, err)
+	}
+	if err := kind.Check(res.Plan); err != nil {
 		tb.Fatalf("%s: %v", name, err)
 	}
 	return res.Plan

@@ -15,6 +15,9 @@ import (
 func (t Topology) Starlark() string {
 	s := fmt.Sprintf("topology(validators=%d, executors=%d, network=%q, slot=%q, active_slot_coeff=%s, security_param=%d",
 		t.Validators, t.Executors, t.Network, t.Slot.String(), num(t.ActiveSlotCoeff), t.SecurityParam)
+	if t.Node != "" {
+		s += fmt.Sprintf(", node=%q", t.Node)
+	}
 	if t.NodeBinary != "" {
 		s += fmt.Sprintf(", node_binary=%q", t.NodeBinary)
 	}

@@ -28,6 +28,9 @@ func (p *Plan) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "\ntopology  %d validators, %d executors, network %s\n", t.Validators, t.Executors, t.Network)
 	fmt.Fprintf(&b, "          slot %s, active_slot_coeff %g, security_param %d\n", t.Slot, t.ActiveSlotCoeff, t.SecurityParam)
+	if t.Node != "" {
+		fmt.Fprintf(&b, "          node %s\n", t.Node)
+	}
 	if t.NodeBinary != "" {
 		fmt.Fprintf(&b, "          node_binary %s\n", t.NodeBinary)
 	}

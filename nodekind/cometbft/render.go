@@ -158,7 +158,8 @@ type config struct {
 		AllowDuplicate  bool   `toml:"allow_duplicate_ip"`
 	} `toml:"p2p"`
 	Consensus struct {
-		TimeoutCommit string `toml:"timeout_commit"`
+		TimeoutPropose string `toml:"timeout_propose"`
+		TimeoutCommit  string `toml:"timeout_commit"`
 	} `toml:"consensus"`
 	TxIndex struct {
 		Indexer string `toml:"indexer"`
@@ -173,7 +174,12 @@ type config struct {
 // nodeConfig is one node's config.toml: the built-in kvstore application,
 // RPC at the placement's API address, Prometheus at its Aux address, the
 // layout's peers as persistent peers (peer exchange finds the rest, as in
-// a real network), and a block every slot (timeout_commit).
+// a real network), and a block at least every slot: a block takes
+// timeout_commit plus its consensus rounds, which take longer the busier
+// the machine, so timeout_commit is half the slot. A round whose proposer
+// is down (restarted, killed, cut off) waits timeout_propose before the
+// next proposer's turn: one slot, not CometBFT's default 3 s, so a fault
+// costs about a block, as it does on the reference node.
 func nodeConfig(p *plan.Plan, name string, at nodekind.Placement, peers []string) config {
 	var c config
 	c.ProxyApp, c.Moniker = "kvstore", name
@@ -188,7 +194,8 @@ func nodeConfig(p *plan.Plan, name string, at nodekind.Placement, peers []string
 	// Peers dial private addresses (loopback, a bridge), and on the host
 	// several nodes share one address.
 	c.P2P.PEX, c.P2P.AddrBookStrict, c.P2P.AllowDuplicate = true, false, true
-	c.Consensus.TimeoutCommit = p.Topology.Slot.Std().String()
+	c.Consensus.TimeoutCommit = (p.Topology.Slot.Std() / 2).String()
+	c.Consensus.TimeoutPropose = p.Topology.Slot.Std().String()
 	c.TxIndex.Indexer = "kv"
 	c.Instrumentation.Prometheus = true
 	c.Instrumentation.ListenAddress = at.Aux

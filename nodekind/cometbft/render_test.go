@@ -120,7 +120,7 @@ func TestConfigFollowsPlacementAndLayout(t *testing.T) {
 				t.Errorf("validator-%d addresses: rpc %s, prometheus %s, p2p %s (%s)", i, cfg.RPC.ListenAddress,
 					cfg.Instrumentation.ListenAddress, cfg.P2P.ListenAddress, cfg.P2P.ExternalAddress)
 			}
-			if cfg.ProxyApp != "kvstore" || cfg.DBDir != fmt.Sprintf("/data/validator-%d", i) || cfg.Consensus.TimeoutCommit != "700ms" || cfg.TxIndex.Indexer != "kv" {
+			if cfg.ProxyApp != "kvstore" || cfg.DBDir != fmt.Sprintf("/data/validator-%d", i) || cfg.Consensus.TimeoutCommit != "350ms" || cfg.Consensus.TimeoutPropose != "700ms" || cfg.TxIndex.Indexer != "kv" {
 				t.Errorf("validator-%d config = %+v", i, cfg)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,8 +16,10 @@ import (
 
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/internal/env"
+	"github.com/nomosrun/nomosrun/nodekind"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/kernelfaults"
+	"github.com/nomosrun/nomosrun/runners/kernelnet"
 )
 
 // Cluster is a deployed Compose project.
@@ -24,6 +27,7 @@ type Cluster struct {
 	cli    *client.Client
 	log    *slog.Logger
 	opts   Options
+	kind   nodekind.Kind // how to read the nodes
 	runID  string
 	runDir string
 	file   string
@@ -55,8 +59,9 @@ var (
 type node struct {
 	name       string
 	role       plan.Role
-	container  string // container id
-	p2pNetwork string // id of the project's peer network
+	container  string     // container id
+	p2pNetwork string     // id of the project's peer network
+	p2pAddr    netip.Addr // its fixed address there (zero: Docker's choice)
 	api, test  string
 }
 
@@ -81,6 +86,30 @@ func (c *Cluster) Nodes() []runners.Node {
 	return out
 }
 
+// p2pSubnet picks the peer network's subnet, so every node keeps its
+// address when its container restarts: peers that resolve a name once and
+// dial the address ever after (CometBFT's persistent peers) would else lose
+// a node that came back elsewhere. A topology too large for a /24, or a
+// machine without a free one, gets Docker's own addresses.
+func p2pSubnet(nodes int, log *slog.Logger) netip.Prefix {
+	if nodes > 250 {
+		return netip.Prefix{}
+	}
+	p, err := kernelnet.PickSubnet()
+	if err != nil {
+		log.Warn("the peer network gets Docker's addresses, which may change when a node restarts", "err", err)
+		return netip.Prefix{}
+	}
+	return p
+}
+
+// nodeAddr is the i-th node's address in subnet: .2 on (.1 is the bridge).
+func nodeAddr(subnet netip.Prefix, i int) netip.Addr {
+	b := subnet.Addr().As4()
+	b[3] = byte(2 + i)
+	return netip.AddrFrom4(b)
+}
+
 // up writes the Compose file with fresh host ports, brings the project up
 // and reads every container's id, network and published ports back.
 func (c *Cluster) up(ctx context.Context, nodes []plan.Node, configs []rendered) error {
@@ -88,10 +117,14 @@ func (c *Cluster) up(ctx context.Context, nodes []plan.Node, configs []rendered)
 	if err != nil {
 		return err
 	}
+	subnet := p2pSubnet(len(nodes), c.log)
 	svcs := make([]serviceSpec, len(nodes))
 	for i, n := range nodes {
 		svcs[i] = serviceSpec{name: n.Name, configDir: configs[i].dir, command: configs[i].launch.Args,
 			writable: configs[i].launch.WritableConfig, apiPort: ports[2*i], testPort: ports[2*i+1]}
+		if subnet.IsValid() {
+			svcs[i].p2pAddr = nodeAddr(subnet, i)
+		}
 	}
 	vars := map[string]string{}
 	for _, k := range passthroughEnv {
@@ -100,7 +133,7 @@ func (c *Cluster) up(ctx context.Context, nodes []plan.Node, configs []rendered)
 		}
 	}
 	grace := strconv.Itoa(int(c.opts.StopTimeout.Seconds())) + "s"
-	yml, err := projectFile(c.runID, c.opts.Image, c.opts.HostIP, vars, grace, svcs)
+	yml, err := projectFile(c.runID, c.opts.Image, c.opts.HostIP, vars, grace, subnet, svcs)
 	if err != nil {
 		return fmt.Errorf("render the compose file: %w", err)
 	}
@@ -111,8 +144,8 @@ func (c *Cluster) up(ctx context.Context, nodes []plan.Node, configs []rendered)
 		return err
 	}
 	c.nodes, c.byName = nil, map[string]*node{}
-	for _, n := range nodes {
-		nd := &node{name: n.Name, role: n.Role}
+	for i, n := range nodes {
+		nd := &node{name: n.Name, role: n.Role, p2pAddr: svcs[i].p2pAddr}
 		if err := c.inspectNode(ctx, nd); err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/nomosrun/nomosrun/internal/testenv"
 	"github.com/nomosrun/nomosrun/nodeimage"
 	"github.com/nomosrun/nomosrun/nodekind"
+	"github.com/nomosrun/nomosrun/nodekind/cometbft"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/runnertest"
 
@@ -21,7 +22,6 @@ import (
 
 // referenceKind is the reference node's kind, whose image the tests load.
 var referenceKind, _ = nodekind.Get("")
-
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -61,6 +61,29 @@ func realRunner(tb testing.TB) *Runner {
 
 func TestConformance(t *testing.T) {
 	runnertest.Conformance(t, "", func(t *testing.T) runners.Runner { return realRunner(t) })
+}
+
+// TestConformanceCometBFT runs the suite on CometBFT nodes, from the image
+// nomosrun builds around the static cometbft binary.
+func TestConformanceCometBFT(t *testing.T) {
+	r := realRunner(t)
+	kind, err := nodekind.Get(cometbft.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cometbft.Binary()
+	testenv.Require(t, "the cometbft binary", err)
+	cli, err := Docker(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	// Built from the binary at hand every time, so the suite never runs an
+	// image of another build.
+	if err := LoadImage(context.Background(), cli, kind.Program().Image, kind); err != nil {
+		t.Fatalf("build the cometbft image: %v", err)
+	}
+	runnertest.Conformance(t, cometbft.Name, func(t *testing.T) runners.Runner { return r })
 }
 
 // TestPreserveAndClean: with Preserve the stack outlives Teardown and keeps

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,13 +122,17 @@ func (c *Cluster) Isolate(ctx context.Context, name string) error {
 }
 
 // Reconnect attaches an isolated node to the peer network again, under its
-// peer alias.
+// peer alias and at its fixed address.
 func (c *Cluster) Reconnect(ctx context.Context, name string) error {
 	n, err := c.node(name)
 	if err != nil {
 		return err
 	}
-	err = c.cli.NetworkConnect(ctx, n.p2pNetwork, n.container, &network.EndpointSettings{Aliases: []string{p2pAlias(name), name}})
+	ep := &network.EndpointSettings{Aliases: []string{p2pAlias(name), name}}
+	if n.p2pAddr.IsValid() {
+		ep.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: n.p2pAddr.String()}
+	}
+	err = c.cli.NetworkConnect(ctx, n.p2pNetwork, n.container, ep)
 	if err != nil && !strings.Contains(err.Error(), "already exists") {
 		return fmt.Errorf("reconnect %s to the peer network: %w", name, err)
 	}
@@ -179,19 +182,19 @@ func (c *Cluster) stopOptions() container.StopOptions {
 	return container.StopOptions{Timeout: &secs}
 }
 
-// waitReady waits until the node answers GET /cryptarchia/info, failing
-// early with its last log lines if its container exits.
+// waitReady waits until the node answers its kind's client (the reference
+// node's GET /cryptarchia/info), failing early with its last log lines if
+// its container exits.
 func (c *Cluster) waitReady(ctx context.Context, n *node) error {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.StartTimeout)
 	defer cancel()
-	hc := http.Client{Timeout: time.Second}
+	client := c.kind.Client(n.api, n.test)
 	for {
-		resp, err := hc.Get(n.api + "/cryptarchia/info")
+		probe, cancelProbe := context.WithTimeout(ctx, time.Second)
+		_, err := client.Info(probe)
+		cancelProbe()
 		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+			return nil
 		}
 		info, ierr := c.cli.ContainerInspect(ctx, n.container)
 		if ierr == nil && !info.State.Running && !info.State.Restarting {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -57,13 +58,23 @@ type composeService struct {
 }
 
 type composeServiceNet struct {
-	Aliases []string `yaml:"aliases,omitempty"`
+	Aliases     []string `yaml:"aliases,omitempty"`
+	IPv4Address string   `yaml:"ipv4_address,omitempty"`
 }
 
 type composeNetwork struct {
 	Internal   bool              `yaml:"internal,omitempty"`
 	DriverOpts map[string]string `yaml:"driver_opts,omitempty"`
+	IPAM       *composeIPAM      `yaml:"ipam,omitempty"`
 	Labels     map[string]string `yaml:"labels"`
+}
+
+type composeIPAM struct {
+	Config []composeSubnet `yaml:"config"`
+}
+
+type composeSubnet struct {
+	Subnet string `yaml:"subnet"`
 }
 
 type composeVolume struct {
@@ -75,13 +86,15 @@ type serviceSpec struct {
 	name      string
 	configDir string
 	command   []string
-	writable  bool // the node writes into its config directory
-	apiPort   int // host port of the API
-	testPort  int // host port of the testing API
+	writable  bool       // the node writes into its config directory
+	p2pAddr   netip.Addr // the node's fixed address on the peer network
+	apiPort   int        // host port of the API
+	testPort  int        // host port of the testing API
 }
 
-// projectFile renders the Compose file of a run.
-func projectFile(runID, image, hostIP string, env map[string]string, stopGrace string, svcs []serviceSpec) ([]byte, error) {
+// projectFile renders the Compose file of a run. With a valid subnet, the
+// peer network takes it and every node its p2pAddr there.
+func projectFile(runID, image, hostIP string, env map[string]string, stopGrace string, subnet netip.Prefix, svcs []serviceSpec) ([]byte, error) {
 	labels := func(node string) map[string]string {
 		l := map[string]string{LabelRun: runID, LabelOwner: owner.Self()}
 		if node != "" {
@@ -97,6 +110,11 @@ func projectFile(runID, image, hostIP string, env map[string]string, stopGrace s
 			ctlNet: {DriverOpts: map[string]string{"com.docker.network.bridge.enable_icc": "false"}, Labels: labels("")},
 		},
 		Volumes: map[string]composeVolume{},
+	}
+	if subnet.IsValid() {
+		p2p := f.Networks[p2pNet]
+		p2p.IPAM = &composeIPAM{Config: []composeSubnet{{Subnet: subnet.String()}}}
+		f.Networks[p2pNet] = p2p
 	}
 	for _, s := range svcs {
 		vol := "data-" + s.name
@@ -117,7 +135,7 @@ func projectFile(runID, image, hostIP string, env map[string]string, stopGrace s
 				fmt.Sprintf("%s:%d:%d", hostIP, s.testPort, containerTestingPort),
 			},
 			Networks: map[string]composeServiceNet{
-				p2pNet: {Aliases: []string{p2pAlias(s.name)}},
+				p2pNet: {Aliases: []string{p2pAlias(s.name)}, IPv4Address: addrString(s.p2pAddr)},
 				ctlNet: {},
 			},
 			Labels:          labels(s.name),
@@ -125,6 +143,14 @@ func projectFile(runID, image, hostIP string, env map[string]string, stopGrace s
 		}
 	}
 	return yaml.Marshal(f)
+}
+
+// addrString is a's text, or "" for the zero address.
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
 }
 
 // containerName is the fixed name of a node's container, the same for

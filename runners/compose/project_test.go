@@ -2,6 +2,7 @@ package compose
 
 import (
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -12,9 +13,11 @@ import (
 )
 
 func TestProjectFile(t *testing.T) {
-	yml, err := projectFile("nomosrun-abc", "img:1", "127.0.0.1", map[string]string{"NOMOS_LOG_LEVEL": "debug"}, "10s", []serviceSpec{
-		{name: "validator-0", configDir: "/run/configs/validator-0", apiPort: 40001, testPort: 40002},
-		{name: "executor-0", configDir: "/run/configs/executor-0", apiPort: 40003, testPort: 40004},
+	subnet := netip.MustParsePrefix("10.213.7.0/24")
+	yml, err := projectFile("nomosrun-abc", "img:1", "127.0.0.1", map[string]string{"NOMOS_LOG_LEVEL": "debug"}, "10s", subnet, []serviceSpec{
+		{name: "validator-0", configDir: "/run/configs/validator-0", command: []string{"--config", "/config/node.yaml"},
+			apiPort: 40001, testPort: 40002, p2pAddr: nodeAddr(subnet, 0)},
+		{name: "executor-0", configDir: "/run/configs/executor-0", writable: true, apiPort: 40003, testPort: 40004, p2pAddr: nodeAddr(subnet, 1)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +41,21 @@ func TestProjectFile(t *testing.T) {
 	}
 	if got := v.Networks[p2pNet].Aliases; len(got) != 1 || got[0] != "p2p-validator-0" {
 		t.Errorf("p2p aliases = %v", got)
+	}
+	if strings.Join(v.Command, " ") != "--config /config/node.yaml" {
+		t.Errorf("command = %v", v.Command)
+	}
+	// Fixed peer addresses, so a restarted node comes back where its peers
+	// dial it.
+	if v.Networks[p2pNet].IPv4Address != "10.213.7.2" || f.Services["executor-0"].Networks[p2pNet].IPv4Address != "10.213.7.3" {
+		t.Errorf("p2p addresses = %+v, %+v", v.Networks[p2pNet], f.Services["executor-0"].Networks[p2pNet])
+	}
+	if ipam := f.Networks[p2pNet].IPAM; ipam == nil || len(ipam.Config) != 1 || ipam.Config[0].Subnet != "10.213.7.0/24" {
+		t.Errorf("p2p network ipam = %+v", ipam)
+	}
+	// A node that writes into its config directory gets it read-write.
+	if got := strings.Join(f.Services["executor-0"].Volumes, " "); got != "/run/configs/executor-0:/config data-executor-0:/data" {
+		t.Errorf("writable config volumes = %v", got)
 	}
 	if _, ok := v.Networks[ctlNet]; !ok {
 		t.Error("service is not on the ctl network")
@@ -80,7 +98,7 @@ func TestRunIDsAreProjectNames(t *testing.T) {
 
 func TestPortTaken(t *testing.T) {
 	err := errors.New("Error starting userland proxy: listen tcp4 127.0.0.1:40001: bind: address already in use")
-	if !portTaken(err) || portTaken(errors.New("no such image")) {
-		t.Fatal("portTaken misclassifies")
+	if !clashed(err) || clashed(errors.New("no such image")) || !clashed(errors.New("Error response from daemon: Pool overlaps with other one on this address space")) {
+		t.Fatal("clashed misclassifies")
 	}
 }

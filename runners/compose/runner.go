@@ -154,7 +154,7 @@ func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.C
 		return nil, fmt.Errorf("compose deploy: generate node configs: %w", err)
 	}
 	c := &Cluster{
-		cli: cli, log: log, opts: opts, runID: newRunID(), runDir: runDir,
+		cli: cli, log: log, opts: opts, kind: kind, runID: newRunID(), runDir: runDir,
 		file: filepath.Join(runDir, "docker-compose.yml"), byName: map[string]*node{},
 	}
 	for attempt := 1; ; attempt++ {
@@ -164,11 +164,11 @@ func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.C
 		}
 		// Nothing of a failed attempt may stay, preserved or not.
 		c.remove(context.WithoutCancel(ctx))
-		if attempt == deployAttempts || ctx.Err() != nil || !portTaken(err) {
+		if attempt == deployAttempts || ctx.Err() != nil || !clashed(err) {
 			cli.Close()
 			return nil, fmt.Errorf("compose deploy: %w", err)
 		}
-		log.Warn("a host port was taken meanwhile; retrying with new ports", "attempt", attempt, "err", err)
+		log.Warn("a host port or the subnet was taken meanwhile; retrying with new ones", "attempt", attempt, "err", err)
 	}
 	c.attachKernel(ctx)
 	c.watchExits()
@@ -207,7 +207,10 @@ func freePorts(ip string, n int) ([]int, error) {
 	return out, nil
 }
 
-func portTaken(err error) bool {
+// clashed reports whether compose up failed on something another process
+// took meanwhile: a host port, or the peer network's subnet.
+func clashed(err error) bool {
 	s := err.Error()
-	return strings.Contains(s, "port is already allocated") || strings.Contains(s, "address already in use")
+	return strings.Contains(s, "port is already allocated") || strings.Contains(s, "address already in use") ||
+		strings.Contains(s, "overlaps with other one")
 }

@@ -68,9 +68,11 @@ var subnetBases = []netip.Prefix{
 	netip.MustParsePrefix("192.168.0.0/16"),
 }
 
-// pickSubnet chooses a /24 inside subnetBases that overlaps no address or
-// route of this namespace, starting at a random third octet.
-func pickSubnet() (netip.Prefix, error) {
+// PickSubnet chooses a /24 inside subnetBases that overlaps no address or
+// route of this namespace, starting at a random third octet. Other
+// runners use it for private networks of their own (Docker bridges show
+// as addresses and routes here, so it avoids them too).
+func PickSubnet() (netip.Prefix, error) {
 	used, err := usedPrefixes()
 	if err != nil {
 		return netip.Prefix{}, err

@@ -131,7 +131,7 @@ func (o *Options) check() error {
 func (n *Network) build(ctx context.Context) error {
 	createMu.Lock()
 	defer createMu.Unlock()
-	subnet, err := pickSubnet()
+	subnet, err := PickSubnet()
 	if err != nil {
 		return err
 	}
