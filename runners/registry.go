@@ -20,6 +20,11 @@ type Info struct {
 	// Caps lists what the runner's clusters can do; plans are validated
 	// against it without starting anything.
 	Caps plan.Capabilities
+	// CapsHere, when set, says what the runner can do on this machine now,
+	// for a runner whose capabilities depend on its environment (attach:
+	// node control when the endpoints file names each node's container).
+	// Plan validation uses it instead of Caps.
+	CapsHere func() plan.Capabilities
 	// Checks names the prerequisite checks of nomosrun doctor
 	// (internal/doctor) this runner needs beyond those every runner needs.
 	Checks []string

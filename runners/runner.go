@@ -69,6 +69,14 @@ type Node interface {
 	TestingAPI() string
 }
 
+// ContainerNode is a node that runs in a container of this machine's Docker
+// engine (the compose runner's); nomosrun up names the container in the
+// endpoints file, so an attached run can control the node.
+type ContainerNode interface {
+	// Container is the container's name.
+	Container() string
+}
+
 // Restarter restarts a node: a graceful stop, then a start with the same
 // config and data.
 type Restarter interface {

@@ -13,6 +13,9 @@ import (
 // validating plans without starting a runner.
 func capsOf(runner string) (plan.Capabilities, error) {
 	info, err := runners.Lookup(runner)
+	if err == nil && info.CapsHere != nil {
+		return info.CapsHere(), nil
+	}
 	return info.Caps, err
 }
 

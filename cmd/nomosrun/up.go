@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/engine/run"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/attach"
@@ -75,7 +76,7 @@ func upFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 			return withCode(codeOf(err), err)
 		}
 
-		ep := newEndpoints(res.Plan.Scenario, r.Name(), d)
+		ep := newEndpoints(res.Plan, r.Name(), d)
 		if err := attach.Write(dir, ep); err != nil {
 			if terr := d.Teardown(ctx); terr != nil {
 				err = errors.Join(err, terr)
@@ -122,12 +123,16 @@ func waitInterrupt(ctx context.Context, a *app, exited <-chan error) {
 	}
 }
 
-func newEndpoints(scenario, runner string, d *run.Deployment) *attach.Endpoints {
+func newEndpoints(p *plan.Plan, runner string, d *run.Deployment) *attach.Endpoints {
 	exe, _ := os.Executable()
-	ep := &attach.Endpoints{Scenario: scenario, Runner: runner, PID: os.Getpid(), Executable: exe,
-		StartedAt: d.Started.UTC().Truncate(time.Millisecond), RunDir: d.RunDir, Nodes: []attach.Node{}}
+	ep := &attach.Endpoints{Scenario: p.Scenario, Runner: runner, PID: os.Getpid(), Executable: exe,
+		StartedAt: d.Started.UTC().Truncate(time.Millisecond), RunDir: d.RunDir, Kind: p.Topology.Node, Nodes: []attach.Node{}}
 	for _, n := range d.Nodes {
-		ep.Nodes = append(ep.Nodes, attach.Node{Name: n.Name(), Role: string(n.Role()), API: n.API(), TestingAPI: n.TestingAPI()})
+		node := attach.Node{Name: n.Name(), Role: string(n.Role()), API: n.API(), TestingAPI: n.TestingAPI()}
+		if c, ok := n.(runners.ContainerNode); ok {
+			node.Container = c.Container()
+		}
+		ep.Nodes = append(ep.Nodes, node)
 	}
 	return ep
 }

@@ -110,8 +110,13 @@ type upProcess struct {
 }
 
 // startUp builds nomosrun, brings a real two-validator cluster up in
-// runDir and waits for its endpoints.json.
+// runDir on the host runner and waits for its endpoints.json.
 func startUp(t *testing.T, runDir string) (string, *upProcess) {
+	return startUpOn(t, runDir, "host")
+}
+
+// startUpOn is startUp on the given runner.
+func startUpOn(t *testing.T, runDir, runner string) (string, *upProcess) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds nomosrun and runs a real cluster; skipped with -short")
@@ -121,7 +126,7 @@ func startUp(t *testing.T, runDir string) (string, *upProcess) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	scenario := write(t, "two.star", "topology(validators=2, slot=\"1s\")\nexpect_liveness()\nrun(\"10s\")\n")
-	p := &upProcess{cmd: exec.Command(bin, "up", scenario, "--run-dir", runDir), exited: make(chan error, 1)}
+	p := &upProcess{cmd: exec.Command(bin, "up", scenario, "--run-dir", runDir, "--runner", runner), exited: make(chan error, 1)}
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.errOut
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -134,7 +139,7 @@ func startUp(t *testing.T, runDir string) (string, *upProcess) {
 		}
 	})
 	p.ep = waitEndpoints(t, runDir, p.exited, &p.errOut)
-	if p.ep.PID != p.cmd.Process.Pid || p.ep.Runner != "host" || len(p.ep.Nodes) != 2 || p.ep.StartedAt.IsZero() ||
+	if p.ep.PID != p.cmd.Process.Pid || p.ep.Runner != runner || len(p.ep.Nodes) != 2 || p.ep.StartedAt.IsZero() ||
 		p.ep.Scenario != scenario {
 		t.Fatalf("endpoints.json: %+v", p.ep)
 	}
@@ -277,6 +282,54 @@ run("10s")
 	out, err = cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "attach runner") || !strings.Contains(string(out), "kill") {
 		t.Errorf("a kill on the attach runner: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, "down", up.ep.RunDir).CombinedOutput(); err != nil {
+		t.Fatalf("down: %v\n%s", err, out)
+	}
+	up.waitExit0(t)
+}
+
+// TestAttachControlsTheContainersOfAComposeCluster: nomosrun up on the
+// compose runner names each node's container in endpoints.json, so an
+// attached run may kill a node and bring it back, through the Docker
+// engine; the cluster is still up, with the same containers, afterwards.
+func TestAttachControlsTheContainersOfAComposeCluster(t *testing.T) {
+	needCompose(t)
+	bin, up := startUpOn(t, filepath.Join(t.TempDir(), "run"), "compose")
+	for _, n := range up.ep.Nodes {
+		if n.Container == "" {
+			t.Fatalf("endpoints.json names no container for %s: %+v", n.Name, up.ep)
+		}
+	}
+	started := func(id string) string {
+		out, err := exec.Command("docker", "inspect", "-f", "{{.State.StartedAt}}", id).Output()
+		if err != nil {
+			t.Fatalf("docker inspect %s: %v", id, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	before := started(up.ep.Nodes[1].Container)
+	kill := write(t, "kill.star", `topology(validators=2, slot="1s")
+kill("validator-1", at="2s", restart_after="3s")
+expect_consensus_agreement()
+run("10s")
+`)
+	cmd := exec.Command(bin, "run", kill, "--runner", "attach")
+	cmd.Env = append(os.Environ(), "NOMOS_ATTACH_ENDPOINTS="+up.ep.RunDir)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "PASSED") || !strings.Contains(string(out), "f1   kill") {
+		t.Fatalf("attached run with a kill: %v\n%s", err, out)
+	}
+	if after := started(up.ep.Nodes[1].Container); after == before {
+		t.Errorf("validator-1's container was not restarted (started at %s before and after)", before)
+	}
+	if !upAlive(up.ep) {
+		t.Fatal("nomosrun up is gone after the attached run")
+	}
+	for _, n := range up.ep.Nodes {
+		if err := getJSON(n.API+"/cryptarchia/info", nil); err != nil {
+			t.Errorf("%s no longer answers after the attached run: %v", n.Name, err)
+		}
 	}
 	if out, err := exec.Command(bin, "down", up.ep.RunDir).CombinedOutput(); err != nil {
 		t.Fatalf("down: %v\n%s", err, out)

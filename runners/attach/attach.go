@@ -2,7 +2,10 @@
 // that already runs (a cluster `nomosrun up` keeps up, or a devnet whose
 // endpoints a user wrote down), running the scenario's workloads, faults
 // through the nodes' testing API, and expectations against it, and leaves
-// it as it found it.
+// it as it found it. When the endpoints file names each node's Docker
+// container (nomosrun up on the compose runner writes them), an attached
+// run also restarts, kills, stops and pauses nodes and reads their logs,
+// through the engine.
 package attach
 
 import (
@@ -13,6 +16,7 @@ import (
 
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/internal/env"
+	"github.com/nomosrun/nomosrun/nodekind"
 	"github.com/nomosrun/nomosrun/runners"
 )
 
@@ -26,9 +30,28 @@ func init() {
 		// that has one; node control (restart, kill, pause), logs and kernel
 		// faults need the machinery that started the nodes, which an
 		// attached run does not have.
-		Caps: plan.NewCapabilities(plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA),
-		New:  func() (runners.Runner, error) { return New(Options{}) },
+		Caps:     hookCaps(),
+		CapsHere: capsHere,
+		New:      func() (runners.Runner, error) { return New(Options{}) },
 	})
+}
+
+// hookCaps are the faults that go through the nodes' testing API.
+func hookCaps() plan.Capabilities {
+	return plan.NewCapabilities(plan.CapIsolate, plan.CapPartition, plan.CapLatency, plan.CapClockSkew, plan.CapDA)
+}
+
+// capsHere adds node control and logs when the endpoints file at hand
+// names every node's container. A file that cannot be read leaves the
+// hook faults: Deploy says what is wrong with it.
+func capsHere() plan.Capabilities {
+	caps := hookCaps()
+	if ep, err := Read(env.AttachEndpoints.Get()); err == nil && ep.Controlled() {
+		for _, c := range []plan.Capability{plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs} {
+			caps[c] = true
+		}
+	}
+	return caps
 }
 
 // Options configure the attach runner.
@@ -73,6 +96,11 @@ func (r *Runner) Deploy(_ context.Context, spec runners.DeploySpec) (runners.Clu
 	if err != nil {
 		return nil, fmt.Errorf("attach to %s: %w", r.opts.Endpoints, err)
 	}
+	if ep.Controlled() {
+		if c.docker, err = newDocker(); err != nil {
+			return nil, fmt.Errorf("attach to %s: its nodes' containers: %w", r.opts.Endpoints, err)
+		}
+	}
 	if spec.Logger != nil {
 		spec.Logger.Info("attached", "endpoints", r.opts.Endpoints, "nodes", len(c.nodes))
 	}
@@ -88,6 +116,10 @@ func match(p *plan.Plan, ep *Endpoints) (*Cluster, error) {
 		names = append(names, n.Name)
 	}
 	var errs []error
+	if ep.Kind != p.Topology.Node {
+		errs = append(errs, fmt.Errorf("the network runs %s nodes and the scenario %s nodes: set topology(node=%q)",
+			kindName(ep.Kind), kindName(p.Topology.Node), kindName(ep.Kind)))
+	}
 	c := &Cluster{}
 	for _, pn := range p.Topology.Nodes {
 		n, ok := byName[pn.Name]
@@ -106,7 +138,7 @@ func match(p *plan.Plan, ep *Endpoints) (*Cluster, error) {
 	for name := range byName {
 		errs = append(errs, fmt.Errorf("the file's %s is not in the scenario's topology", name))
 	}
-	if len(p.Faults) > 0 {
+	if len(p.Faults) > 0 && !ep.Controlled() {
 		for _, n := range c.nodes {
 			if n.Node.TestingAPI == "" {
 				errs = append(errs, fmt.Errorf("the scenario's faults go through the nodes' testing API, and %s has no testing_api URL", n.Node.Name))
@@ -119,8 +151,19 @@ func match(p *plan.Plan, ep *Endpoints) (*Cluster, error) {
 	return c, nil
 }
 
+// kindName is a node kind's name, "" being the reference node.
+func kindName(k string) string {
+	if k == "" {
+		return nodekind.Default
+	}
+	return k
+}
+
 // Cluster is the attached network.
-type Cluster struct{ nodes []*node }
+type Cluster struct {
+	nodes  []*node
+	docker *docker // nil: the endpoints name no containers
+}
 
 var _ runners.Cluster = (*Cluster)(nil)
 
@@ -133,8 +176,15 @@ func (c *Cluster) Nodes() []runners.Node {
 	return out
 }
 
-// Teardown leaves the network running: it was never ours.
-func (c *Cluster) Teardown(context.Context) error { return nil }
+// Teardown leaves the network running: it was never ours. A node an
+// attached run stopped or paused stays as the run's faults left it; the
+// engine heals every fault before teardown.
+func (c *Cluster) Teardown(context.Context) error {
+	if c.docker != nil {
+		return c.docker.Close()
+	}
+	return nil
+}
 
 type node struct {
 	Node

@@ -57,6 +57,9 @@ func TestAttachSaysWhatDoesNotMatch(t *testing.T) {
 		{"wrong role and extra node", &Endpoints{Nodes: []Node{{Name: "validator-0", Role: "executor", API: "http://a"},
 			{Name: "validator-1", Role: "validator", API: "http://b"}, {Name: "executor-9", Role: "executor", API: "http://c"}}}, twoValidators(),
 			[]string{"validator-0 is a executor in the file and a validator in the scenario", "the file's executor-9 is not in the scenario's topology"}},
+		{"another node kind", &Endpoints{Kind: "cometbft", Nodes: []Node{{Name: "validator-0", Role: "validator", API: "http://a"},
+			{Name: "validator-1", Role: "validator", API: "http://b"}}}, twoValidators(),
+			[]string{`the network runs cometbft nodes and the scenario reference nodes: set topology(node="cometbft")`}},
 		{"fault without testing API", &Endpoints{Nodes: []Node{{Name: "validator-0", Role: "validator", API: "http://a"},
 			{Name: "validator-1", Role: "validator", API: "http://b", TestingAPI: "http://bt"}}},
 			twoValidators(plan.Fault{ID: "f1", Kind: plan.FaultIsolate}),
@@ -84,5 +87,34 @@ func TestAttachWithoutAFileSaysHow(t *testing.T) {
 	if _, err := r.Deploy(context.Background(), runners.DeploySpec{Plan: twoValidators(), RunDir: t.TempDir()}); err == nil ||
 		!strings.Contains(err.Error(), "is not an endpoints file") {
 		t.Errorf("%v", err)
+	}
+}
+
+// TestNodeControlNeedsEveryContainer: restart, kill, pause and logs are
+// offered, at plan time, only when the endpoints file names the container
+// of every node; a node without one is refused by name.
+func TestNodeControlNeedsEveryContainer(t *testing.T) {
+	dir := t.TempDir()
+	ep := &Endpoints{Nodes: []Node{{Name: "validator-0", Role: "validator", API: "http://a", Container: "c0"},
+		{Name: "validator-1", Role: "validator", API: "http://b"}}}
+	if err := Write(dir, ep); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("NOMOS_ATTACH_ENDPOINTS", dir)
+	if caps := capsHere(); caps.Has(plan.CapRestart) || caps.Has(plan.CapKill) || !caps.Has(plan.CapIsolate) {
+		t.Fatalf("one container missing: caps %v", caps.Sorted())
+	}
+	ep.Nodes[1].Container = "c1"
+	if err := Write(dir, ep); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []plan.Capability{plan.CapRestart, plan.CapKill, plan.CapPause, plan.CapLogs, plan.CapIsolate} {
+		if !capsHere().Has(c) {
+			t.Errorf("every container named: no %s", c)
+		}
+	}
+	c := &Cluster{nodes: []*node{{Node: Node{Name: "validator-0"}}}}
+	if err := c.Kill(context.Background(), "validator-0"); err == nil || !strings.Contains(err.Error(), "names no container") {
+		t.Errorf("kill without a container: %v", err)
 	}
 }

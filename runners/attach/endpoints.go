@@ -26,7 +26,10 @@ type Endpoints struct {
 	Executable string    `json:"executable,omitempty"`
 	StartedAt  time.Time `json:"started_at,omitzero"`
 	RunDir     string    `json:"run_dir,omitempty"`
-	Nodes      []Node    `json:"nodes"`
+	// Kind is the nodes' kind (package nodekind); empty is the reference
+	// node.
+	Kind  string `json:"node,omitempty"`
+	Nodes []Node `json:"nodes"`
 }
 
 // Node is one node of a running network.
@@ -35,8 +38,24 @@ type Node struct {
 	Role string `json:"role"`
 	// API is the node's HTTP API base URL.
 	API string `json:"api"`
-	// TestingAPI is its testing API (fault hooks), when it has one.
+	// TestingAPI is its testing API (fault hooks), when it has one; for a
+	// node kind without one, its second endpoint (CometBFT: Prometheus).
 	TestingAPI string `json:"testing_api,omitempty"`
+	// Container names the Docker container running the node, on the engine
+	// DOCKER_HOST names: the attach runner then restarts, kills, stops,
+	// pauses the node and reads its logs through the engine.
+	Container string `json:"container,omitempty"`
+}
+
+// Controlled reports whether every node names its container, so an
+// attached run may control them.
+func (ep *Endpoints) Controlled() bool {
+	for _, n := range ep.Nodes {
+		if n.Container == "" {
+			return false
+		}
+	}
+	return len(ep.Nodes) > 0
 }
 
 // Write writes dir/endpoints.json atomically, so a reader never sees half a

@@ -70,6 +70,12 @@ func (n *node) Role() plan.Role    { return n.role }
 func (n *node) API() string        { return n.api }
 func (n *node) TestingAPI() string { return n.test }
 
+// Container implements runners.ContainerNode: the container's id, which
+// stays the same across restarts.
+func (n *node) Container() string { return n.container }
+
+var _ runners.ContainerNode = (*node)(nil)
+
 // RunID is the run's id: the Compose project name and the value of the
 // io.nomosrun.run label on everything the run created.
 func (c *Cluster) RunID() string { return c.runID }

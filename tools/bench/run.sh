@@ -2,7 +2,9 @@
 # Multi-process figures of nomosrun on the host runner: readiness of ten
 # nodes, overhead of a 30 s smoke run, a 100-validator scenario with a
 # transaction workload, and the runner's own memory and CPU while it drives
-# about 1,000 tx/s. Usage: tools/bench/run.sh [ready|smoke|hundred|hooks|tx|all]...
+# about 1,000 tx/s, and the same start-to-ready and smoke figures for four
+# CometBFT nodes against four reference nodes, on the host and compose runners.
+# Usage: tools/bench/run.sh [ready|smoke|hundred|hooks|tx|kinds|all]...
 # See tools/bench/README.md.
 set -euo pipefail
 
@@ -126,6 +128,26 @@ tx() {
 	awk 'NR == 1 || $2 > peak { peak = $2 } END { printf "runner RSS peak over the whole run %.1f MiB\n", peak / 1024 }' "$out/tx.samples"
 }
 
+kinds() {
+	echo "== four validators, CometBFT against the reference node (tools/bench/four.star, 20 s window; 5 runs each)"
+	local runner node i
+	for runner in host compose; do
+		for node in reference cometbft; do
+			local ready=() over=()
+			for i in 1 2 3 4 5; do
+				run "$runner-$node-$i" "$bench/four.star" --runner "$runner" --set "node=$node"
+				[ "$(outcome "$runner-$node-$i")" = passed ] || { echo "$runner $node run $i: $(outcome "$runner-$node-$i")"; tail -5 "$out/$runner-$node-$i.log"; }
+				ready+=("$(phase "$runner-$node-$i" capture)")
+				over+=("$(echo "$(cat "$out/$runner-$node-$i.wall") - 20" | bc -l)")
+			done
+			printf '%s\n' "${ready[@]}" | sort -n | awk -v r="$runner" -v n="$node" '{v[NR] = $1} END {
+				printf "%-8s %-10s start to ready: min %.2f s, median %.2f s, max %.2f s\n", r, n, v[1], v[int((NR + 1) / 2)], v[NR]}'
+			printf '%s\n' "${over[@]}" | sort -n | awk '{v[NR] = $1} END {
+				printf "                    overhead beyond the 20 s window: min %.2f s, median %.2f s, max %.2f s\n", v[1], v[int((NR + 1) / 2)], v[NR]}'
+		done
+	done
+}
+
 [ $# -gt 0 ] || set -- all
 for what in "$@"; do
 	case $what in
@@ -134,7 +156,8 @@ for what in "$@"; do
 	hundred) hundred ;;
 	hooks) hooks ;;
 	tx) tx ;;
+	kinds) kinds ;;
 	all) ready; smoke; tx; hundred ;;
-	*) echo "unknown benchmark $what (ready, smoke, hundred, hooks, tx, all)" >&2; exit 2 ;;
+	*) echo "unknown benchmark $what (ready, smoke, hundred, hooks, tx, kinds, all)" >&2; exit 2 ;;
 	esac
 done
