@@ -108,14 +108,18 @@ func EnsureImage(ctx context.Context, cli client.APIClient, tag string, kind nod
 	if kind.Name() == nodekind.Default {
 		pinned = nodeimage.PinnedTag()
 	}
+	build := "nomosrun image build"
+	if kind.Name() != nodekind.Default {
+		build += " --node " + kind.Name()
+	}
 	if tag != pinned {
-		return fmt.Errorf("image %s is not in the Docker engine: build it with 'nomosrun image build --node %s --tag %s' (nothing is pulled)", tag, kind.Name(), shellQuote(tag))
+		return fmt.Errorf("image %s is not in the Docker engine: build it with '%s --tag %s' (nothing is pulled)", tag, build, shellQuote(tag))
 	}
 	if log != nil {
 		log.Info("node image not found; building it", "image", tag)
 	}
 	if err := LoadImage(ctx, cli, tag, kind); err != nil {
-		return fmt.Errorf("image %s is not in the Docker engine and building it failed (build it with 'nomosrun image build --node %s'): %w", tag, kind.Name(), err)
+		return fmt.Errorf("image %s is not in the Docker engine and building it failed (build it with '%s'): %w", tag, build, err)
 	}
 	return nil
 }
