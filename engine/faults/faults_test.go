@@ -411,3 +411,40 @@ func TestPeersNotBackAreNamed(t *testing.T) {
 		}
 	})
 }
+
+// hookless is a node without fault hooks (a CometBFT node).
+type hookless struct{ *fake.Node }
+
+func (hookless) BlockPeers(context.Context, []string) error {
+	return fmt.Errorf("%w: outside faults only", nodeclient.ErrNoFaultHooks)
+}
+
+func (hookless) UnblockPeers(context.Context, []string) error {
+	return fmt.Errorf("%w: outside faults only", nodeclient.ErrNoFaultHooks)
+}
+
+// TestNetworkFaultOnNodesWithoutHooks: where the kernel cannot cut links
+// and the nodes have no hooks, the partition fails once, naming both
+// reasons, and its heal does not fail a second time.
+func TestNetworkFaultOnNodesWithoutHooks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hide := func(c *fake.Cluster) runners.Cluster { return struct{ runners.Cluster }{c} }
+		_, env, _ := setup(t, hide, plan.Fault{ID: "f1", Kind: plan.FaultPartition,
+			Partition: &plan.PartitionParams{Groups: [][]string{{"validator-0"}, {"validator-1", "validator-2"}}}, At: wall(1), Duration: wall(2)})
+		for i := range env.Nodes {
+			env.Nodes[i].Client = hookless{env.Nodes[i].Client.(*fake.Node)}
+		}
+		var errs []string
+		env.OnEvent = func(ev Event) {
+			if ev.Err != nil {
+				errs = append(errs, fmt.Sprintf("%s %s: %v", ev.Fault.ID, ev.Phase, ev.Err))
+			}
+		}
+		s := Start(context.Background(), env)
+		time.Sleep(5 * time.Second)
+		s.Stop()
+		if len(errs) != 1 || !strings.Contains(errs[0], "the nodes have no fault hooks, and the kernel cannot apply this partition here: the runner cannot apply network faults in the kernel") {
+			t.Fatalf("errors = %q, want one naming both reasons", errs)
+		}
+	})
+}

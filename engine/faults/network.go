@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nomosrun/nomosrun/engine/nodeclient"
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/runners"
 )
@@ -46,10 +47,20 @@ func network(node kind) kind {
 				return fmt.Errorf("via=\"kernel\": %s", why)
 			}
 			s.setApplied(f.ID, applied{via: plan.ViaNode, measured: "by the nodes' testing API: " + why})
-			return node.apply(s, ctx, f)
+			err := node.apply(s, ctx, f)
+			if errors.Is(err, nodeclient.ErrNoFaultHooks) {
+				// Nothing was applied, so there is nothing to heal: one
+				// message for the fault rather than one per node.
+				s.dropApplied(f.ID)
+				return fmt.Errorf("the nodes have no fault hooks, and the kernel cannot apply this %s here: %s", f.Kind, why)
+			}
+			return err
 		},
 		heal: func(s *Schedule, ctx context.Context, f plan.Fault) error {
 			a := s.takeApplied(f.ID)
+			if a.via == plan.ViaAuto { // never applied
+				return nil
+			}
 			if a.via != plan.ViaKernel {
 				return node.heal(s, ctx, f)
 			}
@@ -163,6 +174,13 @@ func (s *Schedule) setApplied(id string, a applied) {
 }
 
 // takeApplied returns how fault id was applied and forgets it.
+// dropApplied forgets fault id, which was not applied after all.
+func (s *Schedule) dropApplied(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.net, id)
+}
+
 func (s *Schedule) takeApplied(id string) applied {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -12,6 +12,7 @@ package nodeclient
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/nomosrun/nomosrun/nodeapi"
@@ -42,6 +43,10 @@ type Client interface {
 	// FaultHooks are the testing-API fault hooks.
 	FaultHooks
 }
+
+// ErrNoFaultHooks is what the FaultHooks of a node without any return
+// (wrapped): its network faults can only come from outside, from the kernel.
+var ErrNoFaultHooks = errors.New("the node has no fault hooks")
 
 // FaultHooks are the testing-API calls through which faults work the same on
 // every runner. Peers are named by their peer id (NetworkInfo.PeerID) or, when

@@ -19,7 +19,7 @@ import (
 
 // ErrNoFaultHooks is what a CometBFT node answers to the engine's fault
 // hooks: faults reach it from outside (signals, the kernel) or not at all.
-var ErrNoFaultHooks = errors.New("a CometBFT node has no fault hooks: network faults need the kernel (host runner in netns mode, compose, k8s)")
+var ErrNoFaultHooks = fmt.Errorf("%w: a CometBFT node takes network faults from the kernel only (host runner in netns mode, compose, k8s)", nodeclient.ErrNoFaultHooks)
 
 // ErrNoDA is what a CometBFT node answers to DA calls.
 var ErrNoDA = errors.New("a CometBFT chain has no data availability layer")
