@@ -207,7 +207,7 @@ func Image(ctx context.Context, bin Binary, foreign *Foreign) (v1.Image, error) 
 			env.DevMode.Name + "=" + env.DevMode.Default,
 			"TMPDIR=/tmp",
 		},
-		Labels: labels,
+		Labels:     labels,
 		StopSignal: "SIGTERM",
 	}
 	img, err = mutate.ConfigFile(img, cf)
