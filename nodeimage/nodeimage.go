@@ -97,6 +97,10 @@ type Foreign struct {
 	Version string
 }
 
+// ProgramPath is where the image of another node kind holds that kind's
+// program, its entrypoint.
+func ProgramPath(name string) string { return "/usr/local/bin/" + name }
+
 // Write builds the node image and writes it to w as a docker-archive
 // tarball tagged tag (DefaultTag if empty), with foreign's program as the
 // entrypoint when it is not nil. The node binary is found as FindBinary
@@ -173,7 +177,7 @@ func Image(ctx context.Context, bin Binary, foreign *Foreign) (v1.Image, error) 
 		if err != nil {
 			return nil, fmt.Errorf("read %s binary: %w", foreign.Name, err)
 		}
-		path := "/usr/local/bin/" + foreign.Name
+		path := ProgramPath(foreign.Name)
 		l, err := layer([]file{{name: path[1:], mode: 0o755, body: prog}})
 		if err != nil {
 			return nil, err
@@ -203,7 +207,7 @@ func Image(ctx context.Context, bin Binary, foreign *Foreign) (v1.Image, error) 
 			env.DevMode.Name + "=" + env.DevMode.Default,
 			"TMPDIR=/tmp",
 		},
-		Labels: labels,
+		Labels:     labels,
 		StopSignal: "SIGTERM",
 	}
 	img, err = mutate.ConfigFile(img, cf)

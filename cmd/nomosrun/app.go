@@ -61,6 +61,7 @@ var commands = []*command{
 	completionCmd,
 	nodeCmd,
 	netagentCmd,
+	installFilesCmd,
 }
 
 // app is what every command shares: output streams and options.

@@ -60,6 +60,15 @@ func TestE2EExamplesK8s(t *testing.T) {
 	}
 }
 
+// TestE2ECometBFTK8s runs the CometBFT smoke example with --runner k8s:
+// CometBFT pods from the kind's image (imported into the cluster like the
+// reference node's, see tools/ci.d/30-k8s.sh) reach the passing verdict of
+// the other runners.
+func TestE2ECometBFTK8s(t *testing.T) {
+	k8sClient(t) // needs a reachable cluster
+	runExampleOn(t, "k8s", "../../examples/cometbft/smoke.star", 6*time.Minute, nil)
+}
+
 // TestE2EMustFailK8s runs the liveness and safety must-fail scenarios with
 // --runner k8s: the same broken runs fail with the same messages.
 func TestE2EMustFailK8s(t *testing.T) {

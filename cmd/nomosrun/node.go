@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 
+	"github.com/nomosrun/nomosrun/internal/installfiles"
 	"github.com/nomosrun/nomosrun/runners/kernelnet/agent"
 	"github.com/nomosrun/nomosrun/simnode/cli"
 )
@@ -33,6 +34,23 @@ var netagentCmd = &command{
 	hidden: true,
 	raw: func(ctx context.Context, a *app, args []string) error {
 		if code := agent.Main(ctx, args, a.stderr); code != 0 {
+			return withCode(ExitCode(code), errSilent)
+		}
+		return nil
+	},
+}
+
+// installFilesCmd copies a directory tree (package internal/installfiles):
+// the Kubernetes runner runs it from the node image in an init container,
+// to fill the writable home of a node kind that writes into its config
+// directory from the node's read-only ConfigMap.
+var installFilesCmd = &command{
+	name:   installfiles.Command,
+	usage:  "SRC DST",
+	short:  "copy a node's rendered files into its home (used by the k8s runner)",
+	hidden: true,
+	raw: func(_ context.Context, a *app, args []string) error {
+		if code := installfiles.Main(args, a.stderr); code != 0 {
 			return withCode(ExitCode(code), errSilent)
 		}
 		return nil

@@ -53,13 +53,14 @@ func (c *Cluster) connectNodes(ctx context.Context, host string, nodePorts [][2]
 	return nil
 }
 
-// probe polls url until it answers HTTP at all.
+// probe polls url until it answers HTTP at all, with any status: the
+// route is no node kind's in particular.
 func probe(ctx context.Context, url string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/cryptarchia/info", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/", nil)
 		if err != nil {
 			return err
 		}

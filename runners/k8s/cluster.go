@@ -18,6 +18,8 @@ import (
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/internal/owner"
+	"github.com/nomosrun/nomosrun/nodeimage"
+	"github.com/nomosrun/nomosrun/nodekind"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/kernelfaults"
 	"github.com/nomosrun/nomosrun/runners/kernelnet/agent"
@@ -41,6 +43,10 @@ type Cluster struct {
 	preserve bool
 	log      *slog.Logger
 	nodes    []*node
+	// What the plan's node kind makes of the pods: its name, the image,
+	// the HTTP readiness route ("" for a TCP probe) and the executable
+	// pause signals ("" for the reference node, which signals itself).
+	kind, image, readyPath, program string
 	kernelfaults.Faulter
 
 	teardownOnce sync.Once
@@ -85,7 +91,7 @@ func newCluster(opts Options, client kubernetes.Interface, cfg *rest.Config, run
 		ns = "nomosrun-" + runID
 	}
 	c := &Cluster{opts: opts, client: client, config: cfg, runID: runID, ns: ns, preserve: opts.Preserve,
-		log: log.With("namespace", ns)}
+		log: log.With("namespace", ns), kind: nodekind.Default, image: opts.Image, readyPath: referenceReadyPath}
 	c.exec = c.spdyExec
 	c.Faulter = kernelfaults.Faulter{Log: c.log, Why: errNoAgent}
 	return c
@@ -103,18 +109,42 @@ func (c *Cluster) Nodes() []runners.Node {
 	return out
 }
 
+// useKind finds the plan's node kind and sets what the pods take from it.
+func (c *Cluster) useKind(p *plan.Plan) (nodekind.Kind, error) {
+	kind, err := nodekind.Get(p.Topology.Node)
+	if err != nil {
+		return nil, err
+	}
+	c.kind = kind.Name()
+	c.image = nodekind.ImageOf(p.Topology, kind, c.opts.Image)
+	c.readyPath, c.program = referenceReadyPath, ""
+	if kind.Name() != nodekind.Default {
+		// The node is the kind's program: the image's entrypoint, or the
+		// command that overrides it.
+		c.readyPath, c.program = "", nodeimage.ProgramPath(kind.Name())
+		if len(c.opts.Command) > 0 {
+			c.program = c.opts.Command[0]
+		}
+	}
+	return kind, nil
+}
+
 func (c *Cluster) data(n plan.Node) nodeData {
 	return nodeData{
 		Namespace: c.ns, RunID: c.runID, Node: n.Name, Role: string(n.Role),
-		Image: c.opts.Image, PullPolicy: c.opts.PullPolicy, Command: c.opts.Command,
+		Image: c.image, PullPolicy: c.opts.PullPolicy, Command: c.opts.Command, ReadyPath: c.readyPath,
 		Ports: Ports{API: portAPI, Testing: portTesting, P2P: portP2P}, ServiceType: "NodePort",
-		DataDir: dataDir, ConfigDir: configDir, ConfigFile: configFile, Resources: c.opts.Resources, Env: nodeEnv(),
+		DataDir: dataDir, ConfigDir: configDir, Resources: c.opts.Resources, Env: nodeEnv(),
 	}
 }
 
 // deploy creates everything and waits until every node is ready and reachable.
 func (c *Cluster) deploy(ctx context.Context, spec runners.DeploySpec, host string) error {
 	start := time.Now()
+	kind, err := c.useKind(spec.Plan)
+	if err != nil {
+		return err
+	}
 	if err := c.createNamespace(ctx); err != nil {
 		return err
 	}
@@ -154,16 +184,19 @@ func (c *Cluster) deploy(ctx context.Context, spec runners.DeploySpec, host stri
 			}
 		}
 	}
-	var configDir string
-	if spec.RunDir != "" {
-		configDir = filepath.Join(spec.RunDir, "configs")
-	}
-	cfgs, err := nodeConfigs(spec.Plan, spec.ChainStart, dial, configDir)
+	launches, err := renderLaunches(kind, spec.Plan, spec.ChainStart, dial)
 	if err != nil {
 		return err
 	}
+	if spec.RunDir != "" {
+		if err := writeLaunches(filepath.Join(spec.RunDir, "configs"), topo.Nodes, launches); err != nil {
+			return err
+		}
+	}
 	for i, n := range topo.Nodes {
-		datas[i].Config = cfgs[i]
+		if err := datas[i].setLaunch(launches[i]); err != nil {
+			return fmt.Errorf("%s: %w", n.Name, err)
+		}
 		objs, err := renderNode(datas[i])
 		if err != nil {
 			return err
@@ -174,7 +207,7 @@ func (c *Cluster) deploy(ctx context.Context, spec runners.DeploySpec, host stri
 		c.nodes = append(c.nodes, &node{name: n.Name, role: string(n.Role), prole: n.Role})
 		c.Faulter.Nodes = append(c.Faulter.Nodes, n.Name)
 	}
-	c.log.Info("k8s objects created; waiting for ready pods", "nodes", len(c.nodes), "image", c.opts.Image)
+	c.log.Info("k8s objects created; waiting for ready pods", "nodes", len(c.nodes), "image", c.image)
 	if err := c.waitReady(ctx, c.names(), c.opts.DeployTimeout); err != nil {
 		return err
 	}

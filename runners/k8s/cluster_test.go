@@ -12,6 +12,7 @@ import (
 
 	"github.com/nomosrun/nomosrun/internal/testenv"
 	"github.com/nomosrun/nomosrun/nodeapi"
+	"github.com/nomosrun/nomosrun/nodekind/cometbft"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/runnertest"
 )
@@ -44,6 +45,16 @@ func realRunner(tb testing.TB, mod func(*Options)) *Runner {
 
 func TestConformance(t *testing.T) {
 	runnertest.Conformance(t, "", func(t *testing.T) runners.Runner { return realRunner(t, nil) })
+}
+
+// TestConformanceCometBFT runs the suite on CometBFT pods: the kind's image
+// (nomosrun image save --node cometbft, imported into the cluster), its
+// rendered home installed by an init container, pause through the
+// reference node binary beside the cometbft program.
+func TestConformanceCometBFT(t *testing.T) {
+	_, err := cometbft.Binary()
+	testenv.Require(t, "the cometbft binary", err)
+	runnertest.Conformance(t, cometbft.Name, func(t *testing.T) runners.Runner { return realRunner(t, nil) })
 }
 
 // TestPortForward runs the node APIs through client-go port-forwards instead

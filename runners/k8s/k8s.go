@@ -4,11 +4,18 @@
 // A run gets its own namespace (K8S_RUNNER_NAMESPACE to choose it), and each
 // node gets, all labelled nomosrun.io/run=<id>:
 //
-//	ConfigMap  <node>-config   its config, mounted at /etc/nomos, so restarts keep it
+//	ConfigMap  <node>-config   the files its node kind rendered, mounted at /config,
+//	                           so restarts keep them
 //	Service    <node>          NodePort; its ClusterIP is the address peers dial
 //	PVC        <node>-data     its data directory, when the cluster has a default
 //	                           StorageClass (else an emptyDir: restarts lose data)
 //	Deployment <node>          one replica, readiness probe on the node API
+//
+// The pods run the image of the plan's node kind (nodekind.ImageOf) with the
+// arguments the kind rendered. A kind whose node writes into its config
+// directory (CometBFT's home) gets that directory on its data volume
+// instead, filled from the ConfigMap by an init container that runs the
+// image's reference node binary (install-files) before the node starts.
 //
 // Peers dial Service ClusterIPs, known before any pod starts, so the cluster
 // needs no DNS. nomosrun reaches each node's APIs on its NodePorts at the
@@ -78,9 +85,11 @@ type Options struct {
 	Config *rest.Config
 	// Namespace to deploy into. Default: a new nomosrun-<run id>.
 	Namespace string
-	// Image of the nodes and its pull policy.
+	// Image of reference nodes (another kind's nodes run its own image, see
+	// nodekind.ImageOf) and the pull policy of every image.
 	Image, PullPolicy string
-	// Command overrides the image's entrypoint; "--config FILE" is appended.
+	// Command overrides the image's entrypoint; the arguments the node
+	// kind rendered follow it.
 	Command []string
 	// NodeHost serves the NodePorts. Default: the API server's host.
 	NodeHost string

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nomosrun/nomosrun/engine/plan"
 	"github.com/nomosrun/nomosrun/internal/env"
+	"github.com/nomosrun/nomosrun/nodekind"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/runners/runnertest"
 	"github.com/nomosrun/nomosrun/simnode/config"
@@ -35,10 +36,14 @@ func testPlan(n int) *plan.Plan {
 
 func TestRenderNode(t *testing.T) {
 	d := nodeData{Namespace: "ns1", RunID: "abc", Node: "validator-0", Role: "validator", Image: "img:1",
-		PullPolicy: "Never", Command: []string{"/simnode"}, Config: "a: \"quoted\"\nb: 2\n",
+		PullPolicy: "Never", Command: []string{"/simnode"}, ReadyPath: referenceReadyPath,
 		Env: []EnvVar{{"POL_PROOF_DEV_MODE", "true"}}, Ports: Ports{18080, 18081, 3000}, ServiceType: "NodePort",
-		Claim: true, StorageClass: "fast", DataDir: "/data", ConfigDir: "/config", ConfigFile: "node.yaml",
+		Claim: true, StorageClass: "fast", DataDir: "/data", ConfigDir: "/config",
 		Resources: defaultResources}
+	config := "a: \"quoted\"\nb: 2\n"
+	if err := d.setLaunch(nodekind.Launch{Files: map[string][]byte{"node.yaml": []byte(config)}, Args: []string{"--config", "/config/node.yaml"}}); err != nil {
+		t.Fatal(err)
+	}
 	o, err := renderNode(d)
 	if err != nil {
 		t.Fatal(err)
@@ -48,8 +53,8 @@ func TestRenderNode(t *testing.T) {
 			t.Errorf("%T labels %v: want run and node labels", m, m.GetLabels())
 		}
 	}
-	if got := o.ConfigMap.Data["node.yaml"]; got != d.Config {
-		t.Errorf("config %q, want %q", got, d.Config)
+	if got := o.ConfigMap.Data["node.yaml"]; got != config || len(o.ConfigMap.Data) != 1 || o.ConfigMap.BinaryData != nil {
+		t.Errorf("config map %v, want node.yaml %q", o.ConfigMap.Data, config)
 	}
 	if *o.Claim.Spec.StorageClassName != "fast" || o.Claim.Spec.Resources.Requests.Storage().String() != "256Mi" {
 		t.Errorf("claim %+v", o.Claim.Spec)
@@ -59,8 +64,13 @@ func TestRenderNode(t *testing.T) {
 	if c.Image != "img:1" || c.ImagePullPolicy != corev1.PullNever || strings.Join(c.Command, " ") != "/simnode" {
 		t.Errorf("container %s %s %v", c.Image, c.ImagePullPolicy, c.Command)
 	}
-	if strings.Join(c.Args, " ") != "--config /config/node.yaml" || c.VolumeMounts[0].MountPath != "/config" {
+	if strings.Join(c.Args, " ") != "--config /config/node.yaml" || c.VolumeMounts[0].MountPath != "/config" || !c.VolumeMounts[0].ReadOnly ||
+		c.VolumeMounts[1].MountPath != "/data" || c.VolumeMounts[1].SubPath != "" {
 		t.Errorf("args %v, mounts %+v", c.Args, c.VolumeMounts)
+	}
+	// The reference node reads its config from the ConfigMap itself.
+	if len(pod.InitContainers) != 0 || pod.Volumes[0].ConfigMap == nil || pod.Volumes[0].ConfigMap.Items != nil {
+		t.Errorf("init containers %+v, config volume %+v", pod.InitContainers, pod.Volumes[0])
 	}
 	if pod.ShareProcessNamespace == nil || !*pod.ShareProcessNamespace {
 		t.Error("the pod does not share its PID namespace: pause could not signal the node")

@@ -28,11 +28,15 @@ func (r *Runner) WriteManifests(p *plan.Plan, dir string, chainStart time.Time) 
 	if c.opts.Namespace == "" {
 		c.ns = "nomosrun"
 	}
+	kind, err := c.useKind(p)
+	if err != nil {
+		return nil, fmt.Errorf("k8s manifests: %w", err)
+	}
 	dial := make([]string, len(p.Topology.Nodes))
 	for i, n := range p.Topology.Nodes {
 		dial[i] = n.Name + "." + c.ns + ".svc"
 	}
-	cfgs, err := nodeConfigs(p, chainStart, dial, "")
+	launches, err := renderLaunches(kind, p, chainStart, dial)
 	if err != nil {
 		return nil, fmt.Errorf("k8s manifests: %w", err)
 	}
@@ -47,7 +51,9 @@ func (r *Runner) WriteManifests(p *plan.Plan, dir string, chainStart time.Time) 
 	order := []string{"00-namespace.yaml"}
 	for i, n := range p.Topology.Nodes {
 		d := c.data(n)
-		d.Config = cfgs[i]
+		if err := d.setLaunch(launches[i]); err != nil {
+			return nil, fmt.Errorf("k8s manifests: %s: %w", n.Name, err)
+		}
 		d.Claim = r.opts.StorageClass != "none"
 		d.StorageClass = r.opts.StorageClass
 		if d.StorageClass == "none" {

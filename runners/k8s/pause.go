@@ -21,18 +21,20 @@ import (
 const containerName = "node"
 
 // signalCommand is the reference node's hidden subcommand that freezes
-// ("signal stop") and thaws ("signal cont") the node process
-// (simnode/cli.SignalCommand; a test keeps the two equal without making the
-// runner depend on the node). Only images whose node binary is nomosrun's
-// reference node, such as those nomosrun image build makes, have it: the
-// node image is FROM scratch, with no shell or kill to send signals
-// otherwise. Pause on another image fails with errNoSignalCommand.
+// ("signal stop") and thaws ("signal cont") the node process, or with a
+// program after it the processes running that program, a node of another
+// kind (simnode/cli.SignalCommand; a test keeps the two equal without
+// making the runner depend on the node). Only images holding nomosrun's
+// reference node binary, such as those nomosrun image build makes for any
+// kind, have it: the node image is FROM scratch, with no shell or kill to
+// send signals otherwise. Pause on another image fails with
+// errNoSignalCommand.
 const signalCommand = "signal"
 
 // errNoSignalCommand is the cause of a pause that found no node binary with
 // the signal subcommand in the pod.
 var errNoSignalCommand = errors.New("pause and resume on Kubernetes run the reference node's hidden " +
-	signalCommand + " subcommand in the node's pod, and the image's node binary has none: " +
+	signalCommand + " subcommand in the node's pod, and the image's reference node binary has none: " +
 	"use a node image built by nomosrun image build, or a scenario without pause (see Pause in docs/kubernetes.md)")
 
 // execFunc runs cmd in a container of a pod and returns its output; err is
@@ -76,12 +78,13 @@ func (c *Cluster) Resume(ctx context.Context, name string) error {
 	return nil
 }
 
-// signal execs the node binary's signal subcommand with op in the node's
-// current pod. Without a Command option the runner does not know the
-// image's entrypoint: the node binary is either the reference node
-// ("nomos-node signal") or a binary embedding it ("nomos-node node signal").
-// The first form that works is kept for later calls. When no form runs,
-// the error wraps errNoSignalCommand.
+// signal execs the reference node binary's signal subcommand with op in
+// the node's current pod; for another kind it names the kind's program, so
+// the helper signals that. Without a Command option the runner does not
+// know the image's entrypoint: the node binary is either the reference
+// node ("nomos-node signal") or a binary embedding it ("nomos-node node
+// signal"). The first form that works is kept for later calls. When no
+// form runs, the error wraps errNoSignalCommand.
 func (c *Cluster) signal(ctx context.Context, name, op string) error {
 	if _, err := c.node(name); err != nil {
 		return err
@@ -105,6 +108,9 @@ func (c *Cluster) signal(ctx context.Context, name, op string) error {
 	var errs []error
 	for _, prefix := range prefixes {
 		cmd := append(append([]string{}, prefix...), signalCommand, op)
+		if c.program != "" {
+			cmd = append(cmd, c.program)
+		}
 		stdout, stderr, err := c.exec(ctx, pod.Name, containerName, cmd)
 		if err == nil {
 			c.execMu.Lock()
@@ -124,16 +130,18 @@ func (c *Cluster) signal(ctx context.Context, name, op string) error {
 		}
 		errs = append(errs, e)
 	}
-	return fmt.Errorf("image %s: %w\n%w", c.opts.Image, errNoSignalCommand, errors.Join(errs...))
+	return fmt.Errorf("image %s: %w\n%w", c.image, errNoSignalCommand, errors.Join(errs...))
 }
 
 // signalPrefixes are the command lines to try before "signal OP"; the
-// caller holds execMu.
+// caller holds execMu. A Command option is the node binary of the
+// reference node, but another kind's program, which has no signal
+// subcommand.
 func (c *Cluster) signalPrefixes() [][]string {
 	switch {
 	case c.signalPrefix != nil:
 		return [][]string{c.signalPrefix}
-	case len(c.opts.Command) > 0:
+	case len(c.opts.Command) > 0 && c.program == "":
 		return [][]string{c.opts.Command}
 	default:
 		return [][]string{{nodeimage.BinaryPath}, {nodeimage.BinaryPath, "node"}}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"path"
 	"strings"
 	"text/template"
 
@@ -23,12 +22,16 @@ const (
 	portP2P     = 3000
 )
 
-// Paths inside the node image (see nodeimage).
-var (
-	dataDir    = nodeimage.DataDir
-	configDir  = path.Dir(nodeimage.ConfigPath)
-	configFile = path.Base(nodeimage.ConfigPath)
+// Paths inside the node image (see nodeimage): the kind renders the node's
+// files for configDir and its database for dataDir.
+const (
+	dataDir   = nodeimage.DataDir
+	configDir = nodeimage.ConfigDir
 )
+
+// referenceReadyPath is the reference node's route that answers once it
+// runs; pods of other kinds are ready when their API port accepts.
+const referenceReadyPath = "/cryptarchia/info"
 
 // Ports are the ports a node's container listens on (also its Service ports).
 type Ports struct{ API, Testing, P2P int }
@@ -48,19 +51,29 @@ type nodeData struct {
 	Namespace, RunID  string
 	Node, Role        string
 	Image, PullPolicy string
-	Command           []string
-	Config            string
-	Env               []EnvVar
-	Ports             Ports
-	ServiceType       string
-	StorageClass      string
-	Claim             bool   // a PersistentVolumeClaim for the data directory, else emptyDir
-	DataDir           string // the node's data directory
-	ConfigDir         string // where the ConfigMap is mounted
-	ConfigFile        string // the config's name in it
-	Resources         Resources
-	NetAgent          *netAgentSpec // the network agent beside the node, when faults may use the kernel
-	Owner             string        // the namespace's owner annotation (internal/owner)
+	Command           []string // overrides the image's entrypoint
+	Args              []string // the node kind's rendered arguments
+	// ConfigData and ConfigBinary map ConfigMap keys to the node's rendered
+	// files (base64 in ConfigBinary, for files that are not UTF-8);
+	// ConfigItems maps the keys to the files' paths, nil when each key is
+	// its path.
+	ConfigData   map[string]string
+	ConfigBinary map[string]string
+	ConfigItems  []configItem
+	// Install fills a writable home at ConfigDir before the node starts;
+	// nil mounts the ConfigMap there read-only.
+	Install      *installSpec
+	ReadyPath    string // the HTTP readiness route; "" probes the API port over TCP
+	Env          []EnvVar
+	Ports        Ports
+	ServiceType  string
+	StorageClass string
+	Claim        bool   // a PersistentVolumeClaim for the data directory, else emptyDir
+	DataDir      string // the node's data directory
+	ConfigDir    string // the node's config directory (its home)
+	Resources    Resources
+	NetAgent     *netAgentSpec // the network agent beside the node, when faults may use the kernel
+	Owner        string        // the namespace's owner annotation (internal/owner)
 }
 
 // netAgentSpec is the network agent's container in a node's pod.

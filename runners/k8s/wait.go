@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 
 	"github.com/nomosrun/nomosrun/internal/env"
+	"github.com/nomosrun/nomosrun/nodekind"
 )
 
 // nodeEnv is the environment of every node container: the passthrough
@@ -77,13 +79,10 @@ func (c *Cluster) readyPod(ctx context.Context, name string, skip string) (*core
 	}
 	for i := range pods {
 		p := &pods[i]
-		for _, cs := range p.Status.ContainerStatuses {
+		// An init container pulls the image first.
+		for _, cs := range slices.Concat(p.Status.InitContainerStatuses, p.Status.ContainerStatuses) {
 			if w := cs.State.Waiting; w != nil && imageErrors[w.Reason] {
-				return nil, fmt.Errorf("pod %s cannot get image %s (%s: %s); the cluster's nodes must have it: "+
-					"write it with `nomosrun image save -o node.tar` and load it into each node "+
-					"(`ctr -n k8s.io images import node.tar`, `kind load image-archive node.tar`), "+
-					"or push it to a registry the cluster can pull from and set %s",
-					p.Name, c.opts.Image, w.Reason, w.Message, env.Image.Name)
+				return nil, fmt.Errorf("pod %s cannot get image %s (%s: %s); %s", p.Name, c.image, w.Reason, w.Message, c.imageHint())
 			}
 		}
 		if string(p.UID) != skip && podReady(p) {
@@ -91,6 +90,17 @@ func (c *Cluster) readyPod(ctx context.Context, name string, skip string) (*core
 		}
 	}
 	return nil, nil
+}
+
+// imageHint says how to get the nodes' image into the cluster.
+func (c *Cluster) imageHint() string {
+	save, name := "nomosrun image save -o node.tar", "set "+env.Image.Name
+	if c.kind != nodekind.Default {
+		save, name = "nomosrun image save --node "+c.kind+" -o node.tar", "name it with topology(image=...)"
+	}
+	return "the cluster's nodes must have it: write it with `" + save + "` and load it into each node " +
+		"(`ctr -n k8s.io images import node.tar`, `kind load image-archive node.tar`), " +
+		"or push it to a registry the cluster can pull from and " + name
 }
 
 // waitReady waits until every named node has a ready pod. On timeout the
@@ -168,6 +178,19 @@ func (c *Cluster) diagnose(ctx context.Context, names []string) string {
 		}
 		for _, p := range pods {
 			fmt.Fprintf(&b, "%s: pod %s phase %s", n, p.Name, p.Status.Phase)
+			failedInit := ""
+			for _, cs := range p.Status.InitContainerStatuses {
+				if t := cs.State.Terminated; t != nil && t.ExitCode != 0 {
+					fmt.Fprintf(&b, ", init container %s failed: %s (exit %d)", cs.Name, t.Reason, t.ExitCode)
+					failedInit = cs.Name
+				} else if w := cs.State.Waiting; w != nil {
+					fmt.Fprintf(&b, ", init container %s waiting: %s %s", cs.Name, w.Reason, w.Message)
+				}
+				if cs.RestartCount > 0 {
+					fmt.Fprintf(&b, ", %d restarts", cs.RestartCount)
+					failedInit = cs.Name
+				}
+			}
 			for _, cs := range p.Status.ContainerStatuses {
 				switch {
 				case cs.State.Waiting != nil:
@@ -181,7 +204,12 @@ func (c *Cluster) diagnose(ctx context.Context, names []string) string {
 			}
 			b.WriteString("\n")
 			b.WriteString(c.events(ctx, p.Name))
-			if tail := c.logTail(ctx, p.Name, 10); tail != "" {
+			if failedInit != "" {
+				if tail := c.logTail(ctx, p.Name, failedInit, 10); tail != "" {
+					fmt.Fprintf(&b, "  last log lines of %s:\n%s", failedInit, indentLines(tail, "    "))
+				}
+			}
+			if tail := c.logTail(ctx, p.Name, containerName, 10); tail != "" {
 				fmt.Fprintf(&b, "  last log lines:\n%s", indentLines(tail, "    "))
 			}
 		}
@@ -209,9 +237,9 @@ func (c *Cluster) events(ctx context.Context, pod string) string {
 	return b.String()
 }
 
-// logTail returns the last lines of a pod's log, or "".
-func (c *Cluster) logTail(ctx context.Context, pod string, lines int64) string {
-	b, err := c.client.CoreV1().Pods(c.ns).GetLogs(pod, &corev1.PodLogOptions{Container: containerName, TailLines: &lines}).DoRaw(ctx)
+// logTail returns the last lines of a container's log, or "".
+func (c *Cluster) logTail(ctx context.Context, pod, container string, lines int64) string {
+	b, err := c.client.CoreV1().Pods(c.ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, TailLines: &lines}).DoRaw(ctx)
 	if err != nil {
 		return ""
 	}

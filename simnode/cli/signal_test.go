@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -73,10 +74,57 @@ func TestSignalStopCont(t *testing.T) {
 }
 
 func TestSignalUsage(t *testing.T) {
-	for _, args := range [][]string{{"signal"}, {"signal", "kill"}, {"signal", "stop", "extra"}} {
+	for _, args := range [][]string{{"signal"}, {"signal", "kill"}, {"signal", "stop", "program", "extra"}} {
 		var out, errb bytes.Buffer
 		if code := Main(context.Background(), args, &out, &errb); code != 2 || !strings.Contains(errb.String(), "stop|cont") {
 			t.Errorf("%q: exit %d %q, want 2 and the usage", args, code, errb.String())
 		}
+	}
+}
+
+// TestSignalProgram: with a program, signal freezes the processes running
+// that file, not those running its own executable.
+func TestSignalProgram(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "other-node")
+	if err := os.WriteFile(other, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), []string{"signal", "stop", other}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "no process runs "+other) {
+		t.Fatalf("no process: exit %d %q, want 1 and an error naming the program", code, errb.String())
+	}
+	cmd := exec.Command(other, "-test.run=^TestSignalHelper$")
+	cmd.Env = append(os.Environ(), "NOMOS_SIGNAL_HELPER=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	pid := cmd.Process.Pid
+
+	errb.Reset()
+	if code := Main(context.Background(), []string{"signal", "stop"}, &out, &errb); code != 1 {
+		t.Fatalf("without the program, signal found a peer: exit %d %q", code, out.String())
+	}
+	out.Reset()
+	if code := Main(context.Background(), []string{"signal", "stop", other}, &out, &errb); code != 0 || !strings.Contains(out.String(), "signalled 1 process(es) with stop") {
+		t.Fatalf("stop: exit %d %q %q", code, out.String(), errb.String())
+	}
+	waitState(t, pid, "T", false)
+	out.Reset()
+	if code := Main(context.Background(), []string{"signal", "cont", other}, &out, &errb); code != 0 || !strings.Contains(out.String(), "signalled 1 process(es) with cont") {
+		t.Fatalf("cont: exit %d %q %q", code, out.String(), errb.String())
+	}
+	waitState(t, pid, "T", true)
+	errb.Reset()
+	if code := Main(context.Background(), []string{"signal", "stop", filepath.Join(t.TempDir(), "missing")}, &out, &errb); code != 1 || !strings.HasPrefix(errb.String(), "signal:") {
+		t.Errorf("missing program: exit %d %q", code, errb.String())
 	}
 }
