@@ -107,8 +107,6 @@ type Program struct {
 	// builds the image (package nodeimage) and says its version; nil for
 	// the reference node, whose image holds nomosrun's own node.
 	ImageBinary func() (path, version string, err error)
-	// NodeEnv are KEY=VALUE entries every node gets, on every runner.
-	NodeEnv []string
 }
 
 // ImageOf is the image of a plan's container nodes: topology(image=...),
