@@ -1,21 +1,13 @@
 package main
 
 import (
-	"errors"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nomosrun/nomosrun/internal/testenv"
 	"github.com/nomosrun/nomosrun/nodekind/cometbft"
-)
-
-var (
-	cometImageOnce sync.Once
-	cometImageErr  error
 )
 
 // needCometBFT skips (fails under CI) without the cometbft binary that
@@ -55,15 +47,7 @@ func TestE2ECometBFT(t *testing.T) {
 func TestE2ECometBFTCompose(t *testing.T) {
 	needCometBFT(t)
 	needCompose(t)
-	cometImageOnce.Do(func() {
-		out, err := exec.Command(e2eBin, "image", "build", "--node", cometbft.Name).CombinedOutput()
-		if err != nil {
-			cometImageErr = errors.New(string(out))
-		}
-	})
-	if cometImageErr != nil {
-		t.Fatalf("nomosrun image build --node cometbft: %v", cometImageErr)
-	}
+	needImage(t, cometbft.Name)
 	for _, file := range cometbftFiles(t) {
 		runExampleOn(t, "compose", file, 5*time.Minute, func(t *testing.T, dir string) {
 			if left := runObjects(t, composeRunID(t, dir)); len(left) > 0 {

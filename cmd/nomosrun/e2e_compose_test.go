@@ -14,10 +14,34 @@ import (
 	"github.com/nomosrun/nomosrun/internal/testenv"
 )
 
+// builtImages are the node images built by `nomosrun image build`, once
+// per node kind and test binary, with their outcome.
 var (
-	composeImageOnce sync.Once
-	composeImageErr  error
+	builtImagesMu sync.Mutex
+	builtImages   = map[string]func() error{}
 )
+
+// needImage builds the image of the node kind from this checkout once,
+// with `nomosrun image build --node KIND`, so the runs use the current code.
+func needImage(t *testing.T, kind string) {
+	t.Helper()
+	builtImagesMu.Lock()
+	build, ok := builtImages[kind]
+	if !ok {
+		build = sync.OnceValue(func() error {
+			out, err := exec.Command(e2eBin, "image", "build", "--node", kind).CombinedOutput()
+			if err != nil {
+				return errors.New(string(out))
+			}
+			return nil
+		})
+		builtImages[kind] = build
+	}
+	builtImagesMu.Unlock()
+	if err := build(); err != nil {
+		t.Fatalf("nomosrun image build --node %s: %v", kind, err)
+	}
+}
 
 // needCompose skips (fails under CI) without a Docker engine and the Compose
 // CLI, and builds the node image from this checkout once, with
@@ -32,15 +56,7 @@ func needCompose(t *testing.T) {
 		}
 	}
 	testenv.Require(t, "a Docker engine and the Compose CLI", err)
-	composeImageOnce.Do(func() {
-		out, err := exec.Command(e2eBin, "image", "build").CombinedOutput()
-		if err != nil {
-			composeImageErr = errors.New(string(out))
-		}
-	})
-	if composeImageErr != nil {
-		t.Fatalf("nomosrun image build: %v", composeImageErr)
-	}
+	needImage(t, "reference")
 }
 
 // runObjects lists the containers, networks and volumes of a run by label.

@@ -256,10 +256,8 @@ isolate("validator-1", at="2s", duration="3s")
 expect_consensus_agreement()
 run("10s")
 `)
-	cmd := exec.Command(bin, "run", scenario, "--runner", "attach")
-	cmd.Env = append(os.Environ(), "NOMOS_ATTACH_ENDPOINTS="+up.ep.RunDir)
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "PASSED") || !strings.Contains(string(out), "f1   isolate") {
+	out, err := runAttached(bin, scenario, up.ep.RunDir)
+	if err != nil || !strings.Contains(out, "PASSED") || !strings.Contains(out, "f1   isolate") {
 		t.Fatalf("attached run: %v\n%s", err, out)
 	}
 	if !upAlive(up.ep) {
@@ -277,10 +275,8 @@ kill("validator-1", at="2s", restart_after="2s")
 expect_consensus_agreement()
 run("10s")
 `)
-	cmd = exec.Command(bin, "run", kill, "--runner", "attach")
-	cmd.Env = append(os.Environ(), "NOMOS_ATTACH_ENDPOINTS="+up.ep.RunDir)
-	out, err = cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "attach runner") || !strings.Contains(string(out), "kill") {
+	out, err = runAttached(bin, kill, up.ep.RunDir)
+	if err == nil || !strings.Contains(out, "attach runner") || !strings.Contains(out, "kill") {
 		t.Errorf("a kill on the attach runner: %v\n%s", err, out)
 	}
 	if out, err := exec.Command(bin, "down", up.ep.RunDir).CombinedOutput(); err != nil {
@@ -314,10 +310,8 @@ kill("validator-1", at="2s", restart_after="3s")
 expect_consensus_agreement()
 run("10s")
 `)
-	cmd := exec.Command(bin, "run", kill, "--runner", "attach")
-	cmd.Env = append(os.Environ(), "NOMOS_ATTACH_ENDPOINTS="+up.ep.RunDir)
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "PASSED") || !strings.Contains(string(out), "f1   kill") {
+	out, err := runAttached(bin, kill, up.ep.RunDir)
+	if err != nil || !strings.Contains(out, "PASSED") || !strings.Contains(out, "f1   kill") {
 		t.Fatalf("attached run with a kill: %v\n%s", err, out)
 	}
 	if after := started(up.ep.Nodes[1].Container); after == before {
@@ -335,4 +329,13 @@ run("10s")
 		t.Fatalf("down: %v\n%s", err, out)
 	}
 	up.waitExit0(t)
+}
+
+// runAttached runs scenario with the attach runner against the cluster up
+// from runDir and returns its combined output.
+func runAttached(bin, scenario, runDir string) (string, error) {
+	cmd := exec.Command(bin, "run", scenario, "--runner", "attach")
+	cmd.Env = append(os.Environ(), "NOMOS_ATTACH_ENDPOINTS="+runDir)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }

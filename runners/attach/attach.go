@@ -80,7 +80,7 @@ func (r *Runner) Name() string { return Name }
 // Deploy reads the endpoints and checks they are the plan's topology: the
 // same node names and roles, a testing API on every node when a fault needs
 // one. Nothing is started.
-func (r *Runner) Deploy(_ context.Context, spec runners.DeploySpec) (runners.Cluster, error) {
+func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.Cluster, error) {
 	if err := spec.Check(); err != nil {
 		return nil, fmt.Errorf("attach: %w", err)
 	}
@@ -97,7 +97,7 @@ func (r *Runner) Deploy(_ context.Context, spec runners.DeploySpec) (runners.Clu
 		return nil, fmt.Errorf("attach to %s: %w", r.opts.Endpoints, err)
 	}
 	if ep.Controlled() {
-		if c.docker, err = newDocker(); err != nil {
+		if c.docker, err = newDocker(ctx); err != nil {
 			return nil, fmt.Errorf("attach to %s: its nodes' containers: %w", r.opts.Endpoints, err)
 		}
 	}

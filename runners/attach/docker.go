@@ -11,7 +11,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
-	"github.com/docker/docker/pkg/stdcopy"
+	"github.com/nomosrun/nomosrun/runners/compose"
 )
 
 // docker controls an attached network's containers through the engine
@@ -21,10 +21,10 @@ type docker struct {
 	stopFor time.Duration // graceful stop before SIGKILL
 }
 
-func newDocker() (*docker, error) {
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+func newDocker(ctx context.Context) (*docker, error) {
+	cli, err := compose.Docker(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("docker client: %w", err)
+		return nil, err
 	}
 	return &docker{cli: cli, stopFor: 10 * time.Second}, nil
 }
@@ -134,23 +134,11 @@ func (c *Cluster) CollectLogs(ctx context.Context, dir string) error {
 			errs = append(errs, err)
 			continue
 		}
-		errs = append(errs, c.copyLogs(ctx, id, filepath.Join(dir, n.Node.Name+".log")))
+		if err := compose.CopyLogs(ctx, c.docker.cli, id, filepath.Join(dir, n.Node.Name+".log")); err != nil {
+			errs = append(errs, fmt.Errorf("logs of %s: %w", n.Node.Name, err))
+		}
 	}
 	return errors.Join(errs...)
-}
-
-func (c *Cluster) copyLogs(ctx context.Context, id, path string) error {
-	rc, err := c.docker.cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true})
-	if err != nil {
-		return fmt.Errorf("logs of %s: %w", id, err)
-	}
-	defer rc.Close()
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	_, err = stdcopy.StdCopy(f, f, rc)
-	return errors.Join(err, f.Close())
 }
 
 var _ io.Closer = (*docker)(nil)

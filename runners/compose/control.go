@@ -12,6 +12,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 )
 
@@ -159,7 +160,12 @@ func (c *Cluster) CollectLogs(ctx context.Context, dir string) error {
 }
 
 func (c *Cluster) copyLogs(ctx context.Context, n *node, path string) error {
-	rc, err := c.cli.ContainerLogs(ctx, n.container, container.LogsOptions{ShowStdout: true, ShowStderr: true})
+	return CopyLogs(ctx, c.cli, n.container, path)
+}
+
+// CopyLogs writes a container's whole output to the file at path.
+func CopyLogs(ctx context.Context, cli client.APIClient, id, path string) error {
+	rc, err := cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true})
 	if err != nil {
 		return err
 	}
