@@ -62,6 +62,10 @@ func runFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 		if err != nil {
 			return withCode(ExitInfrastructure, err)
 		}
+		tel, err := newRunTelemetry(ctx, a.logger)
+		if err != nil {
+			return err
+		}
 		prog := newProgress(a.stderr)
 		fmt.Fprintf(a.stderr, "nomosrun: %s on the %s runner (seed %d), run directory %s\n",
 			res.Plan.Scenario, r.Name(), res.Plan.Seed, dir)
@@ -72,10 +76,11 @@ func runFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 			Custom:    expect.CustomFunc(res.Custom),
 			Hooks:     res.Hooks,
 			OnFailure: a.keepOnFailure(*keepOnFailure, prog),
-			Observer:  prog.observe,
+			Observer:  tel.observe(prog.observe),
 			Logger:    a.engineLogger(),
 		})
 		prog.done()
+		tel.finish(res.Plan, result, a.stderr)
 		if result != nil {
 			if werr := report.WriteText(a.stdout, result); werr != nil {
 				a.logger.Warn("write summary", "err", werr)
