@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nomosrun/nomosrun/internal/otlp/otlptest"
+	"github.com/nomosrun/nomosrun/runners/kernelnet"
 )
 
 // otlpScenario has a workload, a fault window and two metric
@@ -21,12 +22,24 @@ const otlpScenario = "testdata/e2e/otlp.star"
 // pointing at a receiver started here, and checks what arrives: the run's
 // trace (run, phases, fault, workload, expectations, with positions and
 // verdicts), the nodes' block spans and the nodes' metrics.
+// In netns mode the nodes reach the receiver, which listens on the
+// machine's loopback only, through the runner's forwarding.
 func TestOTLPRun(t *testing.T) {
 	needBinary(t)
+	t.Run("loopback", func(t *testing.T) { checkOTLPRun(t, "loopback") })
+	t.Run("netns", func(t *testing.T) {
+		if err := kernelnet.Available(); err != nil {
+			t.Skipf("no network namespaces here: %v", err)
+		}
+		checkOTLPRun(t, "netns")
+	})
+}
+
+func checkOTLPRun(t *testing.T, network string) {
 	rcv := otlptest.Start(t)
 	r := runCLI(t, 3*time.Minute, []string{
 		"NOMOS_OTLP_ENDPOINT=" + rcv.URL, "NOMOS_OTLP_METRICS_ENDPOINT=" + rcv.URL,
-		"OTEL_METRIC_EXPORT_INTERVAL=1000", "NOMOS_HOST_NETWORK=loopback",
+		"OTEL_METRIC_EXPORT_INTERVAL=1000", "NOMOS_HOST_NETWORK=" + network,
 	}, "run", otlpScenario, "--run-dir", t.TempDir())
 	if r.code != int(ExitExpectations) {
 		t.Fatalf("exit %d, want %d (one expectation fails)\n%s\n%s", r.code, ExitExpectations, r.stdout, r.stderr)
