@@ -138,6 +138,36 @@ func checkOTLPRun(t *testing.T, network string) {
 	}
 }
 
+// TestOTLPMatrix runs a matrix of two jobs: each job is a trace of its
+// own, named by its job id.
+func TestOTLPMatrix(t *testing.T) {
+	needBinary(t)
+	rcv := otlptest.Start(t)
+	r := runCLI(t, 3*time.Minute, []string{"NOMOS_OTLP_ENDPOINT=" + rcv.URL, "NOMOS_OTLP_METRICS_ENDPOINT=", "NOMOS_HOST_NETWORK=loopback"},
+		"matrix", "testdata/e2e/matrix.star", "--parallel", "2", "--run-dir", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	traces := map[string]string{} // job -> trace id
+	for _, s := range rcv.Spans() {
+		if s.Service == "nomosrun" && s.Name == "run testdata/e2e/matrix.star" {
+			traces[s.Attr("nomosrun.matrix.job")] = hex.EncodeToString(s.TraceId)
+		}
+	}
+	for _, job := range []string{"host-validators=2-slot=400ms", "host-validators=2-slot=500ms"} {
+		id, ok := traces[job]
+		switch {
+		case !ok:
+			t.Errorf("no run span for job %s (have %v)", job, traces)
+		case !strings.Contains(r.stderr, "job "+job+": trace "+id+" sent to "):
+			t.Errorf("the output does not name the trace %s of job %s:\n%s", id, job, r.stderr)
+		}
+	}
+	if len(traces) == 2 && traces["host-validators=2-slot=400ms"] == traces["host-validators=2-slot=500ms"] {
+		t.Errorf("both jobs are in one trace")
+	}
+}
+
 // TestOTLPUnset runs the same scenario with the OTLP variables empty while
 // a receiver listens on the exporters' default port (4318): nothing may
 // connect to it and nothing about telemetry may be printed.

@@ -62,10 +62,12 @@ func runFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 		if err != nil {
 			return withCode(ExitInfrastructure, err)
 		}
-		tel, err := newRunTelemetry(ctx, a.logger)
+		tel, err := newTelemetry(ctx, a.logger)
 		if err != nil {
 			return err
 		}
+		defer tel.close()
+		rec := tel.run()
 		prog := newProgress(a.stderr)
 		fmt.Fprintf(a.stderr, "nomosrun: %s on the %s runner (seed %d), run directory %s\n",
 			res.Plan.Scenario, r.Name(), res.Plan.Seed, dir)
@@ -76,11 +78,13 @@ func runFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 			Custom:    expect.CustomFunc(res.Custom),
 			Hooks:     res.Hooks,
 			OnFailure: a.keepOnFailure(*keepOnFailure, prog),
-			Observer:  tel.observe(prog.observe),
+			Observer:  rec.observe(prog.observe),
 			Logger:    a.engineLogger(),
 		})
 		prog.done()
-		tel.finish(res.Plan, result, a.stderr)
+		if line := rec.export(res.Plan, result); line != "" {
+			fmt.Fprintln(a.stderr, "nomosrun:", line)
+		}
 		if result != nil {
 			if werr := report.WriteText(a.stdout, result); werr != nil {
 				a.logger.Warn("write summary", "err", werr)

@@ -38,6 +38,7 @@ const (
 	KeyTargets  = attribute.Key("nomosrun.targets")
 	KeyVia      = attribute.Key("nomosrun.via")
 	KeyHeight   = attribute.Key("nomosrun.chain.height")
+	KeyJob      = attribute.Key("nomosrun.matrix.job") // a matrix job's id
 
 	keyCodeFile   = attribute.Key("code.file.path")
 	keyCodeLine   = attribute.Key("code.line.number")
@@ -66,8 +67,9 @@ func (r *Recorder) Observe(ev run.Event) {
 }
 
 // Export writes the run of plan p with result res as one trace with tracer
-// and returns its trace id.
-func (r *Recorder) Export(ctx context.Context, tracer trace.Tracer, p *plan.Plan, res *report.Result) trace.TraceID {
+// and returns its trace id. The run's span also gets attrs (a matrix job's
+// id, say).
+func (r *Recorder) Export(ctx context.Context, tracer trace.Tracer, p *plan.Plan, res *report.Result, attrs ...attribute.KeyValue) trace.TraceID {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t0 := res.Started
@@ -75,7 +77,8 @@ func (r *Recorder) Export(ctx context.Context, tracer trace.Tracer, p *plan.Plan
 	at := func(d time.Duration) trace.SpanStartEventOption { return trace.WithTimestamp(t0.Add(d)) }
 
 	ctx, root := tracer.Start(ctx, "run "+res.Scenario, trace.WithTimestamp(t0), trace.WithSpanKind(trace.SpanKindInternal),
-		trace.WithAttributes(KeyScenario.String(res.Scenario), KeyRunner.String(res.Runner), KeySeed.Int64(res.Seed)))
+		trace.WithAttributes(KeyScenario.String(res.Scenario), KeyRunner.String(res.Runner), KeySeed.Int64(res.Seed)),
+		trace.WithAttributes(attrs...))
 	phases := phaseWindows(res, res.Duration.Std())
 	phaseCtx := map[run.Phase]context.Context{}
 	phaseSpans := make([]trace.Span, len(phases))
