@@ -20,6 +20,10 @@ var telemetryVars = []env.Var{env.OTLPEndpoint, env.OTLPMetricsEndpoint, env.Met
 // failure only costs the nodes' telemetry, so it is a warning.
 func forwardTelemetry(net *kernelnet.Network, log *slog.Logger) {
 	for _, target := range loopbackEndpoints(telemetryVars) {
+		if p := int(target.Port()); p == netnsPorts.API || p == netnsPorts.Testing || p == netnsPorts.P2P {
+			log.Warn("the nodes cannot reach the OTLP endpoint: its port is one of the node's own in its namespace", "endpoint", target)
+			continue
+		}
 		if err := net.ForwardLoopback(target); err != nil {
 			log.Warn("the nodes cannot reach the OTLP endpoint", "endpoint", target, "err", err)
 			continue
