@@ -333,9 +333,12 @@ func (h *handler) OnBlock(from peer.ID, data []byte) {
 	if d := n.clock.Now().Sub(n.clock.SlotStart(b.Header.Slot)); d >= 0 {
 		n.metrics.propagation.Observe(d.Seconds())
 	}
-	_, span := n.tracer.Start(context.Background(), "block import", trace.WithAttributes(keyBlock.String(b.ID().String()),
-		keySlot.Int64(int64(b.Header.Slot)), keyTxs.Int(len(b.Transactions)), keyPeer.String(n.net.Name(from))))
+	_, span := n.tracer.Start(context.Background(), "block import")
 	defer span.End()
+	if span.IsRecording() { // the block id costs a hash: only when traced
+		span.SetAttributes(keyBlock.String(b.ID().String()), keySlot.Int64(int64(b.Header.Slot)),
+			keyTxs.Int(len(b.Transactions)), keyPeer.String(n.net.Name(from)))
+	}
 	n.mu.Lock()
 	err := n.applyLocked(&b, true)
 	n.mu.Unlock()

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"github.com/nomosrun/nomosrun/nodeapi"
@@ -28,7 +29,6 @@ import (
 	"github.com/nomosrun/nomosrun/simnode/p2p"
 	"github.com/nomosrun/nomosrun/simnode/store"
 	"github.com/nomosrun/nomosrun/simnode/wire"
-	"go.opentelemetry.io/otel/trace"
 )
 
 // MaxBlockTxs is the most transactions a block holds.
