@@ -110,7 +110,7 @@ func matrixFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 		if err != nil {
 			return withCode(ExitInfrastructure, err)
 		}
-		tel, err := newTelemetry(ctx, a.logger)
+		tel, err := newTelemetry(ctx, a.logger, a.stderr)
 		if err != nil {
 			return err
 		}

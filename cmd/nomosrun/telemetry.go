@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -30,7 +31,7 @@ type telemetry struct {
 // newTelemetry sets up the trace exporter when NOMOS_OTLP_ENDPOINT is set.
 // Unset, it returns nil and builds nothing: no exporter, no goroutine, no
 // connection, no output. Every method works on the nil telemetry.
-func newTelemetry(ctx context.Context, log *slog.Logger) (*telemetry, error) {
+func newTelemetry(ctx context.Context, log *slog.Logger, stderr io.Writer) (*telemetry, error) {
 	endpoint := env.OTLPEndpoint.Get()
 	if endpoint == "" {
 		return nil, nil
@@ -42,6 +43,9 @@ func newTelemetry(ctx context.Context, log *slog.Logger) (*telemetry, error) {
 	tp, err := otlp.NewTracerProvider(ctx, endpoint, otlp.Resource("nomosrun", ""))
 	if err != nil {
 		return nil, usageError(fmt.Errorf("%s: %w", env.OTLPEndpoint.Name, err))
+	}
+	if hint := otlp.GRPCPortHint(endpoint); hint != "" {
+		fmt.Fprintf(stderr, "nomosrun: warning: %s=%s: %s\n", env.OTLPEndpoint.Name, endpoint, hint)
 	}
 	// Errors of the SDK's background exports go to our log, not to the
 	// standard logger.

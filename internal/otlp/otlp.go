@@ -63,6 +63,20 @@ func URL(endpoint, signalPath string) (string, error) {
 	return u.String(), nil
 }
 
+// GRPCPortHint warns about an endpoint on port 4317, the collectors' usual
+// OTLP/gRPC port (the seeds' examples give it for traces): OTLP/HTTP
+// requests there fail. Empty for any other endpoint.
+func GRPCPortHint(endpoint string) string {
+	u, err := URL(endpoint, TracesPath)
+	if err != nil {
+		return ""
+	}
+	if p, _ := url.Parse(u); p != nil && p.Port() == "4317" {
+		return "port 4317 is usually a collector's OTLP/gRPC port; nomosrun speaks OTLP/HTTP, usually on port 4318"
+	}
+	return ""
+}
+
 // Resource describes the process that exports: its service name and, when
 // not empty, its instance.
 func Resource(service, instance string) *resource.Resource {

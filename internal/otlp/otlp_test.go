@@ -31,6 +31,15 @@ func TestOTLPURL(t *testing.T) {
 	}
 }
 
+func TestOTLPGRPCPortHint(t *testing.T) {
+	if otlp.GRPCPortHint("http://localhost:4317") == "" || otlp.GRPCPortHint("localhost:4317") == "" {
+		t.Error("no hint for port 4317")
+	}
+	if h := otlp.GRPCPortHint("http://localhost:4318"); h != "" {
+		t.Errorf("hint for port 4318: %s", h)
+	}
+}
+
 // TestOTLPExport sends a span and a Prometheus registry's series to a
 // receiver and finds them there.
 func TestOTLPExport(t *testing.T) {

@@ -33,6 +33,9 @@ func startTelemetry(ctx context.Context, n *node.Node, log *slog.Logger) (stop f
 	res := otlp.Resource(n.Name(), n.Name())
 	var stops []func(context.Context) error
 	if traces != "" {
+		if hint := otlp.GRPCPortHint(traces); hint != "" {
+			log.Warn("OTLP endpoint", "var", env.OTLPEndpoint.Name, "hint", hint)
+		}
 		tp, err := otlp.NewTracerProvider(ctx, traces, res)
 		if err != nil {
 			log.Error("traces are not exported", "var", env.OTLPEndpoint.Name, "err", err)
