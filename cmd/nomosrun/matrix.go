@@ -17,6 +17,7 @@ import (
 	"github.com/nomosrun/nomosrun/engine/matrix"
 	"github.com/nomosrun/nomosrun/engine/report"
 	"github.com/nomosrun/nomosrun/engine/run"
+	"github.com/nomosrun/nomosrun/engine/runtrace"
 	"github.com/nomosrun/nomosrun/runners"
 	"github.com/nomosrun/nomosrun/starlib"
 )
@@ -53,6 +54,7 @@ type matrixRun struct {
 	dir      string
 	failFast bool
 	prog     *matrixProgress
+	tel      *telemetry // nil without NOMOS_OTLP_ENDPOINT
 }
 
 func matrixFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
@@ -108,8 +110,13 @@ func matrixFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 		if err != nil {
 			return withCode(ExitInfrastructure, err)
 		}
+		tel, err := newTelemetry(ctx, a.logger, a.stderr)
+		if err != nil {
+			return err
+		}
+		defer tel.close()
 		m := &matrixRun{a: a, file: pos[0], set: f.set, seed: f.seed, dir: dir, failFast: *failFast,
-			prog: newMatrixProgress(a.stderr, len(jobs))}
+			prog: newMatrixProgress(a.stderr, len(jobs)), tel: tel}
 		fmt.Fprintf(a.stderr, "nomosrun: matrix of %s: %d of %d jobs, %d at a time, run directory %s\n",
 			base.Plan.Scenario, len(jobs), total, *parallel, dir)
 		sum := &matrix.Summary{Scenario: base.Plan.Scenario, Seed: f.seed, Axes: all, Runners: runnerNames,
@@ -299,14 +306,18 @@ func (m *matrixRun) runJob(ctx context.Context, j matrix.Job) (res matrix.JobRes
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fail(withCode(ExitInfrastructure, err))
 	}
+	rec := m.tel.run()
 	result, err := run.Execute(ctx, loaded.Plan, r, run.Options{
 		RunDir:    dir,
 		ReportDir: dir,
 		Custom:    expect.CustomFunc(loaded.Custom),
 		Hooks:     loaded.Hooks,
-		Observer:  func(ev run.Event) { m.prog.observe(j.ID, ev) },
+		Observer:  rec.observe(func(ev run.Event) { m.prog.observe(j.ID, ev) }),
 		Logger:    m.a.engineLogger(),
 	})
+	if line := rec.export(loaded.Plan, result, runtrace.KeyJob.String(j.ID)); line != "" {
+		m.prog.note(j.ID, line)
+	}
 	res.Result = result
 	if err != nil {
 		res = fail(err)

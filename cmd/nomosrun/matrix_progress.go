@@ -61,6 +61,13 @@ func (p *matrixProgress) printf(format string, args ...any) {
 	fmt.Fprintf(p.w, "[%6s] "+format+"\n", append([]any{clock(time.Since(p.start))}, args...)...)
 }
 
+// note prints a line about a job.
+func (p *matrixProgress) note(id, line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.printf("job %s: %s", id, line)
+}
+
 func (p *matrixProgress) started(j matrix.Job) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

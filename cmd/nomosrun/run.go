@@ -62,6 +62,12 @@ func runFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 		if err != nil {
 			return withCode(ExitInfrastructure, err)
 		}
+		tel, err := newTelemetry(ctx, a.logger, a.stderr)
+		if err != nil {
+			return err
+		}
+		defer tel.close()
+		rec := tel.run()
 		prog := newProgress(a.stderr)
 		fmt.Fprintf(a.stderr, "nomosrun: %s on the %s runner (seed %d), run directory %s\n",
 			res.Plan.Scenario, r.Name(), res.Plan.Seed, dir)
@@ -72,10 +78,13 @@ func runFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
 			Custom:    expect.CustomFunc(res.Custom),
 			Hooks:     res.Hooks,
 			OnFailure: a.keepOnFailure(*keepOnFailure, prog),
-			Observer:  prog.observe,
+			Observer:  rec.observe(prog.observe),
 			Logger:    a.engineLogger(),
 		})
 		prog.done()
+		if line := rec.export(res.Plan, result); line != "" {
+			fmt.Fprintln(a.stderr, "nomosrun:", line)
+		}
 		if result != nil {
 			if werr := report.WriteText(a.stdout, result); werr != nil {
 				a.logger.Warn("write summary", "err", werr)

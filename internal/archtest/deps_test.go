@@ -56,6 +56,13 @@ var rules = []rule{
 		"the kernel network layer knows no plan, node or runner", []string{"runners/kernelnet"}, nil},
 	{"nodeapi", []string{"simnode", "engine", "runners"},
 		"the node API client is shared by the engine and tests and must stay small", nil, nil},
+	// A run becomes a trace after the fact, from its events and report
+	// (engine/runtrace, with the OpenTelemetry API only); exporters are
+	// set up by the commands.
+	{"engine", []string{"go.opentelemetry.io"},
+		"the engine does not trace; engine/runtrace turns a finished run into spans", nil, []string{"engine/runtrace"}},
+	{"engine/runtrace", []string{"go.opentelemetry.io/otel/sdk", "go.opentelemetry.io/otel/exporters"},
+		"a run's trace is built with the OpenTelemetry API; the commands choose the SDK and exporter", nil, nil},
 }
 
 type pkg struct {

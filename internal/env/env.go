@@ -67,6 +67,14 @@ var (
 	K8sStorageClass = Var{"K8S_RUNNER_STORAGE_CLASS", "", `storage class of the node data volumes ("none": emptyDir; unset: the cluster's default)`}
 	// MetricsQueryURL is a Prometheus-compatible query endpoint for expect_metric.
 	MetricsQueryURL = Var{"NOMOS_METRICS_QUERY_URL", "", "Prometheus query endpoint used by expect_metric instead of an embedded one"}
+	// OTLPEndpoint receives each run's trace and the reference nodes' traces.
+	OTLPEndpoint = Var{"NOMOS_OTLP_ENDPOINT", "", "OTLP/HTTP endpoint (http://localhost:4318) that nomosrun sends each run's trace to, and the reference nodes their traces; unset: no telemetry, no connection"}
+	// OTLPMetricsEndpoint receives the reference nodes' metrics.
+	OTLPMetricsEndpoint = Var{"NOMOS_OTLP_METRICS_ENDPOINT", "", "OTLP/HTTP endpoint the reference nodes push their metrics to; unset: none pushed"}
+	// MetricsOTLPIngestURL is where nodes push metrics when OTLPMetricsEndpoint is unset.
+	MetricsOTLPIngestURL = Var{"NOMOS_METRICS_OTLP_INGEST_URL", "", "OTLP metrics ingest URL (a Prometheus OTLP receiver's .../api/v1/otlp/v1/metrics) the reference nodes push to when NOMOS_OTLP_METRICS_ENDPOINT is unset"}
+	// MetricExportInterval spaces the reference nodes' metric exports.
+	MetricExportInterval = Var{"OTEL_METRIC_EXPORT_INTERVAL", "60000", "milliseconds between the reference nodes' OTLP metric exports (passed to the nodes)"}
 	// GrafanaURL is linked from the report.
 	GrafanaURL = Var{"NOMOS_GRAFANA_URL", "", "Grafana base URL linked from the report"}
 	// PrometheusBin is the Prometheus binary the metric tests run.
@@ -83,7 +91,7 @@ var (
 var All = []Var{SlowTest, KeepLogs, LogDir, LogLevel, LogFilter, NodeBin, ExecutorBin, CometBFTBin, HostNetwork, AttachEndpoints,
 	DevMode, KZGParams, Image, ImagePullPolicy, ComposeHost, ComposePreserve, K8sPreserve,
 	K8sNamespace, K8sNodeHost, K8sPortForward, K8sDeployTimeout, K8sProbeTimeout, K8sStorageClass,
-	MetricsQueryURL, GrafanaURL, PrometheusBin, VMKernel, VMModules, ContainerdAddress}
+	MetricsQueryURL, GrafanaURL, OTLPEndpoint, OTLPMetricsEndpoint, MetricsOTLPIngestURL, MetricExportInterval, PrometheusBin, VMKernel, VMModules, ContainerdAddress}
 
 // Get returns the variable's value with surrounding space trimmed ("" when unset).
 func (v Var) Get() string { return strings.TrimSpace(os.Getenv(v.Name)) }

@@ -52,6 +52,7 @@ const Name = "host"
 // not depend on whatever else the caller's shell holds.
 var passthroughEnv = []string{
 	env.LogLevel.Name, env.LogFilter.Name, env.KZGParams.Name, env.DevMode.Name,
+	env.OTLPEndpoint.Name, env.OTLPMetricsEndpoint.Name, env.MetricsOTLPIngestURL.Name, env.MetricExportInterval.Name,
 	"PATH", "HOME", "TMPDIR", "TZ", "GOCOVERDIR",
 }
 

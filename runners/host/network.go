@@ -121,6 +121,7 @@ func place(ctx context.Context, netns bool, nodes []plan.Node, log *slog.Logger)
 		p.hosts = append(p.hosts, addr.String())
 	}
 	log.Info("host network: one namespace per node", "network", net.Name(), "subnet", net.Subnet())
+	forwardTelemetry(net, log)
 	return p, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -49,9 +50,10 @@ type Network struct {
 	// leaves them.
 	attached bool
 
-	mu     sync.Mutex
-	faults map[string]*fault
-	closed bool
+	mu       sync.Mutex
+	faults   map[string]*fault
+	forwards []net.Listener // ForwardLoopback's, in the node namespaces
+	closed   bool
 }
 
 // nodeNet is one node's place in the network: its endpoint and the
@@ -317,6 +319,9 @@ func (n *Network) Close() error {
 	}
 	n.closed = true
 	var errs []error
+	for _, ln := range n.forwards {
+		errs = append(errs, ln.Close())
+	}
 	for _, nn := range n.order {
 		if nn.ep != nil {
 			errs = append(errs, nn.ep.Close())

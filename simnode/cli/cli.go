@@ -84,6 +84,7 @@ func run(ctx context.Context, cfg *config.NodeConfig, log *slog.Logger) error {
 		return err
 	}
 	defer n.Close()
+	defer startTelemetry(ctx, n, log)()
 	var da api.DA
 	if d := n.DA(); d != nil {
 		da = d

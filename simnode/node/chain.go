@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"github.com/nomosrun/nomosrun/nodeapi"
@@ -258,10 +260,13 @@ func (n *Node) propose(s uint64) *wire.Block {
 	if !won {
 		return nil
 	}
+	_, span := n.tracer.Start(context.Background(), "block produce", trace.WithAttributes(keySlot.Int64(int64(s))))
+	defer span.End()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	tip := n.tree.Tip()
 	if s <= tip.Slot {
+		span.SetAttributes(keyResult.String("stale"))
 		return nil
 	}
 	st := n.states[tip.ID].Clone()
@@ -285,10 +290,14 @@ func (n *Node) propose(s uint64) *wire.Block {
 	}
 	id := b.ID()
 	b.Signature = ed25519.Sign(n.leader, id[:])
+	span.SetAttributes(keyBlock.String(id.String()), keyHeight.Int64(int64(tip.Height+1)), keyTxs.Int(len(txs)))
 	if err := n.applyLocked(b, true); err != nil {
 		n.clog.Error("own block rejected", "slot", s, "err", err)
+		span.SetAttributes(keyResult.String("rejected"))
+		span.SetStatus(codes.Error, err.Error())
 		return nil
 	}
+	span.SetAttributes(keyResult.String("applied"))
 	n.metrics.produced.Inc()
 	n.metrics.included.Add(float64(len(txs)))
 	n.clog.Info("block produced", "block", id, "slot", s, "height", tip.Height+1, "txs", len(txs))
@@ -324,14 +333,25 @@ func (h *handler) OnBlock(from peer.ID, data []byte) {
 	if d := n.clock.Now().Sub(n.clock.SlotStart(b.Header.Slot)); d >= 0 {
 		n.metrics.propagation.Observe(d.Seconds())
 	}
+	_, span := n.tracer.Start(context.Background(), "block import")
+	defer span.End()
+	if span.IsRecording() { // the block id costs a hash: only when traced
+		span.SetAttributes(keyBlock.String(b.ID().String()), keySlot.Int64(int64(b.Header.Slot)),
+			keyTxs.Int(len(b.Transactions)), keyPeer.String(n.net.Name(from)))
+	}
 	n.mu.Lock()
 	err := n.applyLocked(&b, true)
 	n.mu.Unlock()
 	switch {
 	case errors.Is(err, errOrphan):
+		span.SetAttributes(keyResult.String("orphan"))
 		go n.fetch(n.ctx, from, b.Header.Parent, false)
 	case err != nil:
+		span.SetAttributes(keyResult.String("rejected"))
+		span.SetStatus(codes.Error, err.Error())
 		n.clog.Debug("block rejected", "block", b.ID(), "peer", n.net.Name(from), "err", err)
+	default:
+		span.SetAttributes(keyResult.String("applied"))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // metrics are the node's Prometheus series, on a registry of its own.
@@ -52,12 +53,17 @@ func newMetrics() *metrics {
 
 // MetricsHandler serves /metrics.
 func (n *Node) MetricsHandler() http.Handler {
-	h := promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return promhttp.HandlerFor(n.Gatherer(), promhttp.HandlerOpts{})
+}
+
+// Gatherer reads the node's series, the gauges sampled at each read, for
+// /metrics and for the OTLP metrics export.
+func (n *Node) Gatherer() prometheus.Gatherer {
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
 		if n.net != nil {
 			n.metrics.peers.Set(float64(len(n.net.Peers())))
 		}
 		n.metrics.mempool.Set(float64(n.pool.Len()))
-		h.ServeHTTP(w, r)
+		return n.metrics.reg.Gather()
 	})
 }

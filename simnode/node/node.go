@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/nomosrun/nomosrun/internal/ctxtime"
 	"github.com/nomosrun/nomosrun/nodeapi"
@@ -71,6 +72,7 @@ type Node struct {
 	bugs     bugSet      // test-only fault injection, see bugs.go
 
 	metrics *metrics
+	tracer  trace.Tracer // block production and import; a no-op unless set
 	da      *daService
 	ctx     context.Context
 }
@@ -100,7 +102,7 @@ func New(cfg *config.NodeConfig, log *slog.Logger) (*Node, error) {
 		libSubs: map[chan nodeapi.LibInfo]struct{}{}, netUp: make(chan struct{}),
 		pool: mempool.New(mempoolCap), leader: ed25519.NewKeyFromSeed(seed),
 		stake: map[nodeapi.Hash]uint64{}, f: cfg.Deployment.Cryptarchia.ConsensusConfig.ActiveSlotCoeff,
-		metrics: newMetrics(),
+		metrics: newMetrics(), tracer: noopTracer,
 	}
 	n.clock = consensus.Clock{
 		Start:    time.Time(cfg.Time.ChainStartTime),
