@@ -23,8 +23,8 @@ var (
 	SlowTest = Var{"SLOW_TEST_ENV", "false", `"true" doubles start, stop and readiness timeouts`}
 	// KeepLogs keeps a successful run's directory (logs, configs) instead of removing it.
 	KeepLogs = Var{"NOMOS_TESTS_KEEP_LOGS", "", "set (not empty, 0 or false): keep the run directory of a successful run"}
-	// LogDir is set for every node to the run's log directory.
-	LogDir = Var{"NOMOS_LOG_DIR", "", "where a node writes its log file (set by the runners)"}
+	// LogDir is where nodes write their log files.
+	LogDir = Var{"NOMOS_LOG_DIR", "", "directory of the nodes' log files nomos-node-{i}.log and nomos-executor-{i}.log: on the host, else inside each container or pod (host default: the run directory's logs/)"}
 	// LogLevel is the node's log level.
 	LogLevel = Var{"NOMOS_LOG_LEVEL", "info", "the node's log level"}
 	// LogFilter is the node's per-target log filter.
@@ -83,7 +83,9 @@ var (
 var All = []Var{SlowTest, KeepLogs, LogDir, LogLevel, LogFilter, NodeBin, ExecutorBin, CometBFTBin, HostNetwork, AttachEndpoints,
 	DevMode, KZGParams, Image, ImagePullPolicy, ComposeHost, ComposePreserve, K8sPreserve,
 	K8sNamespace, K8sNodeHost, K8sPortForward, K8sDeployTimeout, K8sProbeTimeout, K8sStorageClass,
-	MetricsQueryURL, GrafanaURL, PrometheusBin, VMKernel, VMModules, ContainerdAddress}
+	MetricsQueryURL, GrafanaURL, PrometheusBin, VMKernel, VMModules, ContainerdAddress,
+	DemoValidators, DemoExecutors, DemoRunSecs, LocalDemoValidators, LocalDemoExecutors, LocalDemoRunSecs,
+	ComposeNodePairs, TestsTracing, SkipImageBuild}
 
 // Get returns the variable's value with surrounding space trimmed ("" when unset).
 func (v Var) Get() string { return strings.TrimSpace(os.Getenv(v.Name)) }

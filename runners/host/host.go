@@ -234,7 +234,8 @@ func (r *Runner) command(ctx context.Context, p *plan.Plan, role plan.Role) ([]s
 }
 
 // nodeEnv builds a node's environment: the passthrough variables that are
-// set, POL_PROOF_DEV_MODE=true unless given, NOMOS_LOG_DIR, then extra.
+// set, POL_PROOF_DEV_MODE=true unless given, NOMOS_LOG_DIR (the caller's,
+// made absolute, else logDir), then extra.
 func nodeEnv(logDir string, extra []string) []string {
 	var out []string
 	for _, k := range passthroughEnv {
@@ -244,6 +245,12 @@ func nodeEnv(logDir string, extra []string) []string {
 	}
 	if _, ok := env.DevMode.Lookup(); !ok {
 		out = append(out, env.DevMode.Name+"="+env.DevMode.Default)
+	}
+	if dir := env.LogDir.Get(); dir != "" {
+		// Nodes run in the run directory; a relative path means the caller's.
+		if abs, err := filepath.Abs(dir); err == nil {
+			logDir = abs
+		}
 	}
 	out = append(out, env.LogDir.Name+"="+logDir)
 	return append(out, extra...)
