@@ -69,6 +69,7 @@ type app struct {
 	verbose        bool
 	level          slog.LevelVar // the logger's level: debug with --verbose
 	logger         *slog.Logger
+	warned         map[string]bool // warnings already printed (warnOnce)
 }
 
 // Main runs nomosrun with args (without the program name) and returns the
@@ -99,6 +100,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code Ex
 			gnuFlagNames.ReplaceAllString(err.Error(), "$1--$2"))
 		return ExitUsage
 	}
+	a.applyTracing()
 	args = global.Args()
 	if len(args) == 0 {
 		a.help(stdout)

@@ -48,10 +48,15 @@ func (a *app) load(ctx context.Context, file string, f *scenarioFlags) (*starlib
 	if err != nil {
 		return nil, usageError(err)
 	}
-	res, err := starlib.InterpretFile(ctx, file, starlib.Options{Set: f.set, Seed: f.seed, Logger: a.logger})
+	shape, err := a.scenarioShape()
 	if err != nil {
 		return nil, err
 	}
+	res, err := starlib.InterpretFile(ctx, file, starlib.Options{Set: f.set, Seed: f.seed, Logger: a.logger, Shape: shape})
+	if err != nil {
+		return nil, err
+	}
+	a.warnNotOptedIn(file, shape, res.OptedIn)
 	a.logger.Debug("interpreted", "scenario", file, "seed", res.Plan.Seed)
 	if f.deployOnly {
 		err = res.Plan.ValidateDeployOn(f.runner+" runner", caps)
