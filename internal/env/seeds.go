@@ -154,3 +154,14 @@ func ParsePairs(s string) (validators, executors int, err error) {
 	}
 	return validators, executors, nil
 }
+
+// FromSeeds are the names of All that the seeds also read, with the same
+// meaning; the documentation marks them so users of the seeds find theirs.
+var FromSeeds = []string{
+	SlowTest.Name, KeepLogs.Name, LogDir.Name, LogLevel.Name, LogFilter.Name, NodeBin.Name, ExecutorBin.Name,
+	DevMode.Name, KZGParams.Name, Image.Name, ImagePullPolicy.Name, ComposeHost.Name, ComposePreserve.Name,
+	K8sPreserve.Name, K8sNamespace.Name, K8sNodeHost.Name, K8sDeployTimeout.Name, K8sProbeTimeout.Name,
+	MetricsQueryURL.Name, GrafanaURL.Name,
+	DemoValidators.Name, DemoExecutors.Name, DemoRunSecs.Name, LocalDemoValidators.Name, LocalDemoExecutors.Name,
+	LocalDemoRunSecs.Name, ComposeNodePairs.Name, TestsTracing.Name, SkipImageBuild.Name,
+}
