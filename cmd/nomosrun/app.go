@@ -48,6 +48,7 @@ type action func(ctx context.Context, pos []string) error
 // commands is the table of subcommands, in help order.
 var commands = []*command{
 	runCmd,
+	demoCmd,
 	upCmd,
 	downCmd,
 	planCmd,

@@ -65,3 +65,25 @@ func (a *app) warnOnce(msg string) {
 	a.warned[msg] = true
 	fmt.Fprintf(a.stderr, "nomosrun: warning: %s\n", msg)
 }
+
+// overlay returns base with the fields top sets replaced.
+func overlay(base, top starlib.Shape) starlib.Shape {
+	from := map[string]string{}
+	for k, v := range base.From {
+		from[k] = v
+	}
+	for k, v := range top.From {
+		from[k] = v
+	}
+	if top.Validators != nil {
+		base.Validators = top.Validators
+	}
+	if top.Executors != nil {
+		base.Executors = top.Executors
+	}
+	if top.Run != nil {
+		base.Run = top.Run
+	}
+	base.From = from
+	return base
+}

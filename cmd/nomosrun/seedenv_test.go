@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
 
+	module "github.com/nomosrun/nomosrun"
 	"github.com/nomosrun/nomosrun/engine/plan"
 )
 
@@ -141,5 +145,38 @@ func TestTestsTracing(t *testing.T) {
 	nomosrun(t, "plan", "../../examples/quickstart.star")
 	if got := os.Getenv("NOMOS_LOG_LEVEL"); got != "warn" {
 		t.Errorf("NOMOS_LOG_LEVEL = %q, want the caller's warn kept", got)
+	}
+}
+
+// nomosrun demo interprets the embedded examples/demo.star; its flags win
+// over the environment, which wins over the scenario's defaults.
+func TestDemoShape(t *testing.T) {
+	clearSeedEnv(t)
+	t.Setenv("NOMOS_DEMO_VALIDATORS", "4")
+	t.Setenv("NOMOS_DEMO_EXECUTORS", "0")
+	shape, err := demoShape(map[string]bool{"validators": true, "secs": true}, 15, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut strings.Builder
+	a := &app{stdout: io.Discard, stderr: &errOut, logger: slog.New(slog.DiscardHandler)}
+	f := &scenarioFlags{set: setFlag{}, seed: 1, runner: "host", source: module.DemoScenario, shape: shape}
+	res, err := a.load(context.Background(), "demo.star", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := res.Plan
+	if p.Topology.Validators != 2 || p.Topology.Executors != 0 || p.Run.Duration.String() != "15s" || len(p.Workloads) != 1 {
+		t.Errorf("demo: topology %d+%d, run %s, %d workloads; want 2+0 for 15s, transactions only",
+			p.Topology.Validators, p.Topology.Executors, p.Run.Duration, len(p.Workloads))
+	}
+	if p.Params["--validators"] != "2" || p.Params["NOMOS_DEMO_EXECUTORS"] != "0" {
+		t.Errorf("params %v", p.Params)
+	}
+	if _, err := demoShape(map[string]bool{"validators": true}, 0, 0, 0); err == nil {
+		t.Error("--validators 0 accepted")
+	}
+	if code, _, errOut := nomosrun(t, "demo", "--secs", "0"); code != ExitUsage || !strings.Contains(errOut, "--secs must be positive") {
+		t.Errorf("--secs 0: exit %d, %s", code, errOut)
 	}
 }
