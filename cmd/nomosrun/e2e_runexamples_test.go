@@ -46,23 +46,37 @@ func checkDemoRun(t *testing.T, code int, out string) {
 }
 
 // TestE2ERunExamplesHost: the seeds' entry point runs the mixed demo on the
-// host runner with the shape it is given.
+// host runner with the shape it is given, and the nodes write their log
+// files where NOMOS_LOG_DIR says.
 func TestE2ERunExamplesHost(t *testing.T) {
 	needBinary(t)
-	code, out := runExamplesScript(t, 10*time.Minute, nil, "-t", "20", "-v", "2", "-e", "1", "host")
+	logs := t.TempDir()
+	code, out := runExamplesScript(t, 10*time.Minute, []string{"NOMOS_LOG_DIR=" + logs}, "-t", "20", "-v", "2", "-e", "1", "host")
 	checkDemoRun(t, code, out)
+	for _, f := range []string{"nomos-node-0.log", "nomos-node-1.log", "nomos-executor-0.log"} {
+		if fi, err := os.Stat(filepath.Join(logs, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("NOMOS_LOG_DIR: no log file %s (%v)", f, err)
+		}
+	}
 }
 
 // TestE2ERunExamplesCompose: the same on the compose runner, with the image
 // needCompose built (NOMOS_SKIP_IMAGE_BUILD), leaving nothing in the engine.
+// The nodes write their log files inside their containers (NOMOS_LOG_DIR);
+// the run fails if they cannot.
 func TestE2ERunExamplesCompose(t *testing.T) {
 	needCompose(t)
 	dir := filepath.Join(t.TempDir(), "run")
-	code, out := runExamplesScript(t, 10*time.Minute, []string{"NOMOS_SKIP_IMAGE_BUILD=1"},
+	code, out := runExamplesScript(t, 10*time.Minute, []string{"NOMOS_SKIP_IMAGE_BUILD=1", "NOMOS_LOG_DIR=/logs"},
 		"-t", "20", "-v", "2", "-e", "1", "compose", "--", "--run-dir", dir)
 	checkDemoRun(t, code, out)
 	if !strings.Contains(out, "NOMOS_SKIP_IMAGE_BUILD: using the node image as it is") || strings.Contains(out, "building the node image") {
 		t.Errorf("NOMOS_SKIP_IMAGE_BUILD not honoured:\n%s", out)
+	}
+	// As in the seeds, NOMOS_LOG_DIR is where the nodes write inside their
+	// containers.
+	if yml, err := os.ReadFile(filepath.Join(dir, "docker-compose.yml")); err != nil || !strings.Contains(string(yml), "NOMOS_LOG_DIR: /logs") {
+		t.Errorf("the containers do not get NOMOS_LOG_DIR (%v)", err)
 	}
 	if left := runObjects(t, composeRunID(t, dir)); len(left) > 0 {
 		t.Errorf("left in the engine after the run: %v", left)
