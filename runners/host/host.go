@@ -5,7 +5,7 @@
 //
 //	RunDir/configs/<node>/       generated config (node.yaml, a CometBFT home)
 //	RunDir/data/<node>/          data directory (the node's working directory)
-//	RunDir/logs/<node>.log       stdout and stderr (NOMOS_LOG_DIR points at RunDir/logs)
+//	RunDir/logs/<node>.log       stdout and stderr (NOMOS_LOG_DIR points at RunDir/logs unless the caller sets it)
 //
 // Nodes never outlive the runner: Teardown stops every process group, and on
 // Linux each node also gets a parent-death signal, so a nomosrun killed with
