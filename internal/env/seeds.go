@@ -3,6 +3,7 @@ package env
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,17 +64,40 @@ var IgnoredVars = []Ignored{
 	{Name: "K8S_RUNNER_HTTP_TIMEOUT_SECS", Why: "use K8S_RUNNER_DEPLOYMENT_TIMEOUT_SECS and K8S_RUNNER_HTTP_PROBE_TIMEOUT_SECS"},
 	{Name: "K8S_RUNNER_HTTP_POLL_INTERVAL_SECS", Why: "the poll interval is fixed"},
 	{Name: "CUCUMBER_DEPLOYER_COMPOSE", Why: "there are no Cucumber runners; pass --runner compose"},
+	{Name: "LOGOS_BLOCKCHAIN_*", Why: "the later names of the seeds' variables; nomosrun reads the NOMOS_ names of docs/environment.md"},
 }
 
 // Warnings returns one line per ignored variable that is set in the
-// environment, naming it and why it is ignored.
+// environment, naming it and why it is ignored. A name ending in "*" stands
+// for every variable with that prefix.
 func Warnings() []string {
 	var out []string
 	for _, v := range IgnoredVars {
-		if s, ok := os.LookupEnv(v.Name); ok && strings.TrimSpace(s) != "" && !v.ScriptOnly {
-			out = append(out, fmt.Sprintf("%s is ignored: %s", v.Name, v.Why))
+		if v.ScriptOnly {
+			continue
+		}
+		for _, name := range setNames(v.Name) {
+			out = append(out, fmt.Sprintf("%s is ignored: %s", name, v.Why))
 		}
 	}
+	return out
+}
+
+// setNames returns the variables pattern names that are set and not empty,
+// sorted: pattern itself, or those it is a prefix of when it ends in "*".
+func setNames(pattern string) []string {
+	prefix, isPrefix := strings.CutSuffix(pattern, "*")
+	var out []string
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		if k == pattern || isPrefix && strings.HasPrefix(k, prefix) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
 	return out
 }
 
@@ -86,9 +110,6 @@ type Shape struct {
 	// "validators", "executors" and "run" map to a variable name.
 	From map[string]string
 }
-
-// Empty reports whether the environment sets nothing.
-func (s Shape) Empty() bool { return s.Validators == nil && s.Executors == nil && s.Run == nil }
 
 // ReadShape reads NOMOS_DEMO_VALIDATORS, NOMOS_DEMO_EXECUTORS,
 // NOMOS_DEMO_RUN_SECS, their LOCAL_DEMO_* legacy names and
