@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lmittmann/tint"
@@ -70,6 +71,7 @@ type app struct {
 	verbose        bool
 	level          slog.LevelVar // the logger's level: debug with --verbose
 	logger         *slog.Logger
+	warnMu         sync.Mutex      // matrix jobs load scenarios concurrently
 	warned         map[string]bool // warnings already printed (warnOnce)
 }
 

@@ -56,6 +56,8 @@ func (a *app) warnNotOptedIn(file string, shape starlib.Shape, in starlib.OptedI
 
 // warnOnce prints a warning line, once per run of nomosrun.
 func (a *app) warnOnce(msg string) {
+	a.warnMu.Lock()
+	defer a.warnMu.Unlock()
 	if a.warned == nil {
 		a.warned = map[string]bool{}
 	}
