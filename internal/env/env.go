@@ -44,7 +44,7 @@ var (
 	// KZGParams is the path of the DA commitment parameters.
 	KZGParams = Var{"NOMOS_KZGRS_PARAMS_PATH", "", "path of the KZG parameters file for DA"}
 	// Image is the node image of the compose and k8s runners.
-	Image = Var{"NOMOS_TESTNET_IMAGE", "nomosrun-node:<version>", "node image of the compose and k8s runners"}
+	Image = Var{"NOMOS_TESTNET_IMAGE", "versions.env's NOMOS_TESTNET_IMAGE", "node image of the compose and k8s runners"}
 	// ImagePullPolicy is the k8s pull policy of the node image.
 	ImagePullPolicy = Var{"NOMOS_TESTNET_IMAGE_PULL_POLICY", "IfNotPresent", "pull policy of the node image on Kubernetes"}
 	// ComposeHost is the host address compose publishes node API ports on.
