@@ -60,7 +60,7 @@ They override ` + "`--set`" + ` values given to the same arguments. ` + "`exampl
 		status := "ignored (seeds)"
 		why := v.Why
 		if v.ScriptOnly {
-			why += "; only `scripts/run-examples.sh` warns, the name being too common for nomosrun to"
+			why += " (only `scripts/run-examples.sh` warns: the name is too common for nomosrun to warn about)"
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | — | %s |\n", v.Name, status, cell(why))
 	}
