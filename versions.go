@@ -1,5 +1,6 @@
 // Package nomosrun holds what belongs to the module as a whole: the pinned
-// versions (versions.env), embedded in every binary as the default.
+// versions (versions.env), embedded in every binary as the default, and the
+// demo scenario nomosrun demo runs.
 package nomosrun
 
 import _ "embed"
@@ -9,3 +10,9 @@ import _ "embed"
 //
 //go:embed versions.env
 var VersionsEnv []byte
+
+// DemoScenario is examples/demo.star, the seeds' mixed demo, which
+// nomosrun demo runs.
+//
+//go:embed examples/demo.star
+var DemoScenario []byte

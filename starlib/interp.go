@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing/fstest"
+	"time"
 	"unicode/utf8"
 
 	"go.starlark.net/starlark"
@@ -43,6 +44,10 @@ type Options struct {
 	HookSteps uint64
 	// Logger receives print() output (nil: slog.Default()).
 	Logger *slog.Logger
+	// Shape overrides the topology and run window of a scenario that opts in
+	// with topology(from_env=True) and run(from_env=True); the CLI fills it
+	// from the seeds' variables (NOMOS_DEMO_*, COMPOSE_NODE_PAIRS).
+	Shape Shape
 
 	// setup and extra let the package's tests add the assert module.
 	setup func(*starlark.Thread)
@@ -58,7 +63,32 @@ type Result struct {
 	// Hooks calls the plan's hooks during one run: every call of the run
 	// goes through this Caller, which keeps ctx.state and ctx.rand.
 	Hooks hooks.Caller
+	// OptedIn says which parts of Options.Shape the scenario took: the
+	// topology (topology(from_env=True)) and the run window (run(from_env=True)).
+	OptedIn OptedIn
 }
+
+// Shape is a topology and run window given from outside the script. A nil
+// field is not given.
+type Shape struct {
+	Validators, Executors *int
+	Run                   *time.Duration
+	// From names where each field came from ("validators", "executors",
+	// "run" to a variable name); applied values are recorded in the plan's
+	// params under that name.
+	From map[string]string
+}
+
+// from is the name an applied field is recorded under in the plan's params.
+func (s Shape) from(field string) string {
+	if name := s.From[field]; name != "" {
+		return name
+	}
+	return "env." + field
+}
+
+// OptedIn says which from_env=True arguments a scenario gave.
+type OptedIn struct{ Topology, Run bool }
 
 // InterpretFile interprets the scenario at path. load() reaches files
 // relative to the loading file, within the scenario's directory tree.
@@ -107,6 +137,7 @@ func Interpret(ctx context.Context, fsys fs.FS, root, name string, opts Options)
 	st := &state{
 		builder: plan.NewBuilder(display(name), opts.Seed),
 		params:  &params{set: opts.Set, declared: map[string]declaredParam{}},
+		shape:   opts.Shape,
 		customs: &customs{funcs: map[string]*starlark.Function{}},
 		hooks:   map[string]*starlark.Function{},
 	}
@@ -138,7 +169,7 @@ func Interpret(ctx context.Context, fsys fs.FS, root, name string, opts Options)
 		return nil, err
 	}
 	p := st.builder.Build()
-	return &Result{Plan: p, Custom: st.customs.evaluate, Hooks: newHookRun(p, st.hooks, opts.HookSteps, opts.setup)}, nil
+	return &Result{Plan: p, Custom: st.customs.evaluate, Hooks: newHookRun(p, st.hooks, opts.HookSteps, opts.setup), OptedIn: st.optedIn}, nil
 }
 
 func merge(a, b starlark.StringDict) starlark.StringDict {

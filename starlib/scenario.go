@@ -17,16 +17,18 @@ import (
 const maxNodes = 5000
 
 var scenarioBuiltins = []entry{
-	{"topology", `topology(validators=1, executors=0, network="star", slot="2s", active_slot_coeff=0.9, security_param=10, node="reference", node_binary=None, image=None)`,
+	{"topology", `topology(validators=1, executors=0, network="star", slot="2s", active_slot_coeff=0.9, security_param=10, node="reference", node_binary=None, image=None, from_env=False)`,
 		"Declares the cluster shape and consensus parameters, once. network is \"star\", \"chain\" or \"full\". " +
 			"node is the node kind (docs/node-kinds.md): \"reference\", the built-in reference node, or \"cometbft\". " +
+			"from_env=True lets NOMOS_DEMO_VALIDATORS, NOMOS_DEMO_EXECUTORS and COMPOSE_NODE_PAIRS override validators and executors (docs/environment.md). " +
 			"Returns a struct with the node names: .validators, .executors and .nodes (lists).",
 		ClassStep, topology},
 	{"wallets", `wallets(n, funds=100)`,
 		"Seeds n wallet accounts with funds each in the genesis ledger; the transactions workload spends from them.",
 		ClassStep, wallets},
-	{"run", `run(duration=None, blocks=None, allow_no_expectations=False)`,
+	{"run", `run(duration=None, blocks=None, allow_no_expectations=False, from_env=False)`,
 		"Sets the run window, in wall time or in blocks (exactly one). Windows shorter than 2 blocks are clamped with a warning. " +
+			"from_env=True lets NOMOS_DEMO_RUN_SECS override the window (docs/environment.md). " +
 			"Without run() the window is 60s. A scenario must declare at least one expectation, or a run could only pass " +
 			"vacuously; allow_no_expectations=True says on purpose that this one checks nothing (a smoke test of deploy and teardown).",
 		ClassStep, run},
@@ -47,12 +49,24 @@ func topology(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	t := plan.DefaultTopology()
 	slot := durationArg{d: plan.DefaultSlot}
 	var nodeBinary, image, node string
+	var fromEnv bool
 	coeff := floatArg(t.ActiveSlotCoeff)
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
 		"validators?", &t.Validators, "executors?", &t.Executors, "network?", &t.Network, "slot?", &slot,
 		"active_slot_coeff?", &coeff, "security_param?", &t.SecurityParam,
-		"node?", &node, "node_binary??", &nodeBinary, "image??", &image); err != nil {
+		"node?", &node, "node_binary??", &nodeBinary, "image??", &image, "from_env?", &fromEnv); err != nil {
 		return nil, err
+	}
+	if fromEnv {
+		s.optedIn.Topology = true
+		if v := s.shape.Validators; v != nil {
+			t.Validators = *v
+			s.builder.SetParam(s.shape.from("validators"), strconv.Itoa(*v))
+		}
+		if e := s.shape.Executors; e != nil {
+			t.Executors = *e
+			s.builder.SetParam(s.shape.from("executors"), strconv.Itoa(*e))
+		}
 	}
 	t.ActiveSlotCoeff = float64(coeff)
 	switch {
@@ -129,10 +143,18 @@ func run(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 	}
 	var dur durationArg
 	var blocks starlark.Value = starlark.None
-	var noExpect bool
+	var noExpect, fromEnv bool
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "duration??", &dur, "blocks??", &blocks,
-		"allow_no_expectations?", &noExpect); err != nil {
+		"allow_no_expectations?", &noExpect, "from_env?", &fromEnv); err != nil {
 		return nil, err
+	}
+	if fromEnv {
+		s.optedIn.Run = true
+		if d := s.shape.Run; d != nil {
+			// The environment's window replaces the script's, in either form.
+			dur, blocks = durationArg{d: *d, set: true}, starlark.None
+			s.builder.SetParam(s.shape.from("run"), strconv.Itoa(int(d.Seconds())))
+		}
 	}
 	r := plan.Run{Pos: callerPos(thread), NoExpectations: noExpect}
 	switch {

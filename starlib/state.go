@@ -21,6 +21,8 @@ type state struct {
 	params  *params
 	customs *customs
 	hooks   map[string]*starlark.Function // by hook id
+	shape   Shape
+	optedIn OptedIn
 }
 
 var errNoState = errors.New("only callable while a scenario is interpreted, not from a hook or a custom expectation " +

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lmittmann/tint"
@@ -48,6 +49,7 @@ type action func(ctx context.Context, pos []string) error
 // commands is the table of subcommands, in help order.
 var commands = []*command{
 	runCmd,
+	demoCmd,
 	upCmd,
 	downCmd,
 	planCmd,
@@ -70,6 +72,8 @@ type app struct {
 	verbose        bool
 	level          slog.LevelVar // the logger's level: debug with --verbose
 	logger         *slog.Logger
+	warnMu         sync.Mutex      // matrix jobs load scenarios concurrently
+	warned         map[string]bool // warnings already printed (warnOnce)
 }
 
 // Main runs nomosrun with args (without the program name) and returns the
@@ -100,6 +104,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code Ex
 			gnuFlagNames.ReplaceAllString(err.Error(), "$1--$2"))
 		return ExitUsage
 	}
+	a.applyTracing()
 	args = global.Args()
 	if len(args) == 0 {
 		a.help(stdout)

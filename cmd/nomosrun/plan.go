@@ -30,6 +30,11 @@ type scenarioFlags struct {
 	// deployOnly marks a command that deploys the plan without judging it
 	// (up), so a plan without expectations is valid for it.
 	deployOnly bool
+	// source, when set, is the scenario's text, named by the file argument
+	// (nomosrun demo runs an embedded scenario).
+	source []byte
+	// shape overrides the shape the environment gives (nomosrun demo's flags).
+	shape starlib.Shape
 }
 
 // scenarioFlagsOn declares the scenario flags on fs.
@@ -48,10 +53,22 @@ func (a *app) load(ctx context.Context, file string, f *scenarioFlags) (*starlib
 	if err != nil {
 		return nil, usageError(err)
 	}
-	res, err := starlib.InterpretFile(ctx, file, starlib.Options{Set: f.set, Seed: f.seed, Logger: a.logger})
+	shape, err := a.scenarioShape()
 	if err != nil {
 		return nil, err
 	}
+	shape = overlay(shape, f.shape)
+	opts := starlib.Options{Set: f.set, Seed: f.seed, Logger: a.logger, Shape: shape}
+	var res *starlib.Result
+	if f.source != nil {
+		res, err = starlib.InterpretSource(ctx, file, f.source, opts)
+	} else {
+		res, err = starlib.InterpretFile(ctx, file, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.warnNotOptedIn(file, shape, res.OptedIn)
 	a.logger.Debug("interpreted", "scenario", file, "seed", res.Plan.Seed)
 	if f.deployOnly {
 		err = res.Plan.ValidateDeployOn(f.runner+" runner", caps)

@@ -36,13 +36,18 @@ var runCmd = &command{
 }
 
 func runFlags(a *app, c *command, sub string, fs *flag.FlagSet) action {
-	f := scenarioFlagsOn(fs)
+	return runWith(a, c, fs, scenarioFlagsOn(fs))
+}
+
+// runWith declares the flags of a run on fs and returns the action that
+// runs the scenario its one argument names, with the scenario flags f.
+func runWith(a *app, c *command, fs *flag.FlagSet, f *scenarioFlags) action {
 	runDirFlag := fs.String("run-dir", "", "keep the run directory in `DIR`: configs, data, node logs, report.json, junit.xml, report.html (default: a temporary directory, removed after a passing run)")
 	deprecatedAlias(fs, "report-dir", "run-dir", a.stderr)
 	keepOnFailure := fs.Bool("keep-on-failure", false, "after a failed run, keep the nodes running for inspection until Ctrl-C")
 	return func(ctx context.Context, pos []string) error {
 		if len(pos) != 1 {
-			return usageError(errors.New("run: want exactly one scenario file; usage: nomosrun run " + c.usage))
+			return usageError(fmt.Errorf("%s: want exactly one scenario file; usage: nomosrun %s %s", c.name, c.name, c.usage))
 		}
 		res, err := a.load(ctx, pos[0], f)
 		if err != nil {

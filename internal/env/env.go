@@ -23,8 +23,8 @@ var (
 	SlowTest = Var{"SLOW_TEST_ENV", "false", `"true" doubles start, stop and readiness timeouts`}
 	// KeepLogs keeps a successful run's directory (logs, configs) instead of removing it.
 	KeepLogs = Var{"NOMOS_TESTS_KEEP_LOGS", "", "set (not empty, 0 or false): keep the run directory of a successful run"}
-	// LogDir is set for every node to the run's log directory.
-	LogDir = Var{"NOMOS_LOG_DIR", "", "where a node writes its log file (set by the runners)"}
+	// LogDir is where nodes write their log files.
+	LogDir = Var{"NOMOS_LOG_DIR", "", "directory of the nodes' log files nomos-node-{i}.log and nomos-executor-{i}.log: on the host, else inside each container or pod (host default: the run directory's logs/)"}
 	// LogLevel is the node's log level.
 	LogLevel = Var{"NOMOS_LOG_LEVEL", "info", "the node's log level"}
 	// LogFilter is the node's per-target log filter.
@@ -44,7 +44,7 @@ var (
 	// KZGParams is the path of the DA commitment parameters.
 	KZGParams = Var{"NOMOS_KZGRS_PARAMS_PATH", "", "path of the KZG parameters file for DA"}
 	// Image is the node image of the compose and k8s runners.
-	Image = Var{"NOMOS_TESTNET_IMAGE", "nomosrun-node:<version>", "node image of the compose and k8s runners"}
+	Image = Var{"NOMOS_TESTNET_IMAGE", "versions.env's NOMOS_TESTNET_IMAGE", "node image of the compose and k8s runners"}
 	// ImagePullPolicy is the k8s pull policy of the node image.
 	ImagePullPolicy = Var{"NOMOS_TESTNET_IMAGE_PULL_POLICY", "IfNotPresent", "pull policy of the node image on Kubernetes"}
 	// ComposeHost is the host address compose publishes node API ports on.
@@ -91,7 +91,9 @@ var (
 var All = []Var{SlowTest, KeepLogs, LogDir, LogLevel, LogFilter, NodeBin, ExecutorBin, CometBFTBin, HostNetwork, AttachEndpoints,
 	DevMode, KZGParams, Image, ImagePullPolicy, ComposeHost, ComposePreserve, K8sPreserve,
 	K8sNamespace, K8sNodeHost, K8sPortForward, K8sDeployTimeout, K8sProbeTimeout, K8sStorageClass,
-	MetricsQueryURL, GrafanaURL, OTLPEndpoint, OTLPMetricsEndpoint, MetricsOTLPIngestURL, MetricExportInterval, PrometheusBin, VMKernel, VMModules, ContainerdAddress}
+	MetricsQueryURL, GrafanaURL, OTLPEndpoint, OTLPMetricsEndpoint, MetricsOTLPIngestURL, MetricExportInterval, PrometheusBin, VMKernel, VMModules, ContainerdAddress,
+	DemoValidators, DemoExecutors, DemoRunSecs, LocalDemoValidators, LocalDemoExecutors, LocalDemoRunSecs,
+	ComposeNodePairs, TestsTracing, SkipImageBuild}
 
 // Get returns the variable's value with surrounding space trimmed ("" when unset).
 func (v Var) Get() string { return strings.TrimSpace(os.Getenv(v.Name)) }

@@ -60,3 +60,15 @@ func TestParseErrors(t *testing.T) {
 		t.Errorf("Parse = %+v, %v; want EXTRA_KEY kept in Other", v, err)
 	}
 }
+
+// The seeds' NOMOS_NODE_REV is carried as the nomos-node revision the
+// reference node follows: a full commit id.
+func TestNodeRev(t *testing.T) {
+	v, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev := v.Other["NOMOS_NODE_REV"]; !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(rev) {
+		t.Errorf("NOMOS_NODE_REV = %q, want a 40-digit commit id", rev)
+	}
+}

@@ -132,12 +132,7 @@ func (c *Cluster) up(ctx context.Context, nodes []plan.Node, configs []rendered)
 			svcs[i].p2pAddr = nodeAddr(subnet, i)
 		}
 	}
-	vars := map[string]string{}
-	for _, k := range passthroughEnv {
-		if v, ok := os.LookupEnv(k); ok {
-			vars[k] = v
-		}
-	}
+	vars := passthrough()
 	grace := strconv.Itoa(int(c.opts.StopTimeout.Seconds())) + "s"
 	yml, err := projectFile(c.runID, c.opts.Image, c.opts.HostIP, vars, grace, subnet, svcs)
 	if err != nil {
@@ -274,4 +269,16 @@ func (c *Cluster) Leftovers(ctx context.Context) ([]string, error) {
 		out[i] = o.String()
 	}
 	return out, nil
+}
+
+// passthrough returns the passthrough variables that are set, for every
+// node's environment.
+func passthrough() map[string]string {
+	vars := map[string]string{}
+	for _, k := range passthroughEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			vars[k] = v
+		}
+	}
+	return vars
 }

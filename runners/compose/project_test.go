@@ -102,3 +102,21 @@ func TestPortTaken(t *testing.T) {
 		t.Fatal("clashed misclassifies")
 	}
 }
+
+// NOMOS_LOG_DIR reaches every container, as in the seeds: the nodes write
+// their log files there, inside the container.
+func TestLogDirPassedToContainers(t *testing.T) {
+	t.Setenv("NOMOS_LOG_DIR", "/logs")
+	vars := passthrough()
+	if vars["NOMOS_LOG_DIR"] != "/logs" {
+		t.Fatalf("passthrough = %v, want NOMOS_LOG_DIR=/logs", vars)
+	}
+	yml, err := projectFile("nomosrun-abc", "img:1", "127.0.0.1", vars, "10s", netip.Prefix{}, []serviceSpec{
+		{name: "validator-0", configDir: "/c", apiPort: 40001, testPort: 40002}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(yml), "NOMOS_LOG_DIR: /logs") {
+		t.Errorf("the compose file does not give NOMOS_LOG_DIR:\n%s", yml)
+	}
+}

@@ -24,7 +24,7 @@ const Name = "compose"
 
 // passthroughEnv are the variables handed from nomosrun's environment to
 // every node container.
-var passthroughEnv = []string{env.LogLevel.Name, env.LogFilter.Name, env.DevMode.Name,
+var passthroughEnv = []string{env.LogLevel.Name, env.LogFilter.Name, env.LogDir.Name, env.DevMode.Name,
 	env.OTLPEndpoint.Name, env.OTLPMetricsEndpoint.Name, env.MetricsOTLPIngestURL.Name, env.MetricExportInterval.Name}
 
 func init() {

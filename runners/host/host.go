@@ -5,7 +5,7 @@
 //
 //	RunDir/configs/<node>/       generated config (node.yaml, a CometBFT home)
 //	RunDir/data/<node>/          data directory (the node's working directory)
-//	RunDir/logs/<node>.log       stdout and stderr (NOMOS_LOG_DIR points at RunDir/logs)
+//	RunDir/logs/<node>.log       stdout and stderr (NOMOS_LOG_DIR points at RunDir/logs unless the caller sets it)
 //
 // Nodes never outlive the runner: Teardown stops every process group, and on
 // Linux each node also gets a parent-death signal, so a nomosrun killed with
@@ -235,7 +235,8 @@ func (r *Runner) command(ctx context.Context, p *plan.Plan, role plan.Role) ([]s
 }
 
 // nodeEnv builds a node's environment: the passthrough variables that are
-// set, POL_PROOF_DEV_MODE=true unless given, NOMOS_LOG_DIR, then extra.
+// set, POL_PROOF_DEV_MODE=true unless given, NOMOS_LOG_DIR (the caller's,
+// made absolute, else logDir), then extra.
 func nodeEnv(logDir string, extra []string) []string {
 	var out []string
 	for _, k := range passthroughEnv {
@@ -245,6 +246,12 @@ func nodeEnv(logDir string, extra []string) []string {
 	}
 	if _, ok := env.DevMode.Lookup(); !ok {
 		out = append(out, env.DevMode.Name+"="+env.DevMode.Default)
+	}
+	if dir := env.LogDir.Get(); dir != "" {
+		// Nodes run in the run directory; a relative path means the caller's.
+		if abs, err := filepath.Abs(dir); err == nil {
+			logDir = abs
+		}
 	}
 	out = append(out, env.LogDir.Name+"="+logDir)
 	return append(out, extra...)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -413,5 +414,24 @@ func TestTeardownWinsOverConcurrentRestarts(t *testing.T) {
 		if pid := c.PID(n.Name()); pid != 0 {
 			t.Fatalf("%s running (pid %d) after teardown", n.Name(), pid)
 		}
+	}
+}
+
+// NOMOS_LOG_DIR given by the caller is where the nodes write their log
+// files (made absolute, since nodes run elsewhere); unset, the run's logs/.
+func TestNodeEnvLogDir(t *testing.T) {
+	t.Setenv("NOMOS_LOG_DIR", "")
+	if env := strings.Join(nodeEnv("/run/logs", nil), "\n"); !strings.Contains(env, "NOMOS_LOG_DIR=/run/logs") {
+		t.Errorf("unset: env lacks the run's log dir:\n%s", env)
+	}
+	t.Setenv("NOMOS_LOG_DIR", "my-logs")
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := nodeEnv("/run/logs", nil)
+	want := "NOMOS_LOG_DIR=" + filepath.Join(wd, "my-logs")
+	if !slices.Contains(env, want) || slices.Contains(env, "NOMOS_LOG_DIR=/run/logs") {
+		t.Errorf("env = %v, want %s only", env, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -305,5 +306,20 @@ func TestWriteManifests(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "/dns4/validator-0.nomosrun.svc/tcp/3000") {
 		t.Errorf("validator-1 does not dial validator-0 by DNS name:\n%s", b)
+	}
+}
+
+// NOMOS_LOG_DIR reaches every pod, as in the seeds: the nodes write their
+// log files there, inside the pod.
+func TestLogDirPassedToPods(t *testing.T) {
+	t.Setenv("NOMOS_LOG_DIR", "/logs")
+	if !slices.Contains(nodeEnv(), EnvVar{"NOMOS_LOG_DIR", "/logs"}) {
+		t.Errorf("node env = %v, want NOMOS_LOG_DIR=/logs", nodeEnv())
+	}
+	os.Unsetenv("NOMOS_LOG_DIR")
+	for _, e := range nodeEnv() {
+		if e.Name == "NOMOS_LOG_DIR" {
+			t.Errorf("unset NOMOS_LOG_DIR given to pods: %v", e)
+		}
 	}
 }
