@@ -161,3 +161,27 @@ func TestE2EComposeMissingImage(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EComposeV1Smoke runs the quickstart on the compose runner through
+// docker-compose v1 (NOMOS_COMPOSE_CLI), which the runner still supports
+// while the rest of the suite runs on the v2 plugin.
+func TestE2EComposeV1Smoke(t *testing.T) {
+	needCompose(t)
+	out, err := exec.Command("docker-compose", "version", "--short").Output()
+	if err == nil && !strings.HasPrefix(strings.TrimSpace(string(out)), "1.") {
+		err = errors.New("docker-compose on PATH is version " + strings.TrimSpace(string(out)))
+	}
+	testenv.Require(t, "docker-compose v1", err)
+	dir := filepath.Join(t.TempDir(), "run")
+	r := runCLI(t, 5*time.Minute, []string{"NOMOS_COMPOSE_CLI=docker-compose"}, "-v", "run", "../../examples/quickstart.star", "--runner", "compose", "--run-dir", dir)
+	if r.code != int(ExitOK) {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, tail(r.stderr, 40))
+	}
+	checkPassed(t, readReport(t, dir))
+	if !strings.Contains(r.stderr, "docker-compose") {
+		t.Errorf("the run does not say it used docker-compose:\n%s", tail(r.stderr, 40))
+	}
+	if left := runObjects(t, composeRunID(t, dir)); len(left) > 0 {
+		t.Errorf("left in the engine after the run: %v", left)
+	}
+}

@@ -50,6 +50,8 @@ var (
 	// ComposeHost is the host address compose publishes node API ports on.
 	ComposeHost = Var{"COMPOSE_RUNNER_HOST", "127.0.0.1", "host address the compose runner publishes API ports on"}
 	// ComposePreserve keeps the compose stack after the run.
+	// ComposeCLI picks the Compose command of the compose runner.
+	ComposeCLI      = Var{"NOMOS_COMPOSE_CLI", "", `the compose runner's Compose command: "docker compose" (the v2 plugin) or a docker-compose binary (v1, or v2 run standalone); default: the plugin when it answers, else docker-compose on PATH`}
 	ComposePreserve = Var{"COMPOSE_RUNNER_PRESERVE", "", `"1" keeps the compose stack after the run`}
 	// K8sPreserve keeps the Kubernetes namespace after the run.
 	K8sPreserve = Var{"K8S_RUNNER_PRESERVE", "", `"1" keeps the Kubernetes namespace after the run`}
@@ -89,7 +91,7 @@ var (
 
 // All lists every variable, in the order of the documentation.
 var All = []Var{SlowTest, KeepLogs, LogDir, LogLevel, LogFilter, NodeBin, ExecutorBin, CometBFTBin, HostNetwork, AttachEndpoints,
-	DevMode, KZGParams, Image, ImagePullPolicy, ComposeHost, ComposePreserve, K8sPreserve,
+	DevMode, KZGParams, Image, ImagePullPolicy, ComposeHost, ComposeCLI, ComposePreserve, K8sPreserve,
 	K8sNamespace, K8sNodeHost, K8sPortForward, K8sDeployTimeout, K8sProbeTimeout, K8sStorageClass,
 	MetricsQueryURL, GrafanaURL, OTLPEndpoint, OTLPMetricsEndpoint, MetricsOTLPIngestURL, MetricExportInterval, PrometheusBin, VMKernel, VMModules, ContainerdAddress,
 	DemoValidators, DemoExecutors, DemoRunSecs, LocalDemoValidators, LocalDemoExecutors, LocalDemoRunSecs,

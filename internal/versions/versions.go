@@ -22,6 +22,7 @@ type Versions struct {
 	GoStarlark        string // GO_STARLARK_VERSION: the interpreter's pinned pseudo-version
 	KZGRSParamsSHA256 string // KZGRS_PARAMS_SHA256: checksum of the KZG test parameters
 	CometBFT          string // COMETBFT_VERSION: the cometbft node kind's release
+	Compose           string // COMPOSE_VERSION: the Docker Compose v2 CLI built for CI
 	Other             map[string]string
 }
 
@@ -61,7 +62,7 @@ func Parse(data []byte) (Versions, error) {
 		Nomosrun: take("NOMOSRUN_VERSION"), NomosNode: take("NOMOS_NODE_VERSION"),
 		TestnetImage: take("NOMOS_TESTNET_IMAGE"), Kubernetes: take("KUBERNETES_VERSION"),
 		GoStarlark: take("GO_STARLARK_VERSION"), KZGRSParamsSHA256: take("KZGRS_PARAMS_SHA256"),
-		CometBFT: take("COMETBFT_VERSION"),
+		CometBFT: take("COMETBFT_VERSION"), Compose: take("COMPOSE_VERSION"),
 	}
 	if len(kv) > 0 {
 		v.Other = kv

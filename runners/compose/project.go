@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/internal/owner"
 	"github.com/nomosrun/nomosrun/nodeimage"
 )
@@ -157,9 +158,17 @@ func addrString(a netip.Addr) string {
 // Compose v1 and v2.
 func containerName(runID, node string) string { return runID + "-" + node }
 
-// composeCLI is the Compose command on PATH: "docker compose" (v2 plugin)
-// if it answers, else docker-compose (v1).
+// composeCLI is the Compose command: NOMOS_COMPOSE_CLI when set, else
+// "docker compose" (the v2 plugin) if it answers, else docker-compose on
+// PATH (v1).
 var composeCLI = sync.OnceValues(func() ([]string, error) {
+	if v := env.ComposeCLI.Get(); v != "" {
+		cli := strings.Fields(v)
+		if err := exec.Command(cli[0], append(cli[1:], "version")...).Run(); err != nil {
+			return nil, fmt.Errorf("%s=%q does not answer '%s version': %w", env.ComposeCLI.Name, v, v, err)
+		}
+		return cli, nil
+	}
 	if err := exec.Command("docker", "compose", "version").Run(); err == nil {
 		return []string{"docker", "compose"}, nil
 	}
@@ -167,6 +176,29 @@ var composeCLI = sync.OnceValues(func() ([]string, error) {
 		return []string{p}, nil
 	}
 	return nil, errors.New("no Compose CLI: neither 'docker compose' nor 'docker-compose' works (on Debian: apt-get install docker-compose)")
+})
+
+// CLI returns the Compose command the runner uses and its version ("2.40.3",
+// "1.29.2"), asked once per process.
+func CLI() ([]string, string, error) {
+	cli, err := composeCLI()
+	if err != nil {
+		return nil, "", err
+	}
+	v, err := cliVersion()
+	return cli, v, err
+}
+
+var cliVersion = sync.OnceValues(func() (string, error) {
+	cli, err := composeCLI()
+	if err != nil {
+		return "", err
+	}
+	out, err := exec.Command(cli[0], append(cli[1:], "version", "--short")...).Output()
+	if err != nil {
+		return "", fmt.Errorf("%s version: %w", strings.Join(cli, " "), err)
+	}
+	return strings.TrimPrefix(strings.TrimSpace(string(out)), "v"), nil
 })
 
 // compose runs the Compose CLI on the project and returns its combined

@@ -10,6 +10,8 @@ import (
 
 	"github.com/nomosrun/nomosrun/internal/env"
 	"github.com/nomosrun/nomosrun/internal/owner"
+	"github.com/nomosrun/nomosrun/internal/testenv"
+	"github.com/nomosrun/nomosrun/internal/versions"
 )
 
 func TestProjectFile(t *testing.T) {
@@ -118,5 +120,25 @@ func TestLogDirPassedToContainers(t *testing.T) {
 	}
 	if !strings.Contains(string(yml), "NOMOS_LOG_DIR: /logs") {
 		t.Errorf("the compose file does not give NOMOS_LOG_DIR:\n%s", yml)
+	}
+}
+
+// TestComposeV2UnderCI: the compose suite runs on the Compose v2 CLI that
+// .ci/run builds at COMPOSE_VERSION (tools/ci.d/15-compose.sh), not on
+// whatever the machine had.
+func TestComposeV2UnderCI(t *testing.T) {
+	if !testenv.InCI() {
+		t.Skip("checks the CI machine's Compose CLI")
+	}
+	cli, version, err := CLI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pins, err := versions.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(cli, " ") != "docker compose" || "v"+version != pins.Compose {
+		t.Fatalf("the compose runner uses %q version %s, want the docker compose plugin %s", strings.Join(cli, " "), version, pins.Compose)
 	}
 }

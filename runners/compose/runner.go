@@ -173,7 +173,9 @@ func (r *Runner) Deploy(ctx context.Context, spec runners.DeploySpec) (runners.C
 	}
 	c.attachKernel(ctx)
 	c.watchExits()
-	log.Info("compose project up", "project", c.runID, "nodes", len(c.nodes), "file", c.file)
+	cliName, version, _ := CLI()
+	log.Info("compose project up", "project", c.runID, "nodes", len(c.nodes), "file", c.file,
+		"cli", strings.Join(cliName, " "), "cli_version", version)
 	return c, nil
 }
 

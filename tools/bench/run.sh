@@ -4,7 +4,8 @@
 # transaction workload, and the runner's own memory and CPU while it drives
 # about 1,000 tx/s, and the same start-to-ready and smoke figures for four
 # CometBFT nodes against four reference nodes, on the host and compose runners.
-# Usage: tools/bench/run.sh [ready|smoke|hundred|hooks|tx|kinds|all]...
+# And start-to-ready on compose with docker-compose v1 against the v2 plugin.
+# Usage: tools/bench/run.sh [ready|smoke|hundred|hooks|tx|kinds|compose-cli|all]...
 # See tools/bench/README.md.
 set -euo pipefail
 
@@ -148,6 +149,21 @@ kinds() {
 	done
 }
 
+compose_cli() {
+	echo "== four reference nodes on compose: start to ready with docker-compose v1 and the docker compose v2 plugin (5 runs each)"
+	local cli i
+	for cli in docker-compose "docker compose"; do
+		local ready=()
+		for i in 1 2 3 4 5; do
+			NOMOS_COMPOSE_CLI=$cli run "cli-${cli// /-}-$i" "$bench/four.star" --runner compose
+			[ "$(outcome "cli-${cli// /-}-$i")" = passed ] || echo "$cli run $i: $(outcome "cli-${cli// /-}-$i")"
+			ready+=("$(phase "cli-${cli// /-}-$i" capture)")
+		done
+		printf '%s\n' "${ready[@]}" | sort -n | awk -v c="$cli $($cli version --short)" '{v[NR] = $1} END {
+			printf "%-28s start to ready: min %.2f s, median %.2f s, max %.2f s\n", c, v[1], v[int((NR + 1) / 2)], v[NR]}'
+	done
+}
+
 [ $# -gt 0 ] || set -- all
 for what in "$@"; do
 	case $what in
@@ -157,7 +173,8 @@ for what in "$@"; do
 	hooks) hooks ;;
 	tx) tx ;;
 	kinds) kinds ;;
+	compose-cli) compose_cli ;;
 	all) ready; smoke; tx; hundred ;;
-	*) echo "unknown benchmark $what (ready, smoke, hundred, hooks, tx, kinds, all)" >&2; exit 2 ;;
+	*) echo "unknown benchmark $what (ready, smoke, hundred, hooks, tx, kinds, compose-cli, all)" >&2; exit 2 ;;
 	esac
 done
