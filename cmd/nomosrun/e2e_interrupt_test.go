@@ -150,7 +150,7 @@ func interruptDuringDrive(t *testing.T, env []string, wait time.Duration, live f
 // in the run directory.
 func apiPorts(t *testing.T, runDir string) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(runDir, "configs", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join(runDir, "configs", "*", "node.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

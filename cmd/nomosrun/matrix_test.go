@@ -97,7 +97,7 @@ func TestE2EMatrixParallel(t *testing.T) {
 		if res.Seed != 7 {
 			t.Errorf("%s ran with seed %d, want 7 from the seed axis", id, res.Seed)
 		}
-		cfgs, _ := filepath.Glob(filepath.Join(jobDir, "configs", "*.yaml"))
+		cfgs, _ := filepath.Glob(filepath.Join(jobDir, "configs", "*", "node.yaml"))
 		if len(cfgs) != 2 {
 			t.Fatalf("%s: %d node configs", id, len(cfgs))
 		}
