@@ -41,3 +41,29 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+// PosOf is the script position of the fault, workload, hook or expectation
+// with the given id (their ids never collide), or the zero Pos.
+func (p *Plan) PosOf(id string) Pos {
+	for _, f := range p.Faults {
+		if f.ID == id {
+			return f.Pos
+		}
+	}
+	for _, w := range p.Workloads {
+		if w.ID == id {
+			return w.Pos
+		}
+	}
+	for _, h := range p.Hooks {
+		if h.ID == id {
+			return h.Pos
+		}
+	}
+	for _, e := range p.Expectations {
+		if e.ID == id {
+			return e.Pos
+		}
+	}
+	return Pos{}
+}

@@ -98,7 +98,7 @@ func (r *Recorder) Export(ctx context.Context, tracer trace.Tracer, p *plan.Plan
 		if f.Via != "" {
 			attrs = append(attrs, KeyVia.String(string(f.Via)))
 		}
-		attrs = append(attrs, position(faultPos(p, f.ID))...)
+		attrs = append(attrs, position(p.PosOf(f.ID))...)
 		_, s := tracer.Start(parent(run.PhaseDrive), "fault "+string(f.Kind)+" "+f.ID, at(f.Start.Std()), trace.WithAttributes(attrs...))
 		if f.Error != "" {
 			s.SetStatus(codes.Error, f.Error)
@@ -109,7 +109,7 @@ func (r *Recorder) Export(ctx context.Context, tracer trace.Tracer, p *plan.Plan
 		if ev.Kind != string(run.EventFaultSkipped) {
 			continue
 		}
-		attrs := append([]attribute.KeyValue{KeyID.String(ev.Name), KeyTargets.StringSlice(ev.Nodes)}, position(faultPos(p, ev.Name))...)
+		attrs := append([]attribute.KeyValue{KeyID.String(ev.Name), KeyTargets.StringSlice(ev.Nodes)}, position(p.PosOf(ev.Name))...)
 		_, s := tracer.Start(parent(run.PhaseDrive), "fault skipped "+ev.Name, at(ev.At.Std()), trace.WithAttributes(attrs...))
 		s.SetStatus(codes.Error, ev.Detail)
 		s.End(trace.WithTimestamp(t0.Add(ev.At.Std())))
@@ -129,7 +129,7 @@ func (r *Recorder) Export(ctx context.Context, tracer trace.Tracer, p *plan.Plan
 			for _, k := range sortedKeys(w.Counts) {
 				attrs = append(attrs, attribute.Int("nomosrun.count."+k, w.Counts[k]))
 			}
-			attrs = append(attrs, position(workloadPos(p, w.ID))...)
+			attrs = append(attrs, position(p.PosOf(w.ID))...)
 			_, s := tracer.Start(parent(run.PhaseDrive), "workload "+string(w.Kind)+" "+w.ID, at(drive.start), trace.WithAttributes(attrs...))
 			if w.Error != "" {
 				s.SetStatus(codes.Error, w.Error)
@@ -152,7 +152,7 @@ func (r *Recorder) Export(ctx context.Context, tracer trace.Tracer, p *plan.Plan
 			verdict = "failed"
 		}
 		attrs := []attribute.KeyValue{KeyID.String(e.ID), KeyKind.String(string(e.Kind)), KeyName.String(e.Name), KeyVerdict.String(verdict)}
-		attrs = append(attrs, position(expectationPos(p, e.ID))...)
+		attrs = append(attrs, position(p.PosOf(e.ID))...)
 		_, s := tracer.Start(parent(run.PhaseEvaluate), "expect "+e.Name, at(stop-e.Duration.Std()), trace.WithAttributes(attrs...))
 		if e.Passed {
 			s.SetStatus(codes.Ok, "")
@@ -214,40 +214,6 @@ func position(pos plan.Pos) []attribute.KeyValue {
 	}
 	return []attribute.KeyValue{KeyPosition.String(pos.String()), keyCodeFile.String(pos.File),
 		keyCodeLine.Int(int(pos.Line)), keyCodeColumn.Int(int(pos.Col))}
-}
-
-func faultPos(p *plan.Plan, id string) plan.Pos {
-	for _, f := range p.Faults {
-		if f.ID == id {
-			return f.Pos
-		}
-	}
-	return plan.Pos{}
-}
-
-// workloadPos is the position of a workload, or of the hook whose
-// transfers a workload result counts.
-func workloadPos(p *plan.Plan, id string) plan.Pos {
-	for _, w := range p.Workloads {
-		if w.ID == id {
-			return w.Pos
-		}
-	}
-	for _, h := range p.Hooks {
-		if h.ID == id {
-			return h.Pos
-		}
-	}
-	return plan.Pos{}
-}
-
-func expectationPos(p *plan.Plan, id string) plan.Pos {
-	for _, e := range p.Expectations {
-		if e.ID == id {
-			return e.Pos
-		}
-	}
-	return plan.Pos{}
 }
 
 func sortedKeys(m map[string]int) []string {
