@@ -11,7 +11,7 @@ import _ "embed"
 //go:embed versions.env
 var VersionsEnv []byte
 
-// DemoScenario is examples/demo.star, the seeds' mixed demo, which
+// DemoScenario is examples/demo.star, the Rust framework's mixed demo, which
 // nomosrun demo runs.
 //
 //go:embed examples/demo.star

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run-examples.sh: the seeds' one-line entry point. Runs the mixed demo
+# run-examples.sh: the Rust framework's one-line entry point. Runs the mixed demo
 # (examples/demo.star: transactions, DA when there is an executor, liveness)
 # with the given shape on the host, compose or k8s runner:
 #
@@ -20,7 +20,7 @@ usage: scripts/run-examples.sh [-t SECS] [-v VALIDATORS] [-e EXECUTORS] [--no-im
   -v, --validators N       validators (default 1; -n/--nodes is the same)
   -e, --executors N        executors (default 1)
       --no-image-build     use the node image as it is (same as NOMOS_SKIP_IMAGE_BUILD=1)
-  host|compose|k8s         the runner (default compose, as in the seeds)
+  host|compose|k8s         the runner (default compose, as in the Rust framework)
 
 Environment: NOMOS_SKIP_IMAGE_BUILD, NOMOS_TESTNET_IMAGE, POL_PROOF_DEV_MODE and every
 variable of docs/environment.md.
@@ -54,10 +54,10 @@ done
 [[ $executors =~ ^[0-9]+$ ]] || die "-e wants a count of executors, got '$executors'"
 case ${skip_build,,} in "" | 0 | false) skip_build= ;; esac
 
-# nomosrun ignores VERSION, the seeds' circuits release; the name is too
+# nomosrun ignores VERSION, the Rust framework's circuits release; the name is too
 # common for nomosrun itself to warn about.
 if [[ -n ${VERSION:-} ]]; then
-	echo "run-examples.sh: warning: VERSION is ignored: the seeds' circuits release; nomosrun generates its KZG test parameters (KZGRS_PARAMS_SHA256 in versions.env pins them)" >&2
+	echo "run-examples.sh: warning: VERSION is ignored: the Rust framework's circuits release; nomosrun generates its KZG test parameters (KZGRS_PARAMS_SHA256 in versions.env pins them)" >&2
 fi
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

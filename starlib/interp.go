@@ -46,7 +46,7 @@ type Options struct {
 	Logger *slog.Logger
 	// Shape overrides the topology and run window of a scenario that opts in
 	// with topology(from_env=True) and run(from_env=True); the CLI fills it
-	// from the seeds' variables (NOMOS_DEMO_*, COMPOSE_NODE_PAIRS).
+	// from the Rust framework's variables (NOMOS_DEMO_*, COMPOSE_NODE_PAIRS).
 	Shape Shape
 
 	// setup and extra let the package's tests add the assert module.

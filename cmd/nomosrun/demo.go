@@ -13,7 +13,7 @@ import (
 var demoCmd = &command{
 	name:  "demo",
 	usage: "[--secs N] [--validators N] [--executors N] [--runner host] [run flags]",
-	short: "run the seeds' mixed demo (examples/demo.star: transactions, DA with an executor, liveness) with this shape",
+	short: "run the Rust framework's mixed demo (examples/demo.star: transactions, DA with an executor, liveness) with this shape",
 	flags: demoFlags,
 }
 

@@ -45,7 +45,7 @@ func checkDemoRun(t *testing.T, code int, out string) {
 	}
 }
 
-// TestE2ERunExamplesHost: the seeds' entry point runs the mixed demo on the
+// TestE2ERunExamplesHost: the Rust framework's entry point runs the mixed demo on the
 // host runner with the shape it is given, and the nodes write their log
 // files where NOMOS_LOG_DIR says.
 func TestE2ERunExamplesHost(t *testing.T) {
@@ -73,7 +73,7 @@ func TestE2ERunExamplesCompose(t *testing.T) {
 	if !strings.Contains(out, "NOMOS_SKIP_IMAGE_BUILD: using the node image as it is") || strings.Contains(out, "building the node image") {
 		t.Errorf("NOMOS_SKIP_IMAGE_BUILD not honoured:\n%s", out)
 	}
-	// As in the seeds, NOMOS_LOG_DIR is where the nodes write inside their
+	// As in the Rust framework, NOMOS_LOG_DIR is where the nodes write inside their
 	// containers.
 	if yml, err := os.ReadFile(filepath.Join(dir, "docker-compose.yml")); err != nil || !strings.Contains(string(yml), "NOMOS_LOG_DIR: /logs") {
 		t.Errorf("the containers do not get NOMOS_LOG_DIR (%v)", err)

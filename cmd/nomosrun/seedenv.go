@@ -9,7 +9,7 @@ import (
 	"github.com/nomosrun/nomosrun/starlib"
 )
 
-// The seeds' variables (docs/environment.md): the shape they give scenarios
+// The Rust framework's variables (docs/environment.md): the shape they give scenarios
 // that opt in, NOMOS_TESTS_TRACING, and one warning for each variable
 // nomosrun ignores.
 

@@ -13,7 +13,7 @@ import (
 	"github.com/nomosrun/nomosrun/engine/plan"
 )
 
-// clearSeedEnv unsets the seeds' variables a developer's shell may hold, so
+// clearSeedEnv unsets the Rust framework's variables a developer's shell may hold, so
 // each test sets only its own.
 func clearSeedEnv(t *testing.T) {
 	for _, k := range []string{"NOMOS_DEMO_VALIDATORS", "NOMOS_DEMO_EXECUTORS", "NOMOS_DEMO_RUN_SECS",
@@ -104,7 +104,7 @@ func TestDemoVariablesWarnWithoutOptIn(t *testing.T) {
 	}
 }
 
-// An ignored variable of the seeds gets one warning line at start, naming it
+// An ignored variable of the Rust framework gets one warning line at start, naming it
 // and why, even when several scenarios are interpreted.
 func TestIgnoredVariableWarnsOnce(t *testing.T) {
 	clearSeedEnv(t)

@@ -13,11 +13,11 @@ func Markdown() string {
 	b.WriteString(`# Environment variables
 
 Every environment variable nomosrun, its scripts and its tests read, and every variable of the
-seeds (the Rust framework nomosrun succeeds) that nomosrun ignores. Generated from
+the Rust framework nomosrun succeeds that nomosrun ignores. Generated from
 ` + "`internal/env`" + ` (` + "`go test ./internal/env -run TestEnvironmentDoc -update`" + ` rewrites it), so it
 cannot drift from the code.
 
-- **honoured**: read with the meaning given. "seeds" marks the variables the seeds read with
+- **honoured**: read with the meaning given. "Rust framework" marks the variables the Rust framework read with
   the same meaning, so their CI scripts carry over.
 - **ignored**: nomosrun does not read it; when it is set (not empty), nomosrun prints one line
   ` + "`nomosrun: warning: NAME is ignored: why`" + ` at start.
@@ -48,7 +48,7 @@ They override ` + "`--set`" + ` values given to the same arguments. ` + "`exampl
 	for _, v := range All {
 		status := "honoured"
 		if slices.Contains(FromSeeds, v.Name) {
-			status = "honoured (seeds)"
+			status = "honoured (Rust framework)"
 		}
 		def := "—"
 		if v.Default != "" {
@@ -57,7 +57,7 @@ They override ` + "`--set`" + ` values given to the same arguments. ` + "`exampl
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", v.Name, status, cell(def), cell(v.Doc))
 	}
 	for _, v := range IgnoredVars {
-		status := "ignored (seeds)"
+		status := "ignored (Rust framework)"
 		why := v.Why
 		if v.ScriptOnly {
 			why += " (only `scripts/run-examples.sh` warns: the name is too common for nomosrun to warn about)"
@@ -67,7 +67,7 @@ They override ` + "`--set`" + ` values given to the same arguments. ` + "`exampl
 	b.WriteString(`
 ## versions.env
 
-The seeds' ` + "`versions.env`" + ` set ` + "`VERSION`" + ` (the circuits release), ` + "`NOMOS_NODE_REV`" + ` (the nomos-node
+The Rust framework's ` + "`versions.env`" + ` set ` + "`VERSION`" + ` (the circuits release), ` + "`NOMOS_NODE_REV`" + ` (the nomos-node
 revision to build) and ` + "`NOMOS_BUNDLE_VERSION`" + ` (the binary bundle format). nomosrun's ` + "`versions.env`" + `
 keeps ` + "`NOMOS_NODE_REV`" + ` as the revision of nomos-node whose HTTP API the reference node follows (it
 builds nothing from it), and has no ` + "`VERSION`" + ` (its KZG test parameters are generated and pinned by

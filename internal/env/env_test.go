@@ -68,7 +68,7 @@ func TestEnvironmentDoc(t *testing.T) {
 	}
 }
 
-// Every variable the seeds read is declared: honoured in All, or ignored
+// Every variable the Rust framework read is declared: honoured in All, or ignored
 // with a reason, never both.
 func TestSeedsCovered(t *testing.T) {
 	names := map[string]bool{}
@@ -77,7 +77,7 @@ func TestSeedsCovered(t *testing.T) {
 	}
 	for _, n := range FromSeeds {
 		if !names[n] {
-			t.Errorf("%s is marked as from the seeds but not in All", n)
+			t.Errorf("%s is marked as from the Rust framework but not in All", n)
 		}
 	}
 	for _, v := range IgnoredVars {

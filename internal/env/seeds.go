@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// The variables of the seeds (the Rust framework nomosrun succeeds) that
-// nomosrun honours with the seeds' meaning. They are listed in All.
+// The variables of the Rust framework nomosrun succeeds that
+// nomosrun honours with the Rust framework's meaning. They are listed in All.
 var (
 	// DemoValidators overrides the validators of a scenario that opts in.
 	DemoValidators = Var{"NOMOS_DEMO_VALIDATORS", "", "validators of scenarios that opt in with topology(from_env=True), such as examples/demo.star"}
@@ -18,13 +18,13 @@ var (
 	DemoExecutors = Var{"NOMOS_DEMO_EXECUTORS", "", "executors of scenarios that opt in with topology(from_env=True)"}
 	// DemoRunSecs overrides the run window of a scenario that opts in.
 	DemoRunSecs = Var{"NOMOS_DEMO_RUN_SECS", "", "run window in seconds of scenarios that opt in with run(from_env=True)"}
-	// LocalDemoValidators is the seeds' legacy name of NOMOS_DEMO_VALIDATORS.
+	// LocalDemoValidators is the Rust framework's legacy name of NOMOS_DEMO_VALIDATORS.
 	LocalDemoValidators = Var{"LOCAL_DEMO_VALIDATORS", "", "legacy name of NOMOS_DEMO_VALIDATORS (which wins when both are set)"}
-	// LocalDemoExecutors is the seeds' legacy name of NOMOS_DEMO_EXECUTORS.
+	// LocalDemoExecutors is the Rust framework's legacy name of NOMOS_DEMO_EXECUTORS.
 	LocalDemoExecutors = Var{"LOCAL_DEMO_EXECUTORS", "", "legacy name of NOMOS_DEMO_EXECUTORS (which wins when both are set)"}
-	// LocalDemoRunSecs is the seeds' legacy name of NOMOS_DEMO_RUN_SECS.
+	// LocalDemoRunSecs is the Rust framework's legacy name of NOMOS_DEMO_RUN_SECS.
 	LocalDemoRunSecs = Var{"LOCAL_DEMO_RUN_SECS", "", "legacy name of NOMOS_DEMO_RUN_SECS (which wins when both are set)"}
-	// ComposeNodePairs is the seeds' "VxE" shape of scenarios that opt in.
+	// ComposeNodePairs is the Rust framework's "VxE" shape of scenarios that opt in.
 	ComposeNodePairs = Var{"COMPOSE_NODE_PAIRS", "", `"VxE" (e.g. "3x2"): validators and executors of scenarios that opt in, on every runner; NOMOS_DEMO_VALIDATORS and NOMOS_DEMO_EXECUTORS win over it`}
 	// TestsTracing turns on debug logging of nomosrun and of the nodes.
 	TestsTracing = Var{"NOMOS_TESTS_TRACING", "false", `"true": nomosrun logs at debug level (as with -v) and nodes log at debug level unless NOMOS_LOG_LEVEL is set`}
@@ -32,7 +32,7 @@ var (
 	SkipImageBuild = Var{"NOMOS_SKIP_IMAGE_BUILD", "", `set (not empty, 0 or false): scripts/run-examples.sh does not build the node image for compose and k8s`}
 )
 
-// Ignored is a variable of the seeds that nomosrun does not read: setting it
+// Ignored is a variable of the Rust framework that nomosrun does not read: setting it
 // gets one warning at start saying why.
 type Ignored struct {
 	Name string
@@ -42,14 +42,14 @@ type Ignored struct {
 	ScriptOnly bool
 }
 
-// IgnoredVars are the seeds' variables nomosrun ignores, in the order of the
+// IgnoredVars are the Rust framework's variables nomosrun ignores, in the order of the
 // documentation.
 var IgnoredVars = []Ignored{
 	{Name: "TEST_FRAMEWORK_PROMETHEUS_PORT", Why: "nomosrun starts no Prometheus; expect_metric reads the nodes' /metrics, or NOMOS_METRICS_QUERY_URL"},
 	{Name: "NOMOS_BINARIES_TAR", Why: "there are no binary bundles: the reference node is built into nomosrun (NOMOS_NODE_BIN runs another binary)"},
 	{Name: "NOMOS_NODE_REV", Why: "nomosrun builds no nomos-node; versions.env records the revision whose API the reference node follows"},
 	{Name: "NOMOS_BUNDLE_VERSION", Why: "there are no binary bundles, so no bundle format version"},
-	{Name: "VERSION", Why: "the seeds' circuits release; nomosrun generates its KZG test parameters (KZGRS_PARAMS_SHA256 in versions.env pins them)", ScriptOnly: true},
+	{Name: "VERSION", Why: "the Rust framework's circuits release; nomosrun generates its KZG test parameters (KZGRS_PARAMS_SHA256 in versions.env pins them)", ScriptOnly: true},
 	{Name: "RUST_LOG", Why: "nomosrun is not a Rust program; -v or NOMOS_TESTS_TRACING=true for nomosrun, NOMOS_LOG_LEVEL for the nodes"},
 	{Name: "CONSENSUS_SLOT_TIME", Why: "set slot= in topology()"},
 	{Name: "CONSENSUS_ACTIVE_SLOT_COEFF", Why: "set active_slot_coeff= in topology()"},
@@ -64,7 +64,7 @@ var IgnoredVars = []Ignored{
 	{Name: "K8S_RUNNER_HTTP_TIMEOUT_SECS", Why: "use K8S_RUNNER_DEPLOYMENT_TIMEOUT_SECS and K8S_RUNNER_HTTP_PROBE_TIMEOUT_SECS"},
 	{Name: "K8S_RUNNER_HTTP_POLL_INTERVAL_SECS", Why: "the poll interval is fixed"},
 	{Name: "CUCUMBER_DEPLOYER_COMPOSE", Why: "there are no Cucumber runners; pass --runner compose"},
-	{Name: "LOGOS_BLOCKCHAIN_*", Why: "the later names of the seeds' variables; nomosrun reads the NOMOS_ names of docs/environment.md"},
+	{Name: "LOGOS_BLOCKCHAIN_*", Why: "the later names of the Rust framework's variables; nomosrun reads the NOMOS_ names of docs/environment.md"},
 }
 
 // Warnings returns one line per ignored variable that is set in the
@@ -176,8 +176,8 @@ func ParsePairs(s string) (validators, executors int, err error) {
 	return validators, executors, nil
 }
 
-// FromSeeds are the names of All that the seeds also read, with the same
-// meaning; the documentation marks them so users of the seeds find theirs.
+// FromSeeds are the names of All that the Rust framework also read, with the same
+// meaning; the documentation marks them so users of the Rust framework find theirs.
 var FromSeeds = []string{
 	SlowTest.Name, KeepLogs.Name, LogDir.Name, LogLevel.Name, LogFilter.Name, NodeBin.Name, ExecutorBin.Name,
 	DevMode.Name, KZGParams.Name, Image.Name, ImagePullPolicy.Name, ComposeHost.Name, ComposePreserve.Name,

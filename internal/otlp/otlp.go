@@ -36,7 +36,7 @@ const exportTimeout = 10 * time.Second
 
 // URL returns the full OTLP/HTTP URL of endpoint for one signal: an
 // endpoint with a path (a Prometheus OTLP receiver's
-// /api/v1/otlp/v1/metrics) is used as it is, one without (the seeds'
+// /api/v1/otlp/v1/metrics) is used as it is, one without (the Rust framework'
 // http://localhost:4318) gets the signal's standard path. A bare host:port
 // means plain HTTP.
 func URL(endpoint, signalPath string) (string, error) {
@@ -64,7 +64,7 @@ func URL(endpoint, signalPath string) (string, error) {
 }
 
 // GRPCPortHint warns about an endpoint on port 4317, the collectors' usual
-// OTLP/gRPC port (the seeds' examples give it for traces): OTLP/HTTP
+// OTLP/gRPC port (the Rust framework's examples give it for traces): OTLP/HTTP
 // requests there fail. Empty for any other endpoint.
 func GRPCPortHint(endpoint string) string {
 	u, err := URL(endpoint, TracesPath)

@@ -61,7 +61,7 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-// The seeds' NOMOS_NODE_REV is carried as the nomos-node revision the
+// The Rust framework's NOMOS_NODE_REV is carried as the nomos-node revision the
 // reference node follows: a full commit id.
 func TestNodeRev(t *testing.T) {
 	v, err := Default()

@@ -105,7 +105,7 @@ func TestPortTaken(t *testing.T) {
 	}
 }
 
-// NOMOS_LOG_DIR reaches every container, as in the seeds: the nodes write
+// NOMOS_LOG_DIR reaches every container, as in the Rust framework: the nodes write
 // their log files there, inside the container.
 func TestLogDirPassedToContainers(t *testing.T) {
 	t.Setenv("NOMOS_LOG_DIR", "/logs")

@@ -309,7 +309,7 @@ func TestWriteManifests(t *testing.T) {
 	}
 }
 
-// NOMOS_LOG_DIR reaches every pod, as in the seeds: the nodes write their
+// NOMOS_LOG_DIR reaches every pod, as in the Rust framework: the nodes write their
 // log files there, inside the pod.
 func TestLogDirPassedToPods(t *testing.T) {
 	t.Setenv("NOMOS_LOG_DIR", "/logs")

@@ -33,7 +33,7 @@ func nodeEnv() []EnvVar {
 	if _, ok := env.DevMode.Lookup(); !ok {
 		out = append(out, EnvVar{env.DevMode.Name, env.DevMode.Default})
 	}
-	// As in the seeds, NOMOS_LOG_DIR puts log files inside each pod.
+	// As in the Rust framework, NOMOS_LOG_DIR puts log files inside each pod.
 	if dir := env.LogDir.Get(); dir != "" {
 		out = append(out, EnvVar{env.LogDir.Name, dir})
 	}
