@@ -51,7 +51,8 @@ import (
 const Name = "k8s"
 
 // passthroughEnv are handed from nomosrun's environment to every node.
-var passthroughEnv = []string{env.LogLevel.Name, env.LogFilter.Name, env.DevMode.Name}
+var passthroughEnv = []string{env.LogLevel.Name, env.LogFilter.Name, env.DevMode.Name,
+	env.OTLPEndpoint.Name, env.OTLPMetricsEndpoint.Name, env.MetricsOTLPIngestURL.Name, env.MetricExportInterval.Name}
 
 func init() {
 	runners.Register(runners.Info{

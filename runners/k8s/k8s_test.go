@@ -323,3 +323,15 @@ func TestLogDirPassedToPods(t *testing.T) {
 		}
 	}
 }
+
+// The OpenTelemetry variables reach every pod, so its node exports to the
+// collector the run names.
+func TestOTLPVariablesPassedToPods(t *testing.T) {
+	t.Setenv("NOMOS_OTLP_ENDPOINT", "http://10.0.0.9:4318")
+	t.Setenv("NOMOS_OTLP_METRICS_ENDPOINT", "http://10.0.0.9:4318")
+	for _, want := range []EnvVar{{"NOMOS_OTLP_ENDPOINT", "http://10.0.0.9:4318"}, {"NOMOS_OTLP_METRICS_ENDPOINT", "http://10.0.0.9:4318"}} {
+		if !slices.Contains(nodeEnv(), want) {
+			t.Errorf("node env = %v, want %v", nodeEnv(), want)
+		}
+	}
+}
