@@ -101,7 +101,7 @@ func p2pSubnet(nodes int, log *slog.Logger) netip.Prefix {
 	if nodes > 250 {
 		return netip.Prefix{}
 	}
-	p, err := kernelnet.PickSubnet()
+	p, err := kernelnet.PickSubnetFrom(kernelnet.ContainerSubnetBases)
 	if err != nil {
 		log.Warn("the peer network gets Docker's addresses, which may change when a node restarts", "err", err)
 		return netip.Prefix{}

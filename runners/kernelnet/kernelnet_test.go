@@ -278,14 +278,27 @@ func TestMissingCapsNamed(t *testing.T) {
 
 func TestSubnetAvoidsAddressesAndRoutes(t *testing.T) {
 	pfx := netip.MustParsePrefix
-	if p, ok := freeSubnet([]netip.Prefix{pfx("10.213.7.0/24"), pfx("10.213.8.128/25")}, 7); !ok || p != pfx("10.213.9.0/24") {
+	if p, ok := freeSubnet(subnetBases, []netip.Prefix{pfx("10.213.7.0/24"), pfx("10.213.8.128/25")}, 7); !ok || p != pfx("10.213.9.0/24") {
 		t.Errorf("past two used /24s: %v", p)
 	}
 	// A VPN's 10.0.0.0/8 covers the first range entirely.
-	if p, ok := freeSubnet([]netip.Prefix{pfx("10.0.0.0/8")}, 0); !ok || p != pfx("172.29.0.0/24") {
+	if p, ok := freeSubnet(subnetBases, []netip.Prefix{pfx("10.0.0.0/8")}, 0); !ok || p != pfx("172.29.0.0/24") {
 		t.Errorf("under 10.0.0.0/8: %v", p)
 	}
-	if _, ok := freeSubnet([]netip.Prefix{pfx("10.0.0.0/8"), pfx("172.16.0.0/12"), pfx("192.168.0.0/16")}, 0); ok {
+	if _, ok := freeSubnet(subnetBases, []netip.Prefix{pfx("10.0.0.0/8"), pfx("172.16.0.0/12"), pfx("192.168.0.0/16")}, 0); ok {
 		t.Error("found a subnet where every range is taken")
+	}
+}
+
+// Container networks take their subnets apart from host networks, so a
+// Docker network created seconds after its subnet was picked never lands
+// on a host network made meanwhile.
+func TestContainerSubnetsApartFromHostSubnets(t *testing.T) {
+	for _, c := range ContainerSubnetBases {
+		for _, h := range subnetBases {
+			if c.Overlaps(h) {
+				t.Errorf("container base %v overlaps host base %v", c, h)
+			}
+		}
 	}
 }

@@ -68,11 +68,22 @@ var subnetBases = []netip.Prefix{
 	netip.MustParsePrefix("192.168.0.0/16"),
 }
 
+// ContainerSubnetBases are the /16s other runners take the /24s of their
+// own private networks from (PickSubnetFrom): apart from subnetBases, so a
+// Docker network whose subnet was picked before the engine created it can
+// never take the subnet of a host network made meanwhile, or the reverse.
+var ContainerSubnetBases = []netip.Prefix{
+	netip.MustParsePrefix("10.214.0.0/16"),
+	netip.MustParsePrefix("172.30.0.0/16"),
+}
+
 // PickSubnet chooses a /24 inside subnetBases that overlaps no address or
-// route of this namespace, starting at a random third octet. Other
-// runners use it for private networks of their own (Docker bridges show
-// as addresses and routes here, so it avoids them too).
-func PickSubnet() (netip.Prefix, error) {
+// route of this namespace, starting at a random third octet.
+func PickSubnet() (netip.Prefix, error) { return PickSubnetFrom(subnetBases) }
+
+// PickSubnetFrom is PickSubnet within bases. Docker bridges show as
+// addresses and routes here, so it avoids the engine's networks too.
+func PickSubnetFrom(bases []netip.Prefix) (netip.Prefix, error) {
 	used, err := usedPrefixes()
 	if err != nil {
 		return netip.Prefix{}, err
@@ -81,16 +92,16 @@ func PickSubnet() (netip.Prefix, error) {
 	if _, err := rand.Read(start[:]); err != nil {
 		return netip.Prefix{}, fmt.Errorf("pick a subnet: %w", err)
 	}
-	if p, ok := freeSubnet(used, start[0]); ok {
+	if p, ok := freeSubnet(bases, used, start[0]); ok {
 		return p, nil
 	}
-	return netip.Prefix{}, fmt.Errorf("no free /24 in %v: every one overlaps an address or route of this machine", subnetBases)
+	return netip.Prefix{}, fmt.Errorf("no free /24 in %v: every one overlaps an address or route of this machine", bases)
 }
 
-// freeSubnet returns the first /24 of subnetBases, from third octet start
-// on, that overlaps none of used.
-func freeSubnet(used []netip.Prefix, start byte) (netip.Prefix, bool) {
-	for _, base := range subnetBases {
+// freeSubnet returns the first /24 of bases, from third octet start on,
+// that overlaps none of used.
+func freeSubnet(bases, used []netip.Prefix, start byte) (netip.Prefix, bool) {
+	for _, base := range bases {
 		b := base.Addr().As4()
 		for i := range 256 {
 			b[2] = start + byte(i)

@@ -133,6 +133,13 @@ func (o *Options) check() error {
 func (n *Network) build(ctx context.Context) error {
 	createMu.Lock()
 	defer createMu.Unlock()
+	// Other processes pick subnets too: hold the machine-wide lock until
+	// this network's route shows, so none picks the same one meanwhile.
+	unlock, err := lockSubnets()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	subnet, err := PickSubnet()
 	if err != nil {
 		return err
@@ -147,6 +154,7 @@ func (n *Network) build(ctx context.Context) error {
 	if err := setupRootLink(n.hub, n.names, n.hostPrefix()); err != nil {
 		return err
 	}
+	unlock()
 	n.self = CurrentEndpoint()
 	for i, name := range n.opts.Nodes {
 		nn := &nodeNet{name: name, ns: netns.None(), addr: n.nth(i + 2)}
@@ -157,6 +165,22 @@ func (n *Network) build(ctx context.Context) error {
 		return err
 	}
 	return eachNode(n.order, func(nn *nodeNet) error { return n.waitReachable(ctx, nn) })
+}
+
+// lockSubnets takes the machine-wide lock of subnet choice (a file lock in
+// the temporary directory) and returns its release, which may be called
+// more than once.
+func lockSubnets() (func(), error) {
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "nomosrun-subnets.lock"), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return nil, fmt.Errorf("subnet lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("subnet lock: %w", err)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { f.Close() }) }, nil
 }
 
 // readyTimeout bounds the wait for a new node's link to carry packets.
