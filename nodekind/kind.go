@@ -12,6 +12,8 @@ package nodekind
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/nomosrun/nomosrun/engine/nodeclient"
@@ -92,6 +94,21 @@ type Launch struct {
 	// CometBFT home holds the validator's last-signed state), so a
 	// container runner must not mount it read-only.
 	WritableConfig bool
+}
+
+// WriteFiles writes the launch's files under dir, as the node's runner
+// lays out its config directory on this machine, with mode perm.
+func (l Launch) WriteFiles(dir string, perm os.FileMode) error {
+	for name, body := range l.Files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, body, perm); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Program is how runners start a kind's node.

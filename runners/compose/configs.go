@@ -2,7 +2,6 @@ package compose
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/nomosrun/nomosrun/engine/plan"
@@ -57,14 +56,9 @@ func writeConfigs(spec deployInput, configDir string) ([]rendered, error) {
 	for i, l := range launches {
 		name := spec.plan.Topology.Nodes[i].Name
 		dir := filepath.Join(configDir, name)
-		for file, body := range l.Files {
-			p := filepath.Join(dir, filepath.FromSlash(file))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				return nil, err
-			}
-			if err := os.WriteFile(p, body, 0o644); err != nil {
-				return nil, fmt.Errorf("write config of %s: %w", name, err)
-			}
+		// Readable by the container's user, whoever it is.
+		if err := l.WriteFiles(dir, 0o644); err != nil {
+			return nil, fmt.Errorf("write config of %s: %w", name, err)
 		}
 		out[i] = rendered{dir: dir, launch: l}
 	}

@@ -3,7 +3,6 @@ package host
 import (
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -38,26 +37,12 @@ func renderConfigs(spec ConfigSpec) ([][]string, error) {
 	}
 	args := make([][]string, len(launches))
 	for i, l := range launches {
-		if err := writeFiles(dirs[i], l.Files); err != nil {
+		if err := l.WriteFiles(dirs[i], 0o600); err != nil {
 			return nil, fmt.Errorf("write config of %s: %w", spec.Plan.Topology.Nodes[i].Name, err)
 		}
 		args[i] = l.Args
 	}
 	return args, nil
-}
-
-// writeFiles writes files (paths relative to dir) under dir.
-func writeFiles(dir string, files map[string][]byte) error {
-	for name, body := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, body, 0o600); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func hostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
